@@ -1,0 +1,16 @@
+-- wrk script: POST an anonymous Identify, as Test-WSMan does.
+wrk.method = "POST"
+wrk.body = '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>'
+wrk.headers["Content-Type"] = "application/soap+xml;charset=UTF-8"
+wrk.headers["WSMANIDENTIFY"] = "unauthenticated"
+
+local errors = 0
+response = function(status, headers, body)
+  if status ~= 200 then errors = errors + 1 end
+end
+done = function(summary, latency, requests)
+  io.write(string.format("BENCH rps=%.1f p50_us=%d p99_us=%d requests=%d non200=%d errors=%d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50),
+    latency:percentile(99), summary.requests, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end

@@ -1,0 +1,123 @@
+#!/bin/sh
+# bench/run.sh - winrmd benchmarks, each next to a reference measured in the
+# same run on the same machine, printed as ratios.  One command, as root:
+#
+#   bench/run.sh [identify]      (default: everything available)
+#
+# identify: wrk against the anonymous Identify of winrmd and against nginx
+#           serving the very same response bytes, keep-alive, at 1 and 64
+#           connections; prints requests/s, p50/p99 latency, and
+#           winrmd/nginx.
+# Everything listens on 127.0.0.1 only; every load run is time-bounded.
+# Environment: DURATION (seconds per run, default 10).
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+DURATION=${DURATION:-10}
+which=${1:-all}
+
+scripts/install-deps.sh bench >/dev/null
+[ -x configure ] || autoreconf -fi >/dev/null 2>&1
+mkdir -p build-bench
+(cd build-bench && { [ -f Makefile ] || ../configure CFLAGS="-O2 -g" >/dev/null; } &&
+	make -j"$(nproc)" >/dev/null)
+
+work=$(mktemp -d /tmp/winrmd-bench.XXXXXX)
+chmod 755 "$work"
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	sleep 0.3
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+start_winrmd() { # extra config text
+	WPORT=$(free_port)
+	cat > "$work/winrmd.conf" <<CONF
+Listeners = ( { Address = "127.0.0.1"; Port = $WPORT; } );
+Logging = { Level = "notice"; };
+Daemon = { User = "nobody"; HelperPath = "$top/build-bench/daemon/winrmd-priv";
+  AdminSocket = "$work/admin.sock"; CertMappingFile = "$work/cm.conf"; };
+$1
+CONF
+	"$top/build-bench/daemon/winrmd" -f -c "$work/winrmd.conf" 2>"$work/winrmd.log" &
+	WPID=$!
+	pids="$pids $WPID"
+	for _ in $(seq 100); do
+		grep -q " ready" "$work/winrmd.log" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "winrmd did not start:"; cat "$work/winrmd.log"; exit 1
+}
+
+start_nginx() { # body file
+	NPORT=$(free_port)
+	mkdir -p "$work/nginx"
+	cat > "$work/nginx/nginx.conf" <<CONF
+worker_processes $(nproc);
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$NPORT;
+    location /wsman {
+      default_type "application/soap+xml;charset=UTF-8";
+      alias $1;
+      error_page 405 =200 \$uri;
+    }
+  }
+}
+CONF
+	nginx -c "$work/nginx/nginx.conf" -p "$work/nginx"
+	sleep 0.3
+	pids="$pids $(cat "$work/nginx/nginx.pid")"
+}
+
+wrk_run() { # url connections threads -> prints the BENCH line
+	wrk -t"$3" -c"$2" -d"${DURATION}s" --latency -s "$top/bench/identify.lua" "$1" 2>&1 |
+		grep '^BENCH' || echo "BENCH rps=0 p50_us=0 p99_us=0 requests=0 non200=0 errors=1"
+}
+
+field() { echo "$1" | sed -n "s/.*$2=\([0-9.]*\).*/\1/p"; }
+
+bench_identify() {
+	start_winrmd ""
+	curl -s -H 'WSMANIDENTIFY: unauthenticated' -H 'Content-Type: application/soap+xml;charset=UTF-8' \
+		--data "$(sed -n "s/^wrk.body = '\(.*\)'$/\1/p" bench/identify.lua)" \
+		"http://127.0.0.1:$WPORT/wsman" > "$work/identify.xml"
+	grep -q IdentifyResponse "$work/identify.xml" || { echo "winrmd Identify failed"; exit 1; }
+	start_nginx "$work/identify.xml"
+	n=$(curl -s -X POST --data x "http://127.0.0.1:$NPORT/wsman")
+	[ "$n" = "$(cat "$work/identify.xml")" ] || { echo "nginx does not serve the same bytes"; exit 1; }
+
+	echo "== anonymous Identify, keep-alive, ${DURATION}s per run (same response bytes: $(wc -c < "$work/identify.xml") B)"
+	printf '%-26s %12s %10s %10s %8s\n' "run" "req/s" "p50 ms" "p99 ms" "errors"
+	for conns in 1 64; do
+		threads=$([ "$conns" = 1 ] && echo 1 || echo 2)
+		w=$(wrk_run "http://127.0.0.1:$WPORT/wsman" "$conns" "$threads")
+		n=$(wrk_run "http://127.0.0.1:$NPORT/wsman" "$conns" "$threads")
+		for x in "winrmd:$w" "nginx:$n"; do
+			name=${x%%:*}; line=${x#*:}
+			awk -v n="$name, $conns conn" -v r="$(field "$line" rps)" \
+			    -v p50="$(field "$line" p50_us)" -v p99="$(field "$line" p99_us)" \
+			    -v e="$(( $(field "$line" non200) + $(field "$line" errors) ))" \
+			    'BEGIN { printf "%-26s %12.0f %10.3f %10.3f %8d\n", n, r, p50 / 1000, p99 / 1000, e }'
+		done
+		awk -v n="ratio winrmd/nginx, $conns" -v a="$(field "$w" rps)" -v b="$(field "$n" rps)" \
+		    'BEGIN { printf "%-26s %12.2f\n", n, (b > 0 ? a / b : 0) }'
+	done
+}
+
+case $which in
+identify|all) bench_identify ;;
+*) echo "usage: $0 [identify|all]" >&2; exit 2 ;;
+esac

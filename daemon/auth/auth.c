@@ -1,0 +1,212 @@
+/*
+ * auth.c - the listener's authentication step: picks the method from the
+ * Authorization header through the method table, keeps the identity on
+ * the connection, and writes 401 challenges.
+ *
+ * Must not: verify credentials (the helper does), decide authorization
+ * (the helper computes it, request.c enforces it), or log secrets.
+ * Entry points: auth_authenticate, auth_resume, auth_respond_unauthorized,
+ * auth_conn_closed.
+ */
+#include "autoconfig.h"
+
+#include "auth.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "client.h"
+#include "conn.h"
+#include "log.h"
+#include "request.h"
+
+/* Tried in this order; each answers AUTH_DECLINED for foreign schemes.
+ * The order is also the order of the 401 challenges. */
+static const struct auth_method *const methods[] = {
+	&auth_method_negotiate,
+	&auth_method_kerberos,
+	&auth_method_basic,
+	NULL,
+};
+
+void identity_release(struct identity *id)
+{
+	free(id->claimed);
+	free(id->user);
+	free(id->mech);
+	memset(id, 0, sizeof(*id));
+}
+
+void identity_copy(struct identity *dst, const struct identity *src)
+{
+	dst->claimed = src->claimed ? xstrdup(src->claimed) : NULL;
+	dst->user = src->user ? xstrdup(src->user) : NULL;
+	dst->mech = src->mech ? xstrdup(src->mech) : NULL;
+	dst->uid = src->uid;
+	dst->gid = src->gid;
+	dst->flags = src->flags;
+}
+
+void auth_set_identity_from_reply(struct identity *id, const char *claimed,
+				  const char *user, uint32_t uid, uint32_t gid,
+				  uint32_t flags, const char *mech)
+{
+	identity_release(id);
+	id->claimed = xstrdup(claimed);
+	id->user = xstrdup(user);
+	id->uid = (uid_t)uid;
+	id->gid = (gid_t)gid;
+	id->flags = flags;
+	id->mech = xstrdup(mech);
+}
+
+void auth_respond_unauthorized(struct request *r)
+{
+	response_release(&r->resp);
+	buf_init(&r->resp.body);
+	r->resp.status = 401;
+	r->resp.content_type = NULL;
+	for (unsigned i = 0; methods[i] != NULL; i++)
+		if (methods[i]->enabled(r))
+			methods[i]->challenge(r);
+}
+
+enum auth_result auth_authenticate(struct request *r)
+{
+	struct conn_auth *ca = &r->conn->auth;
+	if (r->authorization == NULL) {
+		/* Negotiate/Kerberos authenticate the connection; Basic
+		 * credentials come with every request. */
+		if (ca->state == CONN_AUTHENTICATED &&
+		    ca->method != &auth_method_basic) {
+			r->identity = &ca->id;
+			return AUTH_OK;
+		}
+		auth_respond_unauthorized(r);
+		return AUTH_RESPOND;
+	}
+
+	/* "Scheme params": the scheme word, then everything after spaces. */
+	const char *h = r->authorization;
+	size_t n = strcspn(h, " \t");
+	char scheme[32];
+	if (n == 0 || n >= sizeof(scheme)) {
+		log_audit("authentication remote=%s method=? result=failure "
+			  "reason=\"malformed Authorization header\"",
+			  r->conn->remote_addr);
+		auth_respond_unauthorized(r);
+		return AUTH_RESPOND;
+	}
+	memcpy(scheme, h, n);
+	scheme[n] = '\0';
+	const char *params = h + n + strspn(h + n, " \t");
+
+	for (unsigned i = 0; methods[i] != NULL; i++) {
+		enum auth_result res = methods[i]->start(r, scheme, params);
+		if (res == AUTH_PENDING)
+			r->auth_method = methods[i];
+		if (res != AUTH_DECLINED)
+			return res;
+	}
+
+	/* Nobody took it: Digest, the bare NTLM scheme, anything else. */
+	bool ntlm = strcasecmp(scheme, "NTLM") == 0;
+	log_audit("authentication remote=%s method=%.31s result=failure "
+		  "reason=\"%s\"", r->conn->remote_addr, scheme,
+		  ntlm ? "the NTLM scheme is not accepted; NTLM travels under Negotiate"
+		       : "unsupported authentication scheme");
+	auth_respond_unauthorized(r);
+	/* Windows answers an unsupported scheme with 401 and closes. */
+	r->resp.close = true;
+	return AUTH_RESPOND;
+}
+
+enum auth_result auth_resume(struct request *r)
+{
+	const struct auth_method *m = r->auth_method;
+	r->auth_method = NULL;
+	return m->finish(r);
+}
+
+static void verdict_arrived(void *arg, struct priv_msg *reply)
+{
+	struct request *r = arg;
+	/* Move the reply (body and fds) into the request, then wake it; r
+	 * must not be touched after request_wake. */
+	r->auth_reply = *reply;
+	priv_msg_init(reply, PRIV_NONE);
+	request_wake(r);
+}
+
+enum auth_result auth_submit(struct request *r, struct priv_msg *req)
+{
+	priv_msg_release(&r->auth_reply);
+	if (priv_call_async(req, verdict_arrived, r) != 0) {
+		log_err("the helper is gone; refusing the request");
+		request_internal_error(r);
+		return AUTH_RESPOND;
+	}
+	return AUTH_PENDING;
+}
+
+int auth_verdict_read(struct request *r, struct auth_verdict *v)
+{
+	struct priv_msg *m = &r->auth_reply;
+	memset(v, 0, sizeof(*v));
+	buf_init(&v->token);
+	if (m->type != PRIV_AUTH_RESULT) {
+		v->claimed = xstrdup("");
+		v->user = xstrdup("");
+		v->mech = xstrdup("");
+		v->reason = xstrdup("");
+		return -1;
+	}
+	m->rpos = 0;
+	v->status = priv_get_u32(m);
+	size_t n;
+	const uint8_t *tok = priv_get_bytes(m, &n);
+	buf_append(&v->token, tok, n);
+	v->claimed = priv_get_str(m);
+	v->user = priv_get_str(m);
+	v->uid = priv_get_u32(m);
+	v->gid = priv_get_u32(m);
+	v->flags = priv_get_u32(m);
+	v->mech = priv_get_str(m);
+	v->reason = priv_get_str(m);
+	if (!priv_msg_ok(m) || v->status < PRIV_AUTH_CONTINUE ||
+	    v->status > PRIV_AUTH_THROTTLED) {
+		log_err("malformed verdict from the helper");
+		v->status = 0;
+		return -1;
+	}
+	return 0;
+}
+
+void auth_verdict_release(struct auth_verdict *v)
+{
+	buf_release_secret(&v->token);
+	free(v->claimed);
+	free(v->user);
+	free(v->mech);
+	free(v->reason);
+}
+
+static void closed_reply(void *arg, struct priv_msg *reply)
+{
+	(void)arg;
+	(void)reply;
+}
+
+void auth_conn_closed(struct conn *c)
+{
+	if (c->auth.helper_state) {
+		struct priv_msg m;
+		priv_msg_init(&m, PRIV_CONN_CLOSE);
+		priv_put_u64(&m, c->id);
+		if (priv_call_async(&m, closed_reply, NULL) != 0)
+			log_debug("helper gone; connection %llu not reported",
+				  (unsigned long long)c->id);
+	}
+	identity_release(&c->auth.id);
+}

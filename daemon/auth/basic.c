@@ -1,0 +1,134 @@
+/*
+ * basic.c - the Basic scheme, off by default (Service.Auth.Basic).
+ *
+ * As on Windows it is refused over plain HTTP unless AllowUnencrypted is
+ * true, and it names local accounts only.  The password goes to the
+ * helper, which runs PAM in a short-lived child.  The verified result is
+ * cached on the connection keyed by a SHA-256 of the header, so PAM runs
+ * once per keep-alive connection and not once per request; another header
+ * on the same connection is verified afresh.
+ *
+ * Must not: keep the password after the request, or log it.
+ */
+#include "autoconfig.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include "auth.h"
+#include "conn.h"
+#include "listener.h"
+#include "log.h"
+#include "request.h"
+
+#define MAX_CREDENTIALS_B64 4096
+
+static bool basic_enabled(const struct request *r)
+{
+	return r->cfg->auth_basic;
+}
+
+static void basic_challenge(struct request *r)
+{
+	response_add_header(&r->resp, "WWW-Authenticate", "Basic realm=\"WSMAN\"");
+}
+
+static void refuse(struct request *r, const char *reason)
+{
+	log_audit("authentication remote=%s method=Basic result=failure "
+		  "reason=\"%s\"", r->conn->remote_addr, reason);
+	auth_respond_unauthorized(r);
+}
+
+static enum auth_result basic_start(struct request *r, const char *scheme,
+				    const char *params)
+{
+	struct conn_auth *ca = &r->conn->auth;
+	if (strcasecmp(scheme, "Basic") != 0)
+		return AUTH_DECLINED;
+	if (!basic_enabled(r)) {
+		refuse(r, "method disabled");
+		return AUTH_RESPOND;
+	}
+	if (r->listener->transport == TRANSPORT_HTTP && !r->cfg->allow_unencrypted) {
+		refuse(r, "Basic over HTTP needs AllowUnencrypted=true");
+		return AUTH_RESPOND;
+	}
+	size_t len = strlen(params);
+	uint8_t hash[SHA256_DIGEST_LENGTH];
+	SHA256((const uint8_t *)params, len, hash);
+	if (ca->state == CONN_AUTHENTICATED && ca->method == &auth_method_basic &&
+	    CRYPTO_memcmp(hash, ca->basic_hash, sizeof(hash)) == 0) {
+		r->identity = &ca->id;
+		return AUTH_OK;
+	}
+	/* Other credentials on this connection: whoever it was is gone. */
+	identity_release(&ca->id);
+	ca->state = CONN_UNAUTHENTICATED;
+
+	struct buf plain = BUF_INIT;
+	if (len == 0 || len > MAX_CREDENTIALS_B64 ||
+	    base64_decode(&plain, params, len) != 0) {
+		buf_release_secret(&plain);
+		refuse(r, "malformed credentials");
+		return AUTH_RESPOND;
+	}
+	char *text = (char *)plain.data;
+	char *colon = text != NULL ? memchr(text, ':', plain.len) : NULL;
+	if (colon == NULL || colon == text ||
+	    memchr(text, '\0', plain.len) != NULL) {
+		buf_release_secret(&plain);
+		refuse(r, "malformed credentials");
+		return AUTH_RESPOND;
+	}
+	*colon = '\0';
+	memcpy(r->basic_hash, hash, sizeof(hash));
+	struct priv_msg m;
+	priv_msg_init(&m, PRIV_AUTH_BASIC);
+	priv_put_u64(&m, r->conn->id);
+	priv_put_str(&m, r->conn->remote_addr);
+	priv_put_u32(&m, r->listener->transport == TRANSPORT_HTTPS ? PRIV_AUTH_HTTPS : 0);
+	priv_put_str(&m, text);
+	priv_put_str(&m, colon + 1);
+	buf_release_secret(&plain);
+	ca->helper_state = true;
+	return auth_submit(r, &m);
+}
+
+static enum auth_result basic_finish(struct request *r)
+{
+	struct conn_auth *ca = &r->conn->auth;
+	struct auth_verdict v;
+	enum auth_result res;
+	if (auth_verdict_read(r, &v) != 0) {
+		request_internal_error(r);
+		res = AUTH_RESPOND;
+	} else if (v.status == PRIV_AUTH_OK) {
+		auth_set_identity_from_reply(&ca->id, v.claimed, v.user, v.uid,
+					     v.gid, v.flags, v.mech);
+		ca->state = CONN_AUTHENTICATED;
+		ca->method = &auth_method_basic;
+		strcpy(ca->scheme, "Basic");
+		memcpy(ca->basic_hash, r->basic_hash, sizeof(ca->basic_hash));
+		r->identity = &ca->id;
+		res = AUTH_OK;
+	} else {
+		auth_respond_unauthorized(r);
+		res = AUTH_RESPOND;
+	}
+	OPENSSL_cleanse(r->basic_hash, sizeof(r->basic_hash));
+	auth_verdict_release(&v);
+	priv_msg_release(&r->auth_reply);
+	return res;
+}
+
+const struct auth_method auth_method_basic = {
+	.name = "Basic",
+	.enabled = basic_enabled,
+	.challenge = basic_challenge,
+	.start = basic_start,
+	.finish = basic_finish,
+};

@@ -1,0 +1,54 @@
+/*
+ * dispatch.c - the routing table of WS-Management requests.
+ *
+ * Must not: check identities (request.c does, from the flags) or parse
+ * anything.  Entry point: dispatch_find.
+ */
+#include "autoconfig.h"
+
+#include "dispatch.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "ns.h"
+#include "resources/resources.h"
+
+static const struct dispatch_entry table[] = {
+	{ NULL, NULL, false, res_identify, DISPATCH_ANONYMOUS, "Identify" },
+};
+
+static bool uri_matches(const struct dispatch_entry *e, const char *uri)
+{
+	if (uri == NULL)
+		return false;
+	/* Resource URIs compare case-insensitively: Windows treats them so,
+	 * and clients vary the case of the ".../Shell/cmd" style paths. */
+	if (!e->uri_is_prefix)
+		return strcasecmp(e->resource_uri, uri) == 0;
+	size_t n = strlen(e->resource_uri);
+	return strncasecmp(e->resource_uri, uri, n) == 0 &&
+	       (uri[n] == '\0' || uri[n] == '/');
+}
+
+const struct dispatch_entry *dispatch_find(const struct wsman_request *req,
+					   enum fault_id *fault_r)
+{
+	bool resource_known = false;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		const struct dispatch_entry *e = &table[i];
+		if (e->action == NULL) {
+			if (req->is_identify)
+				return e;
+			continue;
+		}
+		if (!uri_matches(e, req->resource_uri))
+			continue;
+		resource_known = true;
+		if (req->action != NULL && strcmp(e->action, req->action) == 0)
+			return e;
+	}
+	*fault_r = resource_known ? FAULT_ACTION_NOT_SUPPORTED
+				  : FAULT_DESTINATION_UNREACHABLE;
+	return NULL;
+}

@@ -1,0 +1,40 @@
+/*
+ * listener.h - the HTTP(S) listeners (libmicrohttpd daemons).
+ *
+ * listeners_open() runs as root before the privilege drop and only opens
+ * (or takes over from systemd) the listening sockets; listeners_start()
+ * runs afterwards and starts one libmicrohttpd daemon per socket.
+ */
+#ifndef WINRMD_LISTENER_H
+#define WINRMD_LISTENER_H
+
+#include <stdbool.h>
+
+#include "config.h"
+
+struct listener {
+	char *address;            /* as configured ("*" or a literal) */
+	int port;
+	enum listener_transport transport;
+	char *url_prefix;         /* "wsman" */
+	char *display;            /* "http://127.0.0.1:5985/wsman", for logs */
+	int fd;                   /* listening socket */
+	bool from_systemd;        /* socket-activated */
+	void *mhd;                /* struct MHD_Daemon * */
+};
+
+/* Opens the sockets of every enabled listener in cfg (or adopts the ones
+ * systemd passed).  Returns 0, or -1 with *error_r set (caller frees). */
+int listeners_open(const struct winrmd_config *cfg, char **error_r);
+
+/* Starts serving on every opened socket.  Returns 0 or -1 (logged). */
+int listeners_start(const struct winrmd_config *cfg);
+
+/* Stops accepting, closes every connection and frees the listeners. */
+void listeners_stop(void);
+
+/* Logs a warning when cfg's listeners differ from the running ones (a
+ * reload cannot move sockets after the privilege drop). */
+void listeners_check_reload(const struct winrmd_config *cfg);
+
+#endif

@@ -1,0 +1,287 @@
+/*
+ * auth-gss.c - Negotiate and Kerberos in the helper: one GSS acceptor
+ * context per listener connection, accepting SPNEGO, raw Kerberos and raw
+ * NTLMSSP tokens (pywinrm sends raw ones under Negotiate), the identity
+ * mapped to a local account, then verified (account and groups) in a
+ * child.  NTLM comes from gss-ntlmssp (its users from NtlmUserFile or
+ * winbind).
+ *
+ * Must not: accept a Kerberos-scheme login that is not Kerberos, or keep a
+ * context of a connection that failed.
+ * Entry points: gss_configure, handle_auth_gss.
+ */
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <gssapi/gssapi.h>
+#include <gssapi/gssapi_ext.h>
+#include <gssapi/gssapi_krb5.h>
+#include <krb5.h>
+
+#include "authres.h"
+#include "conns.h"
+#include "helper.h"
+#include "log.h"
+#include "map.h"
+
+/* 1.3.6.1.4.1.311.2.2.10, the NTLMSSP mechanism */
+static gss_OID_desc ntlm_oid = { 10, (void *)"\x2b\x06\x01\x04\x01\x82\x37\x02\x02\x0a" };
+
+static char *keytab;
+static char hostname[256];
+static char *default_realm;
+
+void gss_configure(const struct winrmd_config *cfg)
+{
+	free(keytab);
+	keytab = xstrdup(cfg->keytab);
+	/*
+	 * The acceptor uses the default credentials, and the keytab is named
+	 * through the environment: a credential acquired from a cred store
+	 * {"keytab": ...} is not a valid NTLM server credential for
+	 * gss-ntlmssp 1.2 (it refuses it, or crashes), while the default
+	 * credential accepts raw Kerberos, SPNEGO and raw NTLMSSP alike.
+	 */
+	char *ktname = xasprintf("FILE:%s", cfg->keytab);
+	setenv("KRB5_KTNAME", ktname, 1);
+	free(ktname);
+	/* gss-ntlmssp reads its user database location from the environment
+	 * at every authentication. */
+	if (cfg->ntlm_user_file[0] != '\0')
+		setenv("NTLM_USER_FILE", cfg->ntlm_user_file, 1);
+	if (gethostname(hostname, sizeof(hostname)) != 0)
+		hostname[0] = '\0';
+	hostname[sizeof(hostname) - 1] = '\0';
+	char *dot = strchr(hostname, '.');
+	if (dot != NULL)
+		*dot = '\0';
+	free(default_realm);
+	default_realm = NULL;
+	krb5_context kc;
+	if (krb5_init_context(&kc) == 0) {
+		char *realm = NULL;
+		if (krb5_get_default_realm(kc, &realm) == 0) {
+			default_realm = xstrdup(realm);
+			krb5_free_default_realm(kc, realm);
+		}
+		krb5_free_context(kc);
+	}
+}
+
+/* "major/minor" text of a GSS failure, for the audit line. */
+static void gss_reason(OM_uint32 major, OM_uint32 minor, const gss_OID mech,
+		       char *out, size_t n)
+{
+	struct buf b = BUF_INIT;
+	OM_uint32 ctx = 0, min2;
+	gss_buffer_desc text;
+	do {
+		if (gss_display_status(&min2, major, GSS_C_GSS_CODE, GSS_C_NO_OID,
+				       &ctx, &text) != GSS_S_COMPLETE)
+			break;
+		buf_append(&b, text.value, text.length);
+		gss_release_buffer(&min2, &text);
+	} while (ctx != 0);
+	if (minor != 0) {
+		ctx = 0;
+		if (gss_display_status(&min2, minor, GSS_C_MECH_CODE, mech, &ctx,
+				       &text) == GSS_S_COMPLETE) {
+			buf_append_str(&b, ": ");
+			buf_append(&b, text.value, text.length);
+			gss_release_buffer(&min2, &text);
+		}
+	}
+	snprintf(out, n, "%s", b.data ? (char *)b.data : "GSSAPI failure");
+	buf_release(&b);
+	/* GSS messages may end in NULs or newlines; the log folds them. */
+}
+
+#define NTLMSSP_NEGOTIATE_VERSION 0x02000000u
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/*
+ * Some clients (curl, the npm winrm-client) leave out the optional 8-byte
+ * Version field of NTLM messages, which gss-ntlmssp 1.2 mishandles:
+ *  - a NEGOTIATE message shorter than the structure with Version is
+ *    refused outright.  Appending zero bytes is enough: payload offsets are
+ *    absolute, and the decoder already discounts the Version when the
+ *    NTLMSSP_NEGOTIATE_VERSION flag is clear.
+ *  - an AUTHENTICATE message whose flags (copied from the server's
+ *    CHALLENGE) claim a Version it does not carry makes the decoder look
+ *    for the payload 8 bytes too far.  When the first payload field starts
+ *    where the Version would be, the flag is cleared.  Neither the NTLMv2
+ *    proof nor anything else covers the flags; a message without Version
+ *    has no room for a MIC either.
+ */
+static void ntlm_normalize(struct buf *tok)
+{
+	static const uint8_t sig[8] = "NTLMSSP";
+	if (tok->len < 12 || memcmp(tok->data, sig, 8) != 0)
+		return;
+	uint32_t type = le32(tok->data + 8);
+	if (type == 1 && tok->len >= 16 && tok->len < 40) {
+		static const uint8_t zero[40];
+		buf_append(tok, zero, 40 - tok->len);
+	} else if (type == 3 && tok->len >= 64) {
+		uint32_t flags = le32(tok->data + 60);
+		if (!(flags & NTLMSSP_NEGOTIATE_VERSION))
+			return;
+		uint32_t first = UINT32_MAX;
+		for (size_t f = 12; f <= 52; f += 8) {
+			uint16_t len = (uint16_t)(tok->data[f] | tok->data[f + 1] << 8);
+			uint32_t off = le32(tok->data + f + 4);
+			if (len > 0 && off < first)
+				first = off;
+		}
+		if (first < 72) {
+			flags &= ~NTLMSSP_NEGOTIATE_VERSION;
+			for (int i = 0; i < 4; i++)
+				tok->data[60 + i] = (uint8_t)(flags >> (8 * i));
+		}
+	}
+}
+
+static char *display_name(gss_name_t name)
+{
+	OM_uint32 minor;
+	gss_buffer_desc b;
+	if (gss_display_name(&minor, name, &b, NULL) != GSS_S_COMPLETE)
+		return xstrdup("");
+	/* gss-ntlmssp counts a trailing NUL in the length. */
+	size_t n = b.length;
+	while (n > 0 && ((const char *)b.value)[n - 1] == '\0')
+		n--;
+	char *s = xstrndup(b.value, n);
+	gss_release_buffer(&minor, &b);
+	return s;
+}
+
+void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
+{
+	uint64_t id = priv_get_u64(req);
+	char *remote = priv_get_str(req);
+	char *scheme = priv_get_str(req);
+	uint32_t flags = priv_get_u32(req);
+	size_t tok_len, cb_len;
+	const uint8_t *tok = priv_get_bytes(req, &tok_len);
+	const uint8_t *cb = priv_get_bytes(req, &cb_len);
+	(void)flags;
+	bool kerberos_scheme = strcmp(scheme, "Kerberos") == 0;
+	if (!priv_msg_ok(req) || id == 0 ||
+	    (!kerberos_scheme && strcmp(scheme, "Negotiate") != 0))
+		fatal("protocol violation: malformed AUTH_GSS");
+
+	struct buf token = BUF_INIT;
+	char reason[256];
+	struct hconn *c = conns_get(id);
+	if (c->state == HCONN_VERIFYING)
+		fatal("protocol violation: AUTH_GSS while connection %llu verifies",
+		      (unsigned long long)id);
+	if (authres_locked(remote, NULL, scheme, reply)) {
+		conns_reset(c);
+		goto out;
+	}
+	if (c->state == HCONN_AUTHENTICATED ||
+	    (c->state == HCONN_HANDSHAKE && strcmp(c->scheme, scheme) != 0))
+		conns_reset(c);
+	snprintf(c->remote, sizeof(c->remote), "%s", remote);
+	snprintf(c->scheme, sizeof(c->scheme), "%s", scheme);
+
+	buf_append(&token, tok, tok_len);
+	ntlm_normalize(&token);
+
+	struct gss_channel_bindings_struct bindings;
+	memset(&bindings, 0, sizeof(bindings));
+	bindings.application_data.length = cb_len;
+	bindings.application_data.value = (void *)cb;
+
+	OM_uint32 major, minor, ret_flags = 0;
+	gss_buffer_desc in = { token.len, token.data };
+	gss_buffer_desc out = GSS_C_EMPTY_BUFFER;
+	gss_name_t src = GSS_C_NO_NAME;
+	gss_OID mech = GSS_C_NO_OID;
+	major = gss_accept_sec_context(&minor, &c->ctx, GSS_C_NO_CREDENTIAL, &in,
+				       cb_len > 0 ? &bindings : GSS_C_NO_CHANNEL_BINDINGS,
+				       &src, &mech, &out, &ret_flags, NULL, NULL);
+	OM_uint32 min2;
+
+	if (GSS_ERROR(major)) {
+		gss_reason(major, minor, mech, reason, sizeof(reason));
+		conns_reset(c);
+		authres_refuse(req->seq, remote, scheme, NULL, NULL, reason);
+		goto done;
+	}
+	if (major & GSS_S_CONTINUE_NEEDED) {
+		c->state = HCONN_HANDSHAKE;
+		priv_msg_init(reply, PRIV_AUTH_RESULT);
+		priv_put_u32(reply, PRIV_AUTH_CONTINUE);
+		priv_put_bytes(reply, out.value, out.length);
+		priv_put_str(reply, "");
+		priv_put_str(reply, "");
+		priv_put_u32(reply, 0);
+		priv_put_u32(reply, 0);
+		priv_put_u32(reply, 0);
+		priv_put_str(reply, "");
+		priv_put_str(reply, "");
+		goto done;
+	}
+
+	/* Complete: who is it, and which local account? */
+	bool krb5 = mech != GSS_C_NO_OID && gss_oid_equal(mech, gss_mech_krb5);
+	bool ntlm = mech != GSS_C_NO_OID && gss_oid_equal(mech, &ntlm_oid);
+	char *claimed = display_name(src);
+	const char *why = NULL;
+	char *local = NULL;
+	bool ntlm_local = false;
+	if (kerberos_scheme && !krb5) {
+		why = "the Kerberos scheme needs a Kerberos token";
+	} else if (krb5) {
+		local = map_kerberos(claimed, &why);
+	} else if (ntlm) {
+		struct map_rules rules = {
+			.hostname = hostname,
+			.trusted_domains = helper_config->trusted_domains,
+			.n_trusted_domains = helper_config->n_trusted_domains,
+			.default_realm = default_realm,
+		};
+		local = map_ntlm(claimed, &rules, &ntlm_local, &why);
+	} else {
+		why = "unsupported GSSAPI mechanism";
+	}
+	if (local == NULL) {
+		conns_reset(c);
+		authres_refuse(req->seq, remote, scheme, claimed, NULL, why);
+		free(claimed);
+		goto done;
+	}
+	c->ctx_is_krb5 = krb5;
+	struct auth_attempt *a = xcalloc(1, sizeof(*a));
+	a->seq = req->seq;
+	a->conn = c;
+	a->method = kerberos_scheme ? "Kerberos" : "Negotiate";
+	a->mech = krb5 ? "Kerberos" : "NTLM";
+	a->claimed = claimed;
+	buf_init(&a->token);
+	buf_append(&a->token, out.value, out.length);
+	a->ntlm_local = ntlm_local;
+	authres_verify(a, local, NULL);
+	free(local);
+done:
+	gss_release_buffer(&min2, &out);
+	if (src != GSS_C_NO_NAME)
+		gss_release_name(&min2, &src);
+out:
+	buf_release_secret(&token);
+	free(remote);
+	free(scheme);
+}

@@ -1,0 +1,190 @@
+/*
+ * authres.c - the common tail of every authentication in the helper (see
+ * authres.h): throttling, audit lines, verification, the answer.
+ */
+#include "autoconfig.h"
+
+#include "authres.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helper.h"
+#include "log.h"
+#include "throttle.h"
+#include "verify.h"
+
+static struct throttle_policy policy(void)
+{
+	const struct winrmd_config *c = helper_config;
+	struct throttle_policy p = {
+		.max_failures = c->throttle_max_failures,
+		.window_ms = c->throttle_window_s * 1000,
+		.lockout_ms = c->throttle_lockout_s * 1000,
+		.max_delay_ms = c->throttle_max_delay_ms,
+	};
+	return p;
+}
+
+static void key_addr(char *k, size_t n, const char *remote)
+{
+	snprintf(k, n, "addr:%s", remote);
+}
+
+static void key_user(char *k, size_t n, const char *user)
+{
+	snprintf(k, n, "user:%s", user);
+}
+
+static void result_init(struct priv_msg *m, uint32_t status)
+{
+	priv_msg_init(m, PRIV_AUTH_RESULT);
+	priv_put_u32(m, status);
+}
+
+/* The fields after status for an answer without identity. */
+static void put_empty_identity(struct priv_msg *m, const char *reason)
+{
+	priv_put_bytes(m, NULL, 0);
+	priv_put_str(m, "");
+	priv_put_str(m, "");
+	priv_put_u32(m, 0);
+	priv_put_u32(m, 0);
+	priv_put_u32(m, 0);
+	priv_put_str(m, "");
+	priv_put_str(m, reason);
+}
+
+bool authres_locked(const char *remote, const char *user, const char *method,
+		    struct priv_msg *reply)
+{
+	struct throttle_policy p = policy();
+	int64_t now = time_mono_ms(), left = 0;
+	char k[128];
+	key_addr(k, sizeof(k), remote);
+	bool locked = throttle_locked(k, now, &p, &left);
+	if (!locked && user != NULL) {
+		key_user(k, sizeof(k), user);
+		locked = throttle_locked(k, now, &p, &left);
+	}
+	if (!locked)
+		return false;
+	log_audit("authentication remote=%s method=%s claimed=\"%s\" "
+		  "result=failure reason=\"too many failures; refused for "
+		  "another %lld s\"", remote, method, user ? user : "",
+		  (long long)((left + 999) / 1000));
+	result_init(reply, PRIV_AUTH_THROTTLED);
+	put_empty_identity(reply, "too many failures");
+	return true;
+}
+
+static void send_later(void *arg)
+{
+	struct priv_msg *m = arg;
+	helper_send(m);
+	free(m);
+}
+
+void authres_refuse(uint32_t seq, const char *remote, const char *method,
+		    const char *claimed, const char *user, const char *reason)
+{
+	log_audit("authentication remote=%s method=%s claimed=\"%s\" "
+		  "result=failure reason=\"%s\"", remote, method,
+		  claimed ? claimed : "", reason);
+	struct throttle_policy p = policy();
+	int64_t now = time_mono_ms();
+	char k[128];
+	key_addr(k, sizeof(k), remote);
+	int64_t delay = throttle_failure(k, now, &p);
+	if (user != NULL && user[0] != '\0') {
+		key_user(k, sizeof(k), user);
+		int64_t d2 = throttle_failure(k, now, &p);
+		if (d2 > delay)
+			delay = d2;
+	}
+	struct priv_msg *m = xmalloc(sizeof(*m));
+	result_init(m, PRIV_AUTH_DENIED);
+	put_empty_identity(m, reason);
+	m->seq = seq;
+	/* The delay is a timer, not a sleep: other clients go on. */
+	helper_timer_at(now + delay, send_later, m);
+}
+
+void auth_attempt_free(struct auth_attempt *a)
+{
+	if (a == NULL)
+		return;
+	free(a->claimed);
+	free(a->account);
+	buf_release_secret(&a->token);
+	free(a);
+}
+
+static void verified(void *arg, const struct verify_result *res)
+{
+	struct auth_attempt *a = arg;
+	struct hconn *c = a->conn;
+	char remote[sizeof(c->remote)];
+	memcpy(remote, c->remote, sizeof(remote));
+	if (c->id == 0) {
+		/* The listener closed the connection meanwhile. */
+		conns_discard(c);
+		c = NULL;
+	}
+	if (!res->authenticated || c == NULL) {
+		if (c != NULL)
+			conns_reset(c);
+		authres_refuse(a->seq, remote, a->method, a->claimed, a->account,
+			       c == NULL ? "connection closed" : res->reason);
+		auth_attempt_free(a);
+		return;
+	}
+	char k[128];
+	key_addr(k, sizeof(k), remote);
+	throttle_success(k);
+	key_user(k, sizeof(k), a->account);
+	throttle_success(k);
+
+	hidentity_release(&c->identity);
+	c->identity.claimed = xstrdup(a->claimed);
+	c->identity.user = xstrdup(res->user);
+	c->identity.uid = res->uid;
+	c->identity.gid = res->gid;
+	c->identity.flags = res->flags;
+	c->identity.mech = a->mech;
+	c->state = HCONN_AUTHENTICATED;
+
+	log_audit("authentication remote=%s method=%s/%s claimed=\"%s\" "
+		  "mapped=%s uid=%u result=success", remote, a->method, a->mech,
+		  a->claimed, res->user, (unsigned)res->uid);
+	log_audit("authorization remote=%s user=%s result=%s%s reason=\"%s\"",
+		  remote, res->user,
+		  (res->flags & PRIV_ID_AUTHORIZED) ? "allowed" : "denied",
+		  (res->flags & PRIV_ID_ADMIN) ? " role=administrator" : "",
+		  res->authz_reason);
+
+	struct priv_msg m;
+	result_init(&m, PRIV_AUTH_OK);
+	priv_put_bytes(&m, a->token.data, a->token.len);
+	priv_put_str(&m, a->claimed);
+	priv_put_str(&m, res->user);
+	priv_put_u32(&m, res->uid);
+	priv_put_u32(&m, res->gid);
+	priv_put_u32(&m, res->flags);
+	priv_put_str(&m, a->mech);
+	priv_put_str(&m, res->authz_reason);
+	m.seq = a->seq;
+	helper_send(&m);
+	auth_attempt_free(a);
+}
+
+void authres_verify(struct auth_attempt *a, const char *local_user,
+		    const char *password)
+{
+	free(a->account);
+	a->account = xstrdup(local_user);
+	a->conn->state = HCONN_VERIFYING;
+	verify_start(helper_config, local_user, password, a->conn->remote,
+		     a->ntlm_local, verified, a);
+}

@@ -1,0 +1,46 @@
+/*
+ * authres.h - what every authentication method of the helper does the
+ * same way: throttling checks, the audit lines, the verification of the
+ * mapped account, and the (possibly delayed) PRIV_AUTH_RESULT answer.
+ */
+#ifndef WINRMD_PRIV_AUTHRES_H
+#define WINRMD_PRIV_AUTHRES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conns.h"
+#include "proto.h"
+
+/* One authentication waiting for its verification child. */
+struct auth_attempt {
+	uint32_t seq;            /* the listener's request */
+	struct hconn *conn;
+	const char *method;      /* "Negotiate", "Kerberos", "Basic" (static) */
+	const char *mech;        /* "Kerberos", "NTLM", "Basic" (static) */
+	char *claimed;           /* owned */
+	char *account;           /* mapped local name: the throttling key (owned) */
+	struct buf token;        /* final GSS token for the OK answer */
+	bool ntlm_local;
+};
+
+/*
+ * True when the remote address (or the account, when user is not NULL) is
+ * locked out; then *reply is the THROTTLED answer and the refusal is
+ * audited.
+ */
+bool authres_locked(const char *remote, const char *user, const char *method,
+		    struct priv_msg *reply);
+
+/* Audits a failure, counts it against the address (and the account when
+ * user is not NULL) and answers DENIED after the throttling delay. */
+void authres_refuse(uint32_t seq, const char *remote, const char *method,
+		    const char *claimed, const char *user, const char *reason);
+
+/* Starts the account verification of an attempt (takes it over). */
+void authres_verify(struct auth_attempt *a, const char *local_user,
+		    const char *password);
+
+void auth_attempt_free(struct auth_attempt *a);
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * conns.c - the helper's connection table (a hash table keyed by the
+ * listener's connection id).  Entries are created by the first
+ * authentication request of a connection and removed by PRIV_CONN_CLOSE.
+ * The table is bounded: a listener that never reports closes cannot make
+ * the helper grow without limit.
+ *
+ * Entry points: conns_find, conns_get, conns_reset, conns_remove,
+ * handle_conn_close.
+ */
+#include "autoconfig.h"
+
+#include "conns.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "helper.h"
+#include "log.h"
+
+#define BUCKETS 1024
+#define MAX_CONNS 200000
+
+static struct hconn *buckets[BUCKETS];
+static size_t n_conns;
+
+static size_t bucket_of(uint64_t id)
+{
+	return (size_t)((id * 0x9e3779b97f4a7c15ULL) >> 54) % BUCKETS;
+}
+
+void hidentity_release(struct hidentity *id)
+{
+	free(id->claimed);
+	free(id->user);
+	memset(id, 0, sizeof(*id));
+}
+
+struct hconn *conns_find(uint64_t id)
+{
+	for (struct hconn *c = buckets[bucket_of(id)]; c != NULL; c = c->next)
+		if (c->id == id) {
+			c->last_used = time_mono_ms();
+			return c;
+		}
+	return NULL;
+}
+
+void conns_reset(struct hconn *c)
+{
+	if (c->ctx != GSS_C_NO_CONTEXT) {
+		OM_uint32 minor;
+		gss_delete_sec_context(&minor, &c->ctx, GSS_C_NO_BUFFER);
+		c->ctx = GSS_C_NO_CONTEXT;
+	}
+	hidentity_release(&c->identity);
+	c->ctx_is_krb5 = false;
+	c->state = HCONN_NEW;
+}
+
+static void conns_free(struct hconn *c)
+{
+	conns_reset(c);
+	free(c);
+	n_conns--;
+}
+
+/* Drops the least recently used entry that is not mid-verification. */
+static void evict_one(void)
+{
+	struct hconn *victim = NULL;
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (struct hconn *c = buckets[b]; c != NULL; c = c->next)
+			if (c->state != HCONN_VERIFYING &&
+			    (victim == NULL || c->last_used < victim->last_used))
+				victim = c;
+	if (victim != NULL) {
+		log_warn("connection table full; forgetting connection %llu",
+			 (unsigned long long)victim->id);
+		conns_remove(victim->id);
+	}
+}
+
+struct hconn *conns_get(uint64_t id)
+{
+	struct hconn *c = conns_find(id);
+	if (c != NULL)
+		return c;
+	if (n_conns >= MAX_CONNS)
+		evict_one();
+	c = xcalloc(1, sizeof(*c));
+	c->id = id;
+	c->ctx = GSS_C_NO_CONTEXT;
+	c->last_used = time_mono_ms();
+	size_t b = bucket_of(id);
+	c->next = buckets[b];
+	buckets[b] = c;
+	n_conns++;
+	return c;
+}
+
+void conns_remove(uint64_t id)
+{
+	for (struct hconn **pp = &buckets[bucket_of(id)]; *pp != NULL;
+	     pp = &(*pp)->next) {
+		if ((*pp)->id == id) {
+			struct hconn *c = *pp;
+			if (c->state == HCONN_VERIFYING) {
+				/* The verification callback still refers to it;
+				 * it removes the entry when it finishes. */
+				c->id = 0;
+				return;
+			}
+			*pp = c->next;
+			conns_free(c);
+			return;
+		}
+	}
+}
+
+void conns_discard(struct hconn *c)
+{
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (struct hconn **pp = &buckets[b]; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == c) {
+				*pp = c->next;
+				conns_free(c);
+				return;
+			}
+}
+
+void handle_conn_close(struct priv_msg *req, struct priv_msg *reply)
+{
+	uint64_t id = priv_get_u64(req);
+	conns_remove(id);
+	priv_msg_init(reply, PRIV_OK);
+}

@@ -1,0 +1,57 @@
+/*
+ * conns.h - the helper's table of listener connections that hold
+ * authentication state: the GSS context of a handshake, and the identity
+ * the helper itself established.  Later requests (encryption, shells) are
+ * honoured only for an identity found here, which the listener cannot
+ * forge: it can only name a connection.
+ */
+#ifndef WINRMD_PRIV_CONNS_H
+#define WINRMD_PRIV_CONNS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <gssapi/gssapi.h>
+
+enum hconn_state {
+	HCONN_NEW = 0,
+	HCONN_HANDSHAKE,      /* GSS context continuing */
+	HCONN_VERIFYING,      /* a child checks the account; no other request */
+	HCONN_AUTHENTICATED,
+};
+
+struct hidentity {
+	char *claimed;        /* as the client named itself */
+	char *user;           /* local account */
+	uid_t uid;
+	gid_t gid;
+	unsigned flags;       /* enum priv_identity_flags */
+	const char *mech;     /* "Kerberos", "NTLM", "Basic" (static) */
+};
+
+struct hconn {
+	uint64_t id;
+	enum hconn_state state;
+	gss_ctx_id_t ctx;     /* GSS_C_NO_CONTEXT unless GSS */
+	bool ctx_is_krb5;     /* Kerberos (IOV wrap) rather than NTLM */
+	char scheme[16];
+	char remote[64];
+	struct hidentity identity;  /* valid in HCONN_AUTHENTICATED */
+	int64_t last_used;
+	struct hconn *next;
+};
+
+/* Finds the connection, or NULL. */
+struct hconn *conns_find(uint64_t id);
+/* Finds or creates (in HCONN_NEW); never NULL (evicts the least recently
+ * used unauthenticated entry when the table is full). */
+struct hconn *conns_get(uint64_t id);
+/* Back to HCONN_NEW: deletes the GSS context and forgets the identity. */
+void conns_reset(struct hconn *c);
+void conns_remove(uint64_t id);
+/* Unlinks and frees c itself (for an entry closed while it verified). */
+void conns_discard(struct hconn *c);
+void hidentity_release(struct hidentity *id);
+
+#endif

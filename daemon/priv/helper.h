@@ -1,0 +1,60 @@
+/*
+ * helper.h - shared state of winrmd-priv, the root helper.
+ *
+ * The helper is single-threaded: one poll loop over the listener socket,
+ * a signalfd and the pipes of its short-lived children.  Each module of the
+ * helper (auth, PAM, GSSAPI, spawn) adds request handlers to the table in
+ * helper.c; every handler fills a reply or marks the request deferred and
+ * answers later with helper_reply().
+ */
+#ifndef WINRMD_PRIV_HELPER_H
+#define WINRMD_PRIV_HELPER_H
+
+#include <sys/types.h>
+
+#include "config.h"
+#include "proto.h"
+
+/* The helper's current configuration (replaced on a successful RELOAD). */
+extern struct winrmd_config *helper_config;
+
+/* Sends a reply or notification to the listener; releases msg.  A failed
+ * send means the listener is gone: the helper shuts down. */
+void helper_send(struct priv_msg *msg);
+
+/*
+ * Request handlers: fill *reply, or leave it PRIV_NONE to answer later
+ * (the handler then keeps req->seq and calls helper_send itself).  A
+ * handler that finds the request out of place calls fatal(): the listener
+ * broke the protocol.
+ */
+typedef void (*helper_handler)(struct priv_msg *req, struct priv_msg *reply);
+
+/* Event loop services for deferred work. */
+typedef void (*helper_fd_cb)(void *arg, int fd);
+typedef void (*helper_timer_cb)(void *arg);
+/* Runs cb when fd is readable or hung up, until helper_unwatch_fd. */
+void helper_watch_fd(int fd, helper_fd_cb cb, void *arg);
+void helper_unwatch_fd(int fd);
+/* Runs cb once, at or after the monotonic time at_ms; the handle can
+ * cancel it until then. */
+struct timer;
+struct timer *helper_timer_at(int64_t at_ms, helper_timer_cb cb, void *arg);
+void helper_timer_cancel(struct timer *t);
+/* In a freshly forked child of the helper: closes the helper's own
+ * descriptors (listener socket, signalfd, watched pipes) and restores the
+ * default signal mask and handlers. */
+void helper_child_init(void);
+/* Runs cb(arg, wait status) once when child pid exits (reaped by the loop). */
+typedef void (*helper_child_cb)(void *arg, int status);
+void helper_watch_child(pid_t pid, helper_child_cb cb, void *arg);
+
+/* Handlers implemented by the helper's modules. */
+void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply);     /* gss.c */
+void handle_auth_basic(struct priv_msg *req, struct priv_msg *reply);   /* basic.c */
+void handle_conn_close(struct priv_msg *req, struct priv_msg *reply);   /* conns.c */
+
+/* Called on start and after every reload. */
+void gss_configure(const struct winrmd_config *cfg);                    /* gss.c */
+
+#endif

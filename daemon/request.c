@@ -1,0 +1,299 @@
+/*
+ * request.c - the one gate every request passes, in this order:
+ *   1. size limits (before any byte is kept)
+ *   2. authentication            (connection-bound; 401 + challenges)
+ *   3. authorization             (groups; w:AccessDenied)
+ *   4. decryption                (multipart/encrypted bodies)
+ *   5. envelope parsing          (hardened libxml2)
+ *   6. dispatch                  (action, resource URI -> handler; flags)
+ *   7. rendering                 (response or fault; encryption)
+ * The only way around steps 2-3 is an Identify request carrying
+ * WSMANIDENTIFY: unauthenticated, which must then resolve to a dispatch
+ * entry flagged DISPATCH_ANONYMOUS; anything else gets 401.  No handler
+ * checks authentication itself, and a request starts unauthenticated.
+ *
+ * Must not: know about libmicrohttpd (listener.c), about particular auth
+ * schemes or particular resources.
+ */
+#include "autoconfig.h"
+
+#include "request.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auth/auth.h"
+#include "conn.h"
+#include "dispatch.h"
+#include "envelope.h"
+#include "listener.h"
+#include "log.h"
+#include "resources/resources.h"
+#include "runtime.h"
+
+/* Where a request stands in the gate; request_run resumes from here. */
+enum phase {
+	PHASE_START = 0,
+	PHASE_AUTH_WAIT,   /* the helper verifies a credential */
+	PHASE_AUTHENTICATED,
+};
+
+struct request *request_new(struct conn *conn, const struct listener *l)
+{
+	struct request *r = xcalloc(1, sizeof(*r));
+	r->conn = conn;
+	r->listener = l;
+	r->cfg = runtime_config();
+	buf_init(&r->body);
+	buf_init(&r->resp.body);
+	priv_msg_init(&r->auth_reply, PRIV_NONE);
+	pthread_mutex_init(&r->lock, NULL);
+	return r;
+}
+
+void response_add_header(struct response *resp, const char *name,
+			 const char *value)
+{
+	if (resp->n_headers >= RESPONSE_MAX_HEADERS) {
+		log_err("too many response headers; dropping %s", name);
+		return;
+	}
+	resp->headers[resp->n_headers].name = name;
+	resp->headers[resp->n_headers].value = xstrdup(value);
+	resp->n_headers++;
+}
+
+void response_release(struct response *resp)
+{
+	buf_release(&resp->body);
+	for (unsigned i = 0; i < resp->n_headers; i++)
+		free(resp->headers[i].value);
+	resp->n_headers = 0;
+	resp->content_type = NULL;
+	resp->shared_identify = false;
+}
+
+void request_free(struct request *r)
+{
+	if (r == NULL)
+		return;
+	free(r->content_type);
+	if (r->authorization != NULL)
+		free_secret(r->authorization, strlen(r->authorization));
+	free(r->final_auth_header);
+	buf_release_secret(&r->body);
+	response_release(&r->resp);
+	priv_msg_release(&r->auth_reply);
+	config_unref(r->cfg);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+static size_t envelope_limit(const struct request *r)
+{
+	return (size_t)r->cfg->max_envelope_size_kb * 1024;
+}
+
+/* A SOAP fault, HTTP 500, in the request's charset when it is known. */
+static void respond_fault(struct request *r, enum fault_id id,
+			  const char *relates_to, enum wsman_charset cs,
+			  const char *message)
+{
+	struct response *resp = &r->resp;
+	buf_reset(&resp->body);
+	fault_render(&resp->body, id, relates_to, runtime_hostname(), message);
+	if (wsman_transcode(&resp->body, cs) != 0)
+		cs = WSMAN_UTF8;
+	resp->status = fault_get(id)->http_status;
+	resp->content_type = wsman_content_type(cs);
+}
+
+void request_internal_error(struct request *r)
+{
+	response_release(&r->resp);
+	buf_init(&r->resp.body);
+	respond_fault(r, FAULT_INTERNAL_ERROR, NULL, WSMAN_UTF8, NULL);
+}
+
+enum request_step request_begin(struct request *r)
+{
+	if (r->has_content_length && r->content_length > envelope_limit(r)) {
+		log_info("%s: request body of %llu bytes refused (limit %zu)",
+			 r->conn->remote_addr,
+			 (unsigned long long)r->content_length, envelope_limit(r));
+		respond_fault(r, FAULT_ENCODING_LIMIT_REQUEST, NULL, WSMAN_UTF8,
+			      NULL);
+		r->resp.close = true; /* the body is never read */
+		return REQUEST_RESPOND;
+	}
+	/*
+	 * Keep the body only when the answer can depend on it: an anonymous
+	 * Identify, a request carrying credentials (the handshake may
+	 * complete on it), or a request on an authenticated connection.
+	 * Anything else is answered 401 before a byte of its body matters,
+	 * so it is counted and dropped.
+	 */
+	r->keep_body = r->identify_unauthenticated || r->authorization != NULL ||
+		       r->conn->auth.state == CONN_AUTHENTICATED;
+	return REQUEST_SUSPEND; /* i.e. "go on reading" */
+}
+
+void request_body(struct request *r, const char *data, size_t len)
+{
+	r->body_bytes += len;
+	if (r->too_large)
+		return;
+	if (r->body_bytes > envelope_limit(r)) {
+		/* Only reachable without Content-Length (chunked uploads). */
+		r->too_large = true;
+		buf_release_secret(&r->body);
+		return;
+	}
+	if (r->keep_body)
+		buf_append(&r->body, data, len);
+}
+
+static enum request_step run_anonymous_identify(struct request *r)
+{
+	struct wsman_request req;
+	enum fault_id fault = wsman_parse(r->body.data, r->body.len,
+					  r->content_type, &req);
+	if (fault != FAULT_NONE) {
+		log_info("%s: anonymous request refused: %s",
+			 r->conn->remote_addr, fault_name(fault));
+		respond_fault(r, fault, req.message_id, WSMAN_UTF8, NULL);
+		wsman_request_release(&req);
+		return REQUEST_RESPOND;
+	}
+	enum fault_id dfault;
+	const struct dispatch_entry *e = dispatch_find(&req, &dfault);
+	if (!req.is_identify || e == NULL || !(e->flags & DISPATCH_ANONYMOUS)) {
+		/* Only Identify bypasses authentication, under any header. */
+		wsman_request_release(&req);
+		auth_respond_unauthorized(r);
+		return REQUEST_RESPOND;
+	}
+	if (req.charset == WSMAN_UTF8) {
+		r->resp.status = 200;
+		r->resp.shared_identify = true;
+	} else {
+		struct buf *out = &r->resp.body;
+		const struct buf *body = res_identify_anonymous_body();
+		buf_append(out, body->data, body->len);
+		wsman_transcode(out, req.charset);
+		r->resp.status = 200;
+		r->resp.content_type = wsman_content_type(req.charset);
+	}
+	wsman_request_release(&req);
+	return REQUEST_RESPOND;
+}
+
+/* Steps 5-7 for an authorized request: parse, dispatch, render. */
+static void run_envelope(struct request *r)
+{
+	const struct identity *id = r->identity;
+	struct wsman_request req;
+	enum fault_id fault = wsman_parse(r->body.data, r->body.len,
+					  r->content_type, &req);
+	if (fault != FAULT_NONE) {
+		log_info("%s: user %s: request refused: %s", r->conn->remote_addr,
+			 id->user, fault_name(fault));
+		respond_fault(r, fault, req.message_id, WSMAN_UTF8, NULL);
+		wsman_request_release(&req);
+		return;
+	}
+	const struct dispatch_entry *e = dispatch_find(&req, &fault);
+	if (e != NULL && (e->flags & DISPATCH_ADMIN) && !(id->flags & PRIV_ID_ADMIN)) {
+		log_audit("authorization remote=%s user=%s result=denied "
+			  "reason=\"%s needs an administrator\"",
+			  r->conn->remote_addr, id->user, e->name);
+		e = NULL;
+		fault = FAULT_ACCESS_DENIED;
+	}
+	if (e != NULL) {
+		struct buf *out = &r->resp.body;
+		buf_reset(out);
+		fault = e->handler(r, &req, out);
+		if (fault == FAULT_NONE) {
+			if (wsman_transcode(out, req.charset) != 0) {
+				fault = FAULT_INTERNAL_ERROR;
+			} else {
+				r->resp.status = 200;
+				r->resp.content_type = wsman_content_type(req.charset);
+			}
+		}
+	}
+	if (fault != FAULT_NONE) {
+		log_debug("%s: %s -> %s", r->conn->remote_addr,
+			  req.action ? req.action : "(no action)", fault_name(fault));
+		respond_fault(r, fault, req.message_id, req.charset, NULL);
+	}
+	wsman_request_release(&req);
+}
+
+/* Step 3 onwards, once the caller is known. */
+static void run_authenticated(struct request *r)
+{
+	const struct identity *id = r->identity;
+	if (!(id->flags & PRIV_ID_AUTHORIZED)) {
+		/* Authenticated but not authorized: Windows answers 500 with
+		 * w:AccessDenied (the helper logged the decision). */
+		respond_fault(r, FAULT_ACCESS_DENIED, NULL, WSMAN_UTF8, NULL);
+		return;
+	}
+	if (r->body.len == 0) {
+		/* An empty POST only sets up the security context (pywinrm,
+		 * pypsrp, Ruby, Go, Windows all send one): 200, empty. */
+		r->resp.status = 200;
+		r->resp.content_type = NULL;
+		return;
+	}
+	if (r->listener->transport == TRANSPORT_HTTP && !r->cfg->allow_unencrypted) {
+		log_audit("authorization remote=%s user=%s result=denied "
+			  "reason=\"unencrypted message over HTTP; "
+			  "AllowUnencrypted is false\"",
+			  r->conn->remote_addr, id->user);
+		respond_fault(r, FAULT_UNENCRYPTED_REFUSED, NULL, WSMAN_UTF8, NULL);
+		return;
+	}
+	run_envelope(r);
+}
+
+enum request_step request_run(struct request *r)
+{
+	switch ((enum phase)r->phase) {
+	case PHASE_START:
+		if (r->too_large) {
+			log_info("%s: request body over %zu bytes refused",
+				 r->conn->remote_addr, envelope_limit(r));
+			respond_fault(r, FAULT_ENCODING_LIMIT_REQUEST, NULL,
+				      WSMAN_UTF8, NULL);
+			r->resp.close = true;
+			return REQUEST_RESPOND;
+		}
+		if (r->identify_unauthenticated && r->authorization == NULL)
+			return run_anonymous_identify(r);
+		switch (auth_authenticate(r)) {
+		case AUTH_PENDING:
+			r->phase = PHASE_AUTH_WAIT;
+			return REQUEST_SUSPEND;
+		case AUTH_OK:
+			break;
+		default:
+			return REQUEST_RESPOND;
+		}
+		break;
+	case PHASE_AUTH_WAIT:
+		if (auth_resume(r) != AUTH_OK)
+			return REQUEST_RESPOND;
+		break;
+	case PHASE_AUTHENTICATED:
+		break;
+	}
+	r->phase = PHASE_AUTHENTICATED;
+	run_authenticated(r);
+	if (r->final_auth_header != NULL)
+		response_add_header(&r->resp, "WWW-Authenticate", r->final_auth_header);
+	return REQUEST_RESPOND;
+}

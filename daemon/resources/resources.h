@@ -1,0 +1,18 @@
+/*
+ * resources.h - the WS-Management resource handlers (one file each).
+ * Each handler renders a complete response envelope or returns a fault.
+ */
+#ifndef WINRMD_RESOURCES_H
+#define WINRMD_RESOURCES_H
+
+#include "dispatch.h"
+#include "request.h"
+
+/* identify.c */
+enum fault_id res_identify(struct request *r, const struct wsman_request *req,
+			   struct buf *out);
+/* The fixed anonymous Identify body (UTF-8); built once at start. */
+const struct buf *res_identify_anonymous_body(void);
+void res_identify_init(void);
+
+#endif
