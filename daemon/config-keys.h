@@ -101,6 +101,8 @@ enum config_key_flags {
 	    max_memory_per_shell_mb, 2147483647, 1, 2147483647, 0)	\
 	INT(GLOBAL, "Winrs.MaxShellsPerUser", max_shells_per_user,	\
 	    2147483647, 1, 2147483647, 0)				\
+	LIST(GLOBAL, "Winrs.KeepEnvironment", keep_environment,	\
+	     n_keep_environment, CONFIG_DEFAULT_EMPTY_LIST, CK_NONEMPTY) \
 	/* Authorization: POSIX groups standing in for Windows groups */ \
 	LIST(GLOBAL, "Authorization.AdminGroups", admin_groups,		\
 	     n_admin_groups, CONFIG_DEFAULT_ADMIN_GROUPS, CK_NONEMPTY)	\

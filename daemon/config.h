@@ -79,6 +79,10 @@ struct winrmd_config {
 	int64_t max_processes_per_shell;  /* default 2147483647, 1..2147483647 */
 	int64_t max_memory_per_shell_mb;  /* default 2147483647, 1..2147483647 */
 	int64_t max_shells_per_user;      /* default 2147483647, 1..2147483647 */
+	char **keep_environment;          /* KeepEnvironment, default []: names of
+	                                     variables of the daemon's own
+	                                     environment passed to commands */
+	size_t n_keep_environment;
 
 	/* Authorization */
 	char **admin_groups;              /* AdminGroups, default ["sudo", "wheel"];

@@ -16,6 +16,16 @@
 
 static const struct dispatch_entry table[] = {
 	{ NULL, NULL, false, res_identify, DISPATCH_ANONYMOUS, "Identify" },
+	/* Windows Remote Shell */
+	{ ACTION_CREATE, RESOURCE_SHELL_CMD, false, res_shell_create, 0, "Shell.Create" },
+	{ ACTION_SHELL_COMMAND, RESOURCE_SHELL_CMD, false, res_shell_command, 0, "Shell.Command" },
+	{ ACTION_SHELL_SEND, RESOURCE_SHELL_CMD, false, res_shell_send, 0, "Shell.Send" },
+	{ ACTION_SHELL_RECEIVE, RESOURCE_SHELL_CMD, false, res_shell_receive, 0, "Shell.Receive" },
+	{ ACTION_SHELL_SIGNAL, RESOURCE_SHELL_CMD, false, res_shell_signal, 0, "Shell.Signal" },
+	{ ACTION_DELETE, RESOURCE_SHELL_CMD, false, res_shell_delete, 0, "Shell.Delete" },
+	{ ACTION_GET, RESOURCE_SHELL_CMD, false, res_shell_get, 0, "Shell.Get" },
+	{ ACTION_GET, NS_SHELL, false, res_shell_get, 0, "Shell.Get" },
+	{ ACTION_DELETE, NS_SHELL, false, res_shell_delete, 0, "Shell.Delete" },
 };
 
 static bool uri_matches(const struct dispatch_entry *e, const char *uri)

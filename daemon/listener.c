@@ -432,6 +432,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		log_debug("request on connection %llu ended early (code %d)",
 			  (unsigned long long)r->conn->id, (int)toe);
+	request_finished(r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	request_free(r);
 	*req_cls = NULL;
 }

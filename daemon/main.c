@@ -39,6 +39,7 @@
 #include "listener.h"
 #include "log.h"
 #include "runtime.h"
+#include "shells.h"
 
 static const char *config_path = CONFIG_DEFAULT_PATH;
 static pid_t helper_pid = -1;
@@ -432,6 +433,8 @@ int main(int argc, char **argv)
 	}
 
 	runtime_set_config(cfg); /* the runtime owns this reference now */
+	if (shells_start() != 0)
+		fatal("cannot start the shell I/O thread");
 	cfg = runtime_config();
 	int started = listeners_start(cfg);
 	config_unref(cfg);
@@ -452,7 +455,9 @@ int main(int argc, char **argv)
 	int code = main_loop();
 
 	sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+	shells_stop();     /* answers the waiting Receives first */
 	listeners_stop();
+	shells_join();
 	if (helper_pid > 0) {
 		int status = stop_helper();
 		if (WIFEXITED(status) && WEXITSTATUS(status) != 0)

@@ -31,12 +31,14 @@
 #include "log.h"
 #include "resources/resources.h"
 #include "runtime.h"
+#include "shells.h"
 
 /* Where a request stands in the gate; request_run resumes from here. */
 enum phase {
 	PHASE_START = 0,
 	PHASE_AUTH_WAIT,   /* the helper verifies a credential */
 	PHASE_AUTHENTICATED,
+	PHASE_HANDLER_WAIT, /* a handler waits (Command, Receive) */
 };
 
 struct request *request_new(struct conn *conn, const struct listener *l)
@@ -74,6 +76,12 @@ void response_release(struct response *resp)
 	resp->shared_identify = false;
 }
 
+void request_finished(struct request *r, bool delivered)
+{
+	if (r->shell_wait != NULL)
+		shells_request_finished(r, delivered);
+}
+
 void request_free(struct request *r)
 {
 	if (r == NULL)
@@ -82,6 +90,10 @@ void request_free(struct request *r)
 	if (r->authorization != NULL)
 		free_secret(r->authorization, strlen(r->authorization));
 	free(r->final_auth_header);
+	if (r->wreq != NULL) {
+		wsman_request_release(r->wreq);
+		free(r->wreq);
+	}
 	buf_release_secret(&r->body);
 	response_release(&r->resp);
 	priv_msg_release(&r->auth_reply);
@@ -189,65 +201,92 @@ static enum request_step run_anonymous_identify(struct request *r)
 	return REQUEST_RESPOND;
 }
 
+/* Step 7 for the handler's result: the response or the fault. */
+static void finish_handler(struct request *r, const struct dispatch_entry *e,
+			   enum fault_id fault)
+{
+	struct wsman_request *req = r->wreq;
+	struct buf *out = &r->resp.body;
+	if (fault == FAULT_NONE) {
+		if (wsman_transcode(out, req->charset) != 0) {
+			fault = FAULT_INTERNAL_ERROR;
+		} else {
+			r->resp.status = 200;
+			r->resp.content_type = wsman_content_type(req->charset);
+			return;
+		}
+	}
+	log_debug("%s: %s %s -> %s", r->conn->remote_addr, e ? e->name : "",
+		  req->action ? req->action : "(no action)", fault_name(fault));
+	respond_fault(r, fault, req->message_id, req->charset, NULL);
+}
+
+/* Runs (or runs again, once woken) the handler of r->wreq; returns
+ * REQUEST_SUSPEND when it waits. */
+static enum request_step run_handler(struct request *r)
+{
+	enum fault_id fault;
+	const struct dispatch_entry *e = dispatch_find(r->wreq, &fault);
+	if (e == NULL) {
+		finish_handler(r, NULL, fault);
+		return REQUEST_RESPOND;
+	}
+	buf_reset(&r->resp.body);
+	r->handler_pending = false;
+	fault = e->handler(r, r->wreq, &r->resp.body);
+	if (fault == FAULT_NONE && r->handler_pending) {
+		r->phase = PHASE_HANDLER_WAIT;
+		return REQUEST_SUSPEND;
+	}
+	r->handler_pending = false;
+	finish_handler(r, e, fault);
+	return REQUEST_RESPOND;
+}
+
 /* Steps 5-7 for an authorized request: parse, dispatch, render. */
-static void run_envelope(struct request *r)
+static enum request_step run_envelope(struct request *r)
 {
 	const struct identity *id = r->identity;
-	struct wsman_request req;
+	struct wsman_request *req = xcalloc(1, sizeof(*req));
 	enum fault_id fault = wsman_parse(r->body.data, r->body.len,
-					  r->content_type, &req);
+					  r->content_type, req);
 	if (fault != FAULT_NONE) {
 		log_info("%s: user %s: request refused: %s", r->conn->remote_addr,
 			 id->user, fault_name(fault));
-		respond_fault(r, fault, req.message_id, WSMAN_UTF8, NULL);
-		wsman_request_release(&req);
-		return;
+		respond_fault(r, fault, req->message_id, req->charset, NULL);
+		wsman_request_release(req);
+		free(req);
+		return REQUEST_RESPOND;
 	}
-	const struct dispatch_entry *e = dispatch_find(&req, &fault);
+	r->wreq = req;
+	const struct dispatch_entry *e = dispatch_find(req, &fault);
 	if (e != NULL && (e->flags & DISPATCH_ADMIN) && !(id->flags & PRIV_ID_ADMIN)) {
 		log_audit("authorization remote=%s user=%s result=denied "
 			  "reason=\"%s needs an administrator\"",
 			  r->conn->remote_addr, id->user, e->name);
-		e = NULL;
-		fault = FAULT_ACCESS_DENIED;
+		respond_fault(r, FAULT_ACCESS_DENIED, req->message_id, req->charset,
+			      NULL);
+		return REQUEST_RESPOND;
 	}
-	if (e != NULL) {
-		struct buf *out = &r->resp.body;
-		buf_reset(out);
-		fault = e->handler(r, &req, out);
-		if (fault == FAULT_NONE) {
-			if (wsman_transcode(out, req.charset) != 0) {
-				fault = FAULT_INTERNAL_ERROR;
-			} else {
-				r->resp.status = 200;
-				r->resp.content_type = wsman_content_type(req.charset);
-			}
-		}
-	}
-	if (fault != FAULT_NONE) {
-		log_debug("%s: %s -> %s", r->conn->remote_addr,
-			  req.action ? req.action : "(no action)", fault_name(fault));
-		respond_fault(r, fault, req.message_id, req.charset, NULL);
-	}
-	wsman_request_release(&req);
+	return run_handler(r);
 }
 
 /* Step 3 onwards, once the caller is known. */
-static void run_authenticated(struct request *r)
+static enum request_step run_authenticated(struct request *r)
 {
 	const struct identity *id = r->identity;
 	if (!(id->flags & PRIV_ID_AUTHORIZED)) {
 		/* Authenticated but not authorized: Windows answers 500 with
 		 * w:AccessDenied (the helper logged the decision). */
 		respond_fault(r, FAULT_ACCESS_DENIED, NULL, WSMAN_UTF8, NULL);
-		return;
+		return REQUEST_RESPOND;
 	}
 	if (r->body.len == 0) {
 		/* An empty POST only sets up the security context (pywinrm,
 		 * pypsrp, Ruby, Go, Windows all send one): 200, empty. */
 		r->resp.status = 200;
 		r->resp.content_type = NULL;
-		return;
+		return REQUEST_RESPOND;
 	}
 	if (r->listener->transport == TRANSPORT_HTTP && !r->cfg->allow_unencrypted) {
 		log_audit("authorization remote=%s user=%s result=denied "
@@ -255,9 +294,9 @@ static void run_authenticated(struct request *r)
 			  "AllowUnencrypted is false\"",
 			  r->conn->remote_addr, id->user);
 		respond_fault(r, FAULT_UNENCRYPTED_REFUSED, NULL, WSMAN_UTF8, NULL);
-		return;
+		return REQUEST_RESPOND;
 	}
-	run_envelope(r);
+	return run_envelope(r);
 }
 
 enum request_step request_run(struct request *r)
@@ -290,9 +329,15 @@ enum request_step request_run(struct request *r)
 		break;
 	case PHASE_AUTHENTICATED:
 		break;
+	case PHASE_HANDLER_WAIT:
+		if (run_handler(r) == REQUEST_SUSPEND)
+			return REQUEST_SUSPEND;
+		goto respond;
 	}
 	r->phase = PHASE_AUTHENTICATED;
-	run_authenticated(r);
+	if (run_authenticated(r) == REQUEST_SUSPEND)
+		return REQUEST_SUSPEND;
+respond:
 	if (r->final_auth_header != NULL)
 		response_add_header(&r->resp, "WWW-Authenticate", r->final_auth_header);
 	return REQUEST_RESPOND;

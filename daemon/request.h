@@ -70,6 +70,11 @@ struct request {
 	char *final_auth_header;               /* "Negotiate <final token>" */
 	uint8_t basic_hash[32];                /* Basic header being verified */
 
+	/* handlers that wait (Command, Receive) */
+	struct wsman_request *wreq;            /* parsed envelope, kept while waiting */
+	bool handler_pending;                  /* set by a handler: request_wake follows */
+	void *shell_wait;                      /* shells.c's state for this request */
+
 	/* suspend/resume: see listener.c */
 	pthread_mutex_t lock;
 	bool suspended;
@@ -80,6 +85,9 @@ struct request {
 /* Allocates a request (caller frees with request_free). */
 struct request *request_new(struct conn *conn, const struct listener *l);
 void request_free(struct request *r);
+/* Called when libmicrohttpd ends the request, before request_free:
+ * delivered tells whether the response was fully sent. */
+void request_finished(struct request *r, bool delivered);
 
 /*
  * Called once the headers are known.  Returns REQUEST_RESPOND when the

@@ -220,6 +220,7 @@ static void handle_reload(struct priv_msg *req, struct priv_msg *reply)
 
 static void handle_shutdown(struct priv_msg *req, struct priv_msg *reply)
 {
+	spawn_shutdown();
 	priv_msg_init(reply, PRIV_SHUTDOWN_DONE);
 	running = false;
 }
@@ -232,6 +233,8 @@ static struct handler handlers[] = {
 	{ PRIV_AUTH_GSS, 0, handle_auth_gss, 0 },
 	{ PRIV_AUTH_BASIC, 0, handle_auth_basic, 0 },
 	{ PRIV_CONN_CLOSE, 0, handle_conn_close, 0 },
+	{ PRIV_SPAWN, 0, handle_spawn, 0 },
+	{ PRIV_SIGNAL, 0, handle_signal, 0 },
 };
 
 void helper_send(struct priv_msg *msg)
@@ -390,6 +393,7 @@ int main(int argc, char **argv)
 			priv_msg_release(&req);
 		}
 	}
+	spawn_shutdown(); /* no-op after an orderly SHUTDOWN */
 	config_unref(helper_config);
 	close(listener_fd);
 	log_debug("helper stopped");

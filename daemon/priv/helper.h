@@ -53,6 +53,10 @@ void helper_watch_child(pid_t pid, helper_child_cb cb, void *arg);
 void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply);     /* gss.c */
 void handle_auth_basic(struct priv_msg *req, struct priv_msg *reply);   /* basic.c */
 void handle_conn_close(struct priv_msg *req, struct priv_msg *reply);   /* conns.c */
+void handle_spawn(struct priv_msg *req, struct priv_msg *reply);        /* spawn.c */
+void handle_signal(struct priv_msg *req, struct priv_msg *reply);       /* spawn.c */
+/* Ends every command (SIGTERM, then SIGKILL) and reaps the monitors. */
+void spawn_shutdown(void);                                              /* spawn.c */
 
 /* Called on start and after every reload. */
 void gss_configure(const struct winrmd_config *cfg);                    /* gss.c */

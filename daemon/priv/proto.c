@@ -32,6 +32,9 @@ static const char *const type_names[PRIV_TYPE_MAX] = {
 	[PRIV_AUTH_RESULT] = "AUTH_RESULT",
 	[PRIV_CONN_CLOSE] = "CONN_CLOSE",
 	[PRIV_OK] = "OK",
+	[PRIV_SPAWN] = "SPAWN",
+	[PRIV_SPAWN_RESULT] = "SPAWN_RESULT",
+	[PRIV_SIGNAL] = "SIGNAL",
 };
 
 const char *priv_type_name(uint16_t type)

@@ -53,6 +53,16 @@ enum priv_type {
 	                           u32 identity flags, str mech, str reason */
 	PRIV_CONN_CLOSE,        /* u64 conn               -> PRIV_OK */
 	PRIV_OK,                /* (none) */
+	/* shells (see daemon/priv/spawn.c) */
+	PRIV_SPAWN,             /* u64 conn, u32 flags, str program, u32 argc,
+	                           argc x str, str cwd, u32 envc, envc x
+	                           (str name, str value), u64 max memory bytes
+	                                                  -> PRIV_SPAWN_RESULT */
+	PRIV_SPAWN_RESULT,      /* u32 error (0 = started), str message,
+	                           u64 handle, u32 pid; fds: stdin (write),
+	                           stdout (read), stderr (read), status (read) */
+	PRIV_SIGNAL,            /* u64 conn, u64 handle, u32 enum priv_signal
+	                                                  -> PRIV_OK | PRIV_ERROR */
 	PRIV_TYPE_MAX
 };
 
@@ -74,6 +84,20 @@ enum priv_identity_flags {
 	PRIV_ID_AUTHORIZED = 1 << 0, /* may use WinRM (admin or remote user) */
 	PRIV_ID_ADMIN = 1 << 1,      /* root or an admin group (after the UAC filter) */
 	PRIV_ID_NTLM_LOCAL = 1 << 2, /* proven by NTLM as a local account */
+};
+
+/* PRIV_SPAWN flags */
+enum priv_spawn_flags {
+	PRIV_SPAWN_SKIP_SHELL = 1 << 0, /* exec program directly (argv) */
+	PRIV_SPAWN_NOPROFILE = 1 << 1,  /* no login shell, no profile */
+};
+
+/* PRIV_SIGNAL kinds (the helper picks the POSIX signal) */
+enum priv_signal {
+	PRIV_SIGNAL_TERMINATE = 1, /* SIGTERM, then SIGKILL after a grace period */
+	PRIV_SIGNAL_CTRL_C,        /* SIGINT to the process group */
+	PRIV_SIGNAL_CTRL_BREAK,    /* SIGQUIT to the process group */
+	PRIV_SIGNAL_KILL,          /* SIGKILL at once */
 };
 
 struct priv_msg {

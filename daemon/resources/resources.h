@@ -15,4 +15,20 @@ enum fault_id res_identify(struct request *r, const struct wsman_request *req,
 const struct buf *res_identify_anonymous_body(void);
 void res_identify_init(void);
 
+/* shell.c: the Windows Remote Shell */
+enum fault_id res_shell_create(struct request *r, const struct wsman_request *req,
+			       struct buf *out);
+enum fault_id res_shell_command(struct request *r, const struct wsman_request *req,
+				struct buf *out);
+enum fault_id res_shell_send(struct request *r, const struct wsman_request *req,
+			     struct buf *out);
+enum fault_id res_shell_receive(struct request *r, const struct wsman_request *req,
+				struct buf *out);
+enum fault_id res_shell_signal(struct request *r, const struct wsman_request *req,
+			       struct buf *out);
+enum fault_id res_shell_delete(struct request *r, const struct wsman_request *req,
+			       struct buf *out);
+enum fault_id res_shell_get(struct request *r, const struct wsman_request *req,
+			    struct buf *out);
+
 #endif

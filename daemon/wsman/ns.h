@@ -39,6 +39,8 @@
 #define ACTION_SHELL_SIGNAL NS_SHELL "/Signal"
 
 #define RESOURCE_SHELL_CMD NS_SHELL "/cmd"
+#define NS_SHELL_STATE NS_SHELL "/CommandState"
+#define NS_SHELL_SIGNAL NS_SHELL "/signal"
 #define RESOURCE_CONFIG NS_CONFIG
 
 #define SECPROFILE_PREFIX "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/"

@@ -1,0 +1,656 @@
+/*
+ * spawn.c - running commands for the Windows Remote Shell, as the
+ * authenticated user (design.md decision 5).
+ *
+ * For every command the helper forks a small root "monitor" process that
+ * opens the PAM session, forks the user's process, and closes the session
+ * when it ends.  The user's process gets its own session and process
+ * group (setsid), then, in this order and checked: initgroups, setgid,
+ * setuid; resource limits; a clean environment; the working directory;
+ * closefrom; exec of the login shell with -c (or the program itself).
+ * The pipes go back to the listener by SCM_RIGHTS: stdin, stdout, stderr
+ * and a status pipe on which the monitor writes the wait status.
+ *
+ * Only a connection whose identity the helper established, authorized,
+ * may spawn; only the owner of a command (same uid) may signal it.
+ *
+ * Entry points: handle_spawn, handle_signal, spawn_shutdown.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <security/pam_appl.h>
+
+#include "conns.h"
+#include "helper.h"
+#include "log.h"
+
+#define TERMINATE_GRACE_MS 5000
+#define MAX_ARGS 1024
+#define MAX_ENV 1024
+
+struct command {
+	uint64_t handle;
+	pid_t monitor;       /* root process holding the PAM session */
+	pid_t pid;           /* the user's process and process group; 0 until started */
+	uid_t uid;
+	char *user;
+	int ctl_fd;          /* monitor -> helper: started or failed */
+	uint32_t seq;        /* the SPAWN request awaiting its answer */
+	int listener_fds[4]; /* stdin (w), stdout (r), stderr (r), status (r) */
+	struct timer *kill_timer;
+	struct command *next;
+};
+
+static struct command *commands;
+static uint64_t next_handle = 1;
+
+/* What the monitor tells the helper on the control pipe. */
+struct ctl_report {
+	int32_t error;       /* 0: started */
+	int32_t pid;
+	char stage[32];      /* where it failed: "pam_open_session", "exec"... */
+};
+
+/* ---- the user's process (in the grandchild) ---- */
+
+struct spawn_args {
+	const char *user;
+	uid_t uid;
+	gid_t gid;
+	const char *home;
+	const char *shell;
+	uint32_t flags;
+	const char *program;
+	char **argv;          /* program arguments (SKIP_SHELL) or NULL */
+	size_t argc;
+	const char *cwd;      /* "" = home */
+	char **env;           /* NAME=value, NULL-terminated */
+	uint64_t max_memory;  /* 0 = unlimited */
+};
+
+static void report_exec_error(int fd, const char *stage)
+{
+	struct ctl_report r = { .error = errno, .pid = 0 };
+	snprintf(r.stage, sizeof(r.stage), "%s", stage);
+	if (write(fd, &r, sizeof(r)) < 0) {
+		/* the monitor sees EOF and reports a failure anyway */
+	}
+	_exit(127);
+}
+
+/* Closes every descriptor from lowest up, except keep. */
+static void close_from(int lowest, int keep)
+{
+#ifdef HAVE_CLOSE_RANGE
+	if (keep >= lowest) {
+		if ((keep == lowest || close_range((unsigned)lowest,
+						   (unsigned)keep - 1, 0) == 0) &&
+		    close_range((unsigned)keep + 1, ~0U, 0) == 0)
+			return;
+	} else if (close_range((unsigned)lowest, ~0U, 0) == 0) {
+		return;
+	}
+#endif
+	long max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (int fd = lowest; fd < max; fd++)
+		if (fd != keep)
+			close(fd);
+}
+
+static void exec_user(const struct spawn_args *a, int in, int out, int err,
+		      int exec_err)
+{
+	if (setsid() < 0)
+		report_exec_error(exec_err, "setsid");
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		report_exec_error(exec_err, "dup2");
+	/* Privileges: supplementary groups, then gid, then uid; checked. */
+	if (initgroups(a->user, a->gid) != 0)
+		report_exec_error(exec_err, "initgroups");
+	if (setresgid(a->gid, a->gid, a->gid) != 0)
+		report_exec_error(exec_err, "setgid");
+	if (setresuid(a->uid, a->uid, a->uid) != 0)
+		report_exec_error(exec_err, "setuid");
+	if (a->uid != 0 && (setuid(0) == 0 || geteuid() != a->uid ||
+			    getuid() != a->uid || getegid() != a->gid)) {
+		errno = EPERM;
+		report_exec_error(exec_err, "privilege check");
+	}
+	if (a->max_memory > 0) {
+		struct rlimit rl = { (rlim_t)a->max_memory, (rlim_t)a->max_memory };
+		if (setrlimit(RLIMIT_AS, &rl) != 0)
+			report_exec_error(exec_err, "setrlimit");
+	}
+	const char *dir = a->cwd[0] != '\0' ? a->cwd : a->home;
+	if (chdir(dir) != 0) {
+		if (a->cwd[0] != '\0')
+			report_exec_error(exec_err, "chdir");
+		/* No usable home: "/" as login(1) does. */
+		if (chdir("/") != 0)
+			report_exec_error(exec_err, "chdir");
+	}
+	close_from(3, exec_err);
+
+	if (a->flags & PRIV_SPAWN_SKIP_SHELL) {
+		char **argv = xcalloc(a->argc + 2, sizeof(*argv));
+		argv[0] = (char *)a->program;
+		for (size_t i = 0; i < a->argc; i++)
+			argv[i + 1] = a->argv[i];
+		execvpe(a->program, argv, a->env);
+		report_exec_error(exec_err, "exec");
+	}
+	/* Through the account's shell, as cmd.exe /c does on Windows; a
+	 * login shell (profile loaded) unless WINRS_NOPROFILE. */
+	const char *shell = a->shell[0] != '\0' ? a->shell : "/bin/sh";
+	const char *base = strrchr(shell, '/');
+	base = base ? base + 1 : shell;
+	char *argv0 = (a->flags & PRIV_SPAWN_NOPROFILE) ? xstrdup(base)
+						       : xasprintf("-%s", base);
+	char *argv[] = { argv0, "-c", (char *)a->program, NULL };
+	execve(shell, argv, a->env);
+	report_exec_error(exec_err, "exec");
+}
+
+/* ---- the monitor (root, in the child) ---- */
+
+static int null_conv(int n, const struct pam_message **msg,
+		     struct pam_response **resp, void *data)
+{
+	(void)n;
+	(void)msg;
+	(void)resp;
+	(void)data;
+	return PAM_CONV_ERR; /* no conversation in a session */
+}
+
+static void env_add(char ***env, size_t *n, const char *name, const char *value)
+{
+	size_t len = strlen(name);
+	for (size_t i = 0; i < *n; i++) {
+		if (strncmp((*env)[i], name, len) == 0 && (*env)[i][len] == '=') {
+			free((*env)[i]);
+			(*env)[i] = xasprintf("%s=%s", name, value);
+			return;
+		}
+	}
+	*env = xrealloc(*env, sizeof(**env) * (*n + 2));
+	(*env)[(*n)++] = xasprintf("%s=%s", name, value);
+	(*env)[*n] = NULL;
+}
+
+static void monitor_main(struct spawn_args *a, char **client_env,
+			 size_t client_envc, const char *remote, int fds[10])
+{
+	/* fds: 0 stdin r, 1 stdin w, 2 stdout r, 3 stdout w, 4 stderr r,
+	 * 5 stderr w, 6 status r, 7 status w, 8 ctl r, 9 ctl w */
+	close(fds[1]);
+	close(fds[2]);
+	close(fds[4]);
+	close(fds[6]);
+	close(fds[8]);
+	int ctl = fds[9], status_fd = fds[7];
+	struct ctl_report rep = { 0 };
+
+	/* The monitor outlives signals sent to the user's process group. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+
+	struct pam_conv conv = { null_conv, NULL };
+	pam_handle_t *ph = NULL;
+	int rc = pam_start(helper_config->pam_service, a->user, &conv, &ph);
+	if (rc == PAM_SUCCESS) {
+		pam_set_item(ph, PAM_RHOST, remote);
+		pam_set_item(ph, PAM_TTY, "winrm");
+		pam_setcred(ph, PAM_ESTABLISH_CRED);
+		rc = pam_open_session(ph, 0);
+	}
+	if (rc != PAM_SUCCESS) {
+		rep.error = EACCES;
+		snprintf(rep.stage, sizeof(rep.stage), "pam_open_session");
+		if (write(ctl, &rep, sizeof(rep)) < 0) {
+			/* helper sees EOF */
+		}
+		_exit(1);
+	}
+
+	/* Environment: the account, then KeepEnvironment, then PAM's, then
+	 * the client's rsp:Environment. */
+	char **env = xcalloc(1, sizeof(*env));
+	size_t n = 0;
+	env_add(&env, &n, "HOME", a->home);
+	env_add(&env, &n, "USER", a->user);
+	env_add(&env, &n, "LOGNAME", a->user);
+	env_add(&env, &n, "SHELL", a->shell[0] ? a->shell : "/bin/sh");
+	env_add(&env, &n, "PATH", a->uid == 0
+		? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+		: "/usr/local/bin:/usr/bin:/bin");
+	env_add(&env, &n, "LANG", "C.UTF-8");
+	for (size_t i = 0; i < helper_config->n_keep_environment; i++) {
+		const char *v = getenv(helper_config->keep_environment[i]);
+		if (v != NULL)
+			env_add(&env, &n, helper_config->keep_environment[i], v);
+	}
+	char **pam_env = pam_getenvlist(ph);
+	for (size_t i = 0; pam_env != NULL && pam_env[i] != NULL; i++) {
+		char *eq = strchr(pam_env[i], '=');
+		if (eq != NULL) {
+			*eq = '\0';
+			env_add(&env, &n, pam_env[i], eq + 1);
+		}
+	}
+	for (size_t i = 0; i + 1 < client_envc * 2; i += 2)
+		env_add(&env, &n, client_env[i], client_env[i + 1]);
+	a->env = env;
+
+	int exec_err[2];
+	if (pipe2(exec_err, O_CLOEXEC) != 0) {
+		rep.error = errno;
+		snprintf(rep.stage, sizeof(rep.stage), "pipe");
+		goto fail;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		rep.error = errno;
+		snprintf(rep.stage, sizeof(rep.stage), "fork");
+		goto fail;
+	}
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		close(exec_err[0]);
+		close(ctl);
+		close(status_fd);
+		exec_user(a, fds[0], fds[3], fds[5], exec_err[1]);
+	}
+	close(exec_err[1]);
+	close(fds[0]);
+	close(fds[3]);
+	close(fds[5]);
+	/* EOF on the CLOEXEC pipe means the exec succeeded. */
+	struct ctl_report child;
+	ssize_t got;
+	do {
+		got = read(exec_err[0], &child, sizeof(child));
+	} while (got < 0 && errno == EINTR);
+	close(exec_err[0]);
+	if (got == (ssize_t)sizeof(child)) {
+		rep = child;
+		rep.stage[sizeof(rep.stage) - 1] = '\0';
+	} else {
+		rep.error = 0;
+		rep.pid = pid;
+	}
+	if (write(ctl, &rep, sizeof(rep)) < 0) {
+		/* the helper is gone; the command still runs to its end */
+	}
+	close(ctl);
+
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (rep.error == 0) {
+		int32_t st = status;
+		if (write(status_fd, &st, sizeof(st)) < 0) {
+			/* nobody listens any more */
+		}
+	}
+	close(status_fd);
+	pam_close_session(ph, 0);
+	pam_setcred(ph, PAM_DELETE_CRED);
+	pam_end(ph, PAM_SUCCESS);
+	_exit(0);
+fail:
+	if (write(ctl, &rep, sizeof(rep)) < 0) {
+		/* helper sees EOF */
+	}
+	pam_close_session(ph, 0);
+	pam_end(ph, PAM_SUCCESS);
+	_exit(1);
+}
+
+/* ---- the helper side ---- */
+
+static struct command *find_command(uint64_t handle)
+{
+	for (struct command *c = commands; c != NULL; c = c->next)
+		if (c->handle == handle)
+			return c;
+	return NULL;
+}
+
+static void command_free(struct command *c)
+{
+	for (struct command **pp = &commands; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	if (c->ctl_fd >= 0) {
+		helper_unwatch_fd(c->ctl_fd);
+		close(c->ctl_fd);
+	}
+	for (int i = 0; i < 4; i++)
+		if (c->listener_fds[i] >= 0)
+			close(c->listener_fds[i]);
+	if (c->kill_timer != NULL)
+		helper_timer_cancel(c->kill_timer);
+	free(c->user);
+	free(c);
+}
+
+static void spawn_reply(uint32_t seq, int error, const char *message,
+			struct command *c)
+{
+	struct priv_msg m;
+	priv_msg_init(&m, PRIV_SPAWN_RESULT);
+	m.seq = seq;
+	priv_put_u32(&m, (uint32_t)error);
+	priv_put_str(&m, message);
+	priv_put_u64(&m, c != NULL && error == 0 ? c->handle : 0);
+	priv_put_u32(&m, c != NULL && error == 0 ? (uint32_t)c->pid : 0);
+	if (error == 0 && c != NULL) {
+		for (int i = 0; i < 4; i++) {
+			priv_put_fd(&m, c->listener_fds[i]); /* sent, then closed */
+			c->listener_fds[i] = -1;
+		}
+	}
+	helper_send(&m);
+}
+
+static void on_ctl(void *arg, int fd)
+{
+	struct command *c = arg;
+	struct ctl_report rep;
+	ssize_t n;
+	do {
+		n = read(fd, &rep, sizeof(rep));
+	} while (n < 0 && errno == EINTR);
+	helper_unwatch_fd(fd);
+	close(fd);
+	c->ctl_fd = -1;
+	if (n != (ssize_t)sizeof(rep)) {
+		spawn_reply(c->seq, EIO, "the command could not be started", NULL);
+		log_err("command for %s: the monitor died before starting it", c->user);
+		for (int i = 0; i < 4; i++) {
+			close(c->listener_fds[i]);
+			c->listener_fds[i] = -1;
+		}
+		return; /* freed when the monitor is reaped */
+	}
+	rep.stage[sizeof(rep.stage) - 1] = '\0';
+	if (rep.error != 0) {
+		char *msg = xasprintf("%s: %s", rep.stage, strerror(rep.error));
+		log_info("command for %s not started: %s", c->user, msg);
+		spawn_reply(c->seq, rep.error, msg, NULL);
+		free(msg);
+		for (int i = 0; i < 4; i++) {
+			close(c->listener_fds[i]);
+			c->listener_fds[i] = -1;
+		}
+		return;
+	}
+	c->pid = rep.pid;
+	log_info("command %llu started for %s: pid %d",
+		 (unsigned long long)c->handle, c->user, (int)c->pid);
+	spawn_reply(c->seq, 0, "", c);
+}
+
+static void on_monitor_exit(void *arg, int status)
+{
+	struct command *c = arg;
+	log_debug("command %llu (monitor %d) finished, status %d",
+		  (unsigned long long)c->handle, (int)c->monitor, status);
+	command_free(c);
+}
+
+static void drop(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void handle_spawn(struct priv_msg *req, struct priv_msg *reply)
+{
+	uint64_t conn_id = priv_get_u64(req);
+	uint32_t flags = priv_get_u32(req);
+	char *program = priv_get_str(req);
+	uint32_t argc = priv_get_u32(req);
+	if (argc > MAX_ARGS)
+		fatal("protocol violation: SPAWN with %u arguments", argc);
+	char **argv = xcalloc(argc + 1, sizeof(*argv));
+	for (uint32_t i = 0; i < argc; i++)
+		argv[i] = priv_get_str(req);
+	char *cwd = priv_get_str(req);
+	uint32_t envc = priv_get_u32(req);
+	if (envc > MAX_ENV)
+		fatal("protocol violation: SPAWN with %u variables", envc);
+	char **env = xcalloc(envc * 2 + 1, sizeof(*env));
+	for (uint32_t i = 0; i < envc * 2; i++)
+		env[i] = priv_get_str(req);
+	uint64_t max_memory = priv_get_u64(req);
+	if (!priv_msg_ok(req))
+		fatal("protocol violation: malformed SPAWN");
+
+	struct hconn *hc = conns_find(conn_id);
+	const char *refuse = NULL;
+	if (hc == NULL || hc->state != HCONN_AUTHENTICATED)
+		refuse = "the connection is not authenticated";
+	else if (!(hc->identity.flags & PRIV_ID_AUTHORIZED))
+		refuse = "the user is not authorized";
+	else if (!helper_config->allow_remote_shell_access)
+		refuse = "remote shell access is disabled";
+	if (refuse != NULL) {
+		log_warn("spawn refused for connection %llu: %s",
+			 (unsigned long long)conn_id, refuse);
+		priv_msg_init(reply, PRIV_SPAWN_RESULT);
+		priv_put_u32(reply, EACCES);
+		priv_put_str(reply, refuse);
+		priv_put_u64(reply, 0);
+		priv_put_u32(reply, 0);
+		goto out;
+	}
+
+	errno = 0;
+	struct passwd *pw = getpwnam(hc->identity.user);
+	if (pw == NULL || pw->pw_uid != hc->identity.uid) {
+		priv_msg_init(reply, PRIV_SPAWN_RESULT);
+		priv_put_u32(reply, ENOENT);
+		priv_put_str(reply, "the account no longer exists");
+		priv_put_u64(reply, 0);
+		priv_put_u32(reply, 0);
+		goto out;
+	}
+	struct spawn_args a = {
+		.user = hc->identity.user,
+		.uid = pw->pw_uid,
+		.gid = pw->pw_gid,
+		.home = pw->pw_dir,
+		.shell = pw->pw_shell,
+		.flags = flags,
+		.program = program,
+		.argv = argv,
+		.argc = argc,
+		.cwd = cwd,
+		.max_memory = max_memory,
+	};
+
+	int fds[10];
+	int made = 0;
+	for (; made < 5; made++)
+		if (pipe2(fds + 2 * made, O_CLOEXEC) != 0)
+			break;
+	if (made < 5) {
+		int e = errno;
+		for (int i = 0; i < 2 * made; i++)
+			close(fds[i]);
+		priv_msg_init(reply, PRIV_SPAWN_RESULT);
+		priv_put_u32(reply, (uint32_t)e);
+		priv_put_str(reply, "out of file descriptors");
+		priv_put_u64(reply, 0);
+		priv_put_u32(reply, 0);
+		goto out;
+	}
+	pid_t monitor = fork();
+	if (monitor == 0) {
+		helper_child_init();
+		monitor_main(&a, env, envc, hc->remote, fds);
+	}
+	close(fds[0]);
+	close(fds[3]);
+	close(fds[5]);
+	close(fds[7]);
+	close(fds[9]);
+	if (monitor < 0) {
+		int e = errno;
+		close(fds[1]);
+		close(fds[2]);
+		close(fds[4]);
+		close(fds[6]);
+		close(fds[8]);
+		priv_msg_init(reply, PRIV_SPAWN_RESULT);
+		priv_put_u32(reply, (uint32_t)e);
+		priv_put_str(reply, "cannot fork");
+		priv_put_u64(reply, 0);
+		priv_put_u32(reply, 0);
+		goto out;
+	}
+	struct command *c = xcalloc(1, sizeof(*c));
+	c->handle = next_handle++;
+	c->monitor = monitor;
+	c->uid = pw->pw_uid;
+	c->user = xstrdup(hc->identity.user);
+	c->ctl_fd = fds[8];
+	c->seq = req->seq;
+	c->listener_fds[0] = fds[1];
+	c->listener_fds[1] = fds[2];
+	c->listener_fds[2] = fds[4];
+	c->listener_fds[3] = fds[6];
+	c->next = commands;
+	commands = c;
+	helper_watch_fd(c->ctl_fd, on_ctl, c);
+	helper_watch_child(monitor, on_monitor_exit, c);
+	/* answered from on_ctl once the exec succeeded or failed */
+out:
+	free(program);
+	drop(argv, argc);
+	free(cwd);
+	drop(env, (size_t)envc * 2);
+}
+
+static void kill_now(void *arg)
+{
+	struct command *c = arg;
+	c->kill_timer = NULL;
+	if (c->pid > 0) {
+		log_info("command %llu did not end after SIGTERM; SIGKILL",
+			 (unsigned long long)c->handle);
+		kill(-c->pid, SIGKILL);
+	}
+}
+
+void handle_signal(struct priv_msg *req, struct priv_msg *reply)
+{
+	uint64_t conn_id = priv_get_u64(req);
+	uint64_t handle = priv_get_u64(req);
+	uint32_t kind = priv_get_u32(req);
+	if (!priv_msg_ok(req) || kind < PRIV_SIGNAL_TERMINATE || kind > PRIV_SIGNAL_KILL)
+		fatal("protocol violation: malformed SIGNAL");
+	struct hconn *hc = conn_id != 0 ? conns_find(conn_id) : NULL;
+	struct command *c = find_command(handle);
+	if (conn_id == 0) {
+		/* winrmd itself ends a shell (idle, run time, shutdown): only
+		 * termination, and only of commands the helper started. */
+		if (kind != PRIV_SIGNAL_TERMINATE && kind != PRIV_SIGNAL_KILL)
+			fatal("protocol violation: SIGNAL %u without a connection", kind);
+		if (c != NULL && c->pid > 0) {
+			kill(-c->pid, kind == PRIV_SIGNAL_KILL ? SIGKILL : SIGTERM);
+			if (kind == PRIV_SIGNAL_TERMINATE && c->kill_timer == NULL)
+				c->kill_timer = helper_timer_at(
+					time_mono_ms() + TERMINATE_GRACE_MS, kill_now, c);
+		}
+		priv_msg_init(reply, PRIV_OK);
+		return;
+	}
+	if (hc == NULL || hc->state != HCONN_AUTHENTICATED) {
+		priv_msg_init(reply, PRIV_ERROR);
+		priv_put_u32(reply, EACCES);
+		priv_put_str(reply, "the connection is not authenticated");
+		return;
+	}
+	if (c == NULL || c->pid <= 0) {
+		/* Already ended (or never started): nothing to signal. */
+		priv_msg_init(reply, PRIV_OK);
+		return;
+	}
+	if (c->uid != hc->identity.uid) {
+		log_warn("%s tried to signal command %llu of %s; refused",
+			 hc->identity.user, (unsigned long long)handle, c->user);
+		priv_msg_init(reply, PRIV_ERROR);
+		priv_put_u32(reply, EPERM);
+		priv_put_str(reply, "not the owner of the command");
+		return;
+	}
+	int sig = kind == PRIV_SIGNAL_CTRL_C ? SIGINT
+		: kind == PRIV_SIGNAL_CTRL_BREAK ? SIGQUIT
+		: kind == PRIV_SIGNAL_KILL ? SIGKILL : SIGTERM;
+	kill(-c->pid, sig);
+	if (kind == PRIV_SIGNAL_TERMINATE && c->kill_timer == NULL)
+		c->kill_timer = helper_timer_at(time_mono_ms() + TERMINATE_GRACE_MS,
+						kill_now, c);
+	priv_msg_init(reply, PRIV_OK);
+}
+
+void spawn_shutdown(void)
+{
+	if (commands == NULL)
+		return;
+	log_info("ending every running command");
+	for (struct command *c = commands; c != NULL; c = c->next)
+		if (c->pid > 0)
+			kill(-c->pid, SIGTERM);
+	/* Wait for the monitors (they close the PAM sessions). */
+	for (int i = 0; i < 40 && commands != NULL; i++) {
+		usleep(50000);
+		int status;
+		pid_t pid;
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			for (struct command *c = commands; c != NULL; c = c->next)
+				if (c->monitor == pid) {
+					command_free(c);
+					break;
+				}
+	}
+	for (struct command *c = commands; c != NULL; c = c->next)
+		if (c->pid > 0)
+			kill(-c->pid, SIGKILL);
+	for (int i = 0; i < 40 && commands != NULL; i++) {
+		int status;
+		pid_t pid = waitpid(-1, &status, 0);
+		if (pid < 0)
+			break;
+		for (struct command *c = commands; c != NULL; c = c->next)
+			if (c->monitor == pid) {
+				command_free(c);
+				break;
+			}
+	}
+}
