@@ -1428,3 +1428,123 @@ void config_dump(const struct winrmd_config *cfg, struct buf *out)
 	}
 	change_groups(out, prev, "");
 }
+
+/* ---- single values, for the winrm/config resources ---- */
+
+static const struct key_def *find_global(const char *path)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (keys[i].scope == SCOPE_GLOBAL &&
+		    strcasecmp(keys[i].path, path) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+int config_value_text(const struct winrmd_config *cfg, const char *path,
+		      struct buf *out)
+{
+	const struct key_def *k = find_global(path);
+	if (k == NULL || k->type == KT_LIST)
+		return -1;
+	switch (k->type) {
+	case KT_BOOL:
+		buf_append_str(out, *(const bool *)cfield(cfg, k) ? "true" : "false");
+		break;
+	case KT_INT:
+		buf_printf(out, "%" PRId64, get_int(cfg, k));
+		break;
+	case KT_STR:
+		buf_append_str(out, *(char *const *)cfield(cfg, k));
+		break;
+	case KT_ENUM:
+		buf_append_str(out, k->values->name((int)get_int(cfg, k)));
+		break;
+	case KT_LIST:
+		break;
+	}
+	return 0;
+}
+
+int config_value_literal(const char *path, const char *text, struct buf *out,
+			 const char **error_r)
+{
+	const struct key_def *k = find_global(path);
+	if (k == NULL || k->type == KT_LIST) {
+		*error_r = "no such setting";
+		return -1;
+	}
+	if (is_digest(leaf(k->path))) {
+		*error_r = "Digest authentication is not supported by this server";
+		return -1;
+	}
+	switch (k->type) {
+	case KT_BOOL: {
+		bool v;
+		if (str_parse_bool(text, &v) != 0) {
+			*error_r = "expected true or false";
+			return -1;
+		}
+		if (v && (k->flags & CK_UNSUPPORTED)) {
+			*error_r = "not supported by this server";
+			return -1;
+		}
+		buf_append_str(out, v ? "true" : "false");
+		return 0;
+	}
+	case KT_INT: {
+		char *end;
+		errno = 0;
+		long long v = strtoll(text, &end, 10);
+		if (errno != 0 || end == text || *end != '\0') {
+			*error_r = "expected an integer";
+			return -1;
+		}
+		if (v < k->min || v > k->max) {
+			*error_r = "value out of range";
+			return -1;
+		}
+		buf_printf(out, "%lld%s", v, v < INT32_MIN || v > INT32_MAX ? "L" : "");
+		return 0;
+	}
+	case KT_ENUM: {
+		int v = k->values->parse(text);
+		if (v < 0) {
+			*error_r = "not one of the allowed values";
+			return -1;
+		}
+		put_quoted(out, k->values->name(v));
+		return 0;
+	}
+	case KT_STR:
+		if ((k->flags & CK_NONEMPTY) && text[0] == '\0') {
+			*error_r = "must not be empty";
+			return -1;
+		}
+		put_quoted(out, text);
+		return 0;
+	case KT_LIST:
+		break;
+	}
+	*error_r = "not settable";
+	return -1;
+}
+
+bool config_ws_settable(const char *path)
+{
+	static const char *const settable[] = {
+		"Service.MaxEnvelopeSizekb", "Service.MaxTimeoutms",
+		"Service.MaxConnections", "Service.MaxConcurrentOperationsPerUser",
+		"Service.AllowUnencrypted",
+		"Service.Auth.Basic", "Service.Auth.Kerberos",
+		"Service.Auth.Negotiate", "Service.Auth.Certificate",
+		"Service.Auth.CredSSP", "Service.Auth.CbtHardeningLevel",
+		"Winrs.AllowRemoteShellAccess", "Winrs.IdleTimeout",
+		"Winrs.MaxConcurrentUsers", "Winrs.MaxShellRunTime",
+		"Winrs.MaxProcessesPerShell", "Winrs.MaxMemoryPerShellMB",
+		"Winrs.MaxShellsPerUser", NULL,
+	};
+	for (size_t i = 0; settable[i] != NULL; i++)
+		if (strcmp(settable[i], path) == 0)
+			return true;
+	return false;
+}

@@ -147,6 +147,25 @@ void config_dump(const struct winrmd_config *cfg, struct buf *out);
 struct winrmd_config *config_ref(struct winrmd_config *cfg);
 void config_unref(struct winrmd_config *cfg);
 
+/*
+ * Single global settings by path ("Service.Auth.Basic"), for the
+ * winrm/config resources.  config_value_text appends the value as
+ * WS-Management writes it ("true", "500", "Relaxed"); -1 for an unknown
+ * path or a list.  config_value_literal checks text as a Put body gives
+ * it (booleans in any case, decimal integers, enum names) against the
+ * key's type and bounds, and appends the libconfig literal; -1 with a
+ * static *error_r otherwise (Digest is refused as unsupported).
+ */
+int config_value_text(const struct winrmd_config *cfg, const char *path,
+		      struct buf *out);
+int config_value_literal(const char *path, const char *text, struct buf *out,
+			 const char **error_r);
+
+/* True for the settings WS-Management clients may change (winrm set on
+ * winrm/config, config/service, config/service/auth, config/winrs); the
+ * helper refuses any other path, whatever the listener asks. */
+bool config_ws_settable(const char *path);
+
 /* Listener helpers. */
 const char *config_transport_name(enum listener_transport t); /* "HTTP"/"HTTPS" */
 const char *config_cbt_name(enum cbt_level l);  /* "None"/"Relaxed"/"Strict" */

@@ -26,6 +26,19 @@ static const struct dispatch_entry table[] = {
 	{ ACTION_GET, RESOURCE_SHELL_CMD, false, res_shell_get, 0, "Shell.Get" },
 	{ ACTION_GET, NS_SHELL, false, res_shell_get, 0, "Shell.Get" },
 	{ ACTION_DELETE, NS_SHELL, false, res_shell_delete, 0, "Shell.Delete" },
+	/* winrm/config: the whole tree is readable by every authorized user */
+	{ ACTION_GET, NS_CONFIG, false, res_config_get, 0, "Config.Get" },
+	{ ACTION_PUT, NS_CONFIG, false, res_config_put, DISPATCH_ADMIN, "Config.Put" },
+	{ ACTION_GET, NS_CONFIG "/service", false, res_config_get, DISPATCH_ADMIN, "Config.Service.Get" },
+	{ ACTION_PUT, NS_CONFIG "/service", false, res_config_put, DISPATCH_ADMIN, "Config.Service.Put" },
+	{ ACTION_GET, NS_CONFIG "/service/auth", false, res_config_get, DISPATCH_ADMIN, "Config.Auth.Get" },
+	{ ACTION_PUT, NS_CONFIG "/service/auth", false, res_config_put, DISPATCH_ADMIN, "Config.Auth.Put" },
+	{ ACTION_GET, NS_CONFIG "/winrs", false, res_config_get, DISPATCH_ADMIN, "Config.Winrs.Get" },
+	{ ACTION_PUT, NS_CONFIG "/winrs", false, res_config_put, DISPATCH_ADMIN, "Config.Winrs.Put" },
+	{ ACTION_GET, NS_CONFIG "/listener", false, res_listener_get, DISPATCH_ADMIN, "Config.Listener.Get" },
+	{ ACTION_ENUMERATE, NS_CONFIG "/listener", false, res_listener_enumerate, DISPATCH_ADMIN, "Config.Listener.Enumerate" },
+	{ ACTION_PULL, NS_CONFIG "/listener", false, res_enum_pull, DISPATCH_ADMIN, "Config.Listener.Pull" },
+	{ ACTION_RELEASE, NS_CONFIG "/listener", false, res_enum_release, DISPATCH_ADMIN, "Config.Listener.Release" },
 };
 
 static bool uri_matches(const struct dispatch_entry *e, const char *uri)

@@ -23,6 +23,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -160,6 +162,48 @@ fail:
 	return -1;
 }
 
+/*
+ * The local administration socket (winrmctl).  Anyone may connect: the
+ * helper authorizes the peer by its credentials.  A failure is not fatal
+ * (the network listeners matter more); it is logged.
+ */
+static int open_admin_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_warn("AdminSocket %s: path too long; no local administration",
+			 path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		/* A socket left by a previous run, unless someone answers. */
+		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(probe);
+			close(fd);
+			log_warn("AdminSocket %s is in use by another process; "
+				 "no local administration", path);
+			return -1;
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(path);
+	}
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    chmod(path, 0666) != 0 || listen(fd, 64) != 0) {
+		log_warn("AdminSocket %s: %s; no local administration", path,
+			 strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int listeners_open(const struct winrmd_config *cfg, char **error_r)
 {
 	int n_fds = sd_listen_fds(1);
@@ -169,7 +213,7 @@ int listeners_open(const struct winrmd_config *cfg, char **error_r)
 	if (n_fds > 64)
 		n_fds = 64;
 
-	listeners = xcalloc(cfg->n_listeners, sizeof(*listeners));
+	listeners = xcalloc(cfg->n_listeners + 1, sizeof(*listeners));
 	n_listeners = 0;
 	for (size_t i = 0; i < cfg->n_listeners; i++) {
 		const struct listener_config *lc = &cfg->listeners[i];
@@ -210,6 +254,16 @@ int listeners_open(const struct winrmd_config *cfg, char **error_r)
 		if (l->fd < 0)
 			return -1;
 	}
+	int afd = open_admin_socket(cfg->admin_socket);
+	if (afd >= 0) {
+		struct listener *l = &listeners[n_listeners++];
+		l->address = xstrdup(cfg->admin_socket);
+		l->transport = TRANSPORT_HTTP;
+		l->url_prefix = xstrdup("wsman");
+		l->display = xasprintf("unix:%s", cfg->admin_socket);
+		l->fd = afd;
+		l->local = true;
+	}
 	for (int i = 0; i < n_fds; i++)
 		if (!used[i]) {
 			log_warn("socket passed by systemd (fd %d) matches no "
@@ -233,7 +287,9 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 		c->listener = l;
 		const union MHD_ConnectionInfo *ci =
 			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		if (ci != NULL && ci->client_addr != NULL) {
+		if (l->local) {
+			strcpy(c->remote_addr, "local");
+		} else if (ci != NULL && ci->client_addr != NULL) {
 			const struct sockaddr *sa = ci->client_addr;
 			if (sa->sa_family == AF_INET) {
 				const struct sockaddr_in *s4 = (const void *)sa;
@@ -253,7 +309,7 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 		}
 		ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
 		c->fd = ci != NULL ? ci->connect_fd : -1;
-		if (c->fd >= 0) {
+		if (c->fd >= 0 && !l->local) {
 			/* Answers go out at once: a delayed-ACK stall costs
 			 * 40 ms per request on a reused connection. */
 			int one = 1;
@@ -482,7 +538,7 @@ int listeners_start(const struct winrmd_config *cfg)
 			flags, 0, NULL, NULL, on_access, l,
 			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			MHD_OPTION_LISTEN_SOCKET, l->fd,
-			MHD_OPTION_THREAD_POOL_SIZE, threads,
+			MHD_OPTION_THREAD_POOL_SIZE, l->local ? 1 : threads,
 			MHD_OPTION_CONNECTION_LIMIT,
 			(unsigned)cfg->max_connections,
 			MHD_OPTION_CONNECTION_TIMEOUT,
@@ -513,6 +569,8 @@ void listeners_stop(void)
 		}
 		if (l->fd >= 0)
 			close(l->fd);
+		if (l->local)
+			unlink(l->address);
 		listener_free_fields(l);
 	}
 	free(listeners);
@@ -529,11 +587,14 @@ void listeners_check_reload(const struct winrmd_config *cfg)
 {
 	size_t enabled = 0;
 	bool differ = false;
+	size_t network = 0;
+	for (size_t i = 0; i < n_listeners; i++)
+		network += !listeners[i].local;
 	for (size_t i = 0; i < cfg->n_listeners; i++) {
 		const struct listener_config *lc = &cfg->listeners[i];
 		if (!lc->enabled)
 			continue;
-		if (enabled >= n_listeners ||
+		if (enabled >= network ||
 		    strcmp(listeners[enabled].address, lc->address) != 0 ||
 		    listeners[enabled].port != lc->port ||
 		    listeners[enabled].transport != lc->transport ||
@@ -541,7 +602,7 @@ void listeners_check_reload(const struct winrmd_config *cfg)
 			differ = true;
 		enabled++;
 	}
-	if (differ || enabled != n_listeners)
+	if (differ || enabled != network)
 		log_warn("listener changes in the configuration take effect "
 			 "only after a restart; the running listeners stay as they are");
 }

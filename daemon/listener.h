@@ -20,6 +20,7 @@ struct listener {
 	char *display;            /* "http://127.0.0.1:5985/wsman", for logs */
 	int fd;                   /* listening socket */
 	bool from_systemd;        /* socket-activated */
+	bool local;               /* the Unix-domain administration socket */
 	void *mhd;                /* struct MHD_Daemon * */
 };
 

@@ -90,6 +90,9 @@ void request_free(struct request *r)
 	if (r->authorization != NULL)
 		free_secret(r->authorization, strlen(r->authorization));
 	free(r->final_auth_header);
+	free(r->fault_message);
+	if (r->handler_ctx != NULL && r->handler_ctx_free != NULL)
+		r->handler_ctx_free(r->handler_ctx);
 	if (r->wreq != NULL) {
 		wsman_request_release(r->wreq);
 		free(r->wreq);
@@ -147,7 +150,8 @@ enum request_step request_begin(struct request *r)
 	 * so it is counted and dropped.
 	 */
 	r->keep_body = r->identify_unauthenticated || r->authorization != NULL ||
-		       r->conn->auth.state == CONN_AUTHENTICATED;
+		       r->conn->auth.state == CONN_AUTHENTICATED ||
+		       r->listener->local;
 	return REQUEST_SUSPEND; /* i.e. "go on reading" */
 }
 
@@ -218,7 +222,7 @@ static void finish_handler(struct request *r, const struct dispatch_entry *e,
 	}
 	log_debug("%s: %s %s -> %s", r->conn->remote_addr, e ? e->name : "",
 		  req->action ? req->action : "(no action)", fault_name(fault));
-	respond_fault(r, fault, req->message_id, req->charset, NULL);
+	respond_fault(r, fault, req->message_id, req->charset, r->fault_message);
 }
 
 /* Runs (or runs again, once woken) the handler of r->wreq; returns
@@ -288,7 +292,8 @@ static enum request_step run_authenticated(struct request *r)
 		r->resp.content_type = NULL;
 		return REQUEST_RESPOND;
 	}
-	if (r->listener->transport == TRANSPORT_HTTP && !r->cfg->allow_unencrypted) {
+	if (r->listener->transport == TRANSPORT_HTTP && !r->listener->local &&
+	    !r->cfg->allow_unencrypted) {
 		log_audit("authorization remote=%s user=%s result=denied "
 			  "reason=\"unencrypted message over HTTP; "
 			  "AllowUnencrypted is false\"",

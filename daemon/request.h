@@ -74,6 +74,9 @@ struct request {
 	struct wsman_request *wreq;            /* parsed envelope, kept while waiting */
 	bool handler_pending;                  /* set by a handler: request_wake follows */
 	void *shell_wait;                      /* shells.c's state for this request */
+	void *handler_ctx;                     /* other waiting handlers' state */
+	void (*handler_ctx_free)(void *);
+	char *fault_message;                   /* extra f:Message text for a fault */
 
 	/* suspend/resume: see listener.c */
 	pthread_mutex_t lock;

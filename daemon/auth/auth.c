@@ -18,6 +18,7 @@
 
 #include "client.h"
 #include "conn.h"
+#include "listener.h"
 #include "log.h"
 #include "request.h"
 
@@ -75,6 +76,8 @@ void auth_respond_unauthorized(struct request *r)
 enum auth_result auth_authenticate(struct request *r)
 {
 	struct conn_auth *ca = &r->conn->auth;
+	if (r->listener->local)
+		return auth_local_start(r);
 	if (r->authorization == NULL) {
 		/* Negotiate/Kerberos authenticate the connection; Basic
 		 * credentials come with every request. */
@@ -104,7 +107,7 @@ enum auth_result auth_authenticate(struct request *r)
 
 	for (unsigned i = 0; methods[i] != NULL; i++) {
 		enum auth_result res = methods[i]->start(r, scheme, params);
-		if (res == AUTH_PENDING)
+		if (res == AUTH_PENDING && r->auth_method == NULL)
 			r->auth_method = methods[i];
 		if (res != AUTH_DECLINED)
 			return res;

@@ -93,6 +93,9 @@ void auth_conn_closed(struct conn *c);
 extern const struct auth_method auth_method_negotiate;
 extern const struct auth_method auth_method_kerberos;
 extern const struct auth_method auth_method_basic;
+extern const struct auth_method auth_method_local;
+/* The local administration socket's step (local.c). */
+enum auth_result auth_local_start(struct request *r);
 
 /* The helper's verdict, decoded from PRIV_AUTH_RESULT (auth.c). */
 struct auth_verdict {

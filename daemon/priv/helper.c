@@ -235,7 +235,14 @@ static struct handler handlers[] = {
 	{ PRIV_CONN_CLOSE, 0, handle_conn_close, 0 },
 	{ PRIV_SPAWN, 0, handle_spawn, 0 },
 	{ PRIV_SIGNAL, 0, handle_signal, 0 },
+	{ PRIV_CONFIG_PUT, 0, handle_config_put, 0 },
+	{ PRIV_AUTH_PEER, 0, handle_auth_peer, 0 },
 };
+
+const char *helper_config_path(void)
+{
+	return config_path;
+}
 
 void helper_send(struct priv_msg *msg)
 {

@@ -58,6 +58,12 @@ void handle_signal(struct priv_msg *req, struct priv_msg *reply);       /* spawn
 /* Ends every command (SIGTERM, then SIGKILL) and reaps the monitors. */
 void spawn_shutdown(void);                                              /* spawn.c */
 
+void handle_config_put(struct priv_msg *req, struct priv_msg *reply);   /* config-write.c */
+void handle_auth_peer(struct priv_msg *req, struct priv_msg *reply);    /* auth-peer.c */
+
+/* The configuration file the helper was started with. */
+const char *helper_config_path(void);
+
 /* Called on start and after every reload. */
 void gss_configure(const struct winrmd_config *cfg);                    /* gss.c */
 

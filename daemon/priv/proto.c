@@ -35,6 +35,9 @@ static const char *const type_names[PRIV_TYPE_MAX] = {
 	[PRIV_SPAWN] = "SPAWN",
 	[PRIV_SPAWN_RESULT] = "SPAWN_RESULT",
 	[PRIV_SIGNAL] = "SIGNAL",
+	[PRIV_CONFIG_PUT] = "CONFIG_PUT",
+	[PRIV_CONFIG_RESULT] = "CONFIG_RESULT",
+	[PRIV_AUTH_PEER] = "AUTH_PEER",
 };
 
 const char *priv_type_name(uint16_t type)

@@ -63,6 +63,14 @@ enum priv_type {
 	                           stdout (read), stderr (read), status (read) */
 	PRIV_SIGNAL,            /* u64 conn, u64 handle, u32 enum priv_signal
 	                                                  -> PRIV_OK | PRIV_ERROR */
+	/* configuration changes over WS-Management (daemon/priv/config-write.c) */
+	PRIV_CONFIG_PUT,        /* u64 conn, u32 n, n x (str path, str value)
+	                                                  -> PRIV_CONFIG_RESULT */
+	PRIV_CONFIG_RESULT,     /* u32 error (0, EINVAL, errno), str message,
+	                           str effective configuration (on success) */
+	/* the local administration socket */
+	PRIV_AUTH_PEER,         /* u64 conn; fd: the accepted Unix socket
+	                                                  -> PRIV_AUTH_RESULT */
 	PRIV_TYPE_MAX
 };
 

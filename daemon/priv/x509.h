@@ -80,7 +80,8 @@ struct x509_client {
  * client sent, in any order (they are only candidates: the chain is built
  * by OpenSSL).  The leaf is refused before any parsing when it is larger
  * than X509_MAX_CLIENT_CERT bytes.  Each certificate must be exactly one
- * DER-encoded certificate (no trailing bytes, no BER).
+ * DER-encoded certificate: no trailing bytes, and parsing and re-encoding
+ * it must give the same bytes (so that its thumbprint is well defined).
  *
  * The chain must end at a certificate of ca_file (PEM, one or more
  * certificates; trust anchors must be self-signed roots: an intermediate

@@ -31,4 +31,19 @@ enum fault_id res_shell_delete(struct request *r, const struct wsman_request *re
 enum fault_id res_shell_get(struct request *r, const struct wsman_request *req,
 			    struct buf *out);
 
+/* config.c: winrm/config */
+enum fault_id res_config_get(struct request *r, const struct wsman_request *req,
+			     struct buf *out);
+enum fault_id res_config_put(struct request *r, const struct wsman_request *req,
+			     struct buf *out);
+enum fault_id res_listener_get(struct request *r, const struct wsman_request *req,
+			       struct buf *out);
+enum fault_id res_listener_enumerate(struct request *r,
+				     const struct wsman_request *req,
+				     struct buf *out);
+enum fault_id res_enum_pull(struct request *r, const struct wsman_request *req,
+			    struct buf *out);
+enum fault_id res_enum_release(struct request *r, const struct wsman_request *req,
+			       struct buf *out);
+
 #endif
