@@ -31,6 +31,8 @@
 
 #include "log.h"
 
+#include <security/pam_appl.h>
+
 struct winrmd_config *helper_config;
 
 static const char *config_path;
@@ -292,6 +294,21 @@ static int setup_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
+/*
+ * Loads the PAM library and configuration once, in the helper itself, so
+ * that the short-lived children that run PAM (verification, command
+ * monitors) inherit it instead of each starting from scratch.  (It also
+ * keeps pam_wrapper, used by the tests, from racing its children for
+ * runtime directories.)  No module is called by pam_start.
+ */
+static void pam_preload(const char *service)
+{
+	struct pam_conv conv = { NULL, NULL };
+	pam_handle_t *h = NULL;
+	if (pam_start(service, NULL, &conv, &h) == PAM_SUCCESS)
+		pam_end(h, PAM_SUCCESS);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "winrmd-priv is started by winrmd; it is not run by hand.\n"
@@ -325,6 +342,7 @@ int main(int argc, char **argv)
 	if (!debug)
 		log_set_level((enum log_level)helper_config->log_level);
 	gss_configure(helper_config);
+	pam_preload(helper_config->pam_service);
 
 	sigfd = setup_signals();
 	if (sigfd < 0)

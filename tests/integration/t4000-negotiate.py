@@ -220,9 +220,11 @@ def test_concurrent(lab, d):
             return st == 200 and b"IdentifyResponse" in body
         finally:
             c.close()
-    with concurrent.futures.ThreadPoolExecutor(16) as ex:
+    # 8 at a time: pam_wrapper (the tests' PAM) races its own runtime
+    # directories when many processes start PAM at once
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
         results = list(ex.map(one, range(48)))
-    t.eq(sum(results), 48, "48 concurrent handshakes (Kerberos, SPNEGO, NTLM) all succeed")
+    t.eq(sum(results), 48, "48 handshakes, 8 at a time (Kerberos, SPNEGO, NTLM), all succeed")
 
 
 with Lab() as lab:
