@@ -2,14 +2,19 @@
 # bench/run.sh - winrmd benchmarks, each next to a reference measured in the
 # same run on the same machine, printed as ratios.  One command, as root:
 #
-#   bench/run.sh [identify]      (default: everything available)
+#   bench/run.sh [identify|auth]  (default: everything available)
 #
 # identify: wrk against the anonymous Identify of winrmd and against nginx
 #           serving the very same response bytes, keep-alive, at 1 and 64
 #           connections; prints requests/s, p50/p99 latency, and
 #           winrmd/nginx.
+# auth:     bench/auth.py: Kerberos, NTLM and Basic against a lab KDC, as
+#           requests/s on one authenticated keep-alive connection and as
+#           handshakes/s on new connections, each next to anonymous
+#           Identify measured by the same Python client in the same run.
 # Everything listens on 127.0.0.1 only; every load run is time-bounded.
-# Environment: DURATION (seconds per run, default 10).
+# Environment: DURATION (seconds per identify run, default 10),
+# AUTH_DURATION (seconds per auth method and kind, default 5).
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -117,7 +122,15 @@ bench_identify() {
 	done
 }
 
+bench_auth() {
+	echo "== authentication (bench/auth.py)"
+	WINRMD_BUILDDIR="$top/build-bench" WINRMD_SRCDIR="$top" \
+		AUTH_DURATION="${AUTH_DURATION:-5}" /usr/bin/python3 "$top/bench/auth.py"
+}
+
 case $which in
-identify|all) bench_identify ;;
-*) echo "usage: $0 [identify|all]" >&2; exit 2 ;;
+identify) bench_identify ;;
+auth) bench_auth ;;
+all) bench_identify; bench_auth ;;
+*) echo "usage: $0 [identify|auth|all]" >&2; exit 2 ;;
 esac

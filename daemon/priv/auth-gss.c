@@ -151,6 +151,97 @@ static void ntlm_normalize(struct buf *tok)
 	}
 }
 
+/* Appends UTF-16LE text as UTF-8 (unpaired surrogates become '?'). */
+static void utf16le_to_utf8(struct buf *out, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		uint32_t c = (uint32_t)p[i] | (uint32_t)p[i + 1] << 8;
+		if (c >= 0xd800 && c < 0xdc00 && i + 3 < n) {
+			uint32_t lo = (uint32_t)p[i + 2] | (uint32_t)p[i + 3] << 8;
+			if (lo >= 0xdc00 && lo < 0xe000) {
+				c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+				i += 2;
+			} else {
+				c = '?';
+			}
+		} else if (c >= 0xd800 && c < 0xe000) {
+			c = '?';
+		}
+		if (c < 0x80) {
+			buf_append_byte(out, (uint8_t)c);
+		} else if (c < 0x800) {
+			buf_append_byte(out, (uint8_t)(0xc0 | c >> 6));
+			buf_append_byte(out, (uint8_t)(0x80 | (c & 0x3f)));
+		} else if (c < 0x10000) {
+			buf_append_byte(out, (uint8_t)(0xe0 | c >> 12));
+			buf_append_byte(out, (uint8_t)(0x80 | (c >> 6 & 0x3f)));
+			buf_append_byte(out, (uint8_t)(0x80 | (c & 0x3f)));
+		} else {
+			buf_append_byte(out, (uint8_t)(0xf0 | c >> 18));
+			buf_append_byte(out, (uint8_t)(0x80 | (c >> 12 & 0x3f)));
+			buf_append_byte(out, (uint8_t)(0x80 | (c >> 6 & 0x3f)));
+			buf_append_byte(out, (uint8_t)(0x80 | (c & 0x3f)));
+		}
+	}
+}
+
+/* One NTLM AUTHENTICATE field (8-byte descriptor at off) as UTF-8. */
+static bool ntlm_field(const uint8_t *m, size_t len, size_t off, bool unicode,
+		       struct buf *out)
+{
+	if (off + 8 > len)
+		return false;
+	size_t flen = (size_t)(m[off] | m[off + 1] << 8);
+	size_t foff = le32(m + off + 4);
+	if (flen > 512 || foff > len || flen > len - foff)
+		return false;
+	if (unicode) {
+		utf16le_to_utf8(out, m + foff, flen);
+	} else {
+		for (size_t i = 0; i < flen; i++)
+			buf_append_byte(out, m[foff + i] >= 0x20 && m[foff + i] < 0x7f
+						     ? m[foff + i] : '?');
+	}
+	return true;
+}
+
+/*
+ * The name an NTLM AUTHENTICATE message claims, "DOMAIN\user" (NULL if
+ * the token holds none), found as is or inside SPNEGO (the NTLM message
+ * is contiguous there, with offsets relative to its own start).  Used
+ * only to count failed guesses per account and to name them in the
+ * audit line: gss-ntlmssp does not tell whose password was wrong.
+ */
+static char *ntlm_claimed(const struct buf *tok)
+{
+	static const uint8_t sig[12] = "NTLMSSP\0\3\0\0";
+	const uint8_t *m = NULL;
+	for (size_t i = 0; i + sizeof(sig) <= tok->len; i++)
+		if (memcmp(tok->data + i, sig, sizeof(sig)) == 0) {
+			m = tok->data + i;
+			break;
+		}
+	if (m == NULL)
+		return NULL;
+	size_t len = tok->len - (size_t)(m - tok->data);
+	if (len < 64)
+		return NULL;
+	bool unicode = (le32(m + 60) & 1) != 0; /* NTLMSSP_NEGOTIATE_UNICODE */
+	struct buf name = BUF_INIT;
+	if (!ntlm_field(m, len, 28, unicode, &name))
+		goto bad;
+	buf_append_byte(&name, '\\');
+	size_t user_at = name.len;
+	if (!ntlm_field(m, len, 36, unicode, &name) || name.len == user_at)
+		goto bad;
+	if (user_at == 1) /* no domain */
+		memmove(name.data, name.data + 1, name.len--);
+	return buf_steal(&name);
+bad:
+	buf_release(&name);
+	return NULL;
+}
+
 static char *display_name(gss_name_t name)
 {
 	OM_uint32 minor;
@@ -183,6 +274,12 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 
 	struct buf token = BUF_INIT;
 	char reason[256];
+	struct map_rules rules = {
+		.hostname = hostname,
+		.trusted_domains = helper_config->trusted_domains,
+		.n_trusted_domains = helper_config->n_trusted_domains,
+		.default_realm = default_realm,
+	};
 	struct hconn *c = conns_get(id);
 	if (c->state == HCONN_VERIFYING)
 		fatal("protocol violation: AUTH_GSS while connection %llu verifies",
@@ -218,7 +315,17 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 	if (GSS_ERROR(major)) {
 		gss_reason(major, minor, mech, reason, sizeof(reason));
 		conns_reset(c);
-		authres_refuse(req->seq, remote, scheme, NULL, NULL, reason);
+		/* A wrong NTLM password counts against the account it named. */
+		char *claimed = ntlm_claimed(&token);
+		char *account = NULL;
+		if (claimed != NULL) {
+			bool local;
+			const char *why;
+			account = map_ntlm(claimed, &rules, &local, &why);
+		}
+		authres_refuse(req->seq, remote, scheme, claimed, account, reason);
+		free(claimed);
+		free(account);
 		goto done;
 	}
 	if (major & GSS_S_CONTINUE_NEEDED) {
@@ -248,12 +355,6 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 	} else if (krb5) {
 		local = map_kerberos(claimed, &why);
 	} else if (ntlm) {
-		struct map_rules rules = {
-			.hostname = hostname,
-			.trusted_domains = helper_config->trusted_domains,
-			.n_trusted_domains = helper_config->n_trusted_domains,
-			.default_realm = default_realm,
-		};
 		local = map_ntlm(claimed, &rules, &ntlm_local, &why);
 	} else {
 		why = "unsupported GSSAPI mechanism";
@@ -262,6 +363,13 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 		conns_reset(c);
 		authres_refuse(req->seq, remote, scheme, claimed, NULL, why);
 		free(claimed);
+		goto done;
+	}
+	/* The account may be locked by failures through another method. */
+	if (authres_locked(remote, local, scheme, reply)) {
+		conns_reset(c);
+		free(claimed);
+		free(local);
 		goto done;
 	}
 	c->ctx_is_krb5 = krb5;

@@ -32,9 +32,14 @@ static void key_addr(char *k, size_t n, const char *remote)
 	snprintf(k, n, "addr:%s", remote);
 }
 
+/* Account keys fold case: the account check also tries the lower-case
+ * spelling, so every spelling must share one counter. */
 static void key_user(char *k, size_t n, const char *user)
 {
-	snprintf(k, n, "user:%s", user);
+	int len = snprintf(k, n, "user:%s", user);
+	for (int i = 5; i < len && (size_t)i < n; i++)
+		if (k[i] >= 'A' && k[i] <= 'Z')
+			k[i] = (char)(k[i] - 'A' + 'a');
 }
 
 static void result_init(struct priv_msg *m, uint32_t status)

@@ -44,16 +44,25 @@ static struct slot *find_or_add(const char *key, int64_t now,
 	struct slot *s = find(key);
 	if (s != NULL)
 		return s;
-	struct slot *victim = NULL;
+	/* Reuse a free or expired slot; else the least recently failed one
+	 * that is not locked (a flood of new keys must not push locks out);
+	 * only if every slot is locked, the lock that ends first. */
+	struct slot *victim = NULL, *locked = NULL;
 	for (size_t i = 0; i < SLOTS; i++) {
 		struct slot *c = &slots[i];
 		if (c->key[0] == '\0' || expired(c, now, p)) {
 			victim = c;
 			break;
 		}
-		if (victim == NULL || c->last < victim->last)
+		if (c->locked_until > now) {
+			if (locked == NULL || c->locked_until < locked->locked_until)
+				locked = c;
+		} else if (victim == NULL || c->last < victim->last) {
 			victim = c;
+		}
 	}
+	if (victim == NULL)
+		victim = locked;
 	memset(victim, 0, sizeof(*victim));
 	strncpy(victim->key, key, KEY_MAX - 1);
 	victim->window_start = now;
