@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -398,4 +399,34 @@ out:
 		free(paths[i]);
 		free(values[i]);
 	}
+}
+
+void config_write_cleanup(const char *path)
+{
+	char *copy = xstrdup(path);
+	char *dir = xstrdup(dirname(copy));
+	free(copy);
+	copy = xstrdup(path);
+	const char *base = basename(copy);
+	size_t bl = strlen(base);
+	DIR *d = opendir(dir);
+	if (d != NULL) {
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			/* exactly what mkstemp made of "<base>.XXXXXX" */
+			if (strncmp(e->d_name, base, bl) != 0 || e->d_name[bl] != '.' ||
+			    strlen(e->d_name) != bl + 7)
+				continue;
+			char *p = xasprintf("%s/%s", dir, e->d_name);
+			struct stat st;
+			if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0) {
+				log_notice("removing %s, left by an interrupted change", p);
+				unlink(p);
+			}
+			free(p);
+		}
+		closedir(d);
+	}
+	free(dir);
+	free(copy);
 }

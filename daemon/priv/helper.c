@@ -133,6 +133,7 @@ void helper_child_init(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
+	signal(SIGXFSZ, SIG_DFL);
 }
 
 struct child {
@@ -291,6 +292,8 @@ static int setup_signals(void)
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A file-size limit must fail a write (EFBIG), not kill the helper. */
+	signal(SIGXFSZ, SIG_IGN);
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
@@ -343,6 +346,7 @@ int main(int argc, char **argv)
 		log_set_level((enum log_level)helper_config->log_level);
 	gss_configure(helper_config);
 	pam_preload(helper_config->pam_service);
+	config_write_cleanup(config_path);
 
 	sigfd = setup_signals();
 	if (sigfd < 0)

@@ -59,6 +59,8 @@ void handle_signal(struct priv_msg *req, struct priv_msg *reply);       /* spawn
 void spawn_shutdown(void);                                              /* spawn.c */
 
 void handle_config_put(struct priv_msg *req, struct priv_msg *reply);   /* config-write.c */
+/* Removes temporary files a crash left next to the configuration file. */
+void config_write_cleanup(const char *path);                             /* config-write.c */
 void handle_auth_peer(struct priv_msg *req, struct priv_msg *reply);    /* auth-peer.c */
 
 /* The configuration file the helper was started with. */
