@@ -19,11 +19,15 @@
 
 #include "request.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "auth/auth.h"
+#include "auth/seal.h"
+#include "client.h"
 #include "conn.h"
 #include "dispatch.h"
 #include "envelope.h"
@@ -275,6 +279,159 @@ static enum request_step run_envelope(struct request *r)
 	return run_handler(r);
 }
 
+/* A body that cannot be decrypted: 400 with an empty body.  The
+ * connection stays unless the security context was lost (see below). */
+static void respond_undecryptable(struct request *r, const char *why)
+{
+	log_audit("decryption remote=%s user=%s result=failure reason=\"%s\"",
+		  r->conn->remote_addr, r->identity->user, why);
+	response_release(&r->resp);
+	buf_init(&r->resp.body);
+	r->resp.status = 400;
+}
+
+/* Step 4: replaces r->body with the plaintext of a multipart/encrypted
+ * body.  Returns 0, or -1 with r->resp set. */
+static int decrypt_request(struct request *r, const char *protocol)
+{
+	struct seal_message msg;
+	const char *why;
+	if (seal_parse(r->body.data, r->body.len, r->content_type, &msg, &why) != 0) {
+		respond_undecryptable(r, why);
+		return -1;
+	}
+	if (msg.credssp) {
+		seal_message_release(&msg);
+		respond_undecryptable(r, "CredSSP encryption is not supported");
+		return -1;
+	}
+	struct priv_msg m, reply;
+	priv_msg_init(&m, PRIV_UNWRAP);
+	priv_put_u64(&m, r->conn->id);
+	priv_put_u32(&m, (uint32_t)msg.nparts);
+	for (size_t i = 0; i < msg.nparts; i++) {
+		priv_put_bytes(&m, msg.parts[i].hdr, msg.parts[i].hdr_len);
+		priv_put_bytes(&m, msg.parts[i].sealed, msg.parts[i].sealed_len);
+	}
+	if (priv_call(&m, &reply) != 0 || reply.type != PRIV_UNWRAP_RESULT) {
+		seal_message_release(&msg);
+		priv_msg_release(&reply);
+		request_internal_error(r);
+		return -1;
+	}
+	uint32_t error = priv_get_u32(&reply);
+	char *message = priv_get_str(&reply);
+	uint32_t n = priv_get_u32(&reply);
+	struct buf plain = BUF_INIT;
+	int rc = 0;
+	if (error != 0) {
+		respond_undecryptable(r, message);
+		if (error == EPIPE) {
+			/* the helper dropped the context (NTLM): start over on a
+			 * new connection */
+			identity_release(&r->conn->auth.id);
+			r->conn->auth.state = CONN_UNAUTHENTICATED;
+			r->resp.close = true;
+		}
+		rc = -1;
+	} else if (n != msg.nparts) {
+		respond_undecryptable(r, "the helper answered the wrong number of parts");
+		rc = -1;
+	} else {
+		for (uint32_t i = 0; i < n && rc == 0; i++) {
+			size_t len;
+			const uint8_t *p = priv_get_bytes(&reply, &len);
+			if (!seal_length_ok(msg.parts[i].original_length, len,
+					    msg.parts[i].sealed_len)) {
+				respond_undecryptable(r, "Length= does not match the "
+							 "decrypted message");
+				rc = -1;
+				break;
+			}
+			buf_append(&plain, p, len);
+		}
+	}
+	if (rc == 0 && !priv_msg_ok(&reply)) {
+		request_internal_error(r);
+		rc = -1;
+	}
+	if (rc == 0) {
+		buf_release_secret(&r->body);
+		r->body = plain;
+		buf_init(&plain);
+		free(r->content_type);
+		r->content_type = xstrdup(msg.content_type);
+		r->encrypted = true;
+		r->seal_multi = msg.multi;
+		snprintf(r->seal_protocol, sizeof(r->seal_protocol), "%s", protocol);
+	}
+	buf_release_secret(&plain);
+	free(message);
+	priv_msg_release(&reply);
+	seal_message_release(&msg);
+	return rc;
+}
+
+/* Seals one piece of plaintext and appends its group; 0 or -1. */
+static int seal_piece(struct request *r, const uint8_t *p, size_t len,
+		      const char *charset_type, struct buf *out)
+{
+	struct priv_msg m, reply;
+	priv_msg_init(&m, PRIV_WRAP);
+	priv_put_u64(&m, r->conn->id);
+	priv_put_bytes(&m, p, len);
+	if (priv_call(&m, &reply) != 0 || reply.type != PRIV_WRAP_RESULT) {
+		priv_msg_release(&reply);
+		return -1;
+	}
+	uint32_t error = priv_get_u32(&reply);
+	char *message = priv_get_str(&reply);
+	size_t hl, sl;
+	const uint8_t *h = priv_get_bytes(&reply, &hl);
+	const uint8_t *s = priv_get_bytes(&reply, &sl);
+	int rc = 0;
+	if (error != 0 || !priv_msg_ok(&reply)) {
+		log_err("%s: cannot encrypt the response: %s", r->conn->remote_addr,
+			message);
+		rc = -1;
+	} else {
+		/* Length= is the sealed length: what the client's unwrap
+		 * returns (plaintext, plus RC4's padding byte). */
+		seal_build(out, r->seal_protocol, charset_type, sl, h, hl, s, sl);
+	}
+	free(message);
+	priv_msg_release(&reply);
+	return rc;
+}
+
+/* Step 7 for encrypted requests: the answer, fault or not, is encrypted
+ * the same way (Ruby's Kerberos client decrypts unconditionally), in
+ * 16 KiB groups when the request came as multipart/x-multi-encrypted. */
+static void encrypt_response(struct request *r)
+{
+	struct response *resp = &r->resp;
+	if (resp->body.len == 0 || resp->shared_identify)
+		return;
+	const char *ct = resp->content_type ? resp->content_type
+					    : wsman_content_type(WSMAN_UTF8);
+	struct buf out = BUF_INIT;
+	size_t step = r->seal_multi ? SEAL_CHUNK : resp->body.len;
+	for (size_t off = 0; off < resp->body.len; off += step) {
+		size_t n = resp->body.len - off < step ? resp->body.len - off : step;
+		if (seal_piece(r, resp->body.data + off, n, ct, &out) != 0) {
+			buf_release(&out);
+			request_internal_error(r);
+			resp->close = true;
+			return;
+		}
+	}
+	seal_finish(&out);
+	buf_release(&resp->body);
+	resp->body = out;
+	resp->content_type = seal_response_content_type(r->seal_protocol,
+							r->seal_multi);
+}
+
 /* Step 3 onwards, once the caller is known. */
 static enum request_step run_authenticated(struct request *r)
 {
@@ -292,8 +449,12 @@ static enum request_step run_authenticated(struct request *r)
 		r->resp.content_type = NULL;
 		return REQUEST_RESPOND;
 	}
-	if (r->listener->transport == TRANSPORT_HTTP && !r->listener->local &&
-	    !r->cfg->allow_unencrypted) {
+	char protocol[SEAL_PROTOCOL_MAX];
+	if (seal_is_encrypted(r->content_type, protocol, sizeof(protocol))) {
+		if (decrypt_request(r, protocol) != 0)
+			return REQUEST_RESPOND;
+	} else if (r->listener->transport == TRANSPORT_HTTP && !r->listener->local &&
+		   !r->cfg->allow_unencrypted) {
 		log_audit("authorization remote=%s user=%s result=denied "
 			  "reason=\"unencrypted message over HTTP; "
 			  "AllowUnencrypted is false\"",
@@ -343,6 +504,8 @@ enum request_step request_run(struct request *r)
 	if (run_authenticated(r) == REQUEST_SUSPEND)
 		return REQUEST_SUSPEND;
 respond:
+	if (r->encrypted)
+		encrypt_response(r);
 	if (r->final_auth_header != NULL)
 		response_add_header(&r->resp, "WWW-Authenticate", r->final_auth_header);
 	return REQUEST_RESPOND;

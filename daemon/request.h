@@ -78,6 +78,11 @@ struct request {
 	void (*handler_ctx_free)(void *);
 	char *fault_message;                   /* extra f:Message text for a fault */
 
+	/* message encryption (MS-WSMV 2.2.9.1) */
+	bool encrypted;                        /* the request was; so is the answer */
+	char seal_protocol[64];                /* protocol string to mirror */
+	bool seal_multi;                       /* multipart/x-multi-encrypted */
+
 	/* suspend/resume: see listener.c */
 	pthread_mutex_t lock;
 	bool suspended;

@@ -344,7 +344,10 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 	}
 
 	/* Complete: who is it, and which local account? */
-	bool krb5 = mech != GSS_C_NO_OID && gss_oid_equal(mech, gss_mech_krb5);
+	/* Kerberos, also under Microsoft's OID 1.2.840.48018.1.2.2 */
+	static gss_OID_desc ms_krb5 = { 9, (void *)"\x2a\x86\x48\x82\xf7\x12\x01\x02\x02" };
+	bool krb5 = mech != GSS_C_NO_OID && (gss_oid_equal(mech, gss_mech_krb5) ||
+					      gss_oid_equal(mech, &ms_krb5));
 	bool ntlm = mech != GSS_C_NO_OID && gss_oid_equal(mech, &ntlm_oid);
 	char *claimed = display_name(src);
 	const char *why = NULL;

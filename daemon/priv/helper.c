@@ -240,6 +240,8 @@ static struct handler handlers[] = {
 	{ PRIV_SIGNAL, 0, handle_signal, 0 },
 	{ PRIV_CONFIG_PUT, 0, handle_config_put, 0 },
 	{ PRIV_AUTH_PEER, 0, handle_auth_peer, 0 },
+	{ PRIV_UNWRAP, 0, handle_unwrap, 0 },
+	{ PRIV_WRAP, 0, handle_wrap, 0 },
 };
 
 const char *helper_config_path(void)

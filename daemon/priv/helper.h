@@ -62,6 +62,8 @@ void handle_config_put(struct priv_msg *req, struct priv_msg *reply);   /* confi
 /* Removes temporary files a crash left next to the configuration file. */
 void config_write_cleanup(const char *path);                             /* config-write.c */
 void handle_auth_peer(struct priv_msg *req, struct priv_msg *reply);    /* auth-peer.c */
+void handle_unwrap(struct priv_msg *req, struct priv_msg *reply);       /* crypt.c */
+void handle_wrap(struct priv_msg *req, struct priv_msg *reply);         /* crypt.c */
 
 /* The configuration file the helper was started with. */
 const char *helper_config_path(void);

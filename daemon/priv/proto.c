@@ -38,6 +38,10 @@ static const char *const type_names[PRIV_TYPE_MAX] = {
 	[PRIV_CONFIG_PUT] = "CONFIG_PUT",
 	[PRIV_CONFIG_RESULT] = "CONFIG_RESULT",
 	[PRIV_AUTH_PEER] = "AUTH_PEER",
+	[PRIV_UNWRAP] = "UNWRAP",
+	[PRIV_UNWRAP_RESULT] = "UNWRAP_RESULT",
+	[PRIV_WRAP] = "WRAP",
+	[PRIV_WRAP_RESULT] = "WRAP_RESULT",
 };
 
 const char *priv_type_name(uint16_t type)

@@ -71,6 +71,13 @@ enum priv_type {
 	/* the local administration socket */
 	PRIV_AUTH_PEER,         /* u64 conn; fd: the accepted Unix socket
 	                                                  -> PRIV_AUTH_RESULT */
+	/* message encryption with the connection's GSS context (crypt.c) */
+	PRIV_UNWRAP,            /* u64 conn, u32 n, n x (bytes hdr, bytes sealed)
+	                                                  -> PRIV_UNWRAP_RESULT */
+	PRIV_UNWRAP_RESULT,     /* u32 error, str message, u32 n,
+	                           n x bytes plaintext */
+	PRIV_WRAP,              /* u64 conn, bytes plaintext -> PRIV_WRAP_RESULT */
+	PRIV_WRAP_RESULT,       /* u32 error, str message, bytes hdr, bytes sealed */
 	PRIV_TYPE_MAX
 };
 
