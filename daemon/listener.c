@@ -538,7 +538,7 @@ int listeners_start(const struct winrmd_config *cfg)
 			flags, 0, NULL, NULL, on_access, l,
 			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			MHD_OPTION_LISTEN_SOCKET, l->fd,
-			MHD_OPTION_THREAD_POOL_SIZE, l->local ? 1 : threads,
+			MHD_OPTION_THREAD_POOL_SIZE, l->local ? 2 : threads,
 			MHD_OPTION_CONNECTION_LIMIT,
 			(unsigned)cfg->max_connections,
 			MHD_OPTION_CONNECTION_TIMEOUT,

@@ -15,12 +15,14 @@ TEST="clang libclang-rt-14-dev python3 curl openssl procps iproute2
  krb5-kdc krb5-admin-server krb5-user gss-ntlmssp
  libnss-wrapper libpam-wrapper libuid-wrapper systemd"
 BENCH="wrk nginx-light openssh-server openssh-client"
+DEMO="libnss-wrapper libpam-wrapper gss-ntlmssp python3-winrm python3-requests-ntlm curl"
 
 case $what in
 build) pkgs=$BUILD ;;
+demo) pkgs="$BUILD $DEMO" ;;
 test) pkgs="$BUILD $TEST" ;;
 bench) pkgs="$BUILD $TEST $BENCH" ;;
-*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+*) echo "usage: $0 build|demo|test|bench" >&2; exit 2 ;;
 esac
 
 if [ "$(id -u)" != 0 ]; then
@@ -34,7 +36,7 @@ for p in $pkgs; do
 		missing="$missing $p"
 done
 # The npm client of the tests needs node and npm (any recent version).
-if [ "$what" != build ] && ! { command -v node >/dev/null && command -v npm >/dev/null; }; then
+if { [ "$what" = test ] || [ "$what" = bench ]; } && ! { command -v node >/dev/null && command -v npm >/dev/null; }; then
 	missing="$missing nodejs npm"
 fi
 if [ -n "$missing" ]; then
@@ -50,7 +52,7 @@ fi
 # Real WinRM clients from the npm registry used by the tests (pinned by
 # tests/node/package-lock.json), installed outside the source tree so that
 # every build tree (and make distcheck) finds them.
-if [ "$what" != build ]; then
+if [ "$what" = test ] || [ "$what" = bench ]; then
 	node_dir=/var/cache/winrmd-tests/node
 	here=$(cd "$(dirname "$0")/.." && pwd)
 	if ! cmp -s "$here/tests/node/package-lock.json" "$node_dir/package-lock.json" ||
