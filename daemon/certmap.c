@@ -426,7 +426,8 @@ struct load {
 };
 
 static void error_at(struct load *ld, int line, const char *key,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+		     const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 static void error_at(struct load *ld, int line, const char *key,
 		     const char *fmt, ...)
@@ -830,13 +831,15 @@ static void put_quoted(struct buf *b, const char *s)
 
 void certmap_format(const struct certmap *t, struct buf *out)
 {
-	buf_append_str(out,
+	static const char header[] =
 		"# certmapping.conf - certificate mappings of winrmd\n"
 		"# (winrm/config/service/certmapping): which TLS client\n"
 		"# certificates authenticate as which local account.\n"
 		"# Written by winrmd; keep the format when editing by hand.\n"
-		"# Keys: URI, Subject, Issuer (SHA-1 thumbprint of the CA that\n"
-		"# signed the client certificate), UserName, Enabled.\n");
+		"# Keys: URI, Subject, Issuer (SHA-1 thumbprint of the CA\n"
+		"# that signed the client certificate), UserName, Enabled.\n";
+
+	buf_append_str(out, header);
 	if (t->n == 0) {
 		buf_append_str(out, KEY_LIST " = ( );\n");
 		return;

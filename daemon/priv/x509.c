@@ -580,7 +580,8 @@ static void pem_block_free(struct pem_block *p)
 {
 	OPENSSL_free(p->name);
 	OPENSSL_free(p->header);
-	OPENSSL_free(p->data);
+	if (p->data != NULL)
+		OPENSSL_clear_free(p->data, (size_t)p->len);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -698,12 +699,15 @@ static EVP_PKEY *load_server_key(const char *path, mode_t *mode_r,
 			path);
 		pem_block_free(&p);
 	} else {
-		pem_block_free(&p);
-		BIO *bio = BIO_new_mem_buf(b.data, (int)b.len);
-		if (bio != NULL)
+		/* That block alone: what was checked is what is parsed,
+		 * whatever else the file holds. */
+		BIO *bio = BIO_new(BIO_s_secmem());
+		if (bio != NULL &&
+		    PEM_write_bio(bio, p.name, p.header, p.data, p.len) > 0)
 			key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase,
 						      NULL);
 		BIO_free(bio);
+		pem_block_free(&p);
 		if (key == NULL)
 			set_err(err, errlen, "key file %s: the private key "
 				"cannot be parsed", path);
