@@ -1,8 +1,20 @@
--- wrk script: POST an anonymous Identify, as Test-WSMan does.
+-- wrk script: POST an Identify, as Test-WSMan does.
+--   anonymous (default): the WSMANIDENTIFY: unauthenticated header
+--   BENCH_AUTH=<value>:  an Authorization header instead (authenticated)
+--   BENCH_CLOSE=1:       "Connection: close", a new connection (and TLS
+--                        handshake) per request
 wrk.method = "POST"
 wrk.body = '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>'
 wrk.headers["Content-Type"] = "application/soap+xml;charset=UTF-8"
-wrk.headers["WSMANIDENTIFY"] = "unauthenticated"
+local auth = os.getenv("BENCH_AUTH")
+if auth ~= nil and auth ~= "" then
+  wrk.headers["Authorization"] = auth
+else
+  wrk.headers["WSMANIDENTIFY"] = "unauthenticated"
+end
+if os.getenv("BENCH_CLOSE") == "1" then
+  wrk.headers["Connection"] = "close"
+end
 
 local errors = 0
 response = function(status, headers, body)

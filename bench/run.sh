@@ -2,7 +2,7 @@
 # bench/run.sh - winrmd benchmarks, each next to a reference measured in the
 # same run on the same machine, printed as ratios.  One command, as root:
 #
-#   bench/run.sh [identify|auth]  (default: everything available)
+#   bench/run.sh [identify|auth|shell|tls]  (default: all of them)
 #
 # identify: wrk against the anonymous Identify of winrmd and against nginx
 #           serving the very same response bytes, keep-alive, at 1 and 64
@@ -12,9 +12,19 @@
 #           requests/s on one authenticated keep-alive connection and as
 #           handshakes/s on new connections, each next to anonymous
 #           Identify measured by the same Python client in the same run.
+# shell:    bench/shell.py: Windows Remote Shell command round trip (`true`)
+#           and stdout streaming next to ssh with ControlMaster against a
+#           throwaway sshd, and the listener's RSS and threads with 1,000
+#           shells each holding a Receive open.
+# tls:      bench/tls.py: TLS handshakes/s (a new connection per request)
+#           and keep-alive requests/s (anonymous and Basic) of winrmd's
+#           HTTPS listener next to its HTTP listener and to nginx serving
+#           the same bytes with the same RSA and ECDSA certificates.
 # Everything listens on 127.0.0.1 only; every load run is time-bounded.
 # Environment: DURATION (seconds per identify run, default 10),
 # AUTH_DURATION (seconds per auth method and kind, default 5).
+# TLS_DURATION (seconds per tls run, default 5), TLS_CONNS (default 16).
+# SHELL_ITERATIONS (shell round trips, default 300), SHELL_SHELLS (default 1000).
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -128,9 +138,21 @@ bench_auth() {
 		AUTH_DURATION="${AUTH_DURATION:-5}" /usr/bin/python3 "$top/bench/auth.py"
 }
 
+bench_shell() {
+	WINRMD_BUILDDIR="$top/build-bench" ITERATIONS="${SHELL_ITERATIONS:-300}" \
+		SHELLS="${SHELL_SHELLS:-1000}" /usr/bin/python3 "$top/bench/shell.py"
+}
+
+bench_tls() {
+	WINRMD_BUILDDIR="$top/build-bench" WINRMD_SRCDIR="$top" \
+		TLS_DURATION="${TLS_DURATION:-5}" /usr/bin/python3 "$top/bench/tls.py"
+}
+
 case $which in
 identify) bench_identify ;;
 auth) bench_auth ;;
-all) bench_identify; bench_auth ;;
-*) echo "usage: $0 [identify|auth|all]" >&2; exit 2 ;;
+shell) bench_shell ;;
+tls) bench_tls ;;
+all) bench_identify; bench_auth; bench_shell; bench_tls ;;
+*) echo "usage: $0 [identify|auth|shell|tls|all]" >&2; exit 2 ;;
 esac

@@ -44,6 +44,7 @@ enum config_key_flags {
 	CK_URL_SEGMENT = 1 << 3,   /* only [A-Za-z0-9._-], no slashes */
 	CK_PORT = 1 << 4,          /* default 0: 5985 (HTTP) or 5986 (HTTPS) */
 	CK_HTTPS_ONLY = 1 << 5,    /* required for HTTPS, must be "" for HTTP */
+	CK_TLS_PRIORITIES = 1 << 6, /* a GnuTLS priority string */
 };
 
 #define CONFIG_KEYS(BOOL, INT, STR, ENUM, LIST)				\
@@ -75,6 +76,9 @@ enum config_key_flags {
 	STR(GLOBAL, "Service.Auth.NtlmUserFile", ntlm_user_file, "", 0)	\
 	STR(GLOBAL, "Service.Auth.PamService", pam_service, "winrmd",	\
 	    CK_NONEMPTY)						\
+	STR(GLOBAL, "Service.Auth.ClientCAFile", client_ca_file, "", 0) \
+	STR(GLOBAL, "Service.TlsPriorities", tls_priorities,		\
+	    CONFIG_DEFAULT_TLS_PRIORITIES, CK_NONEMPTY | CK_TLS_PRIORITIES)			\
 	/* Listeners: one group per listener (winrm/config/listener) */	\
 	STR(LISTENER, "Address", address, "*", CK_ADDRESS)		\
 	INT(LISTENER, "Port", port, 0, 1, 65535, CK_PORT)		\
@@ -132,6 +136,11 @@ enum config_key_flags {
 	    WINRMD_SYSCONFDIR "/certmapping.conf", CK_NONEMPTY)		\
 	STR(GLOBAL, "Daemon.AdminSocket", admin_socket,			\
 	    WINRMD_RUNSTATEDIR "/admin.sock", CK_NONEMPTY)
+
+/* GnuTLS priorities of the HTTPS listeners: TLS 1.2 and 1.3 only, the
+ * "SECURE" cipher set (AEAD and forward secrecy first). */
+#define CONFIG_DEFAULT_TLS_PRIORITIES \
+	"SECURE:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"
 
 /* An empty list default. */
 #define CONFIG_DEFAULT_EMPTY_LIST ((const char *const[]){ NULL })

@@ -18,10 +18,13 @@
 #include "autoconfig.h"
 
 #include "config.h"
+#include "certmap.h"
 #include "config-keys.h"
 #include "log.h"
+#include "priv/x509.h"
 
 #include <arpa/inet.h>
+#include <gnutls/gnutls.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -957,6 +960,24 @@ static bool parse_address(const char *in, char **out_r)
 	return false;
 }
 
+/* Whether text is a GnuTLS priority string libmicrohttpd will accept;
+ * else *why_r (caller frees) says where it goes wrong. */
+static bool tls_priorities_ok(const char *text, char **why_r)
+{
+	gnutls_priority_t p;
+	const char *err_pos = NULL;
+	int rc = gnutls_priority_init(&p, text, &err_pos);
+	if (rc == GNUTLS_E_SUCCESS) {
+		gnutls_priority_deinit(p);
+		return true;
+	}
+	if (err_pos != NULL && err_pos >= text && *err_pos != '\0')
+		*why_r = xasprintf("%s at \"%.40s\"", gnutls_strerror(rc), err_pos);
+	else
+		*why_r = xstrdup(gnutls_strerror(rc));
+	return false;
+}
+
 /* A string value for key k: checked, and stored unless *failed. */
 static void set_string(struct load *ld, const struct key_def *k,
 		       const config_setting_t *s, const char *path,
@@ -982,6 +1003,10 @@ static void set_string(struct load *ld, const struct key_def *k,
 			       "abcdefghijklmnopqrstuvwxyz0123456789._-")]) {
 		error_setting(ld, s, path, "%s may hold only letters, digits, "
 			      "'.', '_' and '-'", q);
+	} else if ((k->flags & CK_TLS_PRIORITIES) && !tls_priorities_ok(v, &norm)) {
+		error_setting(ld, s, path, "%s is not a valid GnuTLS priority "
+			      "string (%s)", q, norm);
+		free(norm);
 	} else {
 		free_value(base, k);
 		*(char **)field(base, k) = norm != NULL ? norm : xstrdup(v);
@@ -1194,6 +1219,12 @@ static void parse_listeners(struct load *ld, const config_setting_t *s)
 		cfg->n_listeners++;
 		l->source_line =
 			origin_of(ld, config_setting_source_line(e)).line;
+		const config_setting_t *m = config_setting_get_member(e, "CertificateFile");
+		l->certificate_line = m != NULL
+			? origin_of(ld, config_setting_source_line(m)).line : l->source_line;
+		m = config_setting_get_member(e, "KeyFile");
+		l->key_line = m != NULL
+			? origin_of(ld, config_setting_source_line(m)).line : l->source_line;
 		char *prefix = xasprintf("%s.", path);
 		walk_group(ld, e, "", prefix, SCOPE_LISTENER, l);
 		check_listener(ld, e, path, cfg->n_listeners - 1);
@@ -1282,6 +1313,53 @@ struct winrmd_config *config_load_string(const char *text, const char *name,
 	struct load ld;
 	load_init(&ld, name != NULL ? name : "<string>");
 	return load_text(&ld, text, strlen(text), error_r);
+}
+
+/*
+ * Files named by the configuration must be usable: an HTTPS listener's
+ * certificate and key (readable, PEM, matching), the client CA file.
+ * Only for files on disk: the listener, which reloads from the helper's
+ * dump after dropping privileges, cannot read root-only keys and need not.
+ */
+int config_check_files(const struct winrmd_config *cfg, const char *path,
+		       char **error_r, char **warnings_r)
+{
+	struct buf errs = BUF_INIT, warns = BUF_INIT;
+	for (size_t i = 0; i < cfg->n_listeners; i++) {
+		const struct listener_config *l = &cfg->listeners[i];
+		if (l->transport != TRANSPORT_HTTPS || !l->enabled)
+			continue;
+		char err[512];
+		int r = x509_check_keypair(l->certificate_file, l->key_file, err,
+					   sizeof(err));
+		bool key = r == -2;
+		struct buf *to = r < 0 ? &errs : &warns;
+		if (r != 0)
+			buf_printf(to, "%s%s:%d: Listeners.[%zu].%s: %s%s",
+				   to->len ? "\n" : "", path,
+				   key ? l->key_line : l->certificate_line, i,
+				   key ? "KeyFile" : "CertificateFile",
+				   r > 0 ? "warning: " : "", err);
+	}
+	if (warnings_r != NULL)
+		*warnings_r = warns.len ? buf_steal(&warns) : NULL;
+	buf_release(&warns);
+	if (cfg->client_ca_file[0] != '\0' && access(cfg->client_ca_file, R_OK) != 0)
+		buf_printf(&errs, "%s%s: Service.Auth.ClientCAFile: %s: %s",
+			   errs.len ? "\n" : "", path, cfg->client_ca_file,
+			   strerror(errno));
+	/* The mapping table is its own file; its messages name it. */
+	struct certmap *t = NULL;
+	char *cm_error = NULL;
+	if (certmap_load_file(cfg->certmapping_file, &t, &cm_error) != 0) {
+		buf_printf(&errs, "%s%s", errs.len ? "\n" : "", cm_error);
+		free(cm_error);
+	}
+	certmap_free(t);
+	if (errs.len == 0)
+		return 0;
+	*error_r = buf_steal(&errs);
+	return -1;
 }
 
 struct winrmd_config *config_load_file(const char *path, char **error_r)

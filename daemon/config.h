@@ -45,6 +45,8 @@ struct listener_config {
 	char *key_file;         /* PEM, HTTPS only; "" when unset */
 	bool enabled;
 	int source_line;        /* line of the listener entry in the file, 0 if default */
+	int certificate_line;   /* of its CertificateFile setting, else source_line */
+	int key_line;           /* of its KeyFile setting, else source_line */
 };
 
 struct winrmd_config {
@@ -66,6 +68,9 @@ struct winrmd_config {
 	char *keytab;             /* Keytab, default "/etc/krb5.keytab" */
 	char *ntlm_user_file;     /* NtlmUserFile, default "" (gss-ntlmssp default/winbind) */
 	char *pam_service;        /* PamService, default "winrmd" */
+	char *client_ca_file;     /* ClientCAFile, default "": CAs that client
+	                             certificates must chain to (PEM) */
+	char *tls_priorities;     /* Service.TlsPriorities (GnuTLS syntax) */
 
 	/* Listeners */
 	struct listener_config *listeners;
@@ -142,6 +147,20 @@ struct winrmd_config *config_load_string(const char *text, const char *name,
  * byte-identical (the round trip is tested).
  */
 void config_dump(const struct winrmd_config *cfg, struct buf *out);
+
+/*
+ * Checks the files a configuration names: every enabled HTTPS listener's
+ * certificate and key (readable, PEM, matching), the ClientCAFile and the
+ * CertMappingFile.  Separate from loading because only processes that
+ * will use the files can read them (the listener reloads from the
+ * helper's dump after dropping privileges).  Returns 0, or -1 with
+ * *error_r (caller frees): one line per problem, "FILE:LINE: key:
+ * message".  *warnings_r (may be NULL; caller frees; NULL when none) gets
+ * what is usable but wrong (an expired certificate...), in the same form
+ * with "warning: " before the message.
+ */
+int config_check_files(const struct winrmd_config *cfg, const char *path,
+		       char **error_r, char **warnings_r);
 
 /* Reference counting (atomic).  config_unref frees at zero; NULL is a no-op. */
 struct winrmd_config *config_ref(struct winrmd_config *cfg);

@@ -39,6 +39,14 @@ static const struct dispatch_entry table[] = {
 	{ ACTION_ENUMERATE, NS_CONFIG "/listener", false, res_listener_enumerate, DISPATCH_ADMIN, "Config.Listener.Enumerate" },
 	{ ACTION_PULL, NS_CONFIG "/listener", false, res_enum_pull, DISPATCH_ADMIN, "Config.Listener.Pull" },
 	{ ACTION_RELEASE, NS_CONFIG "/listener", false, res_enum_release, DISPATCH_ADMIN, "Config.Listener.Release" },
+	/* certificate mappings (the table is root's; admins only) */
+	{ ACTION_GET, NS_CONFIG "/service/certmapping", false, res_certmap_get, DISPATCH_ADMIN, "CertMapping.Get" },
+	{ ACTION_CREATE, NS_CONFIG "/service/certmapping", false, res_certmap_create, DISPATCH_ADMIN, "CertMapping.Create" },
+	{ ACTION_PUT, NS_CONFIG "/service/certmapping", false, res_certmap_put, DISPATCH_ADMIN, "CertMapping.Put" },
+	{ ACTION_DELETE, NS_CONFIG "/service/certmapping", false, res_certmap_delete, DISPATCH_ADMIN, "CertMapping.Delete" },
+	{ ACTION_ENUMERATE, NS_CONFIG "/service/certmapping", false, res_certmap_enumerate, DISPATCH_ADMIN, "CertMapping.Enumerate" },
+	{ ACTION_PULL, NS_CONFIG "/service/certmapping", false, res_enum_pull, DISPATCH_ADMIN, "CertMapping.Pull" },
+	{ ACTION_RELEASE, NS_CONFIG "/service/certmapping", false, res_enum_release, DISPATCH_ADMIN, "CertMapping.Release" },
 };
 
 static bool uri_matches(const struct dispatch_entry *e, const char *uri)

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,13 @@
 #include "log.h"
 #include "request.h"
 #include "resources/resources.h"
+#include "tls.h"
+
+/* Shutdown: new requests are refused once stopping is set, and
+ * libmicrohttpd may only be stopped with no connection suspended. */
+#define SHUTDOWN_GRACE_MS 10000
+static atomic_bool stopping;
+static atomic_int n_suspended;
 
 /* Idle keep-alive connections are closed after this many seconds, as
  * http.sys does after its 2-minute idle timer.  Suspended connections
@@ -45,6 +53,28 @@
 
 static struct listener *listeners;
 static size_t n_listeners;
+/* CA certificates (PEM) named in the TLS CertificateRequest of HTTPS
+ * listeners when certificate authentication can be used; read as root. */
+static char *trust_pem;
+static char *running_priorities;   /* Service.TlsPriorities at start */
+static bool running_client_ca;     /* ClientCAFile was set at start */
+
+/* Reads a whole (small) file; NULL with *error_r. */
+static char *read_pem(const char *path, char **error_r)
+{
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		*error_r = xasprintf("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct buf b = BUF_INIT;
+	char tmp[4096];
+	size_t n;
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0 && b.len < 1024 * 1024)
+		buf_append(&b, tmp, n);
+	fclose(f);
+	return buf_steal(&b);
+}
 static atomic_uint_fast64_t next_conn_id = 1;
 
 /* Responses for the unauthenticated Identify never change: built once and
@@ -204,8 +234,11 @@ static int open_admin_socket(const char *path)
 	return fd;
 }
 
+static const void *listener_of_connection(void *mhd_connection);
+
 int listeners_open(const struct winrmd_config *cfg, char **error_r)
 {
+	tls_set_owner_resolver(listener_of_connection);
 	int n_fds = sd_listen_fds(1);
 	if (n_fds < 0)
 		n_fds = 0;
@@ -233,11 +266,29 @@ int listeners_open(const struct winrmd_config *cfg, char **error_r)
 		l->fd = -1;
 		n_listeners++;
 
+		l->cfg_index = (int)i;
 		if (lc->transport == TRANSPORT_HTTPS) {
-			*error_r = xasprintf("%s: HTTPS listeners are not "
-					     "supported by this build yet",
-					     l->display);
-			return -1;
+			/* Read as root now; the helper reads renewals. */
+			char *err = NULL;
+			char *cert = read_pem(lc->certificate_file, &err);
+			char *key = cert ? read_pem(lc->key_file, &err) : NULL;
+			struct tls_cred *cred = key ? tls_cred_new(cert, key, &err) : NULL;
+			if (key != NULL)
+				free_secret(key, strlen(key));
+			free(cert);
+			if (cred == NULL) {
+				*error_r = xasprintf("%s: %s", l->display, err);
+				free(err);
+				return -1;
+			}
+			tls_set(l, cred);
+			if (trust_pem == NULL && cfg->client_ca_file[0] != '\0') {
+				trust_pem = read_pem(cfg->client_ca_file, &err);
+				if (trust_pem == NULL) {
+					*error_r = err;
+					return -1;
+				}
+			}
 		}
 		struct sockaddr_storage ss;
 		socklen_t len;
@@ -263,6 +314,7 @@ int listeners_open(const struct winrmd_config *cfg, char **error_r)
 		l->display = xasprintf("unix:%s", cfg->admin_socket);
 		l->fd = afd;
 		l->local = true;
+		l->cfg_index = -1;
 	}
 	for (int i = 0; i < n_fds; i++)
 		if (!used[i]) {
@@ -411,6 +463,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc,
 		r = request_new(c, l);
 		r->mhd_connection = mc;
 		*req_cls = r;
+		if (atomic_load(&stopping)) {
+			r->resp.close = true;
+			return respond_status(mc, r, MHD_HTTP_SERVICE_UNAVAILABLE);
+		}
 		if (!path_matches(l, url))
 			return respond_status(mc, r, MHD_HTTP_NOT_FOUND);
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
@@ -456,9 +512,21 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc,
 		}
 		MHD_suspend_connection(mc);
 		r->suspended = true;
+		atomic_fetch_add(&n_suspended, 1);
 		pthread_mutex_unlock(&r->lock);
 		return MHD_YES;
 	}
+}
+
+bool request_peer_gone(struct request *r)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		r->mhd_connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL)
+		return false;
+	struct pollfd p = { .fd = ci->connect_fd, .events = POLLRDHUP };
+	return poll(&p, 1, 0) == 1 &&
+	       (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 void request_wake(struct request *r)
@@ -468,6 +536,7 @@ void request_wake(struct request *r)
 	if (r->suspended) {
 		r->suspended = false;
 		resume = r->mhd_connection;
+		atomic_fetch_sub(&n_suspended, 1);
 	} else {
 		r->wake_pending = true;
 	}
@@ -530,24 +599,40 @@ int listeners_start(const struct winrmd_config *cfg)
 	res_identify_init();
 	build_identify_responses();
 	unsigned threads = thread_pool_size();
+	free(running_priorities);
+	running_priorities = xstrdup(cfg->tls_priorities);
+	running_client_ca = trust_pem != NULL;
 	for (size_t i = 0; i < n_listeners; i++) {
 		struct listener *l = &listeners[i];
 		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 				 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+		struct MHD_OptionItem opts[16];
+		size_t n = 0;
+#define OPT(o, v, p) opts[n++] = (struct MHD_OptionItem){ o, (intptr_t)(v), p }
+		OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL);
+		OPT(MHD_OPTION_LISTEN_SOCKET, l->fd, NULL);
+		OPT(MHD_OPTION_THREAD_POOL_SIZE, l->local ? 2 : threads, NULL);
+		OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL);
+		OPT(MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_IDLE_TIMEOUT_S, NULL);
+		OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY_LIMIT, NULL);
+		OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, l);
+		OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, l);
+		if (l->transport == TRANSPORT_HTTPS) {
+			flags |= MHD_USE_TLS;
+			/* single-pointer options travel in ptr_value */
+			OPT(MHD_OPTION_HTTPS_CERT_CALLBACK, 0, tls_cert_callback());
+			OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)cfg->tls_priorities);
+			/* With a trust list libmicrohttpd asks for a client
+			 * certificate (optional: the handshake never fails for
+			 * lack of one; the helper verifies what comes). */
+			if (trust_pem != NULL)
+				OPT(MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)trust_pem);
+		}
+		OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
 		struct MHD_Daemon *d = MHD_start_daemon(
 			flags, 0, NULL, NULL, on_access, l,
-			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-			MHD_OPTION_LISTEN_SOCKET, l->fd,
-			MHD_OPTION_THREAD_POOL_SIZE, l->local ? 2 : threads,
-			MHD_OPTION_CONNECTION_LIMIT,
-			(unsigned)cfg->max_connections,
-			MHD_OPTION_CONNECTION_TIMEOUT,
-			(unsigned)CONNECTION_IDLE_TIMEOUT_S,
-			MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-			(size_t)CONNECTION_MEMORY_LIMIT,
-			MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
-			MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
-			MHD_OPTION_END);
+			MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 		if (d == NULL) {
 			log_err("%s: cannot start libmicrohttpd", l->display);
 			return -1;
@@ -559,8 +644,27 @@ int listeners_start(const struct winrmd_config *cfg)
 	return 0;
 }
 
+void listeners_refuse_new(void)
+{
+	atomic_store(&stopping, true);
+}
+
 void listeners_stop(void)
 {
+	atomic_store(&stopping, true);
+	/* Every suspended request ends in bounded time (the helper answers,
+	 * shells_stop answered the Receives); wait for them, boundedly. */
+	int64_t deadline = time_mono_ms() + SHUTDOWN_GRACE_MS;
+	while (atomic_load(&n_suspended) > 0 && time_mono_ms() < deadline)
+		usleep(10000);
+	int left = atomic_load(&n_suspended);
+	if (left > 0) {
+		/* libmicrohttpd aborts when stopped now; its threads still
+		 * use the listeners: leave everything to the process exit. */
+		log_err("%d requests still wait after %d s; exiting without "
+			"stopping the HTTP server", left, SHUTDOWN_GRACE_MS / 1000);
+		return;
+	}
 	for (size_t i = 0; i < n_listeners; i++) {
 		struct listener *l = &listeners[i];
 		if (l->mhd != NULL) {
@@ -576,11 +680,82 @@ void listeners_stop(void)
 	free(listeners);
 	listeners = NULL;
 	n_listeners = 0;
+	tls_shutdown();
+	free(trust_pem);
+	trust_pem = NULL;
+	free(running_priorities);
+	running_priorities = NULL;
 	for (size_t i = 0; i < sizeof(identify_response) / sizeof(identify_response[0]); i++) {
 		if (identify_response[i] != NULL)
 			MHD_destroy_response(identify_response[i]);
 		identify_response[i] = NULL;
 	}
+}
+
+void listeners_reload_tls(const struct winrmd_config *cfg, char **cert_pems,
+			  char **key_pems, size_t n)
+{
+	for (size_t i = 0; i < n_listeners; i++) {
+		struct listener *l = &listeners[i];
+		if (l->transport != TRANSPORT_HTTPS || l->local)
+			continue;
+		/* The running listener is the configured one with the same
+		 * address, port and transport (listeners may have been added
+		 * or reordered: those changes wait for a restart). */
+		size_t k;
+		for (k = 0; k < cfg->n_listeners && k < n; k++) {
+			const struct listener_config *lc = &cfg->listeners[k];
+			if (lc->transport == TRANSPORT_HTTPS && lc->port == l->port &&
+			    strcmp(lc->address, l->address) == 0)
+				break;
+		}
+		if (k == cfg->n_listeners || k == n || cert_pems[k][0] == '\0')
+			continue;
+		char *err = NULL;
+		struct tls_cred *cred = tls_cred_new(cert_pems[k], key_pems[k], &err);
+		if (cred == NULL) {
+			log_err("%s: the new certificate does not load (%s); "
+				"keeping the old one", l->display, err);
+			free(err);
+			continue;
+		}
+		if (tls_set(l, cred))
+			log_info("%s: certificate reloaded", l->display);
+	}
+}
+
+/* The GnuTLS session of r's connection, or NULL (not TLS). */
+static void *tls_session_of(struct request *r)
+{
+	if (r->listener->transport != TRANSPORT_HTTPS)
+		return NULL;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		r->mhd_connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	return ci != NULL ? ci->tls_session : NULL;
+}
+
+int listener_end_point(struct request *r, uint8_t *out, size_t *len)
+{
+	void *session = tls_session_of(r);
+	return session != NULL ? tls_end_point(session, out, len) : -1;
+}
+
+/* tls.c's resolver: the listener of a connection (its socket context is
+ * set before the TLS handshake). */
+static const void *listener_of_connection(void *mhd_connection)
+{
+	if (mhd_connection == NULL)
+		return NULL;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		mhd_connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	const struct conn *c = ci != NULL ? ci->socket_context : NULL;
+	return c != NULL ? c->listener : NULL;
+}
+
+int listener_peer_chain(struct request *r, struct buf **ders_r, size_t *n_r)
+{
+	void *session = tls_session_of(r);
+	return session != NULL ? tls_peer_chain(session, ders_r, n_r) : -1;
 }
 
 void listeners_check_reload(const struct winrmd_config *cfg)
@@ -605,4 +780,16 @@ void listeners_check_reload(const struct winrmd_config *cfg)
 	if (differ || enabled != network)
 		log_warn("listener changes in the configuration take effect "
 			 "only after a restart; the running listeners stay as they are");
+	if (running_priorities != NULL &&
+	    strcmp(running_priorities, cfg->tls_priorities) != 0)
+		log_warn("Service.TlsPriorities changed: it takes effect only "
+			 "after a restart (running with \"%s\")", running_priorities);
+	bool https = false;
+	for (size_t i = 0; i < n_listeners; i++)
+		https = https || listeners[i].transport == TRANSPORT_HTTPS;
+	if (https && running_client_ca != (cfg->client_ca_file[0] != '\0'))
+		log_warn("Service.Auth.ClientCAFile was %s: HTTPS listeners %s "
+			 "client certificates only after a restart",
+			 running_client_ca ? "removed" : "set",
+			 running_client_ca ? "stop asking for" : "ask for");
 }

@@ -21,6 +21,7 @@ struct listener {
 	int fd;                   /* listening socket */
 	bool from_systemd;        /* socket-activated */
 	bool local;               /* the Unix-domain administration socket */
+	int cfg_index;            /* position in the configuration's Listeners */
 	void *mhd;                /* struct MHD_Daemon * */
 };
 
@@ -32,7 +33,27 @@ int listeners_open(const struct winrmd_config *cfg, char **error_r);
 int listeners_start(const struct winrmd_config *cfg);
 
 /* Stops accepting, closes every connection and frees the listeners. */
+/* From now on new requests get 503 and a closed connection (shutdown). */
+void listeners_refuse_new(void);
+/* Waits (at most 10 s) for the suspended requests to finish, then stops
+ * the listeners. */
 void listeners_stop(void);
+
+/*
+ * Reload: new certificates and keys (PEM, read by the helper) for the
+ * HTTPS listeners, indexed like cfg->listeners ("" for others).  New
+ * connections get them at once; established ones keep theirs.
+ */
+void listeners_reload_tls(const struct winrmd_config *cfg, char **cert_pems,
+			  char **key_pems, size_t n);
+
+/* The TLS client certificate chain of r's connection (DER, leaf first;
+ * caller releases).  0, or -1 when there is none or it is not TLS. */
+struct request;
+int listener_peer_chain(struct request *r, struct buf **ders_r, size_t *n_r);
+/* The tls-server-end-point channel-binding data of the certificate the
+ * listener sent on r's TLS connection: 0, or -1 (not TLS). */
+int listener_end_point(struct request *r, uint8_t *out, size_t *len);
 
 /* Logs a warning when cfg's listeners differ from the running ones (a
  * reload cannot move sockets after the privilege drop). */

@@ -75,7 +75,16 @@ static bool stderr_is_journal(void)
 static struct winrmd_config *load_or_report(const char *path)
 {
 	char *error = NULL;
+	char *warnings = NULL;
 	struct winrmd_config *cfg = config_load_file(path, &error);
+	if (cfg != NULL && config_check_files(cfg, path, &error, &warnings) != 0) {
+		config_unref(cfg);
+		cfg = NULL;
+	}
+	if (warnings != NULL) {
+		fprintf(stderr, "winrmd: %s\n", warnings);
+		free(warnings);
+	}
 	if (cfg == NULL) {
 		fprintf(stderr, "winrmd: configuration errors:\n%s", error);
 		size_t n = strlen(error);
@@ -182,6 +191,13 @@ static void reload(void)
 	}
 	uint32_t ok = priv_get_u32(&reply);
 	char *text = priv_get_str(&reply);
+	uint32_t n = ok ? priv_get_u32(&reply) : 0;
+	char **certs = xcalloc(n + 1, sizeof(*certs));
+	char **keys = xcalloc(n + 1, sizeof(*keys));
+	for (uint32_t i = 0; i < n && n < 4096; i++) {
+		certs[i] = priv_get_str(&reply);
+		keys[i] = priv_get_str(&reply);
+	}
 	if (!priv_msg_ok(&reply)) {
 		log_err("reload failed: malformed answer from the helper");
 	} else if (!ok) {
@@ -197,10 +213,18 @@ static void reload(void)
 		} else {
 			log_set_level((enum log_level)cfg->log_level);
 			listeners_check_reload(cfg);
+			listeners_reload_tls(cfg, certs, keys, n);
 			runtime_set_config(cfg);
 			log_info("configuration reloaded");
 		}
 	}
+	for (uint32_t i = 0; i < n; i++) {
+		free(certs[i]);
+		if (keys[i] != NULL)
+			free_secret(keys[i], strlen(keys[i]));
+	}
+	free(certs);
+	free(keys);
 	free(text);
 	priv_msg_release(&reply);
 	sd_notify(0, "READY=1\nSTATUS=Serving");
@@ -455,6 +479,7 @@ int main(int argc, char **argv)
 	int code = main_loop();
 
 	sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+	listeners_refuse_new();
 	shells_stop();     /* answers the waiting Receives first */
 	listeners_stop();
 	shells_join();

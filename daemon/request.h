@@ -122,5 +122,8 @@ void response_release(struct response *resp);
 
 /* Resumes a suspended request from any thread (implemented in listener.c). */
 void request_wake(struct request *r);
+/* Whether the client closed or reset the connection of r (a request
+ * that waited may find its client gone: its answer would be lost). */
+bool request_peer_gone(struct request *r);
 
 #endif

@@ -992,6 +992,18 @@ enum fault_id shells_receive(struct request *r, const char *shell_id,
 	}
 	if (c->waiter == r)
 		c->waiter = NULL;
+	if ((w->state == WAIT_OUTPUT || w->state == WAIT_WOKEN) &&
+	    request_peer_gone(r)) {
+		/* The client left while this Receive waited: what it would
+		 * get stays for the next Receive (a write to a closed
+		 * socket may still succeed, so delivery cannot tell). */
+		w->state = WAIT_TIMEOUT;
+		pthread_mutex_unlock(&S.lock);
+		log_info("receive for command %s: the client left; output kept",
+			 c->id);
+		r->resp.close = true;
+		return FAULT_TIMED_OUT;
+	}
 	w->state = WAIT_DONE;
 	struct chunk *taken = take_output(c, want_stdout, want_stderr, max_payload);
 	bool done = finished(c) && !has_output(c, want_stdout, want_stderr);

@@ -13,6 +13,7 @@
 #include "auth.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -28,6 +29,7 @@ static const struct auth_method *const methods[] = {
 	&auth_method_negotiate,
 	&auth_method_kerberos,
 	&auth_method_basic,
+	&auth_method_certificate,
 	NULL,
 };
 
@@ -80,9 +82,12 @@ enum auth_result auth_authenticate(struct request *r)
 		return auth_local_start(r);
 	if (r->authorization == NULL) {
 		/* Negotiate/Kerberos authenticate the connection; Basic
-		 * credentials come with every request. */
+		 * credentials come with every request, and so does the
+		 * certificate profile header (the mapping depends on the
+		 * resource: cert.c decides per resource URI). */
 		if (ca->state == CONN_AUTHENTICATED &&
-		    ca->method != &auth_method_basic) {
+		    ca->method != &auth_method_basic &&
+		    ca->method != &auth_method_certificate) {
 			r->identity = &ca->id;
 			return AUTH_OK;
 		}
@@ -93,7 +98,9 @@ enum auth_result auth_authenticate(struct request *r)
 	/* "Scheme params": the scheme word, then everything after spaces. */
 	const char *h = r->authorization;
 	size_t n = strcspn(h, " \t");
-	char scheme[32];
+	/* long enough for the certificate profile URI, which is the whole
+	 * header of a certificate client */
+	char scheme[128];
 	if (n == 0 || n >= sizeof(scheme)) {
 		log_audit("authentication remote=%s method=? result=failure "
 			  "reason=\"malformed Authorization header\"",
@@ -151,6 +158,33 @@ enum auth_result auth_submit(struct request *r, struct priv_msg *req)
 		return AUTH_RESPOND;
 	}
 	return AUTH_PENDING;
+}
+
+enum auth_result auth_finish_one_leg(struct request *r,
+				     const struct auth_method *method,
+				     const char *scheme, bool *refused_r)
+{
+	struct conn_auth *ca = &r->conn->auth;
+	struct auth_verdict v;
+	enum auth_result res = AUTH_RESPOND;
+	*refused_r = false;
+	if (auth_verdict_read(r, &v) != 0) {
+		request_internal_error(r);
+	} else if (v.status == PRIV_AUTH_OK) {
+		auth_set_identity_from_reply(&ca->id, v.claimed, v.user, v.uid,
+					     v.gid, v.flags, v.mech);
+		ca->state = CONN_AUTHENTICATED;
+		ca->method = method;
+		snprintf(ca->scheme, sizeof(ca->scheme), "%s", scheme);
+		r->identity = &ca->id;
+		res = AUTH_OK;
+	} else {
+		auth_respond_unauthorized(r);
+		*refused_r = true;
+	}
+	auth_verdict_release(&v);
+	priv_msg_release(&r->auth_reply);
+	return res;
 }
 
 int auth_verdict_read(struct request *r, struct auth_verdict *v)
@@ -212,4 +246,6 @@ void auth_conn_closed(struct conn *c)
 				  (unsigned long long)c->id);
 	}
 	identity_release(&c->auth.id);
+	free(c->auth.cert_uri);
+	c->auth.cert_uri = NULL;
 }

@@ -53,6 +53,7 @@ struct conn_auth {
 	const struct auth_method *method; /* that authenticated the connection */
 	char scheme[16];                  /* scheme word the client used */
 	uint8_t basic_hash[32];           /* SHA-256 of the verified Basic header */
+	char *cert_uri;                   /* resource URI the certificate was mapped for */
 	bool helper_state;                /* the helper holds state for this conn */
 	struct identity id;
 };
@@ -94,6 +95,7 @@ extern const struct auth_method auth_method_negotiate;
 extern const struct auth_method auth_method_kerberos;
 extern const struct auth_method auth_method_basic;
 extern const struct auth_method auth_method_local;
+extern const struct auth_method auth_method_certificate;
 /* The local administration socket's step (local.c). */
 enum auth_result auth_local_start(struct request *r);
 
@@ -112,6 +114,17 @@ void auth_verdict_release(struct auth_verdict *v);
  * wakes the request.  Returns AUTH_PENDING, or AUTH_RESPOND (500) when the
  * helper is gone. */
 enum auth_result auth_submit(struct request *r, struct priv_msg *req);
+
+/*
+ * The end of a one-leg method (Basic, certificate, local socket): reads
+ * the helper's verdict; on success the connection is authenticated by
+ * method, under the scheme word, and r->identity set (AUTH_OK); a refusal
+ * prepares the 401 and sets *refused_r (AUTH_RESPOND); a broken reply
+ * answers 500 (AUTH_RESPOND).  Releases the reply.
+ */
+enum auth_result auth_finish_one_leg(struct request *r,
+				     const struct auth_method *method,
+				     const char *scheme, bool *refused_r);
 
 /* Shared helpers of the methods (auth.c) */
 void auth_set_identity_from_reply(struct identity *id, const char *claimed,

@@ -100,28 +100,13 @@ static enum auth_result basic_start(struct request *r, const char *scheme,
 
 static enum auth_result basic_finish(struct request *r)
 {
-	struct conn_auth *ca = &r->conn->auth;
-	struct auth_verdict v;
-	enum auth_result res;
-	if (auth_verdict_read(r, &v) != 0) {
-		request_internal_error(r);
-		res = AUTH_RESPOND;
-	} else if (v.status == PRIV_AUTH_OK) {
-		auth_set_identity_from_reply(&ca->id, v.claimed, v.user, v.uid,
-					     v.gid, v.flags, v.mech);
-		ca->state = CONN_AUTHENTICATED;
-		ca->method = &auth_method_basic;
-		strcpy(ca->scheme, "Basic");
-		memcpy(ca->basic_hash, r->basic_hash, sizeof(ca->basic_hash));
-		r->identity = &ca->id;
-		res = AUTH_OK;
-	} else {
-		auth_respond_unauthorized(r);
-		res = AUTH_RESPOND;
-	}
+	bool refused;
+	enum auth_result res = auth_finish_one_leg(r, &auth_method_basic,
+						   "Basic", &refused);
+	if (res == AUTH_OK)
+		memcpy(r->conn->auth.basic_hash, r->basic_hash,
+		       sizeof(r->basic_hash));
 	OPENSSL_cleanse(r->basic_hash, sizeof(r->basic_hash));
-	auth_verdict_release(&v);
-	priv_msg_release(&r->auth_reply);
 	return res;
 }
 

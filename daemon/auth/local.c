@@ -52,27 +52,11 @@ enum auth_result auth_local_start(struct request *r)
 
 static enum auth_result local_finish(struct request *r)
 {
-	struct conn_auth *ca = &r->conn->auth;
-	struct auth_verdict v;
-	enum auth_result res;
-	if (auth_verdict_read(r, &v) != 0) {
-		request_internal_error(r);
-		res = AUTH_RESPOND;
-	} else if (v.status == PRIV_AUTH_OK) {
-		auth_set_identity_from_reply(&ca->id, v.claimed, v.user, v.uid,
-					     v.gid, v.flags, v.mech);
-		ca->state = CONN_AUTHENTICATED;
-		ca->method = &auth_method_local;
-		strcpy(ca->scheme, "Local");
-		r->identity = &ca->id;
-		res = AUTH_OK;
-	} else {
-		auth_respond_unauthorized(r);
+	bool refused;
+	enum auth_result res = auth_finish_one_leg(r, &auth_method_local,
+						   "Local", &refused);
+	if (refused)
 		r->resp.close = true;
-		res = AUTH_RESPOND;
-	}
-	auth_verdict_release(&v);
-	priv_msg_release(&r->auth_reply);
 	return res;
 }
 

@@ -23,6 +23,7 @@
 #include "conn.h"
 #include "listener.h"
 #include "log.h"
+#include "priv/x509.h"
 #include "request.h"
 
 /* Kerberos tickets with big PACs stay far below this; anything larger is
@@ -86,7 +87,13 @@ static enum auth_result gss_start(struct request *r, const char *scheme,
 	priv_put_str(&m, ca->scheme);
 	priv_put_u32(&m, r->listener->transport == TRANSPORT_HTTPS ? PRIV_AUTH_HTTPS : 0);
 	priv_put_bytes(&m, token.data, token.len);
-	priv_put_bytes(&m, NULL, 0); /* channel bindings: HTTPS only (later) */
+	/* Over HTTPS the context is bound to the certificate this
+	 * connection's handshake sent (RFC 5929 tls-server-end-point). */
+	uint8_t cb[X509_END_POINT_MAX];
+	size_t cb_len = sizeof(cb);
+	if (listener_end_point(r, cb, &cb_len) != 0)
+		cb_len = 0;
+	priv_put_bytes(&m, cb, cb_len);
 	buf_release_secret(&token);
 	ca->helper_state = true;
 	return auth_submit(r, &m);

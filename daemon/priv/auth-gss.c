@@ -28,6 +28,7 @@
 #include "helper.h"
 #include "log.h"
 #include "map.h"
+#include "x509.h"
 
 /* 1.3.6.1.4.1.311.2.2.10, the NTLMSSP mechanism */
 static gss_OID_desc ntlm_oid = { 10, (void *)"\x2b\x06\x01\x04\x01\x82\x37\x02\x02\x0a" };
@@ -263,12 +264,12 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 	char *remote = priv_get_str(req);
 	char *scheme = priv_get_str(req);
 	uint32_t flags = priv_get_u32(req);
-	size_t tok_len, cb_len;
+	size_t tok_len;
 	const uint8_t *tok = priv_get_bytes(req, &tok_len);
+	size_t cb_len;
 	const uint8_t *cb = priv_get_bytes(req, &cb_len);
-	(void)flags;
 	bool kerberos_scheme = strcmp(scheme, "Kerberos") == 0;
-	if (!priv_msg_ok(req) || id == 0 ||
+	if (!priv_msg_ok(req) || id == 0 || cb_len > X509_END_POINT_MAX ||
 	    (!kerberos_scheme && strcmp(scheme, "Negotiate") != 0))
 		fatal("protocol violation: malformed AUTH_GSS");
 
@@ -297,10 +298,27 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 	buf_append(&token, tok, tok_len);
 	ntlm_normalize(&token);
 
+	/* Channel binding (RFC 5929 tls-server-end-point) over HTTPS, per
+	 * CbtHardeningLevel: None passes no bindings; Relaxed passes them
+	 * (a client's wrong binding fails, a missing one is accepted);
+	 * Strict also requires the context to be channel-bound. */
 	struct gss_channel_bindings_struct bindings;
 	memset(&bindings, 0, sizeof(bindings));
-	bindings.application_data.length = cb_len;
-	bindings.application_data.value = (void *)cb;
+	enum cbt_level cbt = helper_config->cbt_hardening_level;
+	bool bind = (flags & PRIV_AUTH_HTTPS) && cbt != CBT_NONE;
+	if (bind) {
+		/* The listener computed it from the certificate its TLS
+		 * handshake sent on this very connection. */
+		if (cb_len == 0) {
+			conns_reset(c);
+			authres_refuse(req->seq, remote, scheme, NULL, NULL,
+				       "no channel binding for this TLS "
+				       "connection's certificate");
+			goto out;
+		}
+		bindings.application_data.length = cb_len;
+		bindings.application_data.value = (void *)cb;
+	}
 
 	OM_uint32 major, minor, ret_flags = 0;
 	gss_buffer_desc in = { token.len, token.data };
@@ -308,7 +326,7 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 	gss_name_t src = GSS_C_NO_NAME;
 	gss_OID mech = GSS_C_NO_OID;
 	major = gss_accept_sec_context(&minor, &c->ctx, GSS_C_NO_CREDENTIAL, &in,
-				       cb_len > 0 ? &bindings : GSS_C_NO_CHANNEL_BINDINGS,
+				       bind ? &bindings : GSS_C_NO_CHANNEL_BINDINGS,
 				       &src, &mech, &out, &ret_flags, NULL, NULL);
 	OM_uint32 min2;
 
@@ -371,6 +389,15 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 	/* The account may be locked by failures through another method. */
 	if (authres_locked(remote, local, scheme, reply)) {
 		conns_reset(c);
+		free(claimed);
+		free(local);
+		goto done;
+	}
+	if ((flags & PRIV_AUTH_HTTPS) && cbt == CBT_STRICT &&
+	    !(ret_flags & GSS_C_CHANNEL_BOUND_FLAG)) {
+		conns_reset(c);
+		authres_refuse(req->seq, remote, scheme, claimed, local,
+			       "no channel binding, and CbtHardeningLevel is Strict");
 		free(claimed);
 		free(local);
 		goto done;

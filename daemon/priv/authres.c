@@ -94,9 +94,17 @@ static void send_later(void *arg)
 void authres_refuse(uint32_t seq, const char *remote, const char *method,
 		    const char *claimed, const char *user, const char *reason)
 {
-	log_audit("authentication remote=%s method=%s claimed=\"%s\" "
-		  "result=failure reason=\"%s\"", remote, method,
-		  claimed ? claimed : "", reason);
+	/* The local account, when a mapping found one other than the
+	 * claimed name (a certificate, DOMAIN\\user...). */
+	if (user != NULL && user[0] != '\0' &&
+	    (claimed == NULL || strcmp(claimed, user) != 0))
+		log_audit("authentication remote=%s method=%s claimed=\"%s\" "
+			  "mapped=%s result=failure reason=\"%s\"", remote, method,
+			  claimed ? claimed : "", user, reason);
+	else
+		log_audit("authentication remote=%s method=%s claimed=\"%s\" "
+			  "result=failure reason=\"%s\"", remote, method,
+			  claimed ? claimed : "", reason);
 	struct throttle_policy p = policy();
 	int64_t now = time_mono_ms();
 	char k[128];

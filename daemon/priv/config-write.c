@@ -413,9 +413,13 @@ void config_write_cleanup(const char *path)
 	if (d != NULL) {
 		struct dirent *e;
 		while ((e = readdir(d)) != NULL) {
-			/* exactly what mkstemp made of "<base>.XXXXXX" */
-			if (strncmp(e->d_name, base, bl) != 0 || e->d_name[bl] != '.' ||
-			    strlen(e->d_name) != bl + 7)
+			/* exactly what mkstemp made of "<base>.XXXXXX" (here)
+			 * or ".<base>.XXXXXX" (certmap_save_file) */
+			const char *name = e->d_name;
+			if (name[0] == '.' && strncmp(name + 1, base, bl) == 0)
+				name++;
+			if (strncmp(name, base, bl) != 0 || name[bl] != '.' ||
+			    strlen(name) != bl + 7)
 				continue;
 			char *p = xasprintf("%s/%s", dir, e->d_name);
 			struct stat st;

@@ -196,10 +196,32 @@ static void handle_ping(struct priv_msg *req, struct priv_msg *reply)
 	priv_put_u32(reply, (uint32_t)getpid());
 }
 
+/* Appends a (small, text) file to out; on failure out stays empty. */
+static void read_small_file(const char *path, struct buf *out)
+{
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return;
+	char tmp[4096];
+	size_t n;
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0 && out->len < 1024 * 1024)
+		buf_append(out, tmp, n);
+	fclose(f);
+}
+
 static void handle_reload(struct priv_msg *req, struct priv_msg *reply)
 {
-	char *error = NULL;
+	char *error = NULL, *warnings = NULL;
 	struct winrmd_config *cfg = config_load_file(config_path, &error);
+	if (cfg != NULL &&
+	    config_check_files(cfg, config_path, &error, &warnings) != 0) {
+		config_unref(cfg);
+		cfg = NULL;
+	}
+	if (warnings != NULL) {
+		log_warn("%s", warnings);
+		free(warnings);
+	}
 	priv_msg_init(reply, PRIV_RELOAD_RESULT);
 	if (cfg == NULL) {
 		log_err("reload refused, keeping the running configuration:\n%s",
@@ -213,11 +235,27 @@ static void handle_reload(struct priv_msg *req, struct priv_msg *reply)
 	helper_config = cfg;
 	log_set_level((enum log_level)cfg->log_level);
 	gss_configure(cfg);
+	certmap_table_preload();
 	struct buf dump = BUF_INIT;
 	config_dump(cfg, &dump);
 	priv_put_u32(reply, 1);
 	priv_put_str(reply, (const char *)dump.data);
 	buf_release(&dump);
+	/* The HTTPS listeners' certificates and keys: the listener cannot
+	 * read root-only files any more. */
+	priv_put_u32(reply, (uint32_t)cfg->n_listeners);
+	for (size_t i = 0; i < cfg->n_listeners; i++) {
+		const struct listener_config *l = &cfg->listeners[i];
+		struct buf cert = BUF_INIT, key = BUF_INIT;
+		if (l->transport == TRANSPORT_HTTPS && l->enabled) {
+			read_small_file(l->certificate_file, &cert);
+			read_small_file(l->key_file, &key);
+		}
+		priv_put_str(reply, cert.data ? (const char *)cert.data : "");
+		priv_put_str(reply, key.data ? (const char *)key.data : "");
+		buf_release(&cert);
+		buf_release_secret(&key);
+	}
 	log_info("configuration reloaded from %s", config_path);
 }
 
@@ -240,8 +278,10 @@ static struct handler handlers[] = {
 	{ PRIV_SIGNAL, 0, handle_signal, 0 },
 	{ PRIV_CONFIG_PUT, 0, handle_config_put, 0 },
 	{ PRIV_AUTH_PEER, 0, handle_auth_peer, 0 },
+	{ PRIV_AUTH_CERT, 0, handle_auth_cert, 0 },
 	{ PRIV_UNWRAP, 0, handle_unwrap, 0 },
 	{ PRIV_WRAP, 0, handle_wrap, 0 },
+	{ PRIV_CERTMAP, 0, handle_certmap, 0 },
 };
 
 const char *helper_config_path(void)
@@ -349,6 +389,8 @@ int main(int argc, char **argv)
 	gss_configure(helper_config);
 	pam_preload(helper_config->pam_service);
 	config_write_cleanup(config_path);
+	config_write_cleanup(helper_config->certmapping_file);
+	certmap_table_preload();
 
 	sigfd = setup_signals();
 	if (sigfd < 0)

@@ -63,7 +63,15 @@ void handle_config_put(struct priv_msg *req, struct priv_msg *reply);   /* confi
 void config_write_cleanup(const char *path);                             /* config-write.c */
 void handle_auth_peer(struct priv_msg *req, struct priv_msg *reply);    /* auth-peer.c */
 void handle_unwrap(struct priv_msg *req, struct priv_msg *reply);       /* crypt.c */
+void handle_auth_cert(struct priv_msg *req, struct priv_msg *reply);    /* auth-cert.c */
+/* Loads the CertMapping table now (at start, after a reload), so that a
+ * later bad edit finds a good table to keep. */
+void certmap_table_preload(void);                                       /* auth-cert.c */
+/* Makes t (consumed) the table in use: it was just written. */
+struct certmap;
+void certmap_table_install(struct certmap *t);                          /* auth-cert.c */
 void handle_wrap(struct priv_msg *req, struct priv_msg *reply);         /* crypt.c */
+void handle_certmap(struct priv_msg *req, struct priv_msg *reply);      /* certmap-write.c */
 
 /* The configuration file the helper was started with. */
 const char *helper_config_path(void);

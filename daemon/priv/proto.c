@@ -31,6 +31,7 @@ static const char *const type_names[PRIV_TYPE_MAX] = {
 	[PRIV_AUTH_BASIC] = "AUTH_BASIC",
 	[PRIV_AUTH_RESULT] = "AUTH_RESULT",
 	[PRIV_CONN_CLOSE] = "CONN_CLOSE",
+	[PRIV_AUTH_CERT] = "AUTH_CERT",
 	[PRIV_OK] = "OK",
 	[PRIV_SPAWN] = "SPAWN",
 	[PRIV_SPAWN_RESULT] = "SPAWN_RESULT",
@@ -42,6 +43,8 @@ static const char *const type_names[PRIV_TYPE_MAX] = {
 	[PRIV_UNWRAP_RESULT] = "UNWRAP_RESULT",
 	[PRIV_WRAP] = "WRAP",
 	[PRIV_WRAP_RESULT] = "WRAP_RESULT",
+	[PRIV_CERTMAP] = "CERTMAP",
+	[PRIV_CERTMAP_RESULT] = "CERTMAP_RESULT",
 };
 
 const char *priv_type_name(uint16_t type)

@@ -44,7 +44,8 @@ enum priv_type {
 	PRIV_ERROR,             /* generic reply: u32 code, string message */
 	/* authentication (see daemon/auth/ and daemon/priv/auth.c) */
 	PRIV_AUTH_GSS,          /* u64 conn, str remote, str scheme, u32 flags,
-	                           bytes token, bytes channel-binding data
+	                           bytes token, bytes tls-server-end-point
+	                           (empty unless TLS)
 	                                                  -> PRIV_AUTH_RESULT */
 	PRIV_AUTH_BASIC,        /* u64 conn, str remote, u32 flags, str user,
 	                           str password           -> PRIV_AUTH_RESULT */
@@ -52,6 +53,9 @@ enum priv_type {
 	                           str local user, u32 uid, u32 gid,
 	                           u32 identity flags, str mech, str reason */
 	PRIV_CONN_CLOSE,        /* u64 conn               -> PRIV_OK */
+	PRIV_AUTH_CERT,         /* u64 conn, str remote, str resource URI,
+	                           u32 n, n x bytes DER (leaf first)
+	                                                  -> PRIV_AUTH_RESULT */
 	PRIV_OK,                /* (none) */
 	/* shells (see daemon/priv/spawn.c) */
 	PRIV_SPAWN,             /* u64 conn, u32 flags, str program, u32 argc,
@@ -78,6 +82,14 @@ enum priv_type {
 	                           n x bytes plaintext */
 	PRIV_WRAP,              /* u64 conn, bytes plaintext -> PRIV_WRAP_RESULT */
 	PRIV_WRAP_RESULT,       /* u32 error, str message, bytes hdr, bytes sealed */
+	/* the certmapping resource (daemon/priv/certmap-write.c) */
+	PRIV_CERTMAP,           /* u64 conn, u32 enum priv_certmap_op, str URI,
+	                           str Subject, str Issuer, str UserName ("" on
+	                           Put: keep), u32 Enabled (0, 1, or
+	                           PRIV_CERTMAP_KEEP on Put)
+	                                                  -> PRIV_CERTMAP_RESULT */
+	PRIV_CERTMAP_RESULT,    /* u32 error (0, EINVAL, EEXIST, ENOENT, EACCES,
+	                           EIO), str message, str table (certmap_format) */
 	PRIV_TYPE_MAX
 };
 
@@ -106,6 +118,15 @@ enum priv_spawn_flags {
 	PRIV_SPAWN_SKIP_SHELL = 1 << 0, /* exec program directly (argv) */
 	PRIV_SPAWN_NOPROFILE = 1 << 1,  /* no login shell, no profile */
 };
+
+/* PRIV_CERTMAP operations */
+enum priv_certmap_op {
+	PRIV_CERTMAP_LIST = 0,   /* read the table (Get, Enumerate) */
+	PRIV_CERTMAP_CREATE,
+	PRIV_CERTMAP_PUT,
+	PRIV_CERTMAP_DELETE,
+};
+#define PRIV_CERTMAP_KEEP 2u     /* Enabled on Put: leave as it is */
 
 /* PRIV_SIGNAL kinds (the helper picks the POSIX signal) */
 enum priv_signal {

@@ -418,6 +418,11 @@ static void on_monitor_exit(void *arg, int status)
 	struct command *c = arg;
 	log_debug("command %llu (monitor %d) finished, status %d",
 		  (unsigned long long)c->handle, (int)c->monitor, status);
+	/* The loop may reap a short-lived monitor before it polled the
+	 * start report the monitor wrote: read it now, so that the
+	 * SPAWN request is always answered (EOF answers an error). */
+	if (c->ctl_fd >= 0)
+		on_ctl(c, c->ctl_fd);
 	command_free(c);
 }
 

@@ -767,6 +767,7 @@ int x509_check_keypair(const char *cert_path, const char *key_path,
 	x = load_server_cert(cert_path, err, errlen);
 	if (x == NULL)
 		goto out;
+	r = -2; /* from here on, the key is what is wrong */
 	key = load_server_key(key_path, &mode, err, errlen);
 	if (key == NULL)
 		goto out;

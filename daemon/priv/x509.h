@@ -109,9 +109,10 @@ void x509_client_release(struct x509_client *c);
  * Returns 0 when all is well (err ""), 1 when the pair is usable but
  * something deserves a warning (err says what: expired, not yet valid, no
  * serverAuth in extendedKeyUsage, key readable by others; several are
- * joined by "; "), and -1 when it is not usable (err says why: missing,
- * unreadable, not PEM, no certificate or key in it, encrypted key,
- * mismatched).  Messages name the file.
+ * joined by "; "), and -1 (the certificate file) or -2 (the key file)
+ * when it is not usable (err says why: missing, unreadable, not PEM, no
+ * certificate or key in it, encrypted key, key not matching the
+ * certificate).  Messages name the file.
  */
 int x509_check_keypair(const char *cert_path, const char *key_path,
 		       char *err, size_t errlen);

@@ -447,6 +447,7 @@ static struct {
 	pthread_mutex_t lock;
 	struct enum_ctx {
 		char id[48];
+		char uri[128];  /* the enumerated resource */
 		uid_t uid;
 		int64_t expires;
 		char *items;
@@ -472,19 +473,16 @@ static bool optimized(const struct wsman_request *req)
 	return false;
 }
 
-enum fault_id res_listener_enumerate(struct request *r,
-				     const struct wsman_request *req,
-				     struct buf *out)
+enum fault_id res_enum_answer(struct request *r, const struct wsman_request *req,
+			      struct buf *items, struct buf *out)
 {
-	struct buf items = BUF_INIT;
-	listener_items(r->cfg, &items);
 	wsman_response_begin(out, ACTION_ENUMERATE "Response", req->message_id);
 	buf_append_str(out, "<n:EnumerateResponse xmlns:n=\"" NS_ENUMERATION "\">");
 	if (optimized(req)) {
 		/* Everything fits: an empty context and the end marker, as
 		 * Windows answers. */
 		buf_append_str(out, "<n:EnumerationContext></n:EnumerationContext><w:Items>");
-		buf_append(out, items.data, items.len);
+		buf_append(out, items->data, items->len);
 		buf_append_str(out, "</w:Items><w:EndOfSequence/>");
 	} else {
 		char id[37];
@@ -503,17 +501,30 @@ enum fault_id res_listener_enumerate(struct request *r,
 		}
 		free(slot->items);
 		snprintf(slot->id, sizeof(slot->id), "uuid:%s", id);
+		snprintf(slot->uri, sizeof(slot->uri), "%s",
+			 req->resource_uri ? req->resource_uri : "");
 		slot->uid = r->identity->uid;
 		slot->expires = now + CONTEXT_TTL_MS;
-		slot->items = buf_steal(&items);
+		slot->items = buf_steal(items);
+		if (slot->items == NULL)
+			slot->items = xstrdup("");
 		buf_printf(out, "<n:EnumerationContext>%s</n:EnumerationContext>",
 			   slot->id);
 		pthread_mutex_unlock(&E.lock);
 	}
 	buf_append_str(out, "</n:EnumerateResponse>");
 	wsman_response_end(out);
-	buf_release(&items);
+	buf_release(items);
 	return FAULT_NONE;
+}
+
+enum fault_id res_listener_enumerate(struct request *r,
+				     const struct wsman_request *req,
+				     struct buf *out)
+{
+	struct buf items = BUF_INIT;
+	listener_items(r->cfg, &items);
+	return res_enum_answer(r, req, &items, out);
 }
 
 static char *context_of(const struct wsman_request *req)
@@ -540,7 +551,8 @@ static enum fault_id pull_or_release(struct request *r,
 	for (size_t i = 0; i < MAX_CONTEXTS; i++) {
 		struct enum_ctx *c = &E.ctx[i];
 		if (c->items != NULL && c->expires >= now && c->uid == r->identity->uid &&
-		    strcmp(c->id, id) == 0) {
+		    strcmp(c->id, id) == 0 && req->resource_uri != NULL &&
+		    strcasecmp(c->uri, req->resource_uri) == 0) {
 			items = c->items;
 			c->items = NULL;
 			found = true;

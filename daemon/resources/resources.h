@@ -41,9 +41,26 @@ enum fault_id res_listener_get(struct request *r, const struct wsman_request *re
 enum fault_id res_listener_enumerate(struct request *r,
 				     const struct wsman_request *req,
 				     struct buf *out);
+/* Answers an Enumerate with items (rendered elements; consumed): all at
+ * once for OptimizeEnumeration, else kept for one Pull. */
+enum fault_id res_enum_answer(struct request *r, const struct wsman_request *req,
+			      struct buf *items, struct buf *out);
 enum fault_id res_enum_pull(struct request *r, const struct wsman_request *req,
 			    struct buf *out);
 enum fault_id res_enum_release(struct request *r, const struct wsman_request *req,
 			       struct buf *out);
+
+/* certmapping.c: winrm/config/service/certmapping */
+enum fault_id res_certmap_get(struct request *r, const struct wsman_request *req,
+			      struct buf *out);
+enum fault_id res_certmap_create(struct request *r, const struct wsman_request *req,
+				 struct buf *out);
+enum fault_id res_certmap_put(struct request *r, const struct wsman_request *req,
+			      struct buf *out);
+enum fault_id res_certmap_delete(struct request *r, const struct wsman_request *req,
+				 struct buf *out);
+enum fault_id res_certmap_enumerate(struct request *r,
+				    const struct wsman_request *req,
+				    struct buf *out);
 
 #endif

@@ -190,9 +190,12 @@ def denied(user, reason):
             % (user, reason))
 
 
-def refused(method, claimed, reason):
-    return ('audit: authentication remote=127.0.0.1 method=%s claimed="%s" '
-            'result=failure reason="%s"' % (method, claimed, reason))
+def refused(method, claimed, reason, mapped=None):
+    """The audit line of a refusal; mapped: the local account the name
+    mapped to (logged when it differs from the claimed name)."""
+    return ('audit: authentication remote=127.0.0.1 method=%s claimed="%s" %s'
+            'result=failure reason="%s"' % (method, claimed,
+                                            "mapped=%s " % mapped if mapped else "", reason))
 
 
 NTLM = "Negotiate/NTLM"
@@ -372,7 +375,7 @@ def test_mapping(lab, ov):
                         "auth_to_local gave an unusable account name")])
         expect(d, "ghost@WINRMD.TEST maps to an account that does not exist: refused",
                kerberos(d, lab, "ghost", cc["ghost"]), 401,
-               [refused("Negotiate", "ghost@WINRMD.TEST", "no such local account")])
+               [refused("Negotiate", "ghost@WINRMD.TEST", "no such local account", "ghost")])
 
         expect(d, "frank (primary group winrmusers, in no member list) over Kerberos",
                kerberos(d, lab, "frank", cc["frank"]), 200,

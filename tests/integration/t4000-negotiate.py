@@ -144,7 +144,7 @@ def test_refusals(lab, d):
         t.eq(st, 401, "a principal with no local account: 401")
     finally:
         c.close()
-    t.contains(d.log(), 'claimed="ghost@WINRMD.TEST" result=failure',
+    t.contains(d.log(), 'claimed="ghost@WINRMD.TEST" mapped=ghost result=failure',
                "the unmapped principal is audited")
     c = GssClient(url, lab, "bob", mech="krb5")
     try:

@@ -456,6 +456,40 @@ static void test_load_file(void)
 	free(err);
 	free(bad);
 	free(missing);
+
+	/* The shipped file: loads, empty, and its example is valid once
+	 * uncommented. */
+	char *shipped = xasprintf("%s/conf/certmapping.conf", srcdir);
+	is_int(certmap_load_file(shipped, &t, &err), 0,
+	       "conf/certmapping.conf loads");
+	ok(t != NULL && t->n == 0, "conf/certmapping.conf: no mapping");
+	certmap_free(t);
+	free(err);
+	err = NULL;
+	FILE *f = fopen(shipped, "r");
+	struct buf example = BUF_INIT;
+	char line[512];
+	bool in_example = false;
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "#   CertMapping = (", 19) == 0)
+			in_example = true;
+		if (in_example && strncmp(line, "#   ", 4) == 0)
+			buf_append_str(&example, line + 4);
+		else
+			in_example = false;
+	}
+	if (f != NULL)
+		fclose(f);
+	ok(example.len > 0, "conf/certmapping.conf has an example");
+	is_int(certmap_load_string(example.data ? (char *)example.data : "",
+				   example.len, "example", &t, &err), 0,
+	       "the example loads");
+	ok(t != NULL && t->n == 1 && strcmp(t->entries[0].user, "alice") == 0,
+	   "the example maps one entry to alice");
+	certmap_free(t);
+	free(err);
+	buf_release(&example);
+	free(shipped);
 }
 
 /*

@@ -621,11 +621,11 @@ static void test_keypair(void)
 {
 	keypair("server.pem", "server.key", 0, "", "RSA server");
 	keypair("server_ec.pem", "server_ec.key", 0, "", "ECDSA server");
-	keypair("server.pem", "ca.key", -1, "ca.key does not match the "
+	keypair("server.pem", "ca.key", -2, "ca.key does not match the "
 		"certificate in", "mismatched");
-	keypair("server.pem", "server_ec.key", -1, "does not match",
+	keypair("server.pem", "server_ec.key", -2, "does not match",
 		"mismatched key type");
-	keypair("server.pem", "nokey.key", -1, "nokey.key: cannot open: No "
+	keypair("server.pem", "nokey.key", -2, "nokey.key: cannot open: No "
 		"such file or directory", "missing key");
 	keypair("nocert.pem", "server.key", -1, "certificate file", "missing "
 		"certificate");
@@ -634,9 +634,9 @@ static void test_keypair(void)
 	keypair("server.der", "server.key", -1, "not PEM", "DER certificate");
 	keypair("server.key", "server.key", -1, "no CERTIFICATE in it (it "
 		"holds a PRIVATE KEY)", "key as certificate");
-	keypair("server.pem", "server.pem", -1, "no private key in it (it "
+	keypair("server.pem", "server.pem", -2, "no private key in it (it "
 		"holds a CERTIFICATE)", "certificate as key");
-	keypair("server_encrypted.pem", "server_encrypted.key", -1,
+	keypair("server_encrypted.pem", "server_encrypted.key", -2,
 		"the private key is encrypted", "encrypted key");
 	keypair("client_expired.pem", "client_expired.key", 1,
 		"expired on Jan  1 00:00:00 2002 GMT", "expired certificate");
@@ -649,7 +649,7 @@ static void test_keypair(void)
 		"client certificate as server certificate");
 	keypair("client_inter_chain.pem", "client_inter.key", 1,
 		"serverAuth", "chain file: the first certificate counts");
-	keypair("client_inter_chain.pem", "intermediate.key", -1,
+	keypair("client_inter_chain.pem", "intermediate.key", -2,
 		"does not match", "chain file: not the second certificate");
 	keypair(pki_dir, "server.key", -1, "not a regular file",
 		"directory as certificate");
@@ -676,10 +676,10 @@ static void test_keypair(void)
 	const char *bad_key = "-----BEGIN PRIVATE KEY-----\nAAAA\n"
 			      "-----END PRIVATE KEY-----\n";
 	write_path(broken, bad_key, strlen(bad_key), 0600);
-	keypair("server.pem", broken, -1, "the private key cannot be parsed",
+	keypair("server.pem", broken, -2, "the private key cannot be parsed",
 		"unparsable key");
 	write_path(broken, "hello\n", 6, 0600);
-	keypair("server.pem", broken, -1, "not PEM", "key file of text");
+	keypair("server.pem", broken, -2, "not PEM", "key file of text");
 
 	/* "openssl ecparam -genkey" style: parameters, then the key */
 	char *eckey = pki_path("server_ec", ".key");

@@ -43,6 +43,37 @@ def free_port():
     return port
 
 
+_HANDED_OUT = set()     # never hand out one port twice in this process
+
+
+def free_ports(n, also=()):
+    """n distinct free ports of 127.0.0.1, also free on the extra loopback
+    addresses in also, never handed out before by this process."""
+    out = []
+    while len(out) < n:
+        p = free_port()
+        if p in out or p in _HANDED_OUT:
+            continue
+        try:
+            for addr in also:
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                try:
+                    s.bind((addr, p))
+                finally:
+                    s.close()
+        except OSError:
+            continue
+        out.append(p)
+    _HANDED_OUT.update(out)
+    return out
+
+
+def der_of(path):
+    """The bytes of a file (a DER certificate)."""
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def _value(v):
     if isinstance(v, bool):
         return "true" if v else "false"

@@ -1,0 +1,219 @@
+#!/usr/bin/python3
+"""bench/tls.py - what HTTPS costs in winrmd, next to references measured
+in the same run: winrmd's own HTTP listener, and nginx serving the very
+same Identify bytes over HTTP and HTTPS with the same certificate.
+
+Starts a lab (tests/integration/lib/lab.py: KDC, nss_wrapper, pam_wrapper)
+for Basic authentication, a throwaway PKI (lib/pki.py), one winrmd from
+$WINRMD_BUILDDIR with an HTTP and an HTTPS listener, and one nginx with
+both, all on 127.0.0.1.  Load comes from wrk (bench/identify.lua), each
+run bounded by TLS_DURATION seconds (default 5):
+
+  handshakes    "Connection: close": every request opens a new connection,
+                so over HTTPS every request is a full TLS handshake (RSA
+                2048 certificate, ECDHE, TLS 1.3 as negotiated by both);
+                anonymous Identify.  Ratios: winrmd/nginx over HTTPS, and
+                HTTPS/HTTP for each server.
+  keep-alive    requests/s on TLS_CONNS (default 16) keep-alive
+                connections: anonymous Identify, and Basic-authenticated
+                Identify as alice (the PAM check runs once per connection,
+                then the cached result); winrmd HTTPS/HTTP and
+                winrmd/nginx.
+
+Prints a table per part; any non-200 answer or socket error is reported
+and makes the exit status 1.
+"""
+import base64
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+if os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3"):
+    os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
+HERE = os.path.dirname(os.path.abspath(__file__))
+os.environ.setdefault("WINRMD_SRCDIR", os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration", "lib"))
+from lab import Lab  # noqa: E402
+from pki import PKI  # noqa: E402
+from winrmd import IDENTIFY, WINRMD, free_port, lab_daemon  # noqa: E402
+
+DURATION = float(os.environ.get("TLS_DURATION", "5"))
+CONNS = int(os.environ.get("TLS_CONNS", "16"))
+THREADS = 2
+LUA = os.path.join(HERE, "identify.lua")
+BASIC = "Basic " + base64.b64encode(b"alice:alicepw").decode()
+errors = 0
+
+
+def wrk(url, conns, auth="", close=False):
+    """One wrk run; returns requests/s (and counts failures)."""
+    global errors
+    env = dict(os.environ, BENCH_AUTH=auth, BENCH_CLOSE="1" if close else "0")
+    r = subprocess.run(["wrk", "-t%d" % min(THREADS, conns), "-c%d" % conns,
+                        "-d%gs" % DURATION, "-s", LUA, url],
+                       capture_output=True, text=True, env=env,
+                       timeout=DURATION + 60)
+    m = re.search(r"BENCH rps=([0-9.]+) .* non200=(\d+) errors=(\d+)", r.stdout)
+    if m is None:
+        errors += 1
+        print("wrk failed on %s: %s %s" % (url, r.stdout[-500:], r.stderr[-500:]))
+        return 0.0
+    bad = int(m.group(2)) + int(m.group(3))
+    if bad:
+        errors += 1
+        print("  (%s: %d failed requests)" % (url, bad))
+    return float(m.group(1))
+
+
+def start_nginx(work, body_path, cert, key, ec_cert, ec_key):
+    http_port, https_port, ec_port = free_port(), free_port(), free_port()
+    conf = os.path.join(work, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write("""
+worker_processes %(workers)d;
+pid %(work)s/nginx.pid;
+error_log %(work)s/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path %(work)s;
+  keepalive_requests 1000000;
+  ssl_protocols TLSv1.2 TLSv1.3;
+  server {
+    listen 127.0.0.1:%(http)d;
+    listen 127.0.0.1:%(https)d ssl;
+    ssl_certificate %(cert)s;
+    ssl_certificate_key %(key)s;
+    location /wsman {
+      default_type "application/soap+xml;charset=UTF-8";
+      alias %(body)s;
+      error_page 405 =200 $uri;
+    }
+  }
+  server {
+    listen 127.0.0.1:%(ec)d ssl;
+    ssl_certificate %(ec_cert)s;
+    ssl_certificate_key %(ec_key)s;
+    location /wsman {
+      default_type "application/soap+xml;charset=UTF-8";
+      alias %(body)s;
+      error_page 405 =200 $uri;
+    }
+  }
+}
+""" % {"workers": os.cpu_count() or 1, "work": work, "http": http_port,
+       "https": https_port, "cert": cert, "key": key, "body": body_path,
+       "ec": ec_port, "ec_cert": ec_cert, "ec_key": ec_key})
+    subprocess.run(["nginx", "-c", conf, "-p", work], check=True)
+    pid_path = os.path.join(work, "nginx.pid")
+    for _ in range(100):
+        if os.path.exists(pid_path):
+            break
+        time.sleep(0.05)
+    with open(pid_path) as f:
+        pid = int(f.read())
+    return pid, http_port, https_port, ec_port
+
+
+def table(title, rows, ratios):
+    print(title)
+    print("%-44s %10s" % ("run", "req/s"))
+    for name, rate in rows:
+        print("%-44s %10.1f" % (name, rate))
+    for name, a, b in ratios:
+        print("%-44s %10.3f" % ("ratio " + name, a / b if b else 0.0))
+
+
+def main():
+    if not os.path.exists(WINRMD):
+        sys.exit("tls.py: %s not built (set WINRMD_BUILDDIR)" % WINRMD)
+    if shutil.which("wrk") is None or shutil.which("nginx") is None:
+        sys.exit("tls.py: needs wrk and nginx (scripts/install-deps.sh bench)")
+    work = tempfile.mkdtemp(prefix="winrmd-bench-tls-")
+    os.chmod(work, 0o755)
+    nginx_pid = None
+    with Lab() as lab, PKI() as pki:
+        https_port, ec_port = free_port(), free_port()
+        d = lab_daemon(lab, {
+            "Listeners": [{"Address": "127.0.0.1", "Port": free_port(), "Transport": "HTTP"},
+                          {"Address": "127.0.0.1", "Port": https_port, "Transport": "HTTPS",
+                           "CertificateFile": pki.server, "KeyFile": pki.server_key},
+                          {"Address": "127.0.0.1", "Port": ec_port, "Transport": "HTTPS",
+                           "CertificateFile": pki.server_ec, "KeyFile": pki.server_ec_key}],
+            "Service": {"AllowUnencrypted": True, "Auth": {"Basic": True}},
+            "Logging": {"Level": "notice"}})
+        if os.environ.get("TLS_PRIORITIES"):
+            d.tree["Service"]["TlsPriorities"] = os.environ["TLS_PRIORITIES"]
+            d.write_config()
+        d.port = d.tree["Listeners"][0]["Port"]
+        try:
+            d.start()
+            http_url = "http://127.0.0.1:%d/wsman" % d.port
+            https_url = "https://127.0.0.1:%d/wsman" % https_port
+            ec_url = "https://127.0.0.1:%d/wsman" % ec_port
+            # nginx serves exactly the bytes of winrmd's anonymous answer
+            body = subprocess.run(
+                ["curl", "-s", "-H", "WSMANIDENTIFY: unauthenticated",
+                 "-H", "Content-Type: application/soap+xml;charset=UTF-8",
+                 "--data-binary", IDENTIFY, http_url],
+                capture_output=True, check=True).stdout
+            if b"IdentifyResponse" not in body:
+                sys.exit("tls.py: winrmd's Identify failed: %r" % body[:300])
+            body_path = os.path.join(work, "identify.xml")
+            with open(body_path, "wb") as f:
+                f.write(body)
+            nginx_pid, n_http, n_https, n_ec = start_nginx(
+                work, body_path, pki.server, pki.server_key, pki.server_ec,
+                pki.server_ec_key)
+            n_http_url = "http://127.0.0.1:%d/wsman" % n_http
+            n_https_url = "https://127.0.0.1:%d/wsman" % n_https
+            n_ec_url = "https://127.0.0.1:%d/wsman" % n_ec
+            got = subprocess.run(["curl", "-sk", "-X", "POST", "--data", "x", n_https_url],
+                                 capture_output=True).stdout
+            if got != body:
+                sys.exit("tls.py: nginx does not serve the same bytes")
+
+            print("== HTTPS: wrk, %g s per run, %d threads; the same certificates "
+                  "(RSA 2048 and ECDSA P-384, test CAs) and the same %d-byte "
+                  "answer for winrmd and nginx" % (DURATION, THREADS, len(body)))
+            hs = [("winrmd HTTPS RSA, new connection each", wrk(https_url, CONNS, close=True)),
+                  ("nginx HTTPS RSA, new connection each", wrk(n_https_url, CONNS, close=True)),
+                  ("winrmd HTTPS ECDSA, new connection each", wrk(ec_url, CONNS, close=True)),
+                  ("nginx HTTPS ECDSA, new connection each", wrk(n_ec_url, CONNS, close=True)),
+                  ("winrmd HTTP, new connection each", wrk(http_url, CONNS, close=True)),
+                  ("nginx HTTP, new connection each", wrk(n_http_url, CONNS, close=True))]
+            table("-- handshakes: anonymous Identify, %d connections, "
+                  "\"Connection: close\"" % CONNS, hs,
+                  [("winrmd/nginx, RSA handshakes", hs[0][1], hs[1][1]),
+                   ("winrmd/nginx, ECDSA handshakes", hs[2][1], hs[3][1]),
+                   ("winrmd HTTPS RSA/HTTP, new conns", hs[0][1], hs[4][1]),
+                   ("nginx HTTPS RSA/HTTP, new conns", hs[1][1], hs[5][1])])
+            ka = [("winrmd HTTPS, anonymous", wrk(https_url, CONNS)),
+                  ("nginx HTTPS, anonymous", wrk(n_https_url, CONNS)),
+                  ("winrmd HTTP, anonymous", wrk(http_url, CONNS)),
+                  ("winrmd HTTPS, Basic (alice)", wrk(https_url, CONNS, BASIC)),
+                  ("winrmd HTTP, Basic (alice)", wrk(http_url, CONNS, BASIC))]
+            table("-- keep-alive: %d connections" % CONNS, ka,
+                  [("winrmd/nginx, HTTPS anonymous", ka[0][1], ka[1][1]),
+                   ("winrmd HTTPS/HTTP, anonymous", ka[0][1], ka[2][1]),
+                   ("winrmd HTTPS/HTTP, Basic", ka[3][1], ka[4][1])])
+            if not d.alive():
+                print("winrmd died:\n" + d.log()[-3000:])
+                return 1
+            if errors:
+                print("some runs failed; the daemon log ends with:\n" + d.log()[-2000:])
+            return 1 if errors else 0
+        finally:
+            if nginx_pid is not None:
+                os.kill(nginx_pid, signal.SIGTERM)
+            d.cleanup()
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

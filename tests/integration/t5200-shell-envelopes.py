@@ -1,0 +1,631 @@
+#!/usr/bin/python3
+"""t5200 - the exact shape of every Windows Remote Shell response
+(wsman-protocol.md §4, §5), from hand-made envelopes posted with Basic
+auth and read with ElementTree: Create (x:ResourceCreated + rsp:Shell),
+Command (and the client quirks: Ruby's quoted command, Go's CDATA, one
+rsp:Arguments per argument or one joined, unqualified mustUnderstand,
+True/FALSE option values, SKIP_CMD_SHELL), Send, Receive (standalone padded
+base64 per rsp:Stream, End markers, exactly one CommandState), Signal,
+Delete, Get, and the faults of each operation with their subcodes and
+WSManFault codes."""
+import base64
+import os
+import re
+import sys
+import time
+import uuid
+
+if os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3"):
+    os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+import soap  # noqa: E402
+from lab import Lab  # noqa: E402
+from tap import Tap  # noqa: E402
+from winrmd import lab_daemon  # noqa: E402
+
+t = Tap()
+
+NS = dict(soap.NS)
+NS_SHELL = NS["rsp"]
+CMD_URI = NS_SHELL + "/cmd"
+XFER = "http://schemas.xmlsoap.org/ws/2004/09/transfer"
+A_CREATE = XFER + "/Create"
+A_DELETE = XFER + "/Delete"
+A_GET = XFER + "/Get"
+A_COMMAND = NS_SHELL + "/Command"
+A_SEND = NS_SHELL + "/Send"
+A_RECEIVE = NS_SHELL + "/Receive"
+A_SIGNAL = NS_SHELL + "/Signal"
+A_FAULT = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
+SIG = NS_SHELL + "/signal/"
+STATE_DONE = NS_SHELL + "/CommandState/Done"
+STATE_RUNNING = NS_SHELL + "/CommandState/Running"
+ANON = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
+DETAIL = "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/"
+
+GUID_UPPER = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$")
+B64 = re.compile(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
+DURATION_DHMS = re.compile(r"^P(\d+)DT(\d+)H(\d+)M(\d+)S$")
+
+KEEP_ENV = ["LD_PRELOAD", "NSS_WRAPPER_PASSWD", "NSS_WRAPPER_GROUP", "NSS_WRAPPER_HOSTS"]
+TO = "http://winrm.test.lab:5985/wsman"
+
+SHELL_ORDER = ["ShellId", "ResourceUri", "Owner", "ClientIP", "IdleTimeOut", "InputStreams",
+               "OutputStreams", "ShellRunTime", "ShellInactivity"]
+SHELL_ORDER_FULL = SHELL_ORDER[:4] + ["Environment", "WorkingDirectory"] + SHELL_ORDER[4:]
+
+
+def q(prefix, local):
+    return "{%s}%s" % (NS[prefix], local)
+
+
+def local(tag):
+    return tag.split("}", 1)[-1]
+
+
+def new_mid(upper=True):
+    u = str(uuid.uuid4())
+    return "uuid:" + (u.upper() if upper else u.lower())
+
+
+def envelope(action, body="", shell_id=None, options="", timeout="PT20S", mid=None,
+             resource=CMD_URI, max_envelope=153600):
+    sel = ""
+    if shell_id is not None:
+        sel = ('<w:SelectorSet><w:Selector Name="ShellId">%s</w:Selector>'
+               "</w:SelectorSet>" % shell_id)
+    # mustUnderstand attributes are unqualified, as pywinrm, Go and Ruby send them.
+    return (
+        '<s:Envelope xmlns:s="%(s)s" xmlns:a="%(a)s" xmlns:w="%(w)s" xmlns:rsp="%(rsp)s">'
+        "<s:Header><a:To>%(to)s</a:To>"
+        '<a:ReplyTo><a:Address mustUnderstand="true">%(anon)s</a:Address></a:ReplyTo>'
+        '<w:MaxEnvelopeSize mustUnderstand="true">%(menv)d</w:MaxEnvelopeSize>'
+        "<a:MessageID>%(mid)s</a:MessageID>"
+        '<w:Locale xml:lang="en-US" mustUnderstand="false"/>'
+        "<w:OperationTimeout>%(tmo)s</w:OperationTimeout>"
+        '<w:ResourceURI mustUnderstand="true">%(uri)s</w:ResourceURI>'
+        '<a:Action mustUnderstand="true">%(action)s</a:Action>'
+        "%(sel)s%(opt)s</s:Header><s:Body>%(body)s</s:Body></s:Envelope>"
+    ) % dict(NS, to=TO, anon=ANON, menv=max_envelope, mid=mid or new_mid(), tmo=timeout,
+             uri=resource, action=action, sel=sel, opt=options, body=body)
+
+
+def options(*kv, must_comply=()):
+    return "<w:OptionSet>" + "".join(
+        '<w:Option Name="%s"%s>%s</w:Option>' % (k, ' MustComply="true"' if k in must_comply else "", v)
+        for k, v in kv) + "</w:OptionSet>"
+
+
+CREATE_OPTS = options(("WINRS_NOPROFILE", "FALSE"), ("WINRS_CODEPAGE", "65001"))
+CMD_OPTS = options(("WINRS_CONSOLEMODE_STDIN", "TRUE"), ("WINRS_SKIP_CMD_SHELL", "FALSE"))
+
+
+def shell_body(extra="", attrs=""):
+    return ("<rsp:Shell%s><rsp:InputStreams>stdin</rsp:InputStreams>"
+            "<rsp:OutputStreams>stdout stderr</rsp:OutputStreams>%s</rsp:Shell>" % (attrs, extra))
+
+
+def cmdline(command, args=(), attrs=""):
+    return "<rsp:CommandLine%s><rsp:Command>%s</rsp:Command>%s</rsp:CommandLine>" % (
+        attrs, command, "".join("<rsp:Arguments>%s</rsp:Arguments>" % a for a in args))
+
+
+def receive_body(cid, streams="stdout stderr"):
+    attr = ' CommandId="%s"' % cid if cid is not None else ""
+    return "<rsp:Receive><rsp:DesiredStream%s>%s</rsp:DesiredStream></rsp:Receive>" % (attr, streams)
+
+
+def signal_body(cid, code):
+    return '<rsp:Signal CommandId="%s"><rsp:Code>%s</rsp:Code></rsp:Signal>' % (cid, code)
+
+
+def esc(s):
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class Resp:
+    def __init__(self, status, body):
+        self.status = status
+        self.raw = body
+        try:
+            self.root = soap.parse(body)
+        except Exception:  # noqa: BLE001 - kept as None, checks fail
+            self.root = None
+        self.fault = soap.fault(body) if status != 200 else None
+
+    def header(self, name):
+        return self.root.findtext("s:Header/a:%s" % name, namespaces=NS) if self.root is not None else None
+
+    @property
+    def body(self):
+        return self.root.find("s:Body", NS) if self.root is not None else None
+
+    def children(self, el=None):
+        el = self.body if el is None else el
+        return [c.tag for c in el] if el is not None else None
+
+    def detail(self):
+        return self.root.findtext("s:Body/s:Fault/s:Detail/w:FaultDetail", namespaces=NS)
+
+
+class Client:
+    def __init__(self, d, user="alice", password="alicepw"):
+        self.d = d
+        self.auth = {"Authorization": "Basic " + base64.b64encode(
+            ("%s:%s" % (user, password)).encode()).decode()}
+        self.conn = d.connection(60)
+
+    def post(self, env):
+        st, _, body = self.d.post(env, self.auth, conn=self.conn)
+        return Resp(st, body)
+
+    def create(self, extra="", opts=CREATE_OPTS, attrs="", mid=None):
+        r = self.post(envelope(A_CREATE, shell_body(extra, attrs), options=opts, mid=mid))
+        r.sid = (r.root.findtext(".//rsp:ShellId", namespaces=NS)
+                 if r.status == 200 else None)
+        return r
+
+    def command(self, sid, command, args=(), opts=CMD_OPTS, attrs="", raw=None, mid=None):
+        r = self.post(envelope(A_COMMAND, raw or cmdline(command, args, attrs), sid, opts, mid=mid))
+        r.cid = (r.root.findtext(".//rsp:CommandId", namespaces=NS)
+                 if r.status == 200 else None)
+        return r
+
+    def receive(self, sid, cid, streams="stdout stderr", timeout="PT20S", max_envelope=153600):
+        return self.post(envelope(A_RECEIVE, receive_body(cid, streams), sid, timeout=timeout,
+                                  max_envelope=max_envelope))
+
+    def send(self, sid, cid, data, end=None, raw=None):
+        e = ' End="%s"' % end if end is not None else ""
+        return self.post(envelope(A_SEND, raw or (
+            '<rsp:Send><rsp:Stream Name="stdin" CommandId="%s"%s>%s</rsp:Stream></rsp:Send>'
+            % (cid, e, base64.b64encode(data).decode())), sid))
+
+    def signal(self, sid, cid, word="terminate", mid=None):
+        return self.post(envelope(A_SIGNAL, signal_body(cid, SIG + word), sid, mid=mid))
+
+    def delete(self, sid, mid=None, resource=CMD_URI):
+        return self.post(envelope(A_DELETE, "", sid, mid=mid, resource=resource))
+
+    def get(self, sid, resource=NS_SHELL):
+        return self.post(envelope(A_GET, "", sid, resource=resource))
+
+    def run(self, sid, command, args=(), opts=CMD_OPTS, limit=30, **kw):
+        """Command + Receives until Done: (stdout, stderr, exit code, responses)."""
+        c = self.command(sid, command, args, opts, **kw)
+        if c.status != 200:
+            return None, None, None, [c]
+        return self.drain(sid, c.cid, limit)
+
+    def drain(self, sid, cid, limit=30, streams="stdout stderr", max_envelope=153600):
+        out = err = b""
+        responses = []
+        deadline = time.time() + limit
+        while time.time() < deadline:
+            r = self.receive(sid, cid, streams, "PT5S", max_envelope)
+            responses.append(r)
+            if r.status != 200:
+                if r.fault and r.fault[1] == "w:TimedOut":
+                    continue
+                break
+            for s in r.root.iter(q("rsp", "Stream")):
+                data = base64.b64decode(s.text or "")
+                if s.get("Name") == "stdout":
+                    out += data
+                elif s.get("Name") == "stderr":
+                    err += data
+            cs = r.root.find(".//rsp:CommandState", NS)
+            if cs is not None and cs.get("State") == STATE_DONE:
+                return out, err, int(cs.findtext("rsp:ExitCode", namespaces=NS)), responses
+        return out, err, None, responses
+
+
+def check_fault(r, status, code, sub, wcode, what, detail=None):
+    ok = (r.status == status and r.fault is not None and r.fault[0] == code and
+          r.fault[1] == sub and r.fault[2] == wcode)
+    t.ok(ok, "%s: HTTP %d %s/%s, WSManFault %s" % (what, status, code, sub, wcode),
+         (r.status, r.fault, r.raw[:1500]))
+    if detail is not None:
+        t.eq(r.detail(), DETAIL + detail, "%s: FaultDetail %s" % (what, detail))
+    return ok
+
+
+def check_headers(r, action, mid, what, seen):
+    t.eq(r.header("Action"), action, "%s: a:Action %s" % (what, action.rsplit("/", 1)[-1]))
+    t.eq(r.header("RelatesTo"), mid, "%s: a:RelatesTo is the request's MessageID verbatim" % what)
+    m = r.header("MessageID") or ""
+    t.ok(m.startswith("uuid:") and GUID_UPPER.match(m[5:]) and m not in seen and m != mid,
+         "%s: a fresh upper-case a:MessageID (%s)" % (what, m))
+    seen.add(m)
+    t.eq(r.header("To"), ANON, "%s: a:To anonymous" % what)
+
+
+def check_shell(el, sid, order, what, idle="PT7200.000S", owner="alice"):
+    t.eq([local(c.tag) for c in el], order, "%s: rsp:Shell children in Windows' order" % what)
+    t.ok(all(c.tag.startswith("{%s}" % NS_SHELL) for c in el), "%s: all in the rsp namespace" % what)
+    get = lambda n: el.findtext("rsp:" + n, namespaces=NS)  # noqa: E731
+    t.eq((get("ShellId"), get("ResourceUri"), get("Owner"), get("ClientIP"), get("IdleTimeOut"),
+          get("InputStreams"), get("OutputStreams")),
+         (sid, CMD_URI, owner, "127.0.0.1", idle, "stdin", "stdout stderr"),
+         "%s: ShellId, ResourceUri, Owner, ClientIP, IdleTimeOut %s, streams" % (what, idle))
+    for n in ("ShellRunTime", "ShellInactivity"):
+        t.ok(DURATION_DHMS.match(get(n) or ""), "%s: %s in P0DT0H0M0S form (%s)" % (what, n, get(n)))
+
+
+# ---------------------------------------------------------------------------
+
+def test_create(d):
+    c = Client(d)
+    seen = set()
+    for upper in (False, True):
+        mid = new_mid(upper)
+        what = "Create (%s-case MessageID)" % ("upper" if upper else "lower")
+        r = c.create(mid=mid)
+        t.eq(r.status, 200, "%s: 200" % what)
+        check_headers(r, XFER + "/CreateResponse", mid, what, seen)
+        t.eq(r.children(), [q("x", "ResourceCreated"), q("rsp", "Shell")],
+             "%s: body is x:ResourceCreated then rsp:Shell" % what)
+        rc = r.body.find("x:ResourceCreated", NS)
+        t.eq([c_.tag for c_ in rc], [q("a", "Address"), q("a", "ReferenceParameters")],
+             "%s: x:ResourceCreated holds a:Address and a:ReferenceParameters" % what)
+        t.eq(rc.findtext("a:Address", namespaces=NS), TO,
+             "%s: a:Address is the address the client sent in a:To" % what)
+        rp = rc.find("a:ReferenceParameters", NS)
+        t.eq([c_.tag for c_ in rp], [q("w", "ResourceURI"), q("w", "SelectorSet")],
+             "%s: a:ReferenceParameters holds w:ResourceURI and w:SelectorSet" % what)
+        t.eq(rp.findtext("w:ResourceURI", namespaces=NS), CMD_URI, "%s: w:ResourceURI is the cmd shell" % what)
+        sels = rp.findall("w:SelectorSet/w:Selector", NS)
+        t.eq([(s.get("Name"), s.text) for s in sels], [("ShellId", r.sid)],
+             "%s: one w:Selector Name=ShellId, the same id as rsp:ShellId" % what)
+        t.ok(GUID_UPPER.match(r.sid or ""), "%s: the ShellId is an upper-case GUID (%s)" % (what, r.sid))
+        sh = r.body.find("rsp:Shell", NS)
+        check_shell(sh, r.sid, SHELL_ORDER, what)
+        t.eq(sh.findtext("rsp:ShellRunTime", namespaces=NS), "P0DT0H0M0S", "%s: ShellRunTime P0DT0H0M0S" % what)
+        # pywinrm's way: the first element with Name="ShellId" anywhere
+        first = next(n for n in r.root.iter() if n.get("Name") == "ShellId")
+        t.eq(first.text, r.sid, "%s: pywinrm's lookup finds the ShellId" % what)
+        c.delete(r.sid)
+
+    # Environment, WorkingDirectory, IdleTimeOut, Lifetime and Name sent.
+    mid = new_mid()
+    r = c.create("<rsp:WorkingDirectory>/tmp</rsp:WorkingDirectory>"
+                 '<rsp:Environment><rsp:Variable Name="A">1 &amp; 2</rsp:Variable>'
+                 '<rsp:Variable Name="B_VAR">é</rsp:Variable></rsp:Environment>'
+                 "<rsp:Lifetime>PT600S</rsp:Lifetime><rsp:IdleTimeOut>PT90S</rsp:IdleTimeOut>"
+                 "<rsp:Name>shell 1</rsp:Name>", mid=mid)
+    t.eq(r.status, 200, "Create with Environment, WorkingDirectory, IdleTimeOut, Lifetime, Name: 200")
+    sh = r.body.find("rsp:Shell", NS)
+    check_shell(sh, r.sid, SHELL_ORDER_FULL, "Create with everything", idle="PT90.000S")
+    t.eq([(v.get("Name"), v.text) for v in sh.findall("rsp:Environment/rsp:Variable", NS)],
+         [("A", "1 & 2"), ("B_VAR", "é")], "Environment echoed, variables in order")
+    t.eq(sh.findtext("rsp:WorkingDirectory", namespaces=NS), "/tmp", "WorkingDirectory echoed")
+    t.ok(sh.find("rsp:Lifetime", NS) is None and sh.find("rsp:Name", NS) is None,
+         "Lifetime and Name not echoed (as Windows)")
+    out, err, code, _ = c.run(r.sid, 'pwd; echo "$A|$B_VAR"')
+    t.eq((out, code), ("/tmp\n1 & 2|é\n".encode(), 0), "the command sees them")
+    g = c.get(r.sid)
+    t.eq(g.status, 200, "Get of the shell: 200")
+    check_shell(g.body.find("rsp:Shell", NS), r.sid, SHELL_ORDER_FULL, "Get", idle="PT90.000S")
+    c.delete(r.sid)
+
+    r = c.create("<rsp:IdleTimeOut>PT99999S</rsp:IdleTimeOut>")
+    t.eq(r.root.findtext(".//rsp:IdleTimeOut", namespaces=NS), "PT7200.000S",
+         "an IdleTimeOut above Winrs.IdleTimeout is capped to it (PT7200.000S)")
+    c.delete(r.sid)
+
+    # PSRP clients choose the ShellId (rsp:Shell/@ShellId).
+    want = str(uuid.uuid4()).upper()
+    r = c.create(attrs=' ShellId="%s"' % want)
+    t.eq(r.sid, want, "a client-chosen rsp:Shell/@ShellId is honoured")
+    c.delete(r.sid)
+
+    # True / FALSE option values, NOPROFILE: a login shell or not.
+    for val, argv0 in (("FALSE", "-sh"), ("True", "sh"), ("true", "sh"), ("False", "-sh")):
+        r = c.create(opts=options(("WINRS_NOPROFILE", val), ("WINRS_CODEPAGE", "437")))
+        out, _, code, _ = c.run(r.sid, 'echo "$0"')
+        t.eq((r.status, out), (200, (argv0 + "\n").encode()),
+             "WINRS_NOPROFILE=%s accepted: the account's shell runs as %s" % (val, argv0))
+        c.delete(r.sid)
+
+    # An unknown option: ignored, refused only with MustComply.
+    r = c.create(opts=options(("WINRS_NOPROFILE", "FALSE"), ("SOME_FUTURE_OPTION", "1")))
+    t.eq(r.status, 200, "Create: an unknown option without MustComply is ignored")
+    sid = r.sid
+    r = c.create(opts=options(("WINRS_NOPROFILE", "FALSE"), ("SOME_FUTURE_OPTION", "1"),
+                              must_comply=("SOME_FUTURE_OPTION",)))
+    check_fault(r, 500, "s:Sender", "w:InvalidOptions", "2150858809",
+                "Create: an unknown option with MustComply=true")
+    r = c.command(sid, "true", opts=options(("WINRS_SKIP_CMD_SHELL", "FALSE"), ("X_OPT", "y"),
+                                             must_comply=("X_OPT",)))
+    check_fault(r, 500, "s:Sender", "w:InvalidOptions", "2150858809",
+                "Command: an unknown option with MustComply=true")
+    r = c.command(sid, "true", opts=options(("WINRS_SKIP_CMD_SHELL", "FALSE"),
+                                             ("WINRS_CONSOLEMODE_STDIN", "TRUE"),
+                                             must_comply=("WINRS_SKIP_CMD_SHELL",)))
+    t.eq(r.status, 200, "Command: a known option with MustComply=true is fine")
+    c.signal(sid, r.cid)
+    c.delete(sid)
+
+
+def test_command(d):
+    c = Client(d)
+    seen = set()
+    sid = c.create().sid
+    mid = new_mid(False)
+    r = c.command(sid, "echo hi", mid=mid)
+    t.eq(r.status, 200, "Command: 200")
+    check_headers(r, NS_SHELL + "/CommandResponse", mid, "Command", seen)
+    t.eq(r.header("Action"), "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandResponse",
+         "Command: the exact action URI the Go client compares")
+    t.eq(r.children(), [q("rsp", "CommandResponse")], "Command: body is rsp:CommandResponse")
+    cr = r.body.find("rsp:CommandResponse", NS)
+    t.eq([c_.tag for c_ in cr], [q("rsp", "CommandId")], "holding only rsp:CommandId")
+    t.ok(GUID_UPPER.match(r.cid or ""), "the CommandId is an upper-case GUID (%s)" % r.cid)
+    out, err, code, _ = c.drain(sid, r.cid)
+    t.eq((out, err, code), (b"hi\n", b"", 0), "and runs: hi, exit 0")
+    c.signal(sid, r.cid)
+
+    cases = (
+        ("Ruby: the whole command in double quotes", '"echo hi there"', (), b"hi there\n"),
+        ("quotes inside are kept", "echo \"a  b\" 'c  d'", (), b"a  b c  d\n"),
+        ("Go: CDATA", "<![CDATA[echo 'a<b>&c' \"x\"]]>", (), b"a<b>&c x\n"),
+        ("pywinrm: one joined rsp:Arguments", "printf", ["'%s|' a b"], b"a|b|"),
+        ("pypsrp/Go: one rsp:Arguments per argument", "printf", ["'%s|'", "a", "b"], b"a|b|"),
+        ("arguments joined with single spaces, not re-quoted", "echo", ["one", "two  three"],
+         b"one two three\n"),
+    )
+    for what, command, args, want in cases:
+        out, err, code, rs = c.run(sid, command, args)
+        t.eq((out, code), (want, 0), "Command %s: %r" % (what, want))
+        t.ok(all(x.status == 200 for x in rs), "Command %s: every Receive 200" % what)
+    out, err, code, _ = c.run(sid, '"printf" "[%s]" "x"')
+    t.eq(out, b"[x]", "a command that merely starts and ends with quotes is left alone")
+
+    want = str(uuid.uuid4()).upper()
+    r = c.command(sid, "true", attrs=' CommandId="%s"' % want)
+    t.eq(r.cid, want, "Ruby/PSRP: a client-chosen rsp:CommandLine/@CommandId is honoured")
+    c.drain(sid, r.cid)
+    c.signal(sid, r.cid)
+
+    # WINRS_SKIP_CMD_SHELL: the program runs directly, each argument as is.
+    for val in ("TRUE", "True"):
+        out, err, code, _ = c.run(sid, "/usr/bin/printf", ["[%s]", "a b", "$HOME", "c"],
+                                  opts=options(("WINRS_CONSOLEMODE_STDIN", "FALSE"),
+                                               ("WINRS_SKIP_CMD_SHELL", val)))
+        t.eq((out, code), (b"[a b][$HOME][c]", 0),
+             "WINRS_SKIP_CMD_SHELL=%s: exec without a shell, one argv entry per rsp:Arguments" % val)
+    out, err, code, _ = c.run(sid, "printf", ["%s,", "x"], opts=options(("WINRS_SKIP_CMD_SHELL", "TRUE")))
+    t.eq(out, b"x,", "WINRS_SKIP_CMD_SHELL=TRUE: the program is found on PATH")
+    mid = new_mid()
+    r = c.command(sid, "no-such-program-winrmd", ["x"], opts=options(("WINRS_SKIP_CMD_SHELL", "TRUE")), mid=mid)
+    check_fault(r, 500, "s:Receiver", "w:InternalError", "2147942402",
+                "WINRS_SKIP_CMD_SHELL=TRUE with a missing program: the fault comes on the Command")
+    t.eq((r.header("Action"), r.header("RelatesTo")), (A_FAULT, mid), "fault: wsman fault action, RelatesTo")
+    r = c.command(sid, "/nonexistent/prog", opts=options(("WINRS_SKIP_CMD_SHELL", "TRUE")))
+    check_fault(r, 500, "s:Receiver", "w:InternalError", "2147942402",
+                "WINRS_SKIP_CMD_SHELL=TRUE with a missing absolute path")
+    r = c.command(sid, "echo still usable")
+    out, _, code, _ = c.drain(sid, r.cid)
+    t.eq(out, b"still usable\n", "the shell works after a failed start")
+    c.signal(sid, r.cid)
+
+    # Command faults
+    r = c.command("00000000-0000-0000-0000-000000000000", "true")
+    check_fault(r, 500, "s:Sender", "w:InvalidSelectors", "2150858843", "Command in an unknown shell",
+                "UnexpectedSelectors")
+    r = c.post(envelope(A_COMMAND, cmdline("true"), None, CMD_OPTS))
+    t.ok(r.status == 500 and r.fault and r.fault[1] == "w:InvalidSelectors",
+         "Command without the ShellId selector: w:InvalidSelectors", r.fault)
+    c.delete(sid)
+
+
+def b64_ok(text):
+    return text == "" or (B64.match(text) is not None and len(text) % 4 == 0)
+
+
+def test_send_receive(d):
+    c = Client(d)
+    seen = set()
+    sid = c.create().sid
+
+    # Send: exact response; End in its spellings.
+    for end in ("true", "True", "1"):
+        r = c.command(sid, "cat")
+        cid = r.cid
+        mid = new_mid()
+        s = c.post(envelope(A_SEND, '<rsp:Send><rsp:Stream Name="stdin" CommandId="%s">%s</rsp:Stream>'
+                            '<rsp:Stream Name="stdin" CommandId="%s" End="%s">%s</rsp:Stream></rsp:Send>'
+                            % (cid, base64.b64encode(b"one ").decode(), cid, end,
+                               base64.b64encode(b"two").decode()), sid, mid=mid))
+        t.eq(s.status, 200, "Send with two rsp:Stream (End=%s): 200" % end)
+        check_headers(s, NS_SHELL + "/SendResponse", mid, "Send", seen)
+        sr = s.body.find("rsp:SendResponse", NS)
+        t.ok(s.children() == [q("rsp", "SendResponse")] and len(sr) == 0 and not (sr.text or "").strip(),
+             "Send: the body is exactly <rsp:SendResponse/>", s.raw)
+        out, err, code, _ = c.drain(sid, cid)
+        t.eq((out, code), (b"one two", 0), "End=%s closed stdin: cat got both streams and ended" % end)
+        c.signal(sid, cid)
+    s = c.send(sid, "00000000-0000-0000-0000-000000000000", b"x")
+    check_fault(s, 500, "s:Sender", "w:InvalidSelectors", "2150858843", "Send to an unknown command")
+
+    # Receive: the shape at Done.
+    mid = new_mid()
+    r = c.command(sid, esc("echo out; echo err >&2; printf 'ab'; exit 3"))
+    cid = r.cid
+    time.sleep(0.5)
+    out, err, code, rs = c.drain(sid, cid)
+    t.eq((out, err, code), (b"out\nab", b"err\n", 3), "Receive: stdout, stderr, exit code 3")
+    last = rs[-1]
+    t.eq(last.header("Action"), NS_SHELL + "/ReceiveResponse", "Receive: a:Action ReceiveResponse")
+    rr = last.body.find("rsp:ReceiveResponse", NS)
+    t.eq(last.children(), [q("rsp", "ReceiveResponse")], "Receive: body is rsp:ReceiveResponse")
+    kids = list(rr)
+    t.ok(all(k.tag in (q("rsp", "Stream"), q("rsp", "CommandState")) for k in kids),
+         "only rsp:Stream and rsp:CommandState inside", [k.tag for k in kids])
+    states = rr.findall("rsp:CommandState", NS)
+    t.eq(len(states), 1, "exactly one rsp:CommandState")
+    t.ok(kids[-1].tag == q("rsp", "CommandState"), "and it comes last")
+    cs = states[0]
+    t.eq((cs.get("CommandId"), cs.get("State")), (cid, STATE_DONE), "CommandState Done for the command")
+    t.eq([(local(k.tag), k.text) for k in cs], [("ExitCode", "3")], "with one rsp:ExitCode 3")
+    ends = [(k.get("Name"), k.get("CommandId"), k.text) for k in rr.findall("rsp:Stream", NS)
+            if k.get("End") is not None]
+    t.eq(ends, [("stdout", cid, None), ("stderr", cid, None)],
+         "End=\"true\" markers, empty, for stdout then stderr in the Done response")
+    t.ok(all(k.get("End") in (None, "true") for k in rr.findall("rsp:Stream", NS)), "End is spelled \"true\"")
+    all_streams = [s_ for x in rs if x.status == 200 for s_ in x.root.iter(q("rsp", "Stream"))]
+    t.ok(all(s_.get("Name") in ("stdout", "stderr") and s_.get("CommandId") == cid for s_ in all_streams),
+         "every rsp:Stream names its stream and the CommandId")
+    t.ok(all(b64_ok(s_.text or "") for s_ in all_streams),
+         "every rsp:Stream text is standalone, padded, standard base64 without line breaks")
+    t.ok(all(not n.tag.endswith("Stream") or n.get("Name") for x in rs if x.status == 200
+             for n in x.root.iter()), "no other element whose name ends in Stream (pywinrm)")
+
+    # Running: output first, the state Running without an ExitCode.
+    r = c.command(sid, "echo early; sleep 4; echo late")
+    cid = r.cid
+    first = c.receive(sid, cid)
+    rr = first.body.find("rsp:ReceiveResponse", NS)
+    states = rr.findall("rsp:CommandState", NS)
+    t.eq([(s_.get("CommandId"), s_.get("State")) for s_ in states], [(cid, STATE_RUNNING)],
+         "output before the end: one CommandState Running")
+    t.eq(len(states[0]), 0, "Running carries no ExitCode")
+    t.eq(b"".join(base64.b64decode(s_.text or "") for s_ in rr.findall("rsp:Stream", NS)), b"early\n",
+         "and the output so far is returned at once")
+    t.ok(all(s_.get("End") is None for s_ in rr.findall("rsp:Stream", NS)), "no End markers while running")
+    out, err, code, _ = c.drain(sid, cid)
+    t.eq((out, code), (b"late\n", 0), "the next Receives bring the rest and Done")
+    c.signal(sid, cid)
+
+    # Only stdout wanted.
+    r = c.command(sid, esc("echo o; echo e >&2"))
+    time.sleep(0.3)
+    out, err, code, rs = c.drain(sid, r.cid, streams="stdout")
+    names = {s_.get("Name") for x in rs if x.status == 200 for s_ in x.root.iter(q("rsp", "Stream"))}
+    t.eq((out, err, code, names), (b"o\n", b"", 0, {"stdout"}),
+         "DesiredStream stdout: only stdout streams (and only its End marker)")
+    c.signal(sid, r.cid)
+
+    # A small MaxEnvelopeSize bounds every response.
+    r = c.command(sid, "head -c 200000 /dev/zero | tr '\\0' y")
+    out, err, code, rs = c.drain(sid, r.cid, 60, max_envelope=8192)
+    t.eq((len(out), out.count(b"y"), code), (200000, 200000, 0),
+         "200000 bytes through Receives with MaxEnvelopeSize 8192")
+    t.ok(max(len(x.raw) for x in rs) <= 8192,
+         "no response exceeds MaxEnvelopeSize 8192 (largest %d, %d Receives)" % (
+             max(len(x.raw) for x in rs), len(rs)))
+    c.signal(sid, r.cid)
+
+    # Receive faults
+    r = c.command(sid, "sleep 5")
+    cid = r.cid
+    mid = new_mid()
+    x = c.post(envelope(A_RECEIVE, receive_body(None), sid, mid=mid))
+    check_fault(x, 500, "s:Sender", "w:InvalidParameter", "87", "Receive without CommandId",
+                "InvalidValue")
+    t.eq(x.header("RelatesTo"), mid, "the fault relates to the request")
+    x = c.receive(sid, "00000000-0000-0000-0000-000000000000")
+    check_fault(x, 500, "s:Sender", "w:InvalidSelectors", "2150858843", "Receive for an unknown command",
+                "UnexpectedSelectors")
+    x = c.receive(sid, cid, timeout="PT1S")
+    check_fault(x, 500, "s:Receiver", "w:TimedOut", "2150858793", "Receive with nothing before PT1S")
+    t.ok(x.fault and "OperationTimeout" in x.fault[3], "its reason names OperationTimeout", x.fault)
+    t.ok(x.root.find(".//s:Fault/s:Detail/w:FaultDetail", NS) is None, "TimedOut has no FaultDetail")
+    c.signal(sid, cid)
+    c.delete(sid)
+
+
+def test_signal_delete_get(d):
+    c = Client(d)
+    seen = set()
+    sid = c.create().sid
+    r = c.command(sid, "sleep 30")
+    cid = r.cid
+    mid = new_mid(False)
+    s = c.signal(sid, cid, "terminate", mid=mid)
+    t.eq(s.status, 200, "Signal terminate on a running command: 200")
+    check_headers(s, NS_SHELL + "/SignalResponse", mid, "Signal", seen)
+    sr = s.body.find("rsp:SignalResponse", NS)
+    t.ok(s.children() == [q("rsp", "SignalResponse")] and len(sr) == 0 and not (sr.text or "").strip(),
+         "Signal: the body is exactly <rsp:SignalResponse/>", s.raw)
+    x = c.receive(sid, cid, timeout="PT2S")
+    check_fault(x, 500, "s:Sender", "w:InvalidSelectors", "2150858843", "Receive after terminate")
+    s = c.signal(sid, cid, "terminate")
+    t.eq(s.status, 200, "terminate again (the command is gone): 200")
+
+    r = c.command(sid, "sleep 30")
+    s = c.signal(sid, r.cid, "Terminate")
+    t.eq(s.status, 200, "pypsrp's signal/Terminate (capital T): 200")
+    x = c.receive(sid, r.cid, timeout="PT2S")
+    check_fault(x, 500, "s:Sender", "w:InvalidSelectors", "2150858843",
+                "and it terminated: Receive afterwards")
+
+    r = c.command(sid, "echo done")
+    out, _, code, _ = c.drain(sid, r.cid)
+    t.eq(out, b"done\n", "a command ran to Done")
+    for word in ("ctrl_c", "ctrl_break", "terminate"):
+        s = c.signal(sid, r.cid, word)
+        t.ok(s.status == 200 and s.children() == [q("rsp", "SignalResponse")],
+             "Signal %s after Done: <rsp:SignalResponse/>" % word, s.raw)
+    s = c.signal(sid, "00000000-0000-0000-0000-000000000000", "terminate")
+    t.eq(s.status, 200, "Signal for a CommandId the shell never had: 200 (clients clean up blindly)")
+    s = c.signal("00000000-0000-0000-0000-000000000000", r.cid, "terminate")
+    check_fault(s, 500, "s:Sender", "w:InvalidSelectors", "2150858843", "Signal in an unknown shell")
+
+    # Get
+    time.sleep(1.1)
+    g = c.get(sid)
+    t.eq(g.status, 200, "Get (ResourceURI .../windows/shell, ShellId selector): 200")
+    t.eq(g.header("Action"), XFER + "/GetResponse", "Get: a:Action GetResponse")
+    t.eq(g.children(), [q("rsp", "Shell")], "Get: body is rsp:Shell")
+    el = g.body.find("rsp:Shell", NS)
+    check_shell(el, sid, SHELL_ORDER, "Get")
+    m = DURATION_DHMS.match(el.findtext("rsp:ShellRunTime", namespaces=NS) or "")
+    t.ok(m and int(m.group(4)) + 60 * int(m.group(3)) >= 1, "Get: ShellRunTime counts (>= 1 s after 1.1 s)")
+    g2 = c.get(sid, resource=CMD_URI)
+    t.eq(g2.status, 200, "Get with the .../shell/cmd ResourceURI works too")
+    g = c.get("00000000-0000-0000-0000-000000000000")
+    check_fault(g, 500, "s:Sender", "w:InvalidSelectors", "2150858843", "Get of an unknown shell")
+
+    # Delete
+    r = c.command(sid, "sleep 31")
+    mid = new_mid()
+    x = c.delete(sid, mid=mid)
+    t.eq(x.status, 200, "Delete (with a running command): 200")
+    check_headers(x, XFER + "/DeleteResponse", mid, "Delete", seen)
+    t.ok(x.children() == [] and not (x.body.text or "").strip(), "Delete: an empty s:Body", x.raw)
+    x = c.delete(sid)
+    check_fault(x, 500, "s:Sender", "w:InvalidSelectors", "2150858843", "Delete of an unknown shell",
+                "UnexpectedSelectors")
+    t.eq(x.header("Action"), A_FAULT, "the fault's a:Action is the WS-Management fault action")
+    x = c.receive(sid, r.cid, timeout="PT1S")
+    check_fault(x, 500, "s:Sender", "w:InvalidSelectors", "2150858843", "Receive in the deleted shell")
+    sid2 = c.create().sid
+    x = c.delete(sid2, resource=NS_SHELL)
+    t.eq(x.status, 200, "Delete with the .../windows/shell ResourceURI (pypsrp): 200")
+
+
+def test_qualified_must_understand(d):
+    """Also a SOAP-qualified s:mustUnderstand on the standard headers."""
+    c = Client(d)
+    env = envelope(A_CREATE, shell_body(), options=CREATE_OPTS).replace(
+        ' mustUnderstand="true"', ' s:mustUnderstand="true"')
+    r = c.post(env)
+    t.eq(r.status, 200, "Create with s:mustUnderstand=\"true\" on the standard headers: 200")
+    if r.status == 200:
+        c.delete(r.root.findtext(".//rsp:ShellId", namespaces=NS))
+
+
+with Lab() as lab:
+    d = lab_daemon(lab, {"Service": {"AllowUnencrypted": True, "Auth": {"Basic": True}},
+                         "Winrs": {"KeepEnvironment": KEEP_ENV}})
+    try:
+        d.start()
+        for fn in (test_create, test_command, test_send_receive, test_signal_delete_get,
+                   test_qualified_must_understand):
+            t.run(fn, d)
+        d.check_alive(t, "the envelope tests")
+        t.eq(d.stop(), 0, "clean stop")
+    finally:
+        d.cleanup()
+sys.exit(t.done())
