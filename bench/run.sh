@@ -2,7 +2,7 @@
 # bench/run.sh - winrmd benchmarks, each next to a reference measured in the
 # same run on the same machine, printed as ratios.  One command, as root:
 #
-#   bench/run.sh [identify|auth|shell|tls]  (default: all of them)
+#   bench/run.sh [identify|auth|encryption|shell|tls]  (default: all of them)
 #
 # identify: wrk against the anonymous Identify of winrmd and against nginx
 #           serving the very same response bytes, keep-alive, at 1 and 64
@@ -12,6 +12,9 @@
 #           requests/s on one authenticated keep-alive connection and as
 #           handshakes/s on new connections, each next to anonymous
 #           Identify measured by the same Python client in the same run.
+# encryption: bench/encryption.py: message encryption over HTTP (Kerberos
+#           and NTLM session keys) next to the same requests in plain
+#           text, small and 256 KiB requests, as requests/s and ratios.
 # shell:    bench/shell.py: Windows Remote Shell command round trip (`true`)
 #           and stdout streaming next to ssh with ControlMaster against a
 #           throwaway sshd, and the listener's RSS and threads with 1,000
@@ -23,6 +26,7 @@
 # Everything listens on 127.0.0.1 only; every load run is time-bounded.
 # Environment: DURATION (seconds per identify run, default 10),
 # AUTH_DURATION (seconds per auth method and kind, default 5).
+# ENC_DURATION (seconds per encryption run, default 5).
 # TLS_DURATION (seconds per tls run, default 5), TLS_CONNS (default 16).
 # SHELL_ITERATIONS (shell round trips, default 300), SHELL_SHELLS (default 1000).
 set -eu
@@ -143,6 +147,11 @@ bench_shell() {
 		SHELLS="${SHELL_SHELLS:-1000}" /usr/bin/python3 "$top/bench/shell.py"
 }
 
+bench_encryption() {
+	WINRMD_BUILDDIR="$top/build-bench" WINRMD_SRCDIR="$top" \
+		ENC_DURATION="${ENC_DURATION:-5}" /usr/bin/python3 "$top/bench/encryption.py"
+}
+
 bench_tls() {
 	WINRMD_BUILDDIR="$top/build-bench" WINRMD_SRCDIR="$top" \
 		TLS_DURATION="${TLS_DURATION:-5}" /usr/bin/python3 "$top/bench/tls.py"
@@ -153,6 +162,7 @@ identify) bench_identify ;;
 auth) bench_auth ;;
 shell) bench_shell ;;
 tls) bench_tls ;;
-all) bench_identify; bench_auth; bench_shell; bench_tls ;;
-*) echo "usage: $0 [identify|auth|shell|tls|all]" >&2; exit 2 ;;
+encryption) bench_encryption ;;
+all) bench_identify; bench_auth; bench_encryption; bench_shell; bench_tls ;;
+*) echo "usage: $0 [identify|auth|encryption|shell|tls|all]" >&2; exit 2 ;;
 esac

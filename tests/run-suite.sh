@@ -45,7 +45,7 @@ run_build() { # name, configure args...
 	# Tests run one file at a time: pam_wrapper (the tests' PAM) races its
 	# runtime directories when many processes start PAM at once.
 	(cd "$dir" && make -j1 check >check.out 2>&1)
-	grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP):' "$dir/check.out" | grep -v '^PASS' | head -50
+	grep -aE '^(PASS|FAIL|ERROR|XPASS|SKIP):' "$dir/check.out" | grep -v '^PASS' | head -50
 	grep -E '^# (TOTAL|PASS|FAIL|ERROR|SKIP)' "$dir/test-suite.log" | tr '\n' ' '; echo
 	if grep -qE '^(FAIL|ERROR)' "$dir/test-suite.log"; then
 		# show the failing test points and diagnostics
