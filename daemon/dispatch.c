@@ -24,6 +24,9 @@ static const struct dispatch_entry table[] = {
 	{ ACTION_SHELL_SIGNAL, RESOURCE_SHELL_CMD, false, res_shell_signal, 0, "Shell.Signal" },
 	{ ACTION_DELETE, RESOURCE_SHELL_CMD, false, res_shell_delete, 0, "Shell.Delete" },
 	{ ACTION_GET, RESOURCE_SHELL_CMD, false, res_shell_get, 0, "Shell.Get" },
+	{ ACTION_ENUMERATE, RESOURCE_SHELL_CMD, false, res_shell_enumerate, 0, "Shell.Enumerate" },
+	{ ACTION_PULL, RESOURCE_SHELL_CMD, false, res_enum_pull, 0, "Shell.Pull" },
+	{ ACTION_RELEASE, RESOURCE_SHELL_CMD, false, res_enum_release, 0, "Shell.Release" },
 	{ ACTION_GET, NS_SHELL, false, res_shell_get, 0, "Shell.Get" },
 	{ ACTION_DELETE, NS_SHELL, false, res_shell_delete, 0, "Shell.Delete" },
 	/* winrm/config: the whole tree is readable by every authorized user */

@@ -33,6 +33,7 @@
 #include "envelope.h"
 #include "listener.h"
 #include "log.h"
+#include "operations.h"
 #include "resources/resources.h"
 #include "runtime.h"
 #include "shells.h"
@@ -90,6 +91,8 @@ void request_free(struct request *r)
 {
 	if (r == NULL)
 		return;
+	if (r->holds_operation)
+		operations_release(r->operation_uid);
 	free(r->content_type);
 	if (r->authorization != NULL)
 		free_secret(r->authorization, strlen(r->authorization));
@@ -276,6 +279,17 @@ static enum request_step run_envelope(struct request *r)
 			      NULL);
 		return REQUEST_RESPOND;
 	}
+	int64_t limit = r->cfg->max_concurrent_operations_per_user;
+	if (!operations_acquire(id->uid, limit)) {
+		log_audit("quota remote=%s user=%s result=denied reason=\"%lld "
+			  "operations in progress (Service.MaxConcurrentOperationsPerUser)\"",
+			  r->conn->remote_addr, id->user, (long long)limit);
+		respond_fault(r, FAULT_QUOTA_MAX_OPERATIONS, req->message_id,
+			      req->charset, NULL);
+		return REQUEST_RESPOND;
+	}
+	r->holds_operation = true;
+	r->operation_uid = id->uid;
 	return run_handler(r);
 }
 

@@ -77,6 +77,8 @@ struct request {
 	void *handler_ctx;                     /* other waiting handlers' state */
 	void (*handler_ctx_free)(void *);
 	char *fault_message;                   /* extra f:Message text for a fault */
+	bool holds_operation;                  /* a MaxConcurrentOperationsPerUser slot */
+	uid_t operation_uid;                   /* ... held for this account */
 
 	/* message encryption (MS-WSMV 2.2.9.1) */
 	bool encrypted;                        /* the request was; so is the answer */

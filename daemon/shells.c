@@ -678,6 +678,22 @@ enum fault_id shells_get(struct request *r, const char *shell_id,
 	return FAULT_NONE;
 }
 
+size_t shells_list(struct request *r, struct shell_info **infos)
+{
+	pthread_mutex_lock(&S.lock);
+	uid_t uid = caller(r);
+	size_t n = 0;
+	for (struct shell *s = S.shells; s != NULL; s = s->next)
+		n += s->uid == uid;
+	*infos = n > 0 ? xcalloc(n, sizeof(**infos)) : NULL;
+	size_t k = 0;
+	for (struct shell *s = S.shells; s != NULL; s = s->next)
+		if (s->uid == uid)
+			fill_info(s, &(*infos)[k++]);
+	pthread_mutex_unlock(&S.lock);
+	return n;
+}
+
 static struct shell_wait *wait_state(struct request *r)
 {
 	if (r->shell_wait == NULL) {

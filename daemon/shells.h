@@ -80,6 +80,10 @@ enum fault_id shells_delete(struct request *r, const char *shell_id);
 enum fault_id shells_get(struct request *r, const char *shell_id,
 			 struct shell_info *info);
 
+/* Copies the facts of all the caller's shells into *infos (caller
+ * releases each and frees the array); returns how many. */
+size_t shells_list(struct request *r, struct shell_info **infos);
+
 /* A command to start (Command body), owned by the caller. */
 struct shell_command_spec {
 	char *command;             /* rsp:Command (outer quotes already stripped) */

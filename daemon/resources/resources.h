@@ -30,6 +30,9 @@ enum fault_id res_shell_delete(struct request *r, const struct wsman_request *re
 			       struct buf *out);
 enum fault_id res_shell_get(struct request *r, const struct wsman_request *req,
 			    struct buf *out);
+enum fault_id res_shell_enumerate(struct request *r,
+				  const struct wsman_request *req,
+				  struct buf *out);
 
 /* config.c: winrm/config */
 enum fault_id res_config_get(struct request *r, const struct wsman_request *req,

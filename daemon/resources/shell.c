@@ -1,7 +1,7 @@
 /*
  * shell.c - the Windows Remote Shell resource
  * (http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd):
- * Create, Command, Send, Receive, Signal, Delete and Get, as the real
+ * Create, Command, Send, Receive, Signal, Delete, Get and Enumerate, as the real
  * clients drive them (wsman-protocol.md §4).  This file reads the request
  * bodies and writes the responses; shells.c keeps the state and the
  * helper runs the processes.
@@ -471,4 +471,33 @@ enum fault_id res_shell_get(struct request *r, const struct wsman_request *req,
 	wsman_response_end(out);
 	shell_info_release(&info);
 	return FAULT_NONE;
+}
+
+/* ---- Enumerate (MS-WSMV 3.1.4.8.2): the caller's shells as rsp:Shell
+ * items; Pull and Release go through the shared enumeration contexts. ---- */
+
+enum fault_id res_shell_enumerate(struct request *r,
+				  const struct wsman_request *req,
+				  struct buf *out)
+{
+	const xmlNode *body = req->body;
+	if (!is_el(body, NS_ENUMERATION, "Enumerate"))
+		return FAULT_SCHEMA_VALIDATION;
+	/* Windows refuses both filter forms on the cmd shell resource. */
+	if (child(body, NS_WSMAN, "Filter") != NULL ||
+	    child(body, NS_ENUMERATION, "Filter") != NULL)
+		return FAULT_FILTERING_NOT_SUPPORTED;
+	/* A ShellId selector asks for the commands of one shell, which is
+	 * not offered: say so rather than list the shells instead. */
+	if (req->n_selectors > 0)
+		return FAULT_INVALID_SELECTORS;
+	struct shell_info *infos;
+	size_t n = shells_list(r, &infos);
+	struct buf items = BUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		render_shell(&items, &infos[i]);
+		shell_info_release(&infos[i]);
+	}
+	free(infos);
+	return res_enum_answer(r, req, &items, out);
 }

@@ -311,6 +311,14 @@ static const struct fault_entry fault_table[] = {
 	  "The WS-Enumeration context in the enumeration is not valid. "
 	  "Enumeration may have been completed or canceled."),
 
+	/* spec: WSMV 3.1.4.8.2 (a filter on the shell resource); wsmerror.h
+	 * ERROR_WSMAN_ENUMERATE_FILTERING_NOT_SUPPORTED ("wsen, code=Sender,
+	 * subcode=FilteringNotSupported"). */
+	F(FAULT_FILTERING_NOT_SUPPORTED, "FilteringNotSupported", A_ENUM,
+	  "s:Sender", "n:FilteringNotSupported", 2150858776u, NULL,
+	  "The data source does not support filtering. Remove the filter "
+	  "from the request and try the request again."),
+
 	/* spec: DSP0226 InternalError (Receiver); inferred code
 	 * ERROR_INTERNAL_ERROR (1359) as HRESULT 0x8007054F, its text. */
 	F(FAULT_INTERNAL_ERROR, "InternalError", A_WSMAN, "s:Receiver",

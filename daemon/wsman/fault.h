@@ -52,6 +52,7 @@ enum fault_id {
 	FAULT_UNENCRYPTED_REFUSED,      /* plaintext over HTTP, AllowUnencrypted=false */
 	FAULT_DIGEST_NOT_SUPPORTED,     /* config Put tries to enable Digest */
 	FAULT_INVALID_ENUMERATION_CONTEXT,
+	FAULT_FILTERING_NOT_SUPPORTED,  /* Enumerate with a filter (shells) */
 	FAULT_INTERNAL_ERROR,           /* unexpected server error */
 	FAULT_COUNT
 };

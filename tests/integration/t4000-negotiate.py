@@ -7,6 +7,7 @@ refusals, and many handshakes at once."""
 import base64
 import concurrent.futures
 import os
+import re
 import subprocess
 import sys
 
@@ -208,6 +209,9 @@ def test_unencrypted_refused(lab):
         d.cleanup()
 
 
+PWRAP_RACE = r"PWRAP_ERROR.*(Failed to create pam_wrapper config dir|no modules loaded)"
+
+
 def test_concurrent(lab, d):
     url = url_localhost(d)
 
@@ -216,16 +220,29 @@ def test_concurrent(lab, d):
         mech = ("spnego", "krb5", "ntlm")[i % 3]
         c = GssClient(url, lab, user, mech=mech, domain="WINRMD")
         try:
-            st, _, body = c.handshake(ID)
-            return st == 200 and b"IdentifyResponse" in body
+            st, hdrs, body = c.handshake(ID)
+            if st == 200 and b"IdentifyResponse" in body:
+                return None
+            return (i, user, mech, st, c.exchanges, body[:300])
+        except Exception as e:  # noqa: BLE001 - reported below
+            return (i, user, mech, repr(e))
         finally:
             c.close()
     # 4 at a time: pam_wrapper (the tests' PAM) races its own runtime
     # directories in /tmp when many processes start PAM at once; the
-    # daemon itself does not mind (see bench/auth.py for load)
+    # daemon itself does not mind (see bench/auth.py for load).  When the
+    # log shows that race, the handshakes it failed are retried one at a
+    # time (as in t6100); any other failure stands.
+    start = len(d.log())
     with concurrent.futures.ThreadPoolExecutor(4) as ex:
-        results = list(ex.map(one, range(48)))
-    t.eq(sum(results), 48, "48 handshakes, 4 at a time (Kerberos, SPNEGO, NTLM), all succeed")
+        failures = [f for f in ex.map(one, range(48)) if f is not None]
+    if failures and re.search(PWRAP_RACE, d.log()[start:]):
+        t.diag("pam_wrapper raced its runtime directories (lab limit); retrying %d "
+               "handshake(s) one at a time" % len(failures))
+        failures = [f for f in (one(f[0]) for f in failures) if f is not None]
+    t.ok(not failures, "48 handshakes, 4 at a time (Kerberos, SPNEGO, NTLM), all succeed",
+         "failed (index, user, mech, status or error, exchanges, body): %r\n%s"
+         % (failures, "\n".join(d.log().splitlines()[-60:]) if failures else ""))
 
 
 with Lab() as lab:

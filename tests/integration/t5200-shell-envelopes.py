@@ -6,11 +6,13 @@ Command (and the client quirks: Ruby's quoted command, Go's CDATA, one
 rsp:Arguments per argument or one joined, unqualified mustUnderstand,
 True/FALSE option values, SKIP_CMD_SHELL), Send, Receive (standalone padded
 base64 per rsp:Stream, End markers, exactly one CommandState), Signal,
-Delete, Get, and the faults of each operation with their subcodes and
-WSManFault codes."""
+Delete, Get, Enumerate/Pull of the caller's shells, and the faults of each
+operation with their subcodes and WSManFault codes; and
+Service.MaxConcurrentOperationsPerUser (waiting Receives hold a slot)."""
 import base64
 import os
 import re
+import subprocess
 import sys
 import time
 import uuid
@@ -21,7 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import soap  # noqa: E402
 from lab import Lab  # noqa: E402
 from tap import Tap  # noqa: E402
-from winrmd import lab_daemon  # noqa: E402
+from winrmd import BUILDDIR, lab_daemon  # noqa: E402
 
 t = Tap()
 
@@ -36,6 +38,9 @@ A_COMMAND = NS_SHELL + "/Command"
 A_SEND = NS_SHELL + "/Send"
 A_RECEIVE = NS_SHELL + "/Receive"
 A_SIGNAL = NS_SHELL + "/Signal"
+ENUMERATION = "http://schemas.xmlsoap.org/ws/2004/09/enumeration"
+A_ENUM = ENUMERATION + "/Enumerate"
+A_PULL = ENUMERATION + "/Pull"
 A_FAULT = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
 SIG = NS_SHELL + "/signal/"
 STATE_DONE = NS_SHELL + "/CommandState/Done"
@@ -605,6 +610,154 @@ def test_signal_delete_get(d):
     t.eq(x.status, 200, "Delete with the .../windows/shell ResourceURI (pypsrp): 200")
 
 
+def enumerate_shells(c, optimize=True, extra="", shell_id=None):
+    body = '<n:Enumerate xmlns:n="%s">%s%s</n:Enumerate>' % (
+        ENUMERATION, "<w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements>"
+        if optimize else "", extra)
+    return c.post(envelope(A_ENUM, body, shell_id))
+
+
+def test_enumerate(d):
+    alice, carol = Client(d), Client(d, "carol", "carolpw")
+    mine = sorted(alice.create().sid for _ in range(2))
+    theirs = carol.create().sid
+    seen = set()
+    mid = new_mid()
+    r = alice.post(envelope(A_ENUM, '<n:Enumerate xmlns:n="%s"><w:OptimizeEnumeration/>'
+                            "<w:MaxElements>32000</w:MaxElements></n:Enumerate>" % ENUMERATION,
+                            mid=mid))
+    t.eq(r.status, 200, "Enumerate shells (optimized): 200")
+    check_headers(r, A_ENUM + "Response", mid, "Enumerate", seen)
+    er = r.body.find("{%s}EnumerateResponse" % ENUMERATION) if r.body is not None else None
+    t.eq([c.tag for c in er] if er is not None else None,
+         ["{%s}EnumerationContext" % ENUMERATION, q("w", "Items"), q("w", "EndOfSequence")],
+         "Enumerate: EnumerationContext, w:Items, w:EndOfSequence")
+    items = er.find("w:Items", NS) if er is not None else None
+    shells = list(items) if items is not None else []
+    t.eq(sorted(el.findtext("rsp:ShellId", namespaces=NS) for el in shells), mine,
+         "Enumerate lists exactly the caller's two shells (not carol's)")
+    for el in shells:
+        check_shell(el, el.findtext("rsp:ShellId", namespaces=NS), SHELL_ORDER, "Enumerate item")
+
+    # winrm.cmd's way of listing shells, through winrmctl's remote mode
+    ctl = os.path.join(BUILDDIR, "daemon", "winrmctl", "winrmctl")
+    base = [ctl, "enumerate", "shell/cmd", "-r:http://127.0.0.1:%d" % d.port, "-a:Basic",
+            "-unencrypted"]
+    p = subprocess.run(base + ["-u:alice", "-p:alicepw"], capture_output=True, text=True,
+                       timeout=30)
+    t.ok(p.returncode == 0 and p.stdout.count("Shell\n") == 2 and
+         all("    ShellId = %s\n" % sid in p.stdout for sid in mine) and theirs not in p.stdout,
+         "winrmctl enumerate shell/cmd -r:... lists alice's two shells", p.stdout + p.stderr)
+    p = subprocess.run(base + ["-u:alice", "-p:alicepw", "-format:xml"], capture_output=True,
+                       text=True, timeout=30)
+    t.ok(p.returncode == 0 and p.stdout.count("<rsp:ShellId>") == 2,
+         "... and with -format:xml, two rsp:Shell elements", p.stdout + p.stderr)
+
+    r = enumerate_shells(carol)
+    t.eq([el.findtext("rsp:ShellId", namespaces=NS) for el in r.root.iter(q("rsp", "Shell"))],
+         [theirs], "carol's Enumerate lists only carol's shell")
+
+    r = enumerate_shells(alice, optimize=False)
+    ctx = r.root.findtext(".//n:EnumerationContext", namespaces=NS) if r.status == 200 else None
+    t.ok(ctx and ctx.startswith("uuid:") and not list(r.root.iter(q("rsp", "Shell"))),
+         "Enumerate without OptimizeEnumeration: a context, no items yet", r.raw[-400:])
+    pull = '<n:Pull xmlns:n="%s"><n:EnumerationContext>%s</n:EnumerationContext></n:Pull>' % (
+        ENUMERATION, ctx)
+    x = carol.post(envelope(A_PULL, pull))
+    check_fault(x, 500, "s:Receiver", "n:InvalidEnumerationContext", "2150858779",
+                "carol cannot Pull alice's enumeration context")
+    x = alice.post(envelope(A_PULL, pull))
+    t.eq(x.status, 200, "Pull with the context: 200")
+    t.eq(x.header("Action"), A_PULL + "Response", "Pull: a:Action PullResponse")
+    t.eq(sorted(el.findtext("rsp:ShellId", namespaces=NS)
+                for el in x.root.iter(q("rsp", "Shell"))) if x.status == 200 else None,
+         mine, "Pull returns alice's shells")
+    t.ok(x.root.find(".//n:PullResponse/n:EndOfSequence", NS) is not None,
+         "Pull ends with n:EndOfSequence", x.raw[-300:])
+    x = alice.post(envelope(A_PULL, pull))
+    check_fault(x, 500, "s:Receiver", "n:InvalidEnumerationContext", "2150858779",
+                "a second Pull of a finished enumeration")
+
+    for f in ('<w:Filter Dialect="http://schemas.microsoft.com/wbem/wsman/1/WQL">x</w:Filter>',
+              "<n:Filter>x</n:Filter>"):
+        x = enumerate_shells(alice, extra=f)
+        check_fault(x, 500, "s:Sender", "n:FilteringNotSupported", "2150858776",
+                    "Enumerate with %s" % f.split(">")[0] + ">")
+    x = enumerate_shells(alice, shell_id=mine[0])
+    check_fault(x, 500, "s:Sender", "w:InvalidSelectors", "2150858813",
+                "Enumerate of one shell's commands (ShellId selector) is not offered")
+    x = alice.post(envelope(A_ENUM, "<rsp:Shell/>"))
+    check_fault(x, 500, "s:Sender", "w:SchemaValidationError", "2150858817",
+                "Enumerate whose body is not n:Enumerate")
+
+    for sid in mine:
+        alice.delete(sid)
+    carol.delete(theirs)
+    r = enumerate_shells(alice)
+    t.ok(r.status == 200 and r.root.find(".//w:Items", NS) is not None and
+         not list(r.root.iter(q("rsp", "Shell"))),
+         "after Delete, Enumerate answers an empty w:Items", r.raw[-400:])
+
+
+def test_operations_quota(d):
+    """Service.MaxConcurrentOperationsPerUser: every request in progress
+    holds one of the account's slots, a waiting Receive included; the
+    next one gets w:QuotaLimit 2150859174, other accounts are unaffected,
+    and a slot comes back as soon as its request is answered."""
+    mark = len(d.log())
+    d.tree["Service"]["MaxConcurrentOperationsPerUser"] = 2
+    d.write_config()
+    d.reload()
+    t.ok(d.wait_log("configuration reloaded", start=mark), "reloaded with a limit of 2")
+    alice = Client(d)
+    sid = alice.create().sid
+    # one waiting Receive per command (a newer Receive would answer an
+    # older one for the same command)
+    cids = [alice.command(sid, "sleep 30").cid for _ in range(2)]
+    import threading
+    waits = []
+
+    # Two more connections, logged in one after the other (the lab's
+    # pam_wrapper races when PAM starts in several processes at once).
+    waiters = [Client(d) for _ in cids]
+    for w in waiters:
+        w.get(sid)
+
+    def wait_receive(w, cid):
+        waits.append(w.receive(sid, cid, timeout="PT10S"))
+
+    threads = [threading.Thread(target=wait_receive, args=(w, cid))
+               for w, cid in zip(waiters, cids)]
+    for th in threads:
+        th.start()
+    mark = len(d.log())
+    deadline = time.time() + 8  # until both Receives wait in the daemon
+    while True:
+        x = alice.get(sid)
+        if x.status != 200 or time.time() > deadline:
+            break
+        time.sleep(0.05)
+    check_fault(x, 500, "s:Sender", "w:QuotaLimit", "2150859174",
+                "a third operation while two Receives wait")
+    t.ok(d.wait_log(r"quota .*user=alice result=denied .*MaxConcurrentOperationsPerUser",
+                    start=mark), "the refusal is audited")
+    carol = Client(d, "carol", "carolpw")
+    b = carol.create()
+    t.ok(b.status == 200, "another account is not affected", b.raw[:1500])
+    carol.delete(b.sid)
+    for th in threads:
+        th.join(30)
+    t.eq([w.status for w in waits], [500, 500], "the waiting Receives ended (timed out)")
+    x = alice.get(sid)
+    t.eq(x.status, 200, "once they are answered, the slots are free again")
+    alice.delete(sid)
+    mark = len(d.log())
+    del d.tree["Service"]["MaxConcurrentOperationsPerUser"]
+    d.write_config()
+    d.reload()
+    t.ok(d.wait_log("configuration reloaded", start=mark), "reloaded with the default limit")
+
+
 def test_qualified_must_understand(d):
     """Also a SOAP-qualified s:mustUnderstand on the standard headers."""
     c = Client(d)
@@ -622,7 +775,7 @@ with Lab() as lab:
     try:
         d.start()
         for fn in (test_create, test_command, test_send_receive, test_signal_delete_get,
-                   test_qualified_must_understand):
+                   test_enumerate, test_operations_quota, test_qualified_must_understand):
             t.run(fn, d)
         d.check_alive(t, "the envelope tests")
         t.eq(d.stop(), 0, "clean stop")

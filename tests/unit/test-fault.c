@@ -173,6 +173,10 @@ static void test_table(void)
 	       "s:VersionMismatch", "VersionMismatch code");
 	is_str(fault_get(FAULT_INVALID_ENUMERATION_CONTEXT)->action,
 	       ACTION_FAULT_ENUMERATION, "enumeration fault action");
+	is_str(fault_get(FAULT_FILTERING_NOT_SUPPORTED)->subcode,
+	       "n:FilteringNotSupported", "FilteringNotSupported subcode");
+	ok(fault_get(FAULT_FILTERING_NOT_SUPPORTED)->wsman_code == 2150858776u,
+	   "FilteringNotSupported code");
 	is_str(fault_get(FAULT_INVALID_REPRESENTATION)->action,
 	       ACTION_FAULT_TRANSFER, "transfer fault action");
 }
