@@ -29,6 +29,7 @@
 #include "log.h"
 #include "ns.h"
 #include "request.h"
+#include "xmltree.h"
 
 #define NS_CERTMAP NS_CONFIG "/service/certmapping"
 
@@ -93,18 +94,6 @@ static bool is_certmap_ns(const xmlNode *n)
 	       strcasecmp(href, NS_CONFIG) == 0;
 }
 
-static char *trimmed_text(const xmlNode *n)
-{
-	xmlChar *t = xmlNodeGetContent(n);
-	const char *s = t ? (const char *)t : "";
-	size_t a = strspn(s, " \t\r\n"), len = strlen(s);
-	while (len > a && strchr(" \t\r\n", s[len - 1]) != NULL)
-		len--;
-	char *out = xstrndup(s + a, len - a);
-	xmlFree(t);
-	return out;
-}
-
 /*
  * Reads a Create/Put body: *user_r (caller frees; "" when absent) and
  * *enabled_r (0, 1, or PRIV_CERTMAP_KEEP when absent).
@@ -136,7 +125,7 @@ static enum fault_id parse_body(struct request *r, const struct wsman_request *r
 		const char *sel = strcasecmp(name, "URI") == 0 ? "URI"
 				: strcasecmp(name, "Subject") == 0 ? "Subject"
 				: strcasecmp(name, "Issuer") == 0 ? "Issuer" : NULL;
-		char *text = trimmed_text(c);
+		char *text = xml_trimmed_text(c);
 		if (sel != NULL) {
 			bool same = strcasecmp(text, wsman_selector(req, sel)) == 0;
 			free(text);

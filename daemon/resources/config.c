@@ -36,6 +36,7 @@
 #include "ns.h"
 #include "request.h"
 #include "runtime.h"
+#include "xmltree.h"
 
 #define NS_CFG_SERVICE NS_CONFIG "/service"
 #define NS_CFG_AUTH NS_CONFIG "/service/auth"
@@ -201,20 +202,6 @@ static bool is_cfg_ns(const xmlNode *n)
 	       strncmp((const char *)n->ns->href, NS_CONFIG, strlen(NS_CONFIG)) == 0;
 }
 
-static char *node_text(const xmlNode *n)
-{
-	xmlChar *t = xmlNodeGetContent(n);
-	char *s = xstrdup(t ? (const char *)t : "");
-	xmlFree(t);
-	/* trim */
-	size_t a = strspn(s, " \t\r\n"), len = strlen(s);
-	while (len > a && strchr(" \t\r\n", s[len - 1]) != NULL)
-		len--;
-	memmove(s, s + a, len - a);
-	s[len - a] = '\0';
-	return s;
-}
-
 /* Collects the settings a Put body asks for: (path, value) pairs. */
 static enum fault_id collect(const xmlNode *n, const struct group *g,
 			     const struct winrmd_config *cfg, char ***paths,
@@ -240,7 +227,7 @@ static enum fault_id collect(const xmlNode *n, const struct group *g,
 				return f;
 			continue;
 		}
-		char *text = node_text(c);
+		char *text = xml_trimmed_text(c);
 		struct buf cur = BUF_INIT;
 		value_of(cfg, e, &cur);
 		bool same = strcasecmp(text, cur.data ? (const char *)cur.data : "") == 0;
@@ -462,15 +449,7 @@ static void listener_items(const struct winrmd_config *cfg, struct buf *out)
 
 static bool optimized(const struct wsman_request *req)
 {
-	const xmlNode *body = req->body;
-	if (body == NULL)
-		return false;
-	for (const xmlNode *c = body->children; c != NULL; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && c->ns != NULL &&
-		    strcmp((const char *)c->ns->href, NS_WSMAN) == 0 &&
-		    strcmp((const char *)c->name, "OptimizeEnumeration") == 0)
-			return true;
-	return false;
+	return xml_child(req->body, NS_WSMAN, "OptimizeEnumeration") != NULL;
 }
 
 enum fault_id res_enum_answer(struct request *r, const struct wsman_request *req,
@@ -529,12 +508,8 @@ enum fault_id res_listener_enumerate(struct request *r,
 
 static char *context_of(const struct wsman_request *req)
 {
-	const xmlNode *body = req->body;
-	for (const xmlNode *c = body ? body->children : NULL; c != NULL; c = c->next)
-		if (c->type == XML_ELEMENT_NODE &&
-		    strcmp((const char *)c->name, "EnumerationContext") == 0)
-			return node_text(c);
-	return NULL;
+	const xmlNode *c = xml_child(req->body, NULL, "EnumerationContext");
+	return c != NULL ? xml_trimmed_text(c) : NULL;
 }
 
 static enum fault_id pull_or_release(struct request *r,

@@ -25,6 +25,7 @@
 #include "ns.h"
 #include "request.h"
 #include "shells.h"
+#include "xmltree.h"
 
 /* Options the shell understands; anything else marked MustComply is
  * refused (w:InvalidOptions), anything else is ignored. */
@@ -57,37 +58,6 @@ static bool option_bool(const struct wsman_request *req, const char *name,
 }
 
 /* ---- libxml2 navigation ---- */
-
-static bool is_el(const xmlNode *n, const char *ns, const char *name)
-{
-	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-	       strcmp((const char *)n->ns->href, ns) == 0 &&
-	       strcmp((const char *)n->name, name) == 0;
-}
-
-static xmlNode *child(const xmlNode *n, const char *ns, const char *name)
-{
-	for (xmlNode *c = n ? n->children : NULL; c != NULL; c = c->next)
-		if (is_el(c, ns, name))
-			return c;
-	return NULL;
-}
-
-/* Text of an element (caller frees), trimmed of surrounding space. */
-static char *text(const xmlNode *n)
-{
-	xmlChar *t = xmlNodeGetContent(n);
-	const char *s = t ? (const char *)t : "";
-	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-		s++;
-	size_t len = strlen(s);
-	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' ||
-			   s[len - 1] == '\r' || s[len - 1] == '\n'))
-		len--;
-	char *out = xstrndup(s, len);
-	xmlFree(t);
-	return out;
-}
 
 /* Attribute without namespace, any case of the name (ShellId/ShellID). */
 static char *attr(const xmlNode *n, const char *name)
@@ -170,26 +140,26 @@ enum fault_id res_shell_create(struct request *r, const struct wsman_request *re
 	if (f != FAULT_NONE)
 		return f;
 	const xmlNode *body = req->body;
-	if (!is_el(body, NS_SHELL, "Shell"))
+	if (!xml_is_element(body, NS_SHELL, "Shell"))
 		return FAULT_SCHEMA_VALIDATION;
 	struct shell_options o = { 0 };
 	xmlNode *n;
-	o.input_streams = (n = child(body, NS_SHELL, "InputStreams")) ? text(n)
-								     : xstrdup("stdin");
-	o.output_streams = (n = child(body, NS_SHELL, "OutputStreams")) ? text(n)
-								       : xstrdup("stdout stderr");
-	if ((n = child(body, NS_SHELL, "WorkingDirectory")) != NULL)
-		o.working_directory = text(n);
-	if ((n = child(body, NS_SHELL, "IdleTimeOut")) != NULL) {
-		char *t = text(n);
+	n = xml_child(body, NS_SHELL, "InputStreams");
+	o.input_streams = n ? xml_trimmed_text(n) : xstrdup("stdin");
+	n = xml_child(body, NS_SHELL, "OutputStreams");
+	o.output_streams = n ? xml_trimmed_text(n) : xstrdup("stdout stderr");
+	if ((n = xml_child(body, NS_SHELL, "WorkingDirectory")) != NULL)
+		o.working_directory = xml_trimmed_text(n);
+	if ((n = xml_child(body, NS_SHELL, "IdleTimeOut")) != NULL) {
+		char *t = xml_trimmed_text(n);
 		int64_t ms;
 		if (wsman_duration_parse(t, &ms) == 0)
 			o.idle_timeout_ms = ms;
 		free(t);
 	}
-	if ((n = child(body, NS_SHELL, "Environment")) != NULL) {
+	if ((n = xml_child(body, NS_SHELL, "Environment")) != NULL) {
 		for (xmlNode *v = n->children; v != NULL; v = v->next) {
-			if (!is_el(v, NS_SHELL, "Variable"))
+			if (!xml_is_element(v, NS_SHELL, "Variable"))
 				continue;
 			char *name = attr(v, "Name");
 			if (name == NULL || name[0] == '\0' || strchr(name, '=') != NULL) {
@@ -199,7 +169,7 @@ enum fault_id res_shell_create(struct request *r, const struct wsman_request *re
 			}
 			o.env = xrealloc(o.env, sizeof(*o.env) * (o.n_env + 1));
 			o.env[o.n_env].name = name;
-			o.env[o.n_env].value = text(v);
+			o.env[o.n_env].value = xml_trimmed_text(v);
 			o.n_env++;
 		}
 	}
@@ -250,13 +220,13 @@ enum fault_id res_shell_command(struct request *r, const struct wsman_request *r
 	if (shell_id == NULL)
 		return FAULT_INSUFFICIENT_SELECTORS;
 	const xmlNode *body = req->body;
-	if (!is_el(body, NS_SHELL, "CommandLine"))
+	if (!xml_is_element(body, NS_SHELL, "CommandLine"))
 		return FAULT_SCHEMA_VALIDATION;
-	xmlNode *cn = child(body, NS_SHELL, "Command");
+	xmlNode *cn = xml_child(body, NS_SHELL, "Command");
 	if (cn == NULL)
 		return FAULT_SCHEMA_VALIDATION;
 	struct shell_command_spec spec = { 0 };
-	spec.command = text(cn);
+	spec.command = xml_trimmed_text(cn);
 	size_t n = strlen(spec.command);
 	if (n >= 2 && spec.command[0] == '"' && spec.command[n - 1] == '"' &&
 	    memchr(spec.command + 1, '"', n - 2) == NULL) {
@@ -266,7 +236,7 @@ enum fault_id res_shell_command(struct request *r, const struct wsman_request *r
 		spec.command[n - 2] = '\0';
 	}
 	for (xmlNode *a = body->children; a != NULL; a = a->next) {
-		if (!is_el(a, NS_SHELL, "Arguments"))
+		if (!xml_is_element(a, NS_SHELL, "Arguments"))
 			continue;
 		spec.args = xrealloc(spec.args, sizeof(*spec.args) * (spec.n_args + 1));
 		xmlChar *t = xmlNodeGetContent(a);
@@ -302,15 +272,15 @@ enum fault_id res_shell_send(struct request *r, const struct wsman_request *req,
 	if (shell_id == NULL)
 		return FAULT_INSUFFICIENT_SELECTORS;
 	const xmlNode *body = req->body;
-	if (!is_el(body, NS_SHELL, "Send"))
+	if (!xml_is_element(body, NS_SHELL, "Send"))
 		return FAULT_SCHEMA_VALIDATION;
 	for (xmlNode *s = body->children; s != NULL; s = s->next) {
-		if (!is_el(s, NS_SHELL, "Stream"))
+		if (!xml_is_element(s, NS_SHELL, "Stream"))
 			continue;
 		char *name = attr(s, "Name");
 		char *cmd = attr(s, "CommandId");
 		char *end_s = attr(s, "End");
-		char *data = text(s);
+		char *data = xml_trimmed_text(s);
 		bool end = false;
 		enum fault_id f = FAULT_NONE;
 		if (end_s != NULL && str_parse_bool(end_s, &end) != 0)
@@ -354,15 +324,15 @@ enum fault_id res_shell_receive(struct request *r, const struct wsman_request *r
 	if (shell_id == NULL)
 		return FAULT_INSUFFICIENT_SELECTORS;
 	const xmlNode *body = req->body;
-	if (!is_el(body, NS_SHELL, "Receive"))
+	if (!xml_is_element(body, NS_SHELL, "Receive"))
 		return FAULT_SCHEMA_VALIDATION;
-	xmlNode *ds = child(body, NS_SHELL, "DesiredStream");
+	xmlNode *ds = xml_child(body, NS_SHELL, "DesiredStream");
 	if (ds == NULL)
 		return FAULT_SCHEMA_VALIDATION;
 	char *cmd = attr(ds, "CommandId");
 	if (cmd == NULL)
 		return FAULT_INVALID_PARAMETER; /* observed for cmd shells */
-	char *streams = text(ds);
+	char *streams = xml_trimmed_text(ds);
 	bool want_out = false, want_err = false;
 	for (char *tok = strtok(streams, " \t\r\n"); tok != NULL;
 	     tok = strtok(NULL, " \t\r\n")) {
@@ -404,10 +374,10 @@ enum fault_id res_shell_signal(struct request *r, const struct wsman_request *re
 	if (shell_id == NULL)
 		return FAULT_INSUFFICIENT_SELECTORS;
 	const xmlNode *body = req->body;
-	if (!is_el(body, NS_SHELL, "Signal"))
+	if (!xml_is_element(body, NS_SHELL, "Signal"))
 		return FAULT_SCHEMA_VALIDATION;
-	xmlNode *cn = child(body, NS_SHELL, "Code");
-	char *code = cn ? text(cn) : NULL;
+	xmlNode *cn = xml_child(body, NS_SHELL, "Code");
+	char *code = cn ? xml_trimmed_text(cn) : NULL;
 	char *cmd = attr(body, "CommandId");
 	enum fault_id f;
 	const char *word = code ? strrchr(code, '/') : NULL;
@@ -481,11 +451,11 @@ enum fault_id res_shell_enumerate(struct request *r,
 				  struct buf *out)
 {
 	const xmlNode *body = req->body;
-	if (!is_el(body, NS_ENUMERATION, "Enumerate"))
+	if (!xml_is_element(body, NS_ENUMERATION, "Enumerate"))
 		return FAULT_SCHEMA_VALIDATION;
 	/* Windows refuses both filter forms on the cmd shell resource. */
-	if (child(body, NS_WSMAN, "Filter") != NULL ||
-	    child(body, NS_ENUMERATION, "Filter") != NULL)
+	if (xml_child(body, NS_WSMAN, "Filter") != NULL ||
+	    xml_child(body, NS_ENUMERATION, "Filter") != NULL)
 		return FAULT_FILTERING_NOT_SUPPORTED;
 	/* A ShellId selector asks for the commands of one shell, which is
 	 * not offered: say so rather than list the shells instead. */

@@ -32,16 +32,9 @@
 
 #include "envelope.h"
 #include "ns.h"
+#include "xmltree.h"
 
 #define INDENT "    "
-
-static bool is_elem(const xmlNode *n, const char *ns, const char *local)
-{
-	return n != NULL && n->type == XML_ELEMENT_NODE &&
-	       strcmp((const char *)n->name, local) == 0 &&
-	       (ns == NULL || (n->ns != NULL && n->ns->href != NULL &&
-			       strcmp((const char *)n->ns->href, ns) == 0));
-}
 
 static xmlNode *first_elem(xmlNode *n)
 {
@@ -53,15 +46,6 @@ static xmlNode *first_elem(xmlNode *n)
 static xmlNode *next_elem(xmlNode *n)
 {
 	return first_elem(n->next);
-}
-
-static xmlNode *child_elem(xmlNode *parent, const char *ns, const char *local)
-{
-	for (xmlNode *c = first_elem(parent->children); c != NULL;
-	     c = next_elem(c))
-		if (is_elem(c, ns, local))
-			return c;
-	return NULL;
 }
 
 int ctl_response_parse(const void *data, size_t len, struct ctl_response *r)
@@ -78,13 +62,14 @@ int ctl_response_parse(const void *data, size_t len, struct ctl_response *r)
 	if (r->doc == NULL)
 		return -1;
 	root = xmlDocGetRootElement(r->doc);
-	if (r->doc->intSubset != NULL || !is_elem(root, NS_SOAP, "Envelope") ||
-	    (body = child_elem(root, NS_SOAP, "Body")) == NULL) {
+	if (r->doc->intSubset != NULL ||
+	    !xml_is_element(root, NS_SOAP, "Envelope") ||
+	    (body = xml_child(root, NS_SOAP, "Body")) == NULL) {
 		ctl_response_release(r);
 		return -1;
 	}
 	r->body = first_elem(body->children);
-	r->is_fault = is_elem(r->body, NS_SOAP, "Fault");
+	r->is_fault = xml_is_element(r->body, NS_SOAP, "Fault");
 	return 0;
 }
 
@@ -94,27 +79,10 @@ void ctl_response_release(struct ctl_response *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Text of n without leading and trailing blanks (caller frees). */
-static char *trimmed_text(xmlNode *n)
-{
-	xmlChar *c = xmlNodeGetContent(n);
-	const char *s = c != NULL ? (const char *)c : "";
-	size_t len;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	len = strlen(s);
-	while (len > 0 && isspace((unsigned char)s[len - 1]))
-		len--;
-	char *r = xstrndup(s, len);
-	xmlFree(c);
-	return r;
-}
-
 /* Text of n with every run of blanks made one space (caller frees). */
 static char *collapsed_text(xmlNode *n)
 {
-	char *t = trimmed_text(n);
+	char *t = xml_trimmed_text(n);
 	char *w = t;
 	bool space = false;
 
@@ -207,7 +175,7 @@ static void text_children(struct buf *out, xmlNode *parent, int depth)
 		line_start(out, depth, c);
 		buf_append_str(out, named ? ": " : " = ");
 		for (xmlNode *d = c;; d = next_elem(d)) {
-			char *t = trimmed_text(d);
+			char *t = xml_trimmed_text(d);
 			if (d != c)
 				buf_append_str(out, ", ");
 			if (named) {
@@ -233,7 +201,7 @@ static void text_element(struct buf *out, xmlNode *n, int depth)
 		text_children(out, n, depth + 1);
 		return;
 	}
-	char *t = trimmed_text(n);
+	char *t = xml_trimmed_text(n);
 	if (t[0] != '\0') {
 		buf_append_str(out, " = ");
 		buf_append_str(out, t);
@@ -302,7 +270,7 @@ static xmlNode *find_below(xmlNode *n, const char *ns, const char *local)
 {
 	for (xmlNode *c = first_elem(n->children); c != NULL;
 	     c = next_elem(c)) {
-		if (is_elem(c, ns, local))
+		if (xml_is_element(c, ns, local))
 			return c;
 		xmlNode *d = find_below(c, ns, local);
 		if (d != NULL)
@@ -342,9 +310,9 @@ void ctl_format_fault(struct buf *out, const struct ctl_response *r,
 
 	if (r->body != NULL) {
 		wf = find_below(r->body, NS_WSMANFAULT, "WSManFault");
-		xmlNode *rs = child_elem(r->body, NS_SOAP, "Reason");
+		xmlNode *rs = xml_child(r->body, NS_SOAP, "Reason");
 		if (rs != NULL)
-			reason = child_elem(rs, NS_SOAP, "Text");
+			reason = xml_child(rs, NS_SOAP, "Text");
 	}
 	char *reason_text =
 	    reason != NULL ? collapsed_text(reason) : xstrdup("");
@@ -370,7 +338,7 @@ void ctl_format_fault(struct buf *out, const struct ctl_response *r,
 			code = (uint32_t)v;
 	}
 	free(c);
-	xmlNode *msg = child_elem(wf, NS_WSMANFAULT, "Message");
+	xmlNode *msg = xml_child(wf, NS_WSMANFAULT, "Message");
 	char *text = msg != NULL ? collapsed_text(msg) : xstrdup("");
 	if (text[0] == '\0') {
 		free(text);
@@ -384,19 +352,19 @@ void ctl_format_fault(struct buf *out, const struct ctl_response *r,
 
 static bool enum_ns(const xmlNode *n, const char *local)
 {
-	return is_elem(n, NS_ENUMERATION, local) || is_elem(n, NS_WSMAN, local);
+	return xml_is_element(n, NS_ENUMERATION, local) || xml_is_element(n, NS_WSMAN, local);
 }
 
 int ctl_enum_page(const struct ctl_response *r, struct ctl_enum_page *p)
 {
 	memset(p, 0, sizeof(*p));
-	if (!is_elem(r->body, NS_ENUMERATION, "EnumerateResponse") &&
-	    !is_elem(r->body, NS_ENUMERATION, "PullResponse"))
+	if (!xml_is_element(r->body, NS_ENUMERATION, "EnumerateResponse") &&
+	    !xml_is_element(r->body, NS_ENUMERATION, "PullResponse"))
 		return -1;
 	for (xmlNode *c = first_elem(r->body->children); c != NULL;
 	     c = next_elem(c)) {
-		if (is_elem(c, NS_ENUMERATION, "EnumerationContext")) {
-			char *t = trimmed_text(c);
+		if (xml_is_element(c, NS_ENUMERATION, "EnumerationContext")) {
+			char *t = xml_trimmed_text(c);
 			free(p->context);
 			p->context = t[0] != '\0' ? t : NULL;
 			if (p->context == NULL)
