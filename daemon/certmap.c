@@ -19,6 +19,7 @@
 #include "autoconfig.h"
 
 #include "certmap.h"
+#include "atomicfile.h"
 #include "x509.h"
 
 #include <errno.h>
@@ -862,29 +863,11 @@ void certmap_format(const struct certmap *t, struct buf *out)
 	buf_append_str(out, ");\n");
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int certmap_save_file(const char *path, const struct certmap *t,
 		      char **error_r)
 {
-	const char *slash = strrchr(path, '/');
-	char *dir, *tmp;
-	struct buf text = BUF_INIT;
 	struct stat st;
 	bool exists = false;
-	int fd, dfd, r = -1;
 
 	*error_r = NULL;
 	if (lstat(path, &st) == 0) {
@@ -899,66 +882,41 @@ int certmap_save_file(const char *path, const struct certmap *t,
 				     strerror(errno));
 		return -1;
 	}
-	if (slash == NULL)
-		dir = xstrdup(".");
-	else if (slash == path)
-		dir = xstrdup("/");
-	else
-		dir = xstrndup(path, (size_t)(slash - path));
-	tmp = xasprintf("%s/.%s.XXXXXX", dir,
-			slash != NULL ? slash + 1 : path);
-
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		*error_r = xasprintf("%s: cannot create a temporary file in "
-				     "%s: %s", path, dir, strerror(errno));
-		goto out;
-	}
+	struct buf text = BUF_INIT;
 	certmap_format(t, &text);
-	if (fchmod(fd, 0600) != 0 ||
-	    (exists && (st.st_uid != geteuid() || st.st_gid != getegid()) &&
-	     fchown(fd, st.st_uid, st.st_gid) != 0)) {
-		*error_r = xasprintf("%s: cannot set the owner and mode of "
-				     "%s: %s", path, tmp, strerror(errno));
-		goto fail;
-	}
-	if (write_all(fd, text.data, text.len) != 0 || fsync(fd) != 0) {
-		*error_r = xasprintf("%s: cannot write %s: %s", path, tmp,
-				     strerror(errno));
-		goto fail;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		*error_r = xasprintf("%s: cannot write %s: %s", path, tmp,
-				     strerror(errno));
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		*error_r = xasprintf("%s: cannot rename %s to it: %s", path,
-				     tmp, strerror(errno));
-		goto fail;
-	}
-	r = 0;
-	/* Make the rename durable; a file system that cannot sync a
-	 * directory (EINVAL) has nothing to sync. */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		if (fsync(dfd) != 0 && errno != EINVAL) {
+	/* keep a replaced file's owner (root's table, 0600 whatever it was) */
+	const struct stat *owner =
+		exists && (st.st_uid != geteuid() || st.st_gid != getegid()) ? &st : NULL;
+	enum atomic_step step;
+	char *tmp = atomic_write_temp(path, text.data, text.len, 0600, owner, &step);
+	buf_release(&text);
+	char *dir = path_dir(path);
+	int r = -1;
+	if (tmp == NULL) {
+		const char *e = strerror(errno);
+		if (step == ATOMIC_CREATE)
+			*error_r = xasprintf("%s: cannot create a temporary file "
+					     "in %s: %s", path, dir, e);
+		else if (step == ATOMIC_OWNER)
+			*error_r = xasprintf("%s: cannot set the owner and mode "
+					     "of its temporary file: %s", path, e);
+		else
+			*error_r = xasprintf("%s: cannot write its temporary "
+					     "file: %s", path, e);
+	} else {
+		int rc = atomic_install(tmp, path);
+		if (rc < 0) {
+			*error_r = xasprintf("%s: cannot rename %s to it: %s",
+					     path, tmp, strerror(errno));
+			unlink(tmp);
+		} else if (rc > 0) {
 			*error_r = xasprintf("%s: written, but syncing %s "
 					     "failed: %s", path, dir,
 					     strerror(errno));
-			r = -1;
+		} else {
+			r = 0;
 		}
-		close(dfd);
 	}
-	goto out;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-out:
-	buf_release(&text);
 	free(tmp);
 	free(dir);
 	return r;

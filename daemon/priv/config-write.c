@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,7 @@
 
 #include <libconfig.h>
 
+#include "atomicfile.h"
 #include "conns.h"
 #include "helper.h"
 #include "log.h"
@@ -232,49 +232,6 @@ out:
 	return rc;
 }
 
-static int write_atomically(const char *path, const struct buf *t,
-			    const struct stat *st, char **tmp_r)
-{
-	char *tmp = xasprintf("%s.XXXXXX", path);
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		free(tmp);
-		return -1;
-	}
-	*tmp_r = tmp;
-	if (fchmod(fd, st->st_mode & 07777) != 0 ||
-	    fchown(fd, st->st_uid, st->st_gid) != 0)
-		goto fail;
-	size_t off = 0;
-	while (off < t->len) {
-		ssize_t n = write(fd, t->data + off, t->len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto fail;
-		off += (size_t)n;
-	}
-	if (fsync(fd) != 0)
-		goto fail;
-	return close(fd);
-fail:;
-	int e = errno;
-	close(fd);
-	errno = e;
-	return -1;
-}
-
-static void sync_dir(const char *path)
-{
-	char *copy = xstrdup(path);
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(copy);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
 static void result(struct priv_msg *reply, uint32_t error, const char *message,
 		   const struct winrmd_config *cfg)
 {
@@ -320,9 +277,7 @@ void handle_config_put(struct priv_msg *req, struct priv_msg *reply)
 		error = xasprintf("cannot read %s: %s", path, strerror(errno));
 		goto done;
 	}
-	char *dircopy = xstrdup(path);
-	char *dir = xstrdup(dirname(dircopy));
-	free(dircopy);
+	char *dir = path_dir(path);
 	for (uint32_t i = 0; i < n && error == NULL; i++) {
 		struct buf lit = BUF_INIT;
 		const char *why;
@@ -340,7 +295,10 @@ void handle_config_put(struct priv_msg *req, struct priv_msg *reply)
 	free(dir);
 	if (error != NULL)
 		goto done;
-	if (write_atomically(path, &text, &st, &tmp) != 0) {
+	enum atomic_step step;
+	tmp = atomic_write_temp(path, text.data, text.len, st.st_mode & 07777, &st,
+				&step);
+	if (tmp == NULL) {
 		code = (uint32_t)errno;
 		error = xasprintf("cannot write %s: %s", path, strerror(errno));
 		goto done;
@@ -367,7 +325,9 @@ void handle_config_put(struct priv_msg *req, struct priv_msg *reply)
 		free(load_error);
 		goto done;
 	}
-	if (rename(tmp, path) != 0) {
+	/* A directory that could not be synced after the rename (> 0) is
+	 * not a reason to refuse a change that is in place. */
+	if (atomic_install(tmp, path) < 0) {
 		code = (uint32_t)errno;
 		error = xasprintf("cannot replace %s: %s", path, strerror(errno));
 		config_unref(cfg);
@@ -375,7 +335,6 @@ void handle_config_put(struct priv_msg *req, struct priv_msg *reply)
 	}
 	free(tmp);
 	tmp = NULL;
-	sync_dir(path);
 	config_unref(helper_config);
 	helper_config = cfg;
 	gss_configure(cfg);
@@ -403,23 +362,18 @@ out:
 
 void config_write_cleanup(const char *path)
 {
-	char *copy = xstrdup(path);
-	char *dir = xstrdup(dirname(copy));
-	free(copy);
-	copy = xstrdup(path);
-	const char *base = basename(copy);
+	char *dir = path_dir(path);
+	const char *slash = strrchr(path, '/');
+	const char *base = slash != NULL ? slash + 1 : path;
 	size_t bl = strlen(base);
 	DIR *d = opendir(dir);
 	if (d != NULL) {
 		struct dirent *e;
 		while ((e = readdir(d)) != NULL) {
-			/* exactly what mkstemp made of "<base>.XXXXXX" (here)
-			 * or ".<base>.XXXXXX" (certmap_save_file) */
+			/* exactly what atomic_write_temp names ".<base>.XXXXXX" */
 			const char *name = e->d_name;
-			if (name[0] == '.' && strncmp(name + 1, base, bl) == 0)
-				name++;
-			if (strncmp(name, base, bl) != 0 || name[bl] != '.' ||
-			    strlen(name) != bl + 7)
+			if (name[0] != '.' || strncmp(name + 1, base, bl) != 0 ||
+			    name[1 + bl] != '.' || strlen(name) != 1 + bl + 7)
 				continue;
 			char *p = xasprintf("%s/%s", dir, e->d_name);
 			struct stat st;
@@ -432,5 +386,4 @@ void config_write_cleanup(const char *path)
 		closedir(d);
 	}
 	free(dir);
-	free(copy);
 }
