@@ -20,6 +20,7 @@
 
 #include "certmap.h"
 #include "atomicfile.h"
+#include "config.h"
 #include "x509.h"
 
 #include <errno.h>
@@ -549,21 +550,6 @@ static int prescan(struct load *ld, const char *text, size_t len)
 	return 0;
 }
 
-static const char *type_name(int type)
-{
-	switch (type) {
-	case CONFIG_TYPE_GROUP: return "a group";
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64: return "an integer";
-	case CONFIG_TYPE_FLOAT: return "a float";
-	case CONFIG_TYPE_STRING: return "a string";
-	case CONFIG_TYPE_BOOL: return "a boolean";
-	case CONFIG_TYPE_ARRAY: return "an array";
-	case CONFIG_TYPE_LIST: return "a list";
-	}
-	return "an unknown type";
-}
-
 enum field { F_URI, F_SUBJECT, F_ISSUER, F_USER, F_ENABLED, N_FIELDS };
 
 static const char *const field_names[N_FIELDS] = {
@@ -630,7 +616,7 @@ static void parse_entry(struct load *ld, const config_setting_t *g,
 		if (f == F_ENABLED) {
 			if (type != CONFIG_TYPE_BOOL) {
 				error_at(ld, line_of(s), key, "expected a "
-					 "boolean, got %s", type_name(type));
+					 "boolean, got %s", config_type_name(type));
 				ok = false;
 			} else {
 				enabled = config_setting_get_bool(s) != 0;
@@ -639,7 +625,7 @@ static void parse_entry(struct load *ld, const config_setting_t *g,
 		}
 		if (type != CONFIG_TYPE_STRING) {
 			error_at(ld, line_of(s), key, "expected a string, "
-				 "got %s", type_name(type));
+				 "got %s", config_type_name(type));
 			ok = false;
 			continue;
 		}
@@ -692,7 +678,7 @@ static void parse_root(struct load *ld, const config_setting_t *root)
 		if (!config_setting_is_list(s)) {
 			error_at(ld, line_of(s), KEY_LIST, "expected a list "
 				 "of groups, got %s",
-				 type_name(config_setting_type(s)));
+				 config_type_name(config_setting_type(s)));
 			continue;
 		}
 		for (int j = 0; j < config_setting_length(s); j++) {
@@ -704,7 +690,7 @@ static void parse_root(struct load *ld, const config_setting_t *root)
 					 j);
 				error_at(ld, line_of(e), key, "expected a "
 					 "group, got %s",
-					 type_name(config_setting_type(e)));
+					 config_type_name(config_setting_type(e)));
 				continue;
 			}
 			parse_entry(ld, e, j);

@@ -825,7 +825,7 @@ static int splice_file(struct load *ld, const char *file,
  * reported, and so is a type or value that does not fit.
  */
 
-static const char *type_name(int type)
+const char *config_type_name(int type)
 {
 	switch (type) {
 	case CONFIG_TYPE_GROUP: return "a group";
@@ -875,7 +875,7 @@ static void error_type(struct load *ld, const config_setting_t *s,
 		       const char *path, const char *expected)
 {
 	error_setting(ld, s, path, "expected %s, got %s", expected,
-		      type_name(config_setting_type(s)));
+		      config_type_name(config_setting_type(s)));
 	find_digest(ld, s, path);
 }
 

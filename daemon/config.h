@@ -188,5 +188,7 @@ bool config_ws_settable(const char *path);
 /* Listener helpers. */
 const char *config_transport_name(enum listener_transport t); /* "HTTP"/"HTTPS" */
 const char *config_cbt_name(enum cbt_level l);  /* "None"/"Relaxed"/"Strict" */
+/* "a string", "an integer"... for a libconfig CONFIG_TYPE_* (messages). */
+const char *config_type_name(int libconfig_type);
 
 #endif
