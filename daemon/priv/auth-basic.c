@@ -32,10 +32,7 @@ void handle_auth_basic(struct priv_msg *req, struct priv_msg *reply)
 	if (!helper_config->auth_basic)
 		fatal("protocol violation: AUTH_BASIC while Basic is disabled");
 
-	struct hconn *c = conns_get(id);
-	if (c->state == HCONN_VERIFYING)
-		fatal("protocol violation: AUTH_BASIC while connection %llu verifies",
-		      (unsigned long long)id);
+	struct hconn *c = conns_get_for_auth(id, "AUTH_BASIC");
 	conns_reset(c);
 	snprintf(c->remote, sizeof(c->remote), "%s", remote);
 	snprintf(c->scheme, sizeof(c->scheme), "Basic");
@@ -55,14 +52,9 @@ void handle_auth_basic(struct priv_msg *req, struct priv_msg *reply)
 	} else if (local == NULL) {
 		authres_refuse(req->seq, remote, "Basic", user, NULL, why);
 	} else {
-		struct auth_attempt *a = xcalloc(1, sizeof(*a));
-		a->seq = req->seq;
-		a->conn = c;
-		a->method = "Basic";
-		a->mech = "Basic";
-		a->claimed = xstrdup(user);
-		buf_init(&a->token);
-		authres_verify(a, local, password);
+		authres_verify(authres_attempt_new(req->seq, c, "Basic", "Basic",
+						   xstrdup(user)),
+			       local, password);
 	}
 	free(local);
 	free(user);

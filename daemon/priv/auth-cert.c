@@ -117,10 +117,7 @@ void handle_auth_cert(struct priv_msg *req, struct priv_msg *reply)
 	if (!helper_config->auth_certificate)
 		fatal("protocol violation: AUTH_CERT while Certificate is disabled");
 
-	struct hconn *c = conns_get(id);
-	if (c->state == HCONN_VERIFYING)
-		fatal("protocol violation: AUTH_CERT while connection %llu verifies",
-		      (unsigned long long)id);
+	struct hconn *c = conns_get_for_auth(id, "AUTH_CERT");
 	conns_reset(c);
 	snprintf(c->remote, sizeof(c->remote), "%s", remote);
 	snprintf(c->scheme, sizeof(c->scheme), "Certificate");
@@ -156,15 +153,11 @@ void handle_auth_cert(struct priv_msg *req, struct priv_msg *reply)
 				 client.issuer_thumbprint, uri);
 			authres_refuse(req->seq, remote, "Certificate", claimed, NULL, why);
 		} else {
-			struct auth_attempt *a = xcalloc(1, sizeof(*a));
-			a->seq = req->seq;
-			a->conn = c;
-			a->method = "Certificate";
-			a->mech = "Certificate";
-			a->claimed = xasprintf("%s (thumbprint %s)", claimed,
-					       client.thumbprint);
-			buf_init(&a->token);
-			authres_verify(a, e->user, NULL);
+			char *who = xasprintf("%s (thumbprint %s)", claimed,
+					      client.thumbprint);
+			authres_verify(authres_attempt_new(req->seq, c, "Certificate",
+							   "Certificate", who),
+				       e->user, NULL);
 		}
 	}
 	x509_client_release(&client);

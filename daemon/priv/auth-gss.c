@@ -281,10 +281,7 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 		.n_trusted_domains = helper_config->n_trusted_domains,
 		.default_realm = default_realm,
 	};
-	struct hconn *c = conns_get(id);
-	if (c->state == HCONN_VERIFYING)
-		fatal("protocol violation: AUTH_GSS while connection %llu verifies",
-		      (unsigned long long)id);
+	struct hconn *c = conns_get_for_auth(id, "AUTH_GSS");
 	if (authres_locked(remote, NULL, scheme, reply)) {
 		conns_reset(c);
 		goto out;
@@ -403,13 +400,9 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 		goto done;
 	}
 	c->ctx_is_krb5 = krb5;
-	struct auth_attempt *a = xcalloc(1, sizeof(*a));
-	a->seq = req->seq;
-	a->conn = c;
-	a->method = kerberos_scheme ? "Kerberos" : "Negotiate";
-	a->mech = krb5 ? "Kerberos" : "NTLM";
-	a->claimed = claimed;
-	buf_init(&a->token);
+	struct auth_attempt *a = authres_attempt_new(
+		req->seq, c, kerberos_scheme ? "Kerberos" : "Negotiate",
+		krb5 ? "Kerberos" : "NTLM", claimed);
 	buf_append(&a->token, out.value, out.length);
 	a->ntlm_local = ntlm_local;
 	authres_verify(a, local, NULL);

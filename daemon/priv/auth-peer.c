@@ -36,10 +36,7 @@ void handle_auth_peer(struct priv_msg *req, struct priv_msg *reply)
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
 		family = ss.ss_family;
 	close(fd);
-	struct hconn *c = conns_get(id);
-	if (c->state == HCONN_VERIFYING)
-		fatal("protocol violation: AUTH_PEER while connection %llu verifies",
-		      (unsigned long long)id);
+	struct hconn *c = conns_get_for_auth(id, "AUTH_PEER");
 	conns_reset(c);
 	snprintf(c->remote, sizeof(c->remote), "local");
 	snprintf(c->scheme, sizeof(c->scheme), "Local");
@@ -57,13 +54,8 @@ void handle_auth_peer(struct priv_msg *req, struct priv_msg *reply)
 			       "no account for this uid");
 		return;
 	}
-	struct auth_attempt *a = xcalloc(1, sizeof(*a));
-	a->seq = req->seq;
-	a->conn = c;
-	a->method = "Local";
-	a->mech = "PeerCredentials";
-	a->claimed = xstrdup(claimed);
-	buf_init(&a->token);
-	authres_verify(a, pw->pw_name, NULL);
+	authres_verify(authres_attempt_new(req->seq, c, "Local", "PeerCredentials",
+					   xstrdup(claimed)),
+		       pw->pw_name, NULL);
 	(void)reply; /* answered when the verification ends */
 }

@@ -192,6 +192,20 @@ static void verified(void *arg, const struct verify_result *res)
 	auth_attempt_free(a);
 }
 
+struct auth_attempt *authres_attempt_new(uint32_t seq, struct hconn *conn,
+					 const char *method, const char *mech,
+					 char *claimed)
+{
+	struct auth_attempt *a = xcalloc(1, sizeof(*a));
+	a->seq = seq;
+	a->conn = conn;
+	a->method = method;
+	a->mech = mech;
+	a->claimed = claimed;
+	buf_init(&a->token);
+	return a;
+}
+
 void authres_verify(struct auth_attempt *a, const char *local_user,
 		    const char *password)
 {

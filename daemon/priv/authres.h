@@ -37,6 +37,12 @@ bool authres_locked(const char *remote, const char *user, const char *method,
 void authres_refuse(uint32_t seq, const char *remote, const char *method,
 		    const char *claimed, const char *user, const char *reason);
 
+/* A new attempt for request seq on conn (caller hands it to
+ * authres_verify); claimed is taken over, method and mech are static. */
+struct auth_attempt *authres_attempt_new(uint32_t seq, struct hconn *conn,
+					 const char *method, const char *mech,
+					 char *claimed);
+
 /* Starts the account verification of an attempt (takes it over). */
 void authres_verify(struct auth_attempt *a, const char *local_user,
 		    const char *password);

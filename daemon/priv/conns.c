@@ -99,6 +99,15 @@ struct hconn *conns_get(uint64_t id)
 	return c;
 }
 
+struct hconn *conns_get_for_auth(uint64_t id, const char *request)
+{
+	struct hconn *c = conns_get(id);
+	if (c->state == HCONN_VERIFYING)
+		fatal("protocol violation: %s while connection %llu verifies",
+		      request, (unsigned long long)id);
+	return c;
+}
+
 void conns_remove(uint64_t id)
 {
 	for (struct hconn **pp = &buckets[bucket_of(id)]; *pp != NULL;

@@ -47,6 +47,10 @@ struct hconn *conns_find(uint64_t id);
 /* Finds or creates (in HCONN_NEW); never NULL (evicts the least recently
  * used unauthenticated entry when the table is full). */
 struct hconn *conns_get(uint64_t id);
+/* conns_get for an authentication request (request names it in the
+ * message): the listener never sends one for a connection whose account
+ * is being verified, so that is a fatal protocol violation. */
+struct hconn *conns_get_for_auth(uint64_t id, const char *request);
 /* Back to HCONN_NEW: deletes the GSS context and forgets the identity. */
 void conns_reset(struct hconn *c);
 void conns_remove(uint64_t id);
