@@ -356,16 +356,26 @@ static void command_free(struct command *c)
 	free(c);
 }
 
+/* A PRIV_SPAWN_RESULT: error 0 with the command's handle and pid, or
+ * an error, why, and zeros. */
+static void spawn_result(struct priv_msg *m, int error, const char *message,
+			 uint64_t handle, uint32_t pid)
+{
+	priv_msg_init(m, PRIV_SPAWN_RESULT);
+	priv_put_u32(m, (uint32_t)error);
+	priv_put_str(m, message);
+	priv_put_u64(m, handle);
+	priv_put_u32(m, pid);
+}
+
 static void spawn_reply(uint32_t seq, int error, const char *message,
 			struct command *c)
 {
 	struct priv_msg m;
-	priv_msg_init(&m, PRIV_SPAWN_RESULT);
+	bool started = c != NULL && error == 0;
+	spawn_result(&m, error, message, started ? c->handle : 0,
+		     started ? (uint32_t)c->pid : 0);
 	m.seq = seq;
-	priv_put_u32(&m, (uint32_t)error);
-	priv_put_str(&m, message);
-	priv_put_u64(&m, c != NULL && error == 0 ? c->handle : 0);
-	priv_put_u32(&m, c != NULL && error == 0 ? (uint32_t)c->pid : 0);
 	if (error == 0 && c != NULL) {
 		for (int i = 0; i < 4; i++) {
 			priv_put_fd(&m, c->listener_fds[i]); /* sent, then closed */
@@ -466,22 +476,14 @@ void handle_spawn(struct priv_msg *req, struct priv_msg *reply)
 	if (refuse != NULL) {
 		log_warn("spawn refused for connection %llu: %s",
 			 (unsigned long long)conn_id, refuse);
-		priv_msg_init(reply, PRIV_SPAWN_RESULT);
-		priv_put_u32(reply, EACCES);
-		priv_put_str(reply, refuse);
-		priv_put_u64(reply, 0);
-		priv_put_u32(reply, 0);
+		spawn_result(reply, EACCES, refuse, 0, 0);
 		goto out;
 	}
 
 	errno = 0;
 	struct passwd *pw = getpwnam(hc->identity.user);
 	if (pw == NULL || pw->pw_uid != hc->identity.uid) {
-		priv_msg_init(reply, PRIV_SPAWN_RESULT);
-		priv_put_u32(reply, ENOENT);
-		priv_put_str(reply, "the account no longer exists");
-		priv_put_u64(reply, 0);
-		priv_put_u32(reply, 0);
+		spawn_result(reply, ENOENT, "the account no longer exists", 0, 0);
 		goto out;
 	}
 	struct spawn_args a = {
@@ -507,11 +509,7 @@ void handle_spawn(struct priv_msg *req, struct priv_msg *reply)
 		int e = errno;
 		for (int i = 0; i < 2 * made; i++)
 			close(fds[i]);
-		priv_msg_init(reply, PRIV_SPAWN_RESULT);
-		priv_put_u32(reply, (uint32_t)e);
-		priv_put_str(reply, "out of file descriptors");
-		priv_put_u64(reply, 0);
-		priv_put_u32(reply, 0);
+		spawn_result(reply, e, "out of file descriptors", 0, 0);
 		goto out;
 	}
 	pid_t monitor = fork();
@@ -531,11 +529,7 @@ void handle_spawn(struct priv_msg *req, struct priv_msg *reply)
 		close(fds[4]);
 		close(fds[6]);
 		close(fds[8]);
-		priv_msg_init(reply, PRIV_SPAWN_RESULT);
-		priv_put_u32(reply, (uint32_t)e);
-		priv_put_str(reply, "cannot fork");
-		priv_put_u64(reply, 0);
-		priv_put_u32(reply, 0);
+		spawn_result(reply, e, "cannot fork", 0, 0);
 		goto out;
 	}
 	struct command *c = xcalloc(1, sizeof(*c));
