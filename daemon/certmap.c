@@ -19,7 +19,7 @@
 #include "autoconfig.h"
 
 #include "certmap.h"
-#include "atomicfile.h"
+#include "fileio.h"
 #include "config.h"
 #include "x509.h"
 
@@ -739,59 +739,26 @@ int certmap_load_file(const char *path, struct certmap **table_r,
 		      char **error_r)
 {
 	struct buf b = BUF_INIT;
-	struct stat st;
-	int fd, r;
+	char *why;
 
 	*table_r = NULL;
 	*error_r = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0 && errno == ENOENT) {
-		*table_r = certmap_new();
-		return 0;
-	}
-	if (fd < 0) {
-		*error_r = xasprintf("%s: cannot open: %s", path,
-				     strerror(errno));
+	if (file_read_regular(path, CERTMAP_MAX_FILE, &b, NULL, &why) != 0) {
+		bool missing = errno == ENOENT;
+		buf_release(&b);
+		if (missing) {
+			free(why);
+			*table_r = certmap_new();
+			return 0;
+		}
+		*error_r = xasprintf("%s: %s", path, why);
+		free(why);
 		return -1;
 	}
-	if (fstat(fd, &st) != 0) {
-		*error_r = xasprintf("%s: cannot stat: %s", path,
-				     strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		*error_r = xasprintf("%s: not a regular file", path);
-		goto fail;
-	}
-	for (;;) {
-		buf_reserve(&b, 65536);
-		ssize_t n = read(fd, b.data + b.len, 65536);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			*error_r = xasprintf("%s: cannot read: %s", path,
-					     strerror(errno));
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		b.len += (size_t)n;
-		if (b.len > CERTMAP_MAX_FILE) {
-			*error_r = xasprintf("%s: larger than %d bytes", path,
-					     CERTMAP_MAX_FILE);
-			goto fail;
-		}
-	}
-	close(fd);
-	buf_append(&b, "", 0);
-	r = certmap_load_string((const char *)b.data, b.len, path, table_r,
-				error_r);
+	int r = certmap_load_string((const char *)b.data, b.len, path, table_r,
+				    error_r);
 	buf_release(&b);
 	return r;
-fail:
-	close(fd);
-	buf_release(&b);
-	return -1;
 }
 
 /*

@@ -18,6 +18,7 @@
 #include "autoconfig.h"
 
 #include "config.h"
+#include "fileio.h"
 #include "certmap.h"
 #include "config-keys.h"
 #include "log.h"
@@ -489,48 +490,15 @@ static char *read_file(const char *path, size_t *len_r, char *why,
 		       size_t why_size)
 {
 	struct buf b = BUF_INIT;
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-
-	if (fd < 0) {
-		snprintf(why, why_size, "cannot open: %s", strerror(errno));
+	char *reason;
+	if (file_read_regular(path, CONFIG_MAX_SIZE, &b, NULL, &reason) != 0) {
+		snprintf(why, why_size, "%s", reason);
+		free(reason);
+		buf_release(&b);
 		return NULL;
 	}
-	if (fstat(fd, &st) != 0) {
-		snprintf(why, why_size, "cannot stat: %s", strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, why_size, "not a regular file");
-		goto fail;
-	}
-	for (;;) {
-		buf_reserve(&b, 65536);
-		ssize_t n = read(fd, b.data + b.len, 65536);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(why, why_size, "cannot read: %s",
-				 strerror(errno));
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		b.len += (size_t)n;
-		if (b.len > CONFIG_MAX_SIZE) {
-			snprintf(why, why_size, "larger than %d bytes",
-				 CONFIG_MAX_SIZE);
-			goto fail;
-		}
-	}
-	close(fd);
-	buf_append(&b, "", 0); /* NUL-terminated even when empty */
 	*len_r = b.len;
 	return buf_steal(&b);
-fail:
-	close(fd);
-	buf_release(&b);
-	return NULL;
 }
 
 /*

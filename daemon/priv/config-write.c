@@ -29,33 +29,13 @@
 
 #include <libconfig.h>
 
-#include "atomicfile.h"
+#include "fileio.h"
 #include "conns.h"
 #include "helper.h"
 #include "log.h"
 
 #define MAX_EDITS 64
 #define MAX_FILE (1024 * 1024)
-
-static int read_text(const char *path, struct buf *out, struct stat *st)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, st) != 0 || st->st_size > MAX_FILE) {
-		close(fd);
-		errno = EFBIG;
-		return -1;
-	}
-	char tmp[8192];
-	ssize_t n;
-	while ((n = read(fd, tmp, sizeof(tmp))) > 0)
-		buf_append(out, tmp, (size_t)n);
-	close(fd);
-	if (out->data == NULL)
-		buf_append(out, "", 0);
-	return n < 0 ? -1 : 0;
-}
 
 /* Offset of the start of 1-based line number line. */
 static size_t line_offset(const struct buf *t, int line)
@@ -272,9 +252,11 @@ void handle_config_put(struct priv_msg *req, struct priv_msg *reply)
 		code = EACCES;
 		goto done;
 	}
-	if (read_text(path, &text, &st) != 0) {
+	char *unread;
+	if (file_read_regular(path, MAX_FILE, &text, &st, &unread) != 0) {
 		code = (uint32_t)errno;
 		error = xasprintf("cannot read %s: %s", path, strerror(errno));
+		free(unread);
 		goto done;
 	}
 	char *dir = path_dir(path);

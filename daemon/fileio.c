@@ -1,9 +1,10 @@
 /*
- * atomicfile.c - replacing files atomically (see atomicfile.h).
+ * fileio.c - bounded reads and atomic replacement of winrmd's files (see
+ * fileio.h).
  */
 #include "autoconfig.h"
 
-#include "atomicfile.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,63 @@
 #include <unistd.h>
 
 #include "util.h"
+
+int file_read_regular(const char *path, size_t max, struct buf *out,
+		      struct stat *st_r, char **why_r)
+{
+	struct stat st;
+	int e;
+	size_t start = out->len;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		e = errno;
+		*why_r = xasprintf("cannot open: %s", strerror(e));
+		goto fail;
+	}
+	if (fstat(fd, &st) != 0) {
+		e = errno;
+		*why_r = xasprintf("cannot stat: %s", strerror(e));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		e = EINVAL;
+		*why_r = xstrdup("not a regular file");
+		goto fail;
+	}
+	for (;;) {
+		buf_reserve(out, 65536);
+		ssize_t n = read(fd, out->data + out->len, 65536);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			e = errno;
+			*why_r = xasprintf("cannot read: %s", strerror(e));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+		if (out->len - start > max) {
+			e = EFBIG;
+			*why_r = xasprintf("larger than %zu bytes", max);
+			goto fail;
+		}
+	}
+	close(fd);
+	buf_append(out, "", 0); /* NUL-terminated even when empty */
+	if (st_r != NULL)
+		*st_r = st;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	if (out->data != NULL) {
+		out->len = start;
+		out->data[start] = '\0';
+	}
+	errno = e;
+	return -1;
+}
 
 char *path_dir(const char *path)
 {

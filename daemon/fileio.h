@@ -1,14 +1,28 @@
 /*
- * atomicfile.h - replacing a file so that a crash leaves either the old
- * contents or the new ones, never a torn file: write a temporary file
- * beside it, sync it, rename it over the old one, sync the directory.
- * Used for winrmd.conf (winrm/config Put) and certmapping.conf.
+ * fileio.h - reading and replacing winrmd's own files (winrmd.conf and
+ * what it includes, certmapping.conf).  Reads are bounded and refuse
+ * anything but a regular file.  A replacement leaves, after a crash,
+ * either the old contents or the new ones, never a torn file: write a
+ * temporary file beside it, sync it, rename it over the old one, sync the
+ * directory.
  */
-#ifndef WINRMD_ATOMICFILE_H
-#define WINRMD_ATOMICFILE_H
+#ifndef WINRMD_FILEIO_H
+#define WINRMD_FILEIO_H
 
 #include <stddef.h>
 #include <sys/stat.h>
+
+#include "util.h"
+
+/*
+ * Appends the contents of the regular file path (at most max bytes) to
+ * out, which stays NUL-terminated; fills *st_r when it is not NULL.
+ * Returns 0, or -1 (out as it was) with errno set (EFBIG: larger than max; EINVAL: not a
+ * regular file) and *why_r the reason without the path, e.g. "cannot
+ * open: No such file or directory" (caller frees).
+ */
+int file_read_regular(const char *path, size_t max, struct buf *out,
+		      struct stat *st_r, char **why_r);
 
 /* The directory part of path: "." without a slash, "/" for "/name"
  * (caller frees). */
