@@ -7,6 +7,7 @@ read-only configuration directories, and the same through winrmctl."""
 import base64
 import concurrent.futures
 import os
+import queue
 import re
 import signal
 import subprocess
@@ -194,10 +195,26 @@ def test_put(lab, d):
 def test_concurrent(lab, d):
     values = ["%d" % v for v in range(40000, 40020)]
 
+    # 7 connections, logged in one after the other before the Puts race:
+    # the lab's pam_wrapper loses PAM starts made at the same moment by
+    # several processes (see t4000); the Puts themselves then need no PAM.
+    pool = queue.Queue()
+    logins = []
+    for _ in range(7):
+        c = d.connection(60)
+        logins.append(d.post(soap.envelope(GET, CFG + "/winrs"), CAROL, conn=c)[0])
+        pool.put(c)
+    t.eq(logins, [200] * 7, "7 connections for the concurrent Puts logged in")
+
     def put(v):
-        st, _, _ = d.post(soap.envelope(PUT, CFG + "/winrs",
-                                        body='<cfg:Winrs xmlns:cfg="%s/winrs"><cfg:MaxConcurrentUsers>%s'
-                                             '</cfg:MaxConcurrentUsers></cfg:Winrs>' % (CFG, v)), CAROL)
+        c = pool.get()
+        try:
+            st, _, _ = d.post(soap.envelope(PUT, CFG + "/winrs",
+                                            body='<cfg:Winrs xmlns:cfg="%s/winrs"><cfg:MaxConcurrentUsers>%s'
+                                                 '</cfg:MaxConcurrentUsers></cfg:Winrs>' % (CFG, v)),
+                              CAROL, conn=c)
+        finally:
+            pool.put(c)
         return st
     bad = []
     stop = False
