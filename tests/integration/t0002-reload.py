@@ -6,7 +6,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from tap import Tap  # noqa: E402
-from winrmd import Daemon, IDENTIFY, render_config  # noqa: E402
+from winrmd import LISTENER_RELOADED, Daemon, IDENTIFY, render_config  # noqa: E402
 
 t = Tap()
 ANON = {"WSMANIDENTIFY": "unauthenticated"}
@@ -31,7 +31,7 @@ def test_reload():
         d.write_config()
         mark = len(d.log())
         d.reload()
-        t.ok(d.wait_log("configuration reloaded", start=mark), "valid reload logged")
+        t.ok(d.wait_log(LISTENER_RELOADED, start=mark), "valid reload logged")
         st, _, _ = d.post(body_of(100), ANON)
         t.eq(st, 200, "new limit applies after the reload (100 KiB accepted)")
         st, _, body = d.post(IDENTIFY, ANON, conn=conn)

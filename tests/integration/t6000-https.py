@@ -32,15 +32,11 @@ from gssclient import GssClient  # noqa: E402
 from lab import Lab  # noqa: E402
 from pki import PKI  # noqa: E402
 from tap import Tap  # noqa: E402
-from winrmd import (IDENTIFY, WINRMD, der_of, free_port, free_ports, identify_envelope,  # noqa: E402
-                    lab_daemon, raw_exchange, render_config)
+from winrmd import (IDENTIFY, LISTENER_RELOAD_DONE, LISTENER_RELOADED, WINRMD,  # noqa: E402
+                    der_of, free_port, free_ports, identify_envelope, lab_daemon,
+                    raw_exchange, render_config)
 
 t = Tap()
-# The listener's own lines (the helper logs "handle_reload: configuration
-# reloaded" before the listener has applied anything).
-LISTENER_RELOADED = r"winrmd\[\d+\] info: reload: configuration reloaded"
-LISTENER_RELOAD_DONE = (r"winrmd\[\d+\] \w+: reload: (configuration reloaded|reload refused"
-                        r"|reload failed)")
 ID = identify_envelope().encode()
 SOAP_CT = "application/soap+xml;charset=UTF-8"
 KEEP = ["LD_PRELOAD", "NSS_WRAPPER_PASSWD", "NSS_WRAPPER_GROUP", "NSS_WRAPPER_HOSTS"]

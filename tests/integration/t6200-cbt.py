@@ -27,14 +27,10 @@ from gssclient import GssClient, initiator_context, tls_server_end_point  # noqa
 from lab import Lab  # noqa: E402
 from pki import PKI  # noqa: E402
 from tap import Tap  # noqa: E402
-from winrmd import der_of, free_port, free_ports, identify_envelope, lab_daemon  # noqa: E402
+from winrmd import (LISTENER_RELOAD_DONE, LISTENER_RELOADED, der_of, free_port,  # noqa: E402
+                    free_ports, identify_envelope, lab_daemon)
 
 t = Tap()
-# The listener's own lines (the helper logs "handle_reload: configuration
-# reloaded" before the listener has applied anything).
-LISTENER_RELOADED = r"winrmd\[\d+\] info: reload: configuration reloaded"
-LISTENER_RELOAD_DONE = (r"winrmd\[\d+\] \w+: reload: (configuration reloaded|reload refused"
-                        r"|reload failed)")
 ID = identify_envelope().encode()
 KEEP = ["LD_PRELOAD", "NSS_WRAPPER_PASSWD", "NSS_WRAPPER_GROUP", "NSS_WRAPPER_HOSTS"]
 PREFIX = b"tls-server-end-point:"

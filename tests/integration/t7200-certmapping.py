@@ -29,7 +29,8 @@ import soap  # noqa: E402
 from lab import Lab  # noqa: E402
 from pki import PKI  # noqa: E402
 from tap import Tap  # noqa: E402
-from winrmd import BUILDDIR, IDENTIFY, SOAP_CT, WINRMD, free_port, lab_daemon  # noqa: E402
+from winrmd import (BUILDDIR, IDENTIFY, LISTENER_RELOADED, SOAP_CT, WINRMD,  # noqa: E402
+                    free_port, lab_daemon)
 
 t = Tap()
 CFG = "http://schemas.microsoft.com/wbem/wsman/1/config"
@@ -466,7 +467,7 @@ def test_file(env):
     # the main configuration still reloads
     start = len(d.log())
     d.reload()
-    t.ok(d.wait_log("configuration reloaded", start=start), "SIGHUP reload with the written table",
+    t.ok(d.wait_log(LISTENER_RELOADED, start=start), "SIGHUP reload with the written table",
          d.log()[start:])
     d.check_alive(t, "the reload")
 

@@ -33,6 +33,12 @@ IDENTIFY = (
     '<s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>')
 
 SOAP_CT = "application/soap+xml;charset=UTF-8"
+# The listener's own lines at the end of a SIGHUP reload.  Wait for these,
+# not for "configuration reloaded" alone: the helper logs that first,
+# before the listener has applied anything.
+LISTENER_RELOADED = r"winrmd\[\d+\] info: reload: configuration reloaded"
+LISTENER_RELOAD_DONE = (r"winrmd\[\d+\] \w+: reload: (configuration reloaded|reload refused"
+                        r"|reload failed)")
 
 
 def free_port():
