@@ -150,7 +150,8 @@ void config_dump(const struct winrmd_config *cfg, struct buf *out);
 
 /*
  * Checks the files a configuration names: every enabled HTTPS listener's
- * certificate and key (readable, PEM, matching), the ClientCAFile and the
+ * certificate and, with CONFIG_CHECK_KEYS, its key (readable, PEM,
+ * matching), the ClientCAFile and the
  * CertMappingFile.  Separate from loading because only processes that
  * will use the files can read them (the listener reloads from the
  * helper's dump after dropping privileges).  Returns 0, or -1 with
@@ -159,8 +160,12 @@ void config_dump(const struct winrmd_config *cfg, struct buf *out);
  * what is usable but wrong (an expired certificate...), in the same form
  * with "warning: " before the message.
  */
+enum config_check_flags {
+	CONFIG_CHECK_KEYS = 1 << 0, /* also the private keys (never in the
+				       listener: only the helper reads them) */
+};
 int config_check_files(const struct winrmd_config *cfg, const char *path,
-		       char **error_r, char **warnings_r);
+		       unsigned flags, char **error_r, char **warnings_r);
 
 /* Reference counting (atomic).  config_unref frees at zero; NULL is a no-op. */
 struct winrmd_config *config_ref(struct winrmd_config *cfg);

@@ -19,6 +19,7 @@
 #include "auth/auth.h"
 
 struct listener;
+struct tls_conn;
 
 struct conn {
 	uint64_t id;                /* unique for the daemon's lifetime, never 0 */
@@ -26,6 +27,7 @@ struct conn {
 	char remote_addr[INET6_ADDRSTRLEN]; /* text form, for logs and ClientIP */
 	uint16_t remote_port;
 	int fd;
+	struct tls_conn *tls;       /* HTTPS: keys and transcript (tls.h) */
 	struct conn_auth auth;      /* zero = unauthenticated */
 };
 

@@ -319,28 +319,38 @@ static int decrypt_request(struct request *r, const char *protocol)
 		respond_undecryptable(r, "CredSSP encryption is not supported");
 		return -1;
 	}
-	struct priv_msg m, reply;
-	priv_msg_init(&m, PRIV_UNWRAP);
-	priv_put_u64(&m, r->conn->id);
-	priv_put_u32(&m, (uint32_t)msg.nparts);
-	for (size_t i = 0; i < msg.nparts; i++) {
-		priv_put_bytes(&m, msg.parts[i].hdr, msg.parts[i].hdr_len);
-		priv_put_bytes(&m, msg.parts[i].sealed, msg.parts[i].sealed_len);
+	if (msg.nparts > PRIV_MAX_PARTS) {
+		seal_message_release(&msg);
+		respond_undecryptable(r, "too many encrypted parts");
+		return -1;
 	}
-	if (priv_call(&m, &reply) != 0 || reply.type != PRIV_UNWRAP_RESULT) {
+	struct priv_sealed_part *parts = xcalloc(msg.nparts, sizeof(*parts));
+	for (size_t i = 0; i < msg.nparts; i++) {
+		parts[i].hdr = (struct priv_bytes){ msg.parts[i].hdr, msg.parts[i].hdr_len };
+		parts[i].sealed = (struct priv_bytes){ msg.parts[i].sealed,
+						       msg.parts[i].sealed_len };
+	}
+	struct priv_unwrap req = { .conn = r->conn->id, .n = msg.nparts, .parts = parts };
+	struct priv_msg reply;
+	struct priv_unwrap_result res;
+	int call = priv_request(PRIV_UNWRAP, &req, &reply, &why);
+	free(parts);
+	if (call == -2) {
+		seal_message_release(&msg);
+		respond_undecryptable(r, "the encrypted message is over the limits");
+		return -1;
+	}
+	if (call != 0 || priv_decode_unwrap_result(&reply, &res, &why) != 0) {
 		seal_message_release(&msg);
 		priv_msg_release(&reply);
 		request_internal_error(r);
 		return -1;
 	}
-	uint32_t error = priv_get_u32(&reply);
-	char *message = priv_get_str(&reply);
-	uint32_t n = priv_get_u32(&reply);
 	struct buf plain = BUF_INIT;
 	int rc = 0;
-	if (error != 0) {
-		respond_undecryptable(r, message);
-		if (error == EPIPE) {
+	if (res.error != 0) {
+		respond_undecryptable(r, res.message);
+		if (res.error == EPIPE) {
 			/* the helper dropped the context (NTLM): start over on a
 			 * new connection */
 			identity_release(&r->conn->auth.id);
@@ -348,13 +358,12 @@ static int decrypt_request(struct request *r, const char *protocol)
 			r->resp.close = true;
 		}
 		rc = -1;
-	} else if (n != msg.nparts) {
+	} else if (res.n != msg.nparts) {
 		respond_undecryptable(r, "the helper answered the wrong number of parts");
 		rc = -1;
 	} else {
-		for (uint32_t i = 0; i < n && rc == 0; i++) {
-			size_t len;
-			const uint8_t *p = priv_get_bytes(&reply, &len);
+		for (size_t i = 0; i < res.n && rc == 0; i++) {
+			size_t len = res.plain[i].len;
 			if (!seal_length_ok(msg.parts[i].original_length, len,
 					    msg.parts[i].sealed_len)) {
 				respond_undecryptable(r, "Length= does not match the "
@@ -362,12 +371,8 @@ static int decrypt_request(struct request *r, const char *protocol)
 				rc = -1;
 				break;
 			}
-			buf_append(&plain, p, len);
+			buf_append(&plain, res.plain[i].data, len);
 		}
-	}
-	if (rc == 0 && !priv_msg_ok(&reply)) {
-		request_internal_error(r);
-		rc = -1;
 	}
 	if (rc == 0) {
 		buf_release_secret(&r->body);
@@ -380,7 +385,6 @@ static int decrypt_request(struct request *r, const char *protocol)
 		snprintf(r->seal_protocol, sizeof(r->seal_protocol), "%s", protocol);
 	}
 	buf_release_secret(&plain);
-	free(message);
 	priv_msg_release(&reply);
 	seal_message_release(&msg);
 	return rc;
@@ -390,30 +394,25 @@ static int decrypt_request(struct request *r, const char *protocol)
 static int seal_piece(struct request *r, const uint8_t *p, size_t len,
 		      const char *charset_type, struct buf *out)
 {
-	struct priv_msg m, reply;
-	priv_msg_init(&m, PRIV_WRAP);
-	priv_put_u64(&m, r->conn->id);
-	priv_put_bytes(&m, p, len);
-	if (priv_call(&m, &reply) != 0 || reply.type != PRIV_WRAP_RESULT) {
-		priv_msg_release(&reply);
-		return -1;
-	}
-	uint32_t error = priv_get_u32(&reply);
-	char *message = priv_get_str(&reply);
-	size_t hl, sl;
-	const uint8_t *h = priv_get_bytes(&reply, &hl);
-	const uint8_t *s = priv_get_bytes(&reply, &sl);
-	int rc = 0;
-	if (error != 0 || !priv_msg_ok(&reply)) {
+	struct priv_wrap req = { .conn = r->conn->id, .plain = { p, len } };
+	struct priv_msg reply;
+	struct priv_wrap_result res;
+	const char *why = NULL;
+	int rc = -1;
+	if (priv_request(PRIV_WRAP, &req, &reply, &why) != 0 ||
+	    priv_decode_wrap_result(&reply, &res, &why) != 0) {
 		log_err("%s: cannot encrypt the response: %s", r->conn->remote_addr,
-			message);
-		rc = -1;
+			why != NULL ? why : "no answer from the helper");
+	} else if (res.error != 0) {
+		log_err("%s: cannot encrypt the response: %s", r->conn->remote_addr,
+			res.message);
 	} else {
 		/* Length= is the sealed length: what the client's unwrap
 		 * returns (plaintext, plus RC4's padding byte). */
-		seal_build(out, r->seal_protocol, charset_type, sl, h, hl, s, sl);
+		seal_build(out, r->seal_protocol, charset_type, res.sealed.len,
+			   res.hdr.data, res.hdr.len, res.sealed.data, res.sealed.len);
+		rc = 0;
 	}
-	free(message);
 	priv_msg_release(&reply);
 	return rc;
 }

@@ -86,16 +86,17 @@ static enum auth_result basic_start(struct request *r, const char *scheme,
 	}
 	*colon = '\0';
 	memcpy(r->basic_hash, hash, sizeof(hash));
-	struct priv_msg m;
-	priv_msg_init(&m, PRIV_AUTH_BASIC);
-	priv_put_u64(&m, r->conn->id);
-	priv_put_str(&m, r->conn->remote_addr);
-	priv_put_u32(&m, r->listener->transport == TRANSPORT_HTTPS ? PRIV_AUTH_HTTPS : 0);
-	priv_put_str(&m, text);
-	priv_put_str(&m, colon + 1);
-	buf_release_secret(&plain);
+	struct priv_auth_basic m = {
+		.conn = r->conn->id,
+		.remote = r->conn->remote_addr,
+		.flags = r->listener->transport == TRANSPORT_HTTPS ? PRIV_AUTH_HTTPS : 0,
+		.user = text,
+		.password = colon + 1,
+	};
 	ca->helper_state = true;
-	return auth_submit(r, &m);
+	enum auth_result res = auth_submit(r, PRIV_AUTH_BASIC, &m);
+	buf_release_secret(&plain);
+	return res;
 }
 
 static enum auth_result basic_finish(struct request *r)

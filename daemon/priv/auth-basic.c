@@ -4,7 +4,7 @@
  * PAM (pam_authenticate + pam_acct_mgmt) and the group check in a child.
  *
  * Must not: keep or log the password.
- * Entry point: handle_auth_basic.
+ * Entry point: module_auth_basic (AUTH_BASIC).
  */
 #include "autoconfig.h"
 
@@ -15,27 +15,25 @@
 
 #include "authres.h"
 #include "conns.h"
-#include "helper.h"
 #include "log.h"
+#include "loop.h"
 #include "map.h"
+#include "module.h"
 
-void handle_auth_basic(struct priv_msg *req, struct priv_msg *reply)
+static void handle_auth_basic(struct helper_call *call)
 {
-	uint64_t id = priv_get_u64(req);
-	char *remote = priv_get_str(req);
-	uint32_t flags = priv_get_u32(req);
-	char *user = priv_get_str(req);
-	char *password = priv_get_str(req);
-	(void)flags;
-	if (!priv_msg_ok(req) || id == 0)
-		fatal("protocol violation: malformed AUTH_BASIC");
-	if (!helper_config->auth_basic)
-		fatal("protocol violation: AUTH_BASIC while Basic is disabled");
-
-	struct hconn *c = conns_get_for_auth(id, "AUTH_BASIC");
+	const struct priv_auth_basic *r = call->args;
+	const char *remote = r->remote, *user = r->user;
+	struct hconn *c = call->conn;
 	conns_reset(c);
 	snprintf(c->remote, sizeof(c->remote), "%s", remote);
 	snprintf(c->scheme, sizeof(c->scheme), "Basic");
+	if (!helper_config->auth_basic) {
+		/* A reload turned Basic off while the request travelled. */
+		authres_refuse(call->seq, remote, "Basic", user, NULL,
+			       "Basic authentication is disabled");
+		return;
+	}
 
 	char hostname[256];
 	if (gethostname(hostname, sizeof(hostname)) != 0)
@@ -47,17 +45,23 @@ void handle_auth_basic(struct priv_msg *req, struct priv_msg *reply)
 	struct map_rules rules = { .hostname = hostname };
 	const char *why = NULL;
 	char *local = map_basic(user, &rules, &why);
-	if (authres_locked(remote, local, "Basic", reply)) {
+	if (authres_locked(call->seq, remote, local, "Basic")) {
 		/* answered THROTTLED */
 	} else if (local == NULL) {
-		authres_refuse(req->seq, remote, "Basic", user, NULL, why);
+		authres_refuse(call->seq, remote, "Basic", user, NULL, why);
 	} else {
-		authres_verify(authres_attempt_new(req->seq, c, "Basic", "Basic",
+		authres_verify(authres_attempt_new(call->seq, c, "Basic", "Basic",
 						   xstrdup(user)),
-			       local, password);
+			       local, r->password);
 	}
 	free(local);
-	free(user);
-	free_secret(password, strlen(password));
-	free(remote);
 }
+
+static const struct helper_request requests[] = {
+	{ PRIV_AUTH_BASIC, REQ_AUTH_STEP, PRIV_AUTH_RESULT, handle_auth_basic },
+};
+
+const struct helper_module module_auth_basic = {
+	.name = "auth-basic",
+	HELPER_REQUESTS(requests),
+};

@@ -8,7 +8,8 @@
  *
  * Must not: accept a Kerberos-scheme login that is not Kerberos, or keep a
  * context of a connection that failed.
- * Entry points: gss_configure, handle_auth_gss.
+ * Entry point: module_auth_gss (AUTH_GSS; configures the acceptor at
+ * start and after every configuration change).
  */
 #include "autoconfig.h"
 
@@ -25,9 +26,10 @@
 
 #include "authres.h"
 #include "conns.h"
-#include "helper.h"
 #include "log.h"
+#include "loop.h"
 #include "map.h"
+#include "module.h"
 #include "x509.h"
 
 /* 1.3.6.1.4.1.311.2.2.10, the NTLMSSP mechanism */
@@ -37,8 +39,9 @@ static char *keytab;
 static char hostname[256];
 static char *default_realm;
 
-void gss_configure(const struct winrmd_config *cfg)
+static void gss_configure(void)
 {
+	const struct winrmd_config *cfg = helper_config;
 	free(keytab);
 	keytab = xstrdup(cfg->keytab);
 	/*
@@ -258,20 +261,29 @@ static char *display_name(gss_name_t name)
 	return s;
 }
 
-void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
+/* The answer to one more leg of a handshake. */
+static void answer_continue(uint32_t seq, const gss_buffer_desc *out)
 {
-	uint64_t id = priv_get_u64(req);
-	char *remote = priv_get_str(req);
-	char *scheme = priv_get_str(req);
-	uint32_t flags = priv_get_u32(req);
-	size_t tok_len;
-	const uint8_t *tok = priv_get_bytes(req, &tok_len);
-	size_t cb_len;
-	const uint8_t *cb = priv_get_bytes(req, &cb_len);
+	struct priv_auth_result res = {
+		.status = PRIV_AUTH_CONTINUE,
+		.token = { out->value, out->length },
+	};
+	helper_answer(seq, PRIV_AUTH_RESULT, &res, NULL, 0);
+}
+
+static void handle_auth_gss(struct helper_call *call)
+{
+	const struct priv_auth_gss *r = call->args;
+	uint32_t seq = call->seq;
+	const char *remote = r->remote, *scheme = r->scheme;
+	uint32_t flags = r->flags;
+	const uint8_t *tok = r->token.data, *cb = r->end_point.data;
+	size_t tok_len = r->token.len, cb_len = r->end_point.len;
 	bool kerberos_scheme = strcmp(scheme, "Kerberos") == 0;
-	if (!priv_msg_ok(req) || id == 0 || cb_len > X509_END_POINT_MAX ||
+	if (cb_len > X509_END_POINT_MAX ||
 	    (!kerberos_scheme && strcmp(scheme, "Negotiate") != 0))
-		fatal("protocol violation: malformed AUTH_GSS");
+		fatal("protocol violation: AUTH_GSS with scheme \"%s\" and a "
+		      "%zu-byte channel binding", scheme, cb_len);
 
 	struct buf token = BUF_INIT;
 	char reason[256];
@@ -281,8 +293,8 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 		.n_trusted_domains = helper_config->n_trusted_domains,
 		.default_realm = default_realm,
 	};
-	struct hconn *c = conns_get_for_auth(id, "AUTH_GSS");
-	if (authres_locked(remote, NULL, scheme, reply)) {
+	struct hconn *c = call->conn;
+	if (authres_locked(seq, remote, NULL, scheme)) {
 		conns_reset(c);
 		goto out;
 	}
@@ -308,7 +320,7 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 		 * handshake sent on this very connection. */
 		if (cb_len == 0) {
 			conns_reset(c);
-			authres_refuse(req->seq, remote, scheme, NULL, NULL,
+			authres_refuse(seq, remote, scheme, NULL, NULL,
 				       "no channel binding for this TLS "
 				       "connection's certificate");
 			goto out;
@@ -338,23 +350,14 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 			const char *why;
 			account = map_ntlm(claimed, &rules, &local, &why);
 		}
-		authres_refuse(req->seq, remote, scheme, claimed, account, reason);
+		authres_refuse(seq, remote, scheme, claimed, account, reason);
 		free(claimed);
 		free(account);
 		goto done;
 	}
 	if (major & GSS_S_CONTINUE_NEEDED) {
 		c->state = HCONN_HANDSHAKE;
-		priv_msg_init(reply, PRIV_AUTH_RESULT);
-		priv_put_u32(reply, PRIV_AUTH_CONTINUE);
-		priv_put_bytes(reply, out.value, out.length);
-		priv_put_str(reply, "");
-		priv_put_str(reply, "");
-		priv_put_u32(reply, 0);
-		priv_put_u32(reply, 0);
-		priv_put_u32(reply, 0);
-		priv_put_str(reply, "");
-		priv_put_str(reply, "");
+		answer_continue(seq, &out);
 		goto done;
 	}
 
@@ -379,12 +382,12 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 	}
 	if (local == NULL) {
 		conns_reset(c);
-		authres_refuse(req->seq, remote, scheme, claimed, NULL, why);
+		authres_refuse(seq, remote, scheme, claimed, NULL, why);
 		free(claimed);
 		goto done;
 	}
 	/* The account may be locked by failures through another method. */
-	if (authres_locked(remote, local, scheme, reply)) {
+	if (authres_locked(seq, remote, local, scheme)) {
 		conns_reset(c);
 		free(claimed);
 		free(local);
@@ -393,7 +396,7 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 	if ((flags & PRIV_AUTH_HTTPS) && cbt == CBT_STRICT &&
 	    !(ret_flags & GSS_C_CHANNEL_BOUND_FLAG)) {
 		conns_reset(c);
-		authres_refuse(req->seq, remote, scheme, claimed, local,
+		authres_refuse(seq, remote, scheme, claimed, local,
 			       "no channel binding, and CbtHardeningLevel is Strict");
 		free(claimed);
 		free(local);
@@ -401,7 +404,7 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 	}
 	c->ctx_is_krb5 = krb5;
 	struct auth_attempt *a = authres_attempt_new(
-		req->seq, c, kerberos_scheme ? "Kerberos" : "Negotiate",
+		seq, c, kerberos_scheme ? "Kerberos" : "Negotiate",
 		krb5 ? "Kerberos" : "NTLM", claimed);
 	buf_append(&a->token, out.value, out.length);
 	a->ntlm_local = ntlm_local;
@@ -413,6 +416,15 @@ done:
 		gss_release_name(&min2, &src);
 out:
 	buf_release_secret(&token);
-	free(remote);
-	free(scheme);
 }
+
+static const struct helper_request requests[] = {
+	{ PRIV_AUTH_GSS, REQ_AUTH_STEP, PRIV_AUTH_RESULT, handle_auth_gss },
+};
+
+const struct helper_module module_auth_gss = {
+	.name = "auth-gss",
+	HELPER_REQUESTS(requests),
+	.start = gss_configure,
+	.reconfigure = gss_configure,
+};

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "helper.h"
 #include "log.h"
+#include "loop.h"
 #include "throttle.h"
 #include "verify.h"
 
@@ -42,27 +42,15 @@ static void key_user(char *k, size_t n, const char *user)
 			k[i] = (char)(k[i] - 'A' + 'a');
 }
 
-static void result_init(struct priv_msg *m, uint32_t status)
+/* An answer without identity. */
+static void answer_refusal(uint32_t seq, uint32_t status, const char *reason)
 {
-	priv_msg_init(m, PRIV_AUTH_RESULT);
-	priv_put_u32(m, status);
+	struct priv_auth_result res = { .status = status, .reason = reason };
+	helper_answer(seq, PRIV_AUTH_RESULT, &res, NULL, 0);
 }
 
-/* The fields after status for an answer without identity. */
-static void put_empty_identity(struct priv_msg *m, const char *reason)
-{
-	priv_put_bytes(m, NULL, 0);
-	priv_put_str(m, "");
-	priv_put_str(m, "");
-	priv_put_u32(m, 0);
-	priv_put_u32(m, 0);
-	priv_put_u32(m, 0);
-	priv_put_str(m, "");
-	priv_put_str(m, reason);
-}
-
-bool authres_locked(const char *remote, const char *user, const char *method,
-		    struct priv_msg *reply)
+bool authres_locked(uint32_t seq, const char *remote, const char *user,
+		    const char *method)
 {
 	struct throttle_policy p = policy();
 	int64_t now = time_mono_ms(), left = 0;
@@ -79,16 +67,21 @@ bool authres_locked(const char *remote, const char *user, const char *method,
 		  "result=failure reason=\"too many failures; refused for "
 		  "another %lld s\"", remote, method, user ? user : "",
 		  (long long)((left + 999) / 1000));
-	result_init(reply, PRIV_AUTH_THROTTLED);
-	put_empty_identity(reply, "too many failures");
+	answer_refusal(seq, PRIV_AUTH_THROTTLED, "too many failures");
 	return true;
 }
 
-static void send_later(void *arg)
+struct delayed_denial {
+	uint32_t seq;
+	char *reason;
+};
+
+static void deny_later(void *arg)
 {
-	struct priv_msg *m = arg;
-	helper_send(m);
-	free(m);
+	struct delayed_denial *d = arg;
+	answer_refusal(d->seq, PRIV_AUTH_DENIED, d->reason);
+	free(d->reason);
+	free(d);
 }
 
 void authres_refuse(uint32_t seq, const char *remote, const char *method,
@@ -116,12 +109,11 @@ void authres_refuse(uint32_t seq, const char *remote, const char *method,
 		if (d2 > delay)
 			delay = d2;
 	}
-	struct priv_msg *m = xmalloc(sizeof(*m));
-	result_init(m, PRIV_AUTH_DENIED);
-	put_empty_identity(m, reason);
-	m->seq = seq;
+	struct delayed_denial *d = xmalloc(sizeof(*d));
+	d->seq = seq;
+	d->reason = xstrdup(reason);
 	/* The delay is a timer, not a sleep: other clients go on. */
-	helper_timer_at(now + delay, send_later, m);
+	helper_timer_at(now + delay, deny_later, d);
 }
 
 void auth_attempt_free(struct auth_attempt *a)
@@ -177,18 +169,18 @@ static void verified(void *arg, const struct verify_result *res)
 		  (res->flags & PRIV_ID_ADMIN) ? " role=administrator" : "",
 		  res->authz_reason);
 
-	struct priv_msg m;
-	result_init(&m, PRIV_AUTH_OK);
-	priv_put_bytes(&m, a->token.data, a->token.len);
-	priv_put_str(&m, a->claimed);
-	priv_put_str(&m, res->user);
-	priv_put_u32(&m, res->uid);
-	priv_put_u32(&m, res->gid);
-	priv_put_u32(&m, res->flags);
-	priv_put_str(&m, a->mech);
-	priv_put_str(&m, res->authz_reason);
-	m.seq = a->seq;
-	helper_send(&m);
+	struct priv_auth_result ok = {
+		.status = PRIV_AUTH_OK,
+		.token = { a->token.data, a->token.len },
+		.claimed = a->claimed,
+		.user = res->user,
+		.uid = res->uid,
+		.gid = res->gid,
+		.flags = res->flags,
+		.mech = a->mech,
+		.reason = res->authz_reason,
+	};
+	helper_answer(a->seq, PRIV_AUTH_RESULT, &ok, NULL, 0);
 	auth_attempt_free(a);
 }
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "conns.h"
-#include "proto.h"
+#include "msg.h"
 
 /* One authentication waiting for its verification child. */
 struct auth_attempt {
@@ -26,11 +26,11 @@ struct auth_attempt {
 
 /*
  * True when the remote address (or the account, when user is not NULL) is
- * locked out; then *reply is the THROTTLED answer and the refusal is
+ * locked out; then request seq is answered THROTTLED and the refusal is
  * audited.
  */
-bool authres_locked(const char *remote, const char *user, const char *method,
-		    struct priv_msg *reply);
+bool authres_locked(uint32_t seq, const char *remote, const char *user,
+		    const char *method);
 
 /* Audits a failure, counts it against the address (and the account when
  * user is not NULL) and answers DENIED after the throttling delay. */

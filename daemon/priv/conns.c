@@ -5,8 +5,8 @@
  * The table is bounded: a listener that never reports closes cannot make
  * the helper grow without limit.
  *
- * Entry points: conns_find, conns_get, conns_reset, conns_remove,
- * handle_conn_close.
+ * Entry points: conns_find, conns_get, conns_reset, conns_remove, and
+ * the CONN_CLOSE request (module_conns).
  */
 #include "autoconfig.h"
 
@@ -15,14 +15,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "helper.h"
 #include "log.h"
+#include "loop.h"
+#include "module.h"
 
 #define BUCKETS 1024
 #define MAX_CONNS 200000
 
 static struct hconn *buckets[BUCKETS];
 static size_t n_conns;
+static size_t n_local; /* ids with HCONN_LOCAL_BIT */
+
+size_t conns_count_local(void)
+{
+	return n_local;
+}
 
 static size_t bucket_of(uint64_t id)
 {
@@ -61,6 +68,8 @@ void conns_reset(struct hconn *c)
 static void conns_free(struct hconn *c)
 {
 	conns_reset(c);
+	if (c->local)
+		n_local--;
 	free(c);
 	n_conns--;
 }
@@ -99,12 +108,13 @@ struct hconn *conns_get(uint64_t id)
 	return c;
 }
 
-struct hconn *conns_get_for_auth(uint64_t id, const char *request)
+struct hconn *conns_new_local(uint64_t id)
 {
 	struct hconn *c = conns_get(id);
-	if (c->state == HCONN_VERIFYING)
-		fatal("protocol violation: %s while connection %llu verifies",
-		      request, (unsigned long long)id);
+	if (!c->local) {
+		c->local = true;
+		n_local++;
+	}
 	return c;
 }
 
@@ -138,9 +148,18 @@ void conns_discard(struct hconn *c)
 			}
 }
 
-void handle_conn_close(struct priv_msg *req, struct priv_msg *reply)
+static void handle_conn_close(struct helper_call *call)
 {
-	uint64_t id = priv_get_u64(req);
-	conns_remove(id);
-	priv_msg_init(reply, PRIV_OK);
+	const struct priv_conn_close *r = call->args;
+	conns_remove(r->conn);
+	helper_answer(call->seq, PRIV_OK, NULL, NULL, 0);
 }
+
+static const struct helper_request requests[] = {
+	{ PRIV_CONN_CLOSE, REQ_CONN, PRIV_ERROR, handle_conn_close },
+};
+
+const struct helper_module module_conns = {
+	.name = "conns",
+	HELPER_REQUESTS(requests),
+};

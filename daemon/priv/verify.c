@@ -23,7 +23,7 @@
 #include <security/pam_appl.h>
 
 #include "authz.h"
-#include "helper.h"
+#include "loop.h"
 #include "log.h"
 #include "proto.h"
 
@@ -241,6 +241,12 @@ void verify_start(const struct winrmd_config *cfg, const char *user,
 	pv->cb = cb;
 	pv->arg = arg;
 	int p[2];
+	if (!helper_watch_room(1)) {
+		/* A refusal, not a crash: a burst of logins can get here. */
+		pv->fd = -1;
+		failed(pv, "too many account verifications in progress");
+		return;
+	}
 	if (pipe2(p, O_CLOEXEC) != 0) {
 		log_err("pipe: %s", strerror(errno));
 		pv->fd = -1;
