@@ -3,6 +3,10 @@
  * to a local account (Windows accepts only local accounts for Basic), then
  * PAM (pam_authenticate + pam_acct_mgmt) and the group check in a child.
  *
+ * Basic = false, and Basic over plain HTTP while AllowUnencrypted = false,
+ * are refused here too (the listener's check used the configuration it
+ * had when the request began).
+ *
  * Must not: keep or log the password.
  * Entry point: handle_auth_basic.
  */
@@ -26,11 +30,8 @@ void handle_auth_basic(struct priv_msg *req, struct priv_msg *reply)
 	uint32_t flags = priv_get_u32(req);
 	char *user = priv_get_str(req);
 	char *password = priv_get_str(req);
-	(void)flags;
 	if (!priv_msg_ok(req) || id == 0)
 		fatal("protocol violation: malformed AUTH_BASIC");
-	if (!helper_config->auth_basic)
-		fatal("protocol violation: AUTH_BASIC while Basic is disabled");
 
 	struct hconn *c = conns_get_for_auth(id, "AUTH_BASIC");
 	conns_reset(c);
@@ -49,6 +50,14 @@ void handle_auth_basic(struct priv_msg *req, struct priv_msg *reply)
 	char *local = map_basic(user, &rules, &why);
 	if (authres_locked(remote, local, "Basic", reply)) {
 		/* answered THROTTLED */
+	} else if (!helper_config->auth_basic) {
+		/* The listener checked this against the configuration it had
+		 * (a reload may have landed since): refused, not fatal. */
+		authres_refuse(req->seq, remote, "Basic", user, NULL,
+			       "method disabled");
+	} else if (!(flags & PRIV_AUTH_HTTPS) && !helper_config->allow_unencrypted) {
+		authres_refuse(req->seq, remote, "Basic", user, NULL,
+			       "Basic over HTTP needs AllowUnencrypted=true");
 	} else if (local == NULL) {
 		authres_refuse(req->seq, remote, "Basic", user, NULL, why);
 	} else {
