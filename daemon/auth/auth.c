@@ -75,6 +75,24 @@ void auth_respond_unauthorized(struct request *r)
 			methods[i]->challenge(r);
 }
 
+/*
+ * Why a connection authenticated by Negotiate or Kerberos may no longer
+ * use its identity (NULL: it may): the configuration changed since (reload
+ * or Put of winrm/config/service/auth) and now refuses the scheme, or
+ * Kerberos, which it was proven with.  Basic and certificates are checked
+ * on every request anyway.
+ */
+static const char *conn_auth_revoked(const struct request *r)
+{
+	const struct conn_auth *ca = &r->conn->auth;
+	if (!ca->method->enabled(r))
+		return "method disabled since the connection authenticated";
+	if (!r->cfg->auth_kerberos && ca->id.mech != NULL &&
+	    strcmp(ca->id.mech, "Kerberos") == 0)
+		return "Kerberos disabled since the connection authenticated";
+	return NULL;
+}
+
 enum auth_result auth_authenticate(struct request *r)
 {
 	struct conn_auth *ca = &r->conn->auth;
@@ -88,8 +106,17 @@ enum auth_result auth_authenticate(struct request *r)
 		if (ca->state == CONN_AUTHENTICATED &&
 		    ca->method != &auth_method_basic &&
 		    ca->method != &auth_method_certificate) {
-			r->identity = &ca->id;
-			return AUTH_OK;
+			const char *why = conn_auth_revoked(r);
+			if (why == NULL) {
+				r->identity = &ca->id;
+				return AUTH_OK;
+			}
+			log_audit("authentication remote=%s method=%s/%s "
+				  "claimed=\"%s\" result=failure reason=\"%s\"",
+				  r->conn->remote_addr, ca->scheme, ca->id.mech,
+				  ca->id.claimed, why);
+			identity_release(&ca->id);
+			ca->state = CONN_UNAUTHENTICATED;
 		}
 		auth_respond_unauthorized(r);
 		return AUTH_RESPOND;

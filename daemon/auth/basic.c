@@ -2,7 +2,10 @@
  * basic.c - the Basic scheme, off by default (Service.Auth.Basic).
  *
  * As on Windows it is refused over plain HTTP unless AllowUnencrypted is
- * true, and it names local accounts only.  The password goes to the
+ * true, and it names local accounts only.  It is not offered there either:
+ * a 401 of a plain-HTTP listener carries no Basic challenge while
+ * AllowUnencrypted is false, so that no client is invited to send its
+ * password in clear only to be refused.  The password goes to the
  * helper, which runs PAM in a short-lived child.  The verified result is
  * cached on the connection keyed by a SHA-256 of the header, so PAM runs
  * once per keep-alive connection and not once per request; another header
@@ -31,6 +34,17 @@ static bool basic_enabled(const struct request *r)
 	return r->cfg->auth_basic;
 }
 
+static bool basic_over_http_refused(const struct request *r)
+{
+	return r->listener->transport == TRANSPORT_HTTP && !r->cfg->allow_unencrypted;
+}
+
+/* Offered in a 401 only where it could succeed. */
+static bool basic_offered(const struct request *r)
+{
+	return basic_enabled(r) && !basic_over_http_refused(r);
+}
+
 static void basic_challenge(struct request *r)
 {
 	response_add_header(&r->resp, "WWW-Authenticate", "Basic realm=\"WSMAN\"");
@@ -53,7 +67,7 @@ static enum auth_result basic_start(struct request *r, const char *scheme,
 		refuse(r, "method disabled");
 		return AUTH_RESPOND;
 	}
-	if (r->listener->transport == TRANSPORT_HTTP && !r->cfg->allow_unencrypted) {
+	if (basic_over_http_refused(r)) {
 		refuse(r, "Basic over HTTP needs AllowUnencrypted=true");
 		return AUTH_RESPOND;
 	}
@@ -113,7 +127,7 @@ static enum auth_result basic_finish(struct request *r)
 
 const struct auth_method auth_method_basic = {
 	.name = "Basic",
-	.enabled = basic_enabled,
+	.enabled = basic_offered,
 	.challenge = basic_challenge,
 	.start = basic_start,
 	.finish = basic_finish,

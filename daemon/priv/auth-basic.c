@@ -3,6 +3,10 @@
  * to a local account (Windows accepts only local accounts for Basic), then
  * PAM (pam_authenticate + pam_acct_mgmt) and the group check in a child.
  *
+ * Basic = false, and Basic over plain HTTP while AllowUnencrypted = false,
+ * are refused here too (the listener's check used the configuration it
+ * had when the request began).
+ *
  * Must not: keep or log the password.
  * Entry point: module_auth_basic (AUTH_BASIC).
  */
@@ -24,16 +28,11 @@ static void handle_auth_basic(struct helper_call *call)
 {
 	const struct priv_auth_basic *r = call->args;
 	const char *remote = r->remote, *user = r->user;
+	uint32_t flags = r->flags;
 	struct hconn *c = call->conn;
 	conns_reset(c);
 	snprintf(c->remote, sizeof(c->remote), "%s", remote);
 	snprintf(c->scheme, sizeof(c->scheme), "Basic");
-	if (!helper_config->auth_basic) {
-		/* A reload turned Basic off while the request travelled. */
-		authres_refuse(call->seq, remote, "Basic", user, NULL,
-			       "Basic authentication is disabled");
-		return;
-	}
 
 	char hostname[256];
 	if (gethostname(hostname, sizeof(hostname)) != 0)
@@ -47,6 +46,14 @@ static void handle_auth_basic(struct helper_call *call)
 	char *local = map_basic(user, &rules, &why);
 	if (authres_locked(call->seq, remote, local, "Basic")) {
 		/* answered THROTTLED */
+	} else if (!helper_config->auth_basic) {
+		/* The listener checked this against the configuration it had
+		 * (a reload may have landed since): refused, not fatal. */
+		authres_refuse(call->seq, remote, "Basic", user, NULL,
+			       "method disabled");
+	} else if (!(flags & PRIV_AUTH_HTTPS) && !helper_config->allow_unencrypted) {
+		authres_refuse(call->seq, remote, "Basic", user, NULL,
+			       "Basic over HTTP needs AllowUnencrypted=true");
 	} else if (local == NULL) {
 		authres_refuse(call->seq, remote, "Basic", user, NULL, why);
 	} else {

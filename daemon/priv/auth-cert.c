@@ -42,8 +42,6 @@ void handle_auth_cert(struct priv_msg *req, struct priv_msg *reply)
 		ders[i] = priv_get_bytes(req, &lens[i]);
 	if (!priv_msg_ok(req) || id == 0)
 		fatal("protocol violation: malformed AUTH_CERT");
-	if (!helper_config->auth_certificate)
-		fatal("protocol violation: AUTH_CERT while Certificate is disabled");
 
 	struct hconn *c = conns_get_for_auth(id, "AUTH_CERT");
 	conns_reset(c);
@@ -58,6 +56,10 @@ void handle_auth_cert(struct priv_msg *req, struct priv_msg *reply)
 	const struct certmap_entry *e = NULL;
 	if (authres_locked(remote, NULL, "Certificate", reply)) {
 		/* answered */
+	} else if (!helper_config->auth_certificate) {
+		/* A reload may have landed since the listener checked. */
+		authres_refuse(req->seq, remote, "Certificate", NULL, NULL,
+			       "method disabled");
 	} else if (helper_config->client_ca_file[0] == '\0') {
 		authres_refuse(req->seq, remote, "Certificate", NULL, NULL,
 			       "no Service.Auth.ClientCAFile is configured");

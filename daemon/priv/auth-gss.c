@@ -6,8 +6,18 @@
  * child.  NTLM comes from gss-ntlmssp (its users from NtlmUserFile or
  * winbind).
  *
- * Must not: accept a Kerberos-scheme login that is not Kerberos, or keep a
- * context of a connection that failed.
+ * The helper enforces Service.Auth itself, whatever the listener checked:
+ * the Negotiate scheme needs Negotiate = true, the Kerberos scheme needs
+ * Kerberos = true, and Kerberos = false also refuses a Kerberos context
+ * established under Negotiate (SPNEGO or a raw krb5 token), so that
+ * Negotiate alone means NTLM (winrmd.conf(5), "Service.Auth").  A request
+ * that the configuration forbids is refused (DENIED), never fatal: a
+ * correct listener sends one when a reload lands between its check and
+ * the helper's.
+ *
+ * Must not: accept a Kerberos-scheme login that is not Kerberos, a method
+ * the configuration disables, or keep a context of a connection that
+ * failed.
  * Entry point: module_auth_gss (AUTH_GSS; configures the acceptor at
  * start and after every configuration change).
  */
@@ -298,6 +308,13 @@ static void handle_auth_gss(struct helper_call *call)
 		conns_reset(c);
 		goto out;
 	}
+	if (!(kerberos_scheme ? helper_config->auth_kerberos
+			      : helper_config->auth_negotiate)) {
+		conns_reset(c);
+		authres_refuse(seq, remote, scheme, NULL, NULL,
+			       "method disabled");
+		goto out;
+	}
 	if (c->state == HCONN_AUTHENTICATED ||
 	    (c->state == HCONN_HANDSHAKE && strcmp(c->scheme, scheme) != 0))
 		conns_reset(c);
@@ -368,11 +385,18 @@ static void handle_auth_gss(struct helper_call *call)
 					      gss_oid_equal(mech, &ms_krb5));
 	bool ntlm = mech != GSS_C_NO_OID && gss_oid_equal(mech, &ntlm_oid);
 	char *claimed = display_name(src);
+	const char *method = scheme; /* for the audit line */
 	const char *why = NULL;
 	char *local = NULL;
 	bool ntlm_local = false;
 	if (kerberos_scheme && !krb5) {
 		why = "the Kerberos scheme needs a Kerberos token";
+	} else if (krb5 && !helper_config->auth_kerberos) {
+		/* Named as the success line would name it.  (The Kerberos
+		 * scheme was refused above already.) */
+		method = kerberos_scheme ? "Kerberos/Kerberos" : "Negotiate/Kerberos";
+		why = "Kerberos is disabled (Service.Auth.Kerberos = false), "
+		      "inside Negotiate too";
 	} else if (krb5) {
 		local = map_kerberos(claimed, &why);
 	} else if (ntlm) {
@@ -382,7 +406,7 @@ static void handle_auth_gss(struct helper_call *call)
 	}
 	if (local == NULL) {
 		conns_reset(c);
-		authres_refuse(seq, remote, scheme, claimed, NULL, why);
+		authres_refuse(seq, remote, method, claimed, NULL, why);
 		free(claimed);
 		goto done;
 	}

@@ -360,6 +360,16 @@ def test_side_by_side(lab, pki, d, sport):
          "one daemon: HTTP and HTTPS listeners both answer")
     t.contains(d.log(), "listening on https://127.0.0.1:%d/wsman" % sport, "HTTPS listener logged")
     t.contains(d.log(), "listening on http://127.0.0.1:%d/wsman" % d.port, "HTTP listener logged")
+    # Basic is enabled and AllowUnencrypted is false: offered over HTTPS
+    # only, so that no client sends its password in clear to be refused.
+    st, h, _ = d.post(ID)
+    t.eq((st, h.get("www-authenticate")), (401, "Negotiate\nKerberos"),
+         "the HTTP listener's 401 does not offer Basic (AllowUnencrypted=false)")
+    c = https_conn(sport, cafile=pki.ca)
+    st, _, _, chall = request(c, ID)
+    c.close()
+    t.eq((st, chall), (401, ["Negotiate", "Kerberos", 'Basic realm="WSMAN"']),
+         "while the HTTPS listener's 401 of the same daemon does")
 
 
 def test_same_port(lab, pki):
