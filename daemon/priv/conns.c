@@ -118,6 +118,25 @@ struct hconn *conns_new_local(uint64_t id)
 	return c;
 }
 
+const char *conns_identity_revoked(const struct hconn *c)
+{
+	const struct winrmd_config *cfg = helper_config;
+	const char *mech = c->identity.mech != NULL ? c->identity.mech : "";
+	if (c->local)
+		return NULL;
+	if (strcmp(mech, "Basic") == 0)
+		return cfg->auth_basic ? NULL : "Basic is disabled";
+	if (strcmp(mech, "Certificate") == 0)
+		return cfg->auth_certificate ? NULL : "Certificate is disabled";
+	if (strcmp(mech, "Kerberos") == 0 && !cfg->auth_kerberos)
+		return "Kerberos is disabled";
+	if (strcmp(c->scheme, "Negotiate") == 0 && !cfg->auth_negotiate)
+		return "Negotiate is disabled";
+	if (strcmp(c->scheme, "Kerberos") == 0 && !cfg->auth_kerberos)
+		return "Kerberos is disabled";
+	return NULL;
+}
+
 void conns_remove(uint64_t id)
 {
 	for (struct hconn **pp = &buckets[bucket_of(id)]; *pp != NULL;

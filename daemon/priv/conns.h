@@ -64,6 +64,9 @@ void conns_remove(uint64_t id);
 /* Unlinks and frees c itself (for an entry closed while it verified). */
 void conns_discard(struct hconn *c);
 void hidentity_release(struct hidentity *id);
+/* Why the identity of an authenticated connection may no longer be used
+ * (the configuration now disables the method that proved it), or NULL. */
+const char *conns_identity_revoked(const struct hconn *c);
 /* conns_get for a local connection the helper accepted (id has
  * HCONN_LOCAL_BIT): marks it local. */
 struct hconn *conns_new_local(uint64_t id);

@@ -133,6 +133,8 @@ static void dispatch(struct priv_msg *req)
 		const char *refusal = NULL;
 		if (c == NULL || c->state != HCONN_AUTHENTICATED)
 			refusal = "the connection is not authenticated";
+		else if ((refusal = conns_identity_revoked(c)) != NULL)
+			conns_reset(call.conn); /* for good: log in again */
 		else if (!(c->identity.flags & PRIV_ID_AUTHORIZED))
 			refusal = "the user is not authorized";
 		else if ((flags & REQ_ADMIN) && !(c->identity.flags & PRIV_ID_ADMIN))
