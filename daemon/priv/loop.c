@@ -93,7 +93,7 @@ void helper_refuse(uint32_t seq, uint16_t type, uint32_t error,
 		   const char *message)
 {
 	/* Large enough and aligned for any answer struct. */
-	_Alignas(max_align_t) uint8_t s[256];
+	_Alignas(max_align_t) uint8_t s[PRIV_MAX_STRUCT];
 	size_t size = priv_struct_size(type);
 	if (size < sizeof(struct refusal) || size > sizeof(s))
 		fatal("%s cannot carry a refusal", priv_type_name(type));

@@ -241,6 +241,37 @@ static const struct schema schemas[PRIV_TYPE_MAX] = {
 	MSG(PRIV_LOCAL_CONN, struct priv_local_conn, local_conn_f, 1),
 };
 
+#define FITS(S) _Static_assert(sizeof(S) <= PRIV_MAX_STRUCT, #S " fits")
+FITS(struct priv_auth_gss);
+FITS(struct priv_auth_basic);
+FITS(struct priv_auth_result);
+FITS(struct priv_auth_cert);
+FITS(struct priv_spawn);
+FITS(struct priv_certmap);
+FITS(struct priv_sign);
+FITS(struct priv_wrap_result);
+FITS(struct priv_reload_result);
+/* Answers that can be refusals start with (u32 error, string message)
+ * (loop.c's helper_refuse relies on it). */
+struct refusal_prefix {
+	uint32_t error;
+	const char *message;
+};
+#define REFUSABLE(S)                                                         \
+	_Static_assert(offsetof(S, error) == offsetof(struct refusal_prefix, error) && \
+		       offsetof(S, message) == offsetof(struct refusal_prefix, message), \
+		       #S " starts like a refusal")
+REFUSABLE(struct priv_spawn_result);
+REFUSABLE(struct priv_config_result);
+REFUSABLE(struct priv_unwrap_result);
+REFUSABLE(struct priv_wrap_result);
+REFUSABLE(struct priv_certmap_result);
+REFUSABLE(struct priv_sign_result);
+_Static_assert(offsetof(struct priv_error, code) == 0 &&
+	       offsetof(struct priv_error, message) ==
+		       offsetof(struct refusal_prefix, message),
+	       "PRIV_ERROR starts like a refusal");
+
 static const struct schema *schema_of(uint16_t type)
 {
 	return type < PRIV_TYPE_MAX && schemas[type].known ? &schemas[type] : NULL;

@@ -38,6 +38,9 @@
 #define PRIV_MAX_TOKEN (256 * 1024) /* GSS tokens, channel bindings */
 #define PRIV_MAX_HS_BYTES (64 * 1024) /* one handshake message */
 
+/* No message struct is larger (msg.c checks): room for any of them. */
+#define PRIV_MAX_STRUCT 256
+
 /* A byte string: borrowed on encoding, a view into the body on decoding. */
 struct priv_bytes {
 	const uint8_t *data;

@@ -148,7 +148,7 @@ static void print_auth(const char *step, struct priv_msg *a, uint64_t conn)
 static void print_refusable(const char *step, struct priv_msg *a)
 {
 	struct { uint32_t error; const char *message; } *r;
-	_Alignas(max_align_t) uint8_t buf[256];
+	_Alignas(max_align_t) uint8_t buf[PRIV_MAX_STRUCT];
 	memset(buf, 0, sizeof(buf));
 	r = (void *)buf;
 	if (priv_decode(a, a->type, buf, NULL) != 0) {
