@@ -163,12 +163,23 @@ static uint16_t scheme_of(gnutls_sign_algorithm_t algo)
 	}
 }
 
-/* Whether the key of cred can make signatures of algo. */
+/* Whether the key of cred can make signatures of algo.  RSA signs with
+ * PSS only: PKCS#1 v1.5 signatures are deterministic and would prove no
+ * freshness to the helper (a client that offers no PSS cannot connect to
+ * an RSA listener; every current client offers it). */
 static bool key_can(const struct tls_cred *cred, gnutls_sign_algorithm_t algo)
 {
 	if (scheme_of(algo) == 0 || !gnutls_sign_supports_pk_algorithm(algo, cred->pk))
 		return false;
 	switch (algo) {
+	case GNUTLS_SIGN_RSA_SHA256:
+	case GNUTLS_SIGN_RSA_SHA384:
+	case GNUTLS_SIGN_RSA_SHA512:
+		return false;
+	case GNUTLS_SIGN_RSA_PSS_SHA256:
+	case GNUTLS_SIGN_RSA_PSS_SHA384:
+	case GNUTLS_SIGN_RSA_PSS_SHA512:
+		return cred->pk == GNUTLS_PK_RSA_PSS;
 	case GNUTLS_SIGN_ECDSA_SECP256R1_SHA256:
 		return cred->curve == GNUTLS_ECC_CURVE_SECP256R1;
 	case GNUTLS_SIGN_ECDSA_SECP384R1_SHA384:
@@ -210,6 +221,7 @@ static int sign_by_helper(struct tls_conn *tc, gnutls_sign_algorithm_t algo,
 	return rc;
 }
 
+/* GnuTLS asks for signatures over whole content only with EdDSA keys. */
 static int sign_data(gnutls_privkey_t key, gnutls_sign_algorithm_t algo,
 		     void *userdata, unsigned int flags,
 		     const gnutls_datum_t *data, gnutls_datum_t *sig)
@@ -219,6 +231,10 @@ static int sign_data(gnutls_privkey_t key, gnutls_sign_algorithm_t algo,
 	return sign_by_helper(userdata, algo, 0, data, sig);
 }
 
+/* RSA-PSS and ECDSA: GnuTLS gives the digest of the content.  (In TLS 1.2
+ * the content cannot be rebuilt here: GnuTLS does not expose its
+ * ephemeral key.  The helper checks its signature against the transcript
+ * when a certificate login uses it.) */
 static int sign_hash(gnutls_privkey_t key, gnutls_sign_algorithm_t algo,
 		     void *userdata, unsigned int flags,
 		     const gnutls_datum_t *hash, gnutls_datum_t *sig)
@@ -301,16 +317,25 @@ static void transcript_drop(struct tls_conn *tc)
 	tc->total = 0;
 }
 
-/* Every handshake message, as GnuTLS has it (body without the 4-byte
- * header), in order. */
+/*
+ * Every handshake message, as GnuTLS has it (body without the 4-byte
+ * header), in order, once: the hook runs before each message is
+ * processed or sent (GnuTLS 3.7 reports the first ClientHello of a
+ * HelloRetryRequest handshake only then).  The HelloRetryRequest comes
+ * as a pseudo type and is recorded under its wire type, ServerHello.
+ */
 static int on_handshake_msg(gnutls_session_t session, unsigned int htype,
 			    unsigned when, unsigned int incoming,
 			    const gnutls_datum_t *msg)
 {
 	(void)when;
 	struct tls_conn *tc = T.conn_of != NULL ? T.conn_of(session) : NULL;
-	if (tc == NULL || htype == GNUTLS_HANDSHAKE_CHANGE_CIPHER_SPEC)
+	if (htype == GNUTLS_HANDSHAKE_HELLO_RETRY_REQUEST)
+		htype = GNUTLS_HANDSHAKE_SERVER_HELLO;
+	if (tc == NULL || htype > 255 || htype == GNUTLS_HANDSHAKE_CHANGE_CIPHER_SPEC)
 		return 0;
+	if (tc->client_finished && tc->server_finished)
+		return 0; /* after the handshake: tickets, key updates */
 	if (htype == GNUTLS_HANDSHAKE_CERTIFICATE_PKT && incoming &&
 	    msg->size > 4)
 		tc->client_cert = true; /* at least a list length and one entry */
@@ -344,7 +369,7 @@ struct tls_conn *tls_conn_new(void *gnutls_session, uint64_t conn_id,
 	tc->conn_id = conn_id;
 	tc->owner = owner;
 	gnutls_handshake_set_hook_function((gnutls_session_t)gnutls_session,
-					   GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_POST,
+					   GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_PRE,
 					   on_handshake_msg);
 	return tc;
 }
