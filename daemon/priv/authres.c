@@ -27,17 +27,12 @@ static struct throttle_policy policy(void)
 	return p;
 }
 
-static void key_addr(char *k, size_t n, const char *remote)
-{
-	snprintf(k, n, "addr:%s", remote);
-}
-
-/* Account keys fold case: the account check also tries the lower-case
- * spelling, so every spelling must share one counter. */
+/* Account keys fold case: spellings that differ only in case share one
+ * counter, whether or not the mapping folds them to one account. */
 static void key_user(char *k, size_t n, const char *user)
 {
-	int len = snprintf(k, n, "user:%s", user);
-	for (int i = 5; i < len && (size_t)i < n; i++)
+	int len = snprintf(k, n, "%s", user);
+	for (int i = 0; i < len && (size_t)i < n; i++)
 		if (k[i] >= 'A' && k[i] <= 'Z')
 			k[i] = (char)(k[i] - 'A' + 'a');
 }
@@ -67,11 +62,10 @@ bool authres_locked(const char *remote, const char *user, const char *method,
 	struct throttle_policy p = policy();
 	int64_t now = time_mono_ms(), left = 0;
 	char k[128];
-	key_addr(k, sizeof(k), remote);
-	bool locked = throttle_locked(k, now, &p, &left);
+	bool locked = throttle_locked(THROTTLE_ADDR, remote, now, &p, &left);
 	if (!locked && user != NULL) {
 		key_user(k, sizeof(k), user);
-		locked = throttle_locked(k, now, &p, &left);
+		locked = throttle_locked(THROTTLE_ACCOUNT, k, now, &p, &left);
 	}
 	if (!locked)
 		return false;
@@ -107,12 +101,11 @@ void authres_refuse(uint32_t seq, const char *remote, const char *method,
 			  claimed ? claimed : "", reason);
 	struct throttle_policy p = policy();
 	int64_t now = time_mono_ms();
-	char k[128];
-	key_addr(k, sizeof(k), remote);
-	int64_t delay = throttle_failure(k, now, &p);
+	int64_t delay = throttle_failure(THROTTLE_ADDR, remote, now, &p);
 	if (user != NULL && user[0] != '\0') {
+		char k[128];
 		key_user(k, sizeof(k), user);
-		int64_t d2 = throttle_failure(k, now, &p);
+		int64_t d2 = throttle_failure(THROTTLE_ACCOUNT, k, now, &p);
 		if (d2 > delay)
 			delay = d2;
 	}
@@ -154,10 +147,9 @@ static void verified(void *arg, const struct verify_result *res)
 		return;
 	}
 	char k[128];
-	key_addr(k, sizeof(k), remote);
-	throttle_success(k);
+	throttle_success(THROTTLE_ADDR, remote);
 	key_user(k, sizeof(k), a->account);
-	throttle_success(k);
+	throttle_success(THROTTLE_ACCOUNT, k);
 
 	hidentity_release(&c->identity);
 	c->identity.claimed = xstrdup(a->claimed);
