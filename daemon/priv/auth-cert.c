@@ -137,7 +137,7 @@ void handle_auth_cert(struct priv_msg *req, struct priv_msg *reply)
 				      &client, err, sizeof(err)) != X509C_OK) {
 		authres_refuse(req->seq, remote, "Certificate", NULL, NULL, err);
 	} else if ((t = current_table(&error)) == NULL) {
-		log_err("certificate mappings unusable: %s", error);
+		log_err("certificate mappings unusable: %s", LOG_ESC(error));
 		authres_refuse(req->seq, remote, "Certificate", client.subject, NULL,
 			       "the CertMapping table does not load");
 	} else {

@@ -1,6 +1,9 @@
 /*
  * authres.c - the common tail of every authentication in the helper (see
  * authres.h): throttling, audit lines, verification, the answer.
+ * Must not: log a value from the listener or the client unescaped
+ * (LOG_ESC): names, reasons and even the remote address come from the
+ * listener, which the helper does not trust.
  */
 #include "autoconfig.h"
 
@@ -71,8 +74,8 @@ bool authres_locked(const char *remote, const char *user, const char *method,
 		return false;
 	log_audit("authentication remote=%s method=%s claimed=\"%s\" "
 		  "result=failure reason=\"too many failures; refused for "
-		  "another %lld s\"", remote, method, user ? user : "",
-		  (long long)((left + 999) / 1000));
+		  "another %lld s\"", LOG_ESC(remote), LOG_ESC(method),
+		  LOG_ESC(user), (long long)((left + 999) / 1000));
 	result_init(reply, PRIV_AUTH_THROTTLED);
 	put_empty_identity(reply, "too many failures");
 	return true;
@@ -93,12 +96,13 @@ void authres_refuse(uint32_t seq, const char *remote, const char *method,
 	if (user != NULL && user[0] != '\0' &&
 	    (claimed == NULL || strcmp(claimed, user) != 0))
 		log_audit("authentication remote=%s method=%s claimed=\"%s\" "
-			  "mapped=%s result=failure reason=\"%s\"", remote, method,
-			  claimed ? claimed : "", user, reason);
+			  "mapped=%s result=failure reason=\"%s\"",
+			  LOG_ESC(remote), LOG_ESC(method), LOG_ESC(claimed),
+			  LOG_ESC(user), LOG_ESC(reason));
 	else
 		log_audit("authentication remote=%s method=%s claimed=\"%s\" "
-			  "result=failure reason=\"%s\"", remote, method,
-			  claimed ? claimed : "", reason);
+			  "result=failure reason=\"%s\"", LOG_ESC(remote),
+			  LOG_ESC(method), LOG_ESC(claimed), LOG_ESC(reason));
 	struct throttle_policy p = policy();
 	int64_t now = time_mono_ms();
 	int64_t delay = throttle_failure(THROTTLE_ADDR, remote, now, &p);
@@ -161,13 +165,14 @@ static void verified(void *arg, const struct verify_result *res)
 	c->state = HCONN_AUTHENTICATED;
 
 	log_audit("authentication remote=%s method=%s/%s claimed=\"%s\" "
-		  "mapped=%s uid=%u result=success", remote, a->method, a->mech,
-		  a->claimed, res->user, (unsigned)res->uid);
+		  "mapped=%s uid=%u result=success", LOG_ESC(remote), a->method,
+		  a->mech, LOG_ESC(a->claimed), LOG_ESC(res->user),
+		  (unsigned)res->uid);
 	log_audit("authorization remote=%s user=%s result=%s%s reason=\"%s\"",
-		  remote, res->user,
+		  LOG_ESC(remote), LOG_ESC(res->user),
 		  (res->flags & PRIV_ID_AUTHORIZED) ? "allowed" : "denied",
 		  (res->flags & PRIV_ID_ADMIN) ? " role=administrator" : "",
-		  res->authz_reason);
+		  LOG_ESC(res->authz_reason));
 
 	struct priv_msg m;
 	result_init(&m, PRIV_AUTH_OK);

@@ -120,10 +120,11 @@ void handle_certmap(struct priv_msg *req, struct priv_msg *reply)
 		goto done;
 	}
 	log_notice("certificate mapping URI=\"%s\" Subject=\"%s\" Issuer=%s "
-		   "%s by %s", uri, subject, issuer, what, hc->identity.user);
+		   "%s by %s", LOG_ESC(uri), LOG_ESC(subject), LOG_ESC(issuer),
+		   what, LOG_ESC(hc->identity.user));
 done:
 	if (code != 0) {
-		log_warn("certificate mapping request refused: %s", error);
+		log_warn("certificate mapping request refused: %s", LOG_ESC(error));
 		result(reply, code, error, NULL);
 	} else {
 		result(reply, 0, "", t);

@@ -322,8 +322,9 @@ void handle_config_put(struct priv_msg *req, struct priv_msg *reply)
 	gss_configure(cfg);
 	log_set_level((enum log_level)cfg->log_level);
 	for (uint32_t i = 0; i < n; i++)
-		log_notice("configuration: %s set to \"%s\" by %s", paths[i],
-			   values[i], hc->identity.user);
+		log_notice("configuration: %s set to \"%s\" by %s",
+			   LOG_ESC(paths[i]), LOG_ESC(values[i]),
+			   LOG_ESC(hc->identity.user));
 	result(reply, 0, "", cfg);
 	goto out;
 done:
@@ -331,7 +332,7 @@ done:
 		unlink(tmp);
 		free(tmp);
 	}
-	log_warn("configuration change refused: %s", error);
+	log_warn("configuration change refused: %s", LOG_ESC(error));
 	result(reply, code, error, NULL);
 	free(error);
 out:

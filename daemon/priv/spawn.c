@@ -398,7 +398,8 @@ static void on_ctl(void *arg, int fd)
 	c->ctl_fd = -1;
 	if (n != (ssize_t)sizeof(rep)) {
 		spawn_reply(c->seq, EIO, "the command could not be started", NULL);
-		log_err("command for %s: the monitor died before starting it", c->user);
+		log_err("command for %s: the monitor died before starting it",
+			LOG_ESC(c->user));
 		for (int i = 0; i < 4; i++) {
 			close(c->listener_fds[i]);
 			c->listener_fds[i] = -1;
@@ -408,7 +409,8 @@ static void on_ctl(void *arg, int fd)
 	rep.stage[sizeof(rep.stage) - 1] = '\0';
 	if (rep.error != 0) {
 		char *msg = xasprintf("%s: %s", rep.stage, strerror(rep.error));
-		log_info("command for %s not started: %s", c->user, msg);
+		log_info("command for %s not started: %s", LOG_ESC(c->user),
+			 LOG_ESC(msg));
 		spawn_reply(c->seq, rep.error, msg, NULL);
 		free(msg);
 		for (int i = 0; i < 4; i++) {
@@ -419,7 +421,7 @@ static void on_ctl(void *arg, int fd)
 	}
 	c->pid = rep.pid;
 	log_info("command %llu started for %s: pid %d",
-		 (unsigned long long)c->handle, c->user, (int)c->pid);
+		 (unsigned long long)c->handle, LOG_ESC(c->user), (int)c->pid);
 	spawn_reply(c->seq, 0, "", c);
 }
 
@@ -602,7 +604,8 @@ void handle_signal(struct priv_msg *req, struct priv_msg *reply)
 	}
 	if (c->uid != hc->identity.uid) {
 		log_warn("%s tried to signal command %llu of %s; refused",
-			 hc->identity.user, (unsigned long long)handle, c->user);
+			 LOG_ESC(hc->identity.user), (unsigned long long)handle,
+			 LOG_ESC(c->user));
 		priv_msg_init(reply, PRIV_ERROR);
 		priv_put_u32(reply, EPERM);
 		priv_put_str(reply, "not the owner of the command");
