@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "closefds.h"
 #include "log.h"
 
 #include <security/pam_appl.h>
@@ -120,13 +121,14 @@ void helper_timer_cancel(struct timer *t)
 
 static int sigfd = -1;
 
-void helper_child_init(void)
+void helper_child_init(const int *keep, size_t n)
 {
-	close(listener_fd);
-	if (sigfd >= 0)
-		close(sigfd);
-	for (size_t i = 0; i < n_watches; i++)
-		close(watches[i].fd);
+	/* Not only the helper's own descriptors: the pipes of commands
+	 * still starting (held by the helper until they go to the
+	 * listener) would keep another user's stdin open for as long as
+	 * this child lives. */
+	if (closefds_except(keep, n) != 0)
+		_exit(127);
 	n_watches = 0;
 	sigset_t none;
 	sigemptyset(&none);

@@ -41,10 +41,12 @@ void helper_unwatch_fd(int fd);
 struct timer;
 struct timer *helper_timer_at(int64_t at_ms, helper_timer_cb cb, void *arg);
 void helper_timer_cancel(struct timer *t);
-/* In a freshly forked child of the helper: closes the helper's own
- * descriptors (listener socket, signalfd, watched pipes) and restores the
- * default signal mask and handlers. */
-void helper_child_init(void);
+/* In a freshly forked child of the helper: closes every descriptor from 3
+ * up except the n in keep (the helper's sockets, the signalfd, and the
+ * pipes of other children and of commands still starting), and restores
+ * the default signal mask and handlers.  A descriptor that cannot be
+ * closed for sure ends the child (exit 127). */
+void helper_child_init(const int *keep, size_t n);
 /* Runs cb(arg, wait status) once when child pid exits (reaped by the loop). */
 typedef void (*helper_child_cb)(void *arg, int status);
 void helper_watch_child(pid_t pid, helper_child_cb cb, void *arg);

@@ -32,6 +32,7 @@
 
 #include <security/pam_appl.h>
 
+#include "closefds.h"
 #include "conns.h"
 #include "helper.h"
 #include "log.h"
@@ -90,27 +91,6 @@ static void report_exec_error(int fd, const char *stage)
 	_exit(127);
 }
 
-/* Closes every descriptor from lowest up, except keep. */
-static void close_from(int lowest, int keep)
-{
-#ifdef HAVE_CLOSE_RANGE
-	if (keep >= lowest) {
-		if ((keep == lowest || close_range((unsigned)lowest,
-						   (unsigned)keep - 1, 0) == 0) &&
-		    close_range((unsigned)keep + 1, ~0U, 0) == 0)
-			return;
-	} else if (close_range((unsigned)lowest, ~0U, 0) == 0) {
-		return;
-	}
-#endif
-	long max = sysconf(_SC_OPEN_MAX);
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (int fd = lowest; fd < max; fd++)
-		if (fd != keep)
-			close(fd);
-}
-
 static void exec_user(const struct spawn_args *a, int in, int out, int err,
 		      int exec_err)
 {
@@ -143,7 +123,8 @@ static void exec_user(const struct spawn_args *a, int in, int out, int err,
 		if (chdir("/") != 0)
 			report_exec_error(exec_err, "chdir");
 	}
-	close_from(3, exec_err);
+	if (closefds_except(&exec_err, 1) != 0)
+		report_exec_error(exec_err, "close descriptors");
 
 	if (a->flags & PRIV_SPAWN_SKIP_SHELL) {
 		char **argv = xcalloc(a->argc + 2, sizeof(*argv));
@@ -516,7 +497,7 @@ void handle_spawn(struct priv_msg *req, struct priv_msg *reply)
 	}
 	pid_t monitor = fork();
 	if (monitor == 0) {
-		helper_child_init();
+		helper_child_init(fds, 10);
 		monitor_main(&a, env, envc, hc->remote, fds);
 	}
 	close(fds[0]);

@@ -249,8 +249,7 @@ void verify_start(const struct winrmd_config *cfg, const char *user,
 	}
 	pid_t pid = fork();
 	if (pid == 0) {
-		close(p[0]);
-		helper_child_init();
+		helper_child_init(&p[1], 1);
 		child_main(p[1], cfg, user, password, remote, ntlm_local);
 	}
 	close(p[1]);
