@@ -120,6 +120,11 @@ struct winrmd_config {
 	char *source;                     /* file name the config came from, or "<defaults>" */
 };
 
+/* Idle keep-alive HTTP connections are closed after this many seconds, as
+ * http.sys does after its 2-minute idle timer (the listener; the helper
+ * derives how long an idle connection's identity may live from it). */
+#define WINRMD_HTTP_IDLE_TIMEOUT_S 120
+
 /* Returns a config holding only defaults (refcount 1). */
 struct winrmd_config *config_new_defaults(void);
 

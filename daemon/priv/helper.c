@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "closefds.h"
+#include "conns.h"
 #include "log.h"
 
 #include <security/pam_appl.h>
@@ -188,6 +189,20 @@ static int run_timers(void)
 		return -1;
 	int64_t left = timers->at - now;
 	return left > 60000 ? 60000 : (int)left;
+}
+
+/* Connections the listener never reported closed must not keep their
+ * identities for ever: every CONNS_SWEEP_MS, the idle limit of the
+ * configuration in force (a reload counts from the next sweep) and the
+ * sweep of conns.c; conns_find checks the same limit on every lookup. */
+#define CONNS_SWEEP_MS 30000
+
+static void sweep_conns(void *arg)
+{
+	(void)arg;
+	conns_set_idle_limit(conns_idle_limit_ms(helper_config));
+	conns_expire(time_mono_ms());
+	helper_timer_at(time_mono_ms() + CONNS_SWEEP_MS, sweep_conns, NULL);
 }
 
 static void handle_ping(struct priv_msg *req, struct priv_msg *reply)
@@ -398,6 +413,7 @@ int main(int argc, char **argv)
 	if (sigfd < 0)
 		fatal("signalfd: %s", strerror(errno));
 	log_debug("helper started, pid %d", (int)getpid());
+	sweep_conns(NULL);
 
 	static struct pollfd pfd[2 + MAX_WATCHES];
 	while (running) {

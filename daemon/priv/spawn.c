@@ -47,6 +47,7 @@ struct command {
 	pid_t pid;           /* the user's process and process group; 0 until started */
 	uid_t uid;
 	char *user;
+	uint64_t conn_id;    /* the connection that started it */
 	int ctl_fd;          /* monitor -> helper: started or failed */
 	uint32_t seq;        /* the SPAWN request awaiting its answer */
 	int listener_fds[4]; /* stdin (w), stdout (r), stderr (r), status (r) */
@@ -411,6 +412,11 @@ static void on_monitor_exit(void *arg, int status)
 	struct command *c = arg;
 	log_debug("command %llu (monitor %d) finished, status %d",
 		  (unsigned long long)c->handle, (int)c->monitor, status);
+	/* The end of a command counts as a use of its connection (the
+	 * client polled for it through the listener alone). */
+	struct hconn *hc = conns_find(c->conn_id);
+	if (hc != NULL && hc->commands > 0)
+		hc->commands--;
 	/* The loop may reap a short-lived monitor before it polled the
 	 * start report the monitor wrote: read it now, so that the
 	 * SPAWN request is always answered (EOF answers an error). */
@@ -520,6 +526,8 @@ void handle_spawn(struct priv_msg *req, struct priv_msg *reply)
 	c->monitor = monitor;
 	c->uid = pw->pw_uid;
 	c->user = xstrdup(hc->identity.user);
+	c->conn_id = conn_id;
+	hc->commands++;     /* its identity does not expire meanwhile */
 	c->ctl_fd = fds[8];
 	c->seq = req->seq;
 	c->listener_fds[0] = fds[1];
