@@ -99,6 +99,9 @@ struct winrmd_config {
 	                                     domains (and UPN suffixes) whose
 	                                     users map to local accounts */
 	size_t n_trusted_domains;
+	bool kerberos_case_insensitive;   /* KerberosCaseInsensitive, default
+	                                     false: a principal's local name is
+	                                     also tried in lower case */
 
 	/* Throttling of failed authentications */
 	int64_t throttle_max_failures;    /* MaxFailures, default 10 */

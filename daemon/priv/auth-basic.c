@@ -52,9 +52,10 @@ void handle_auth_basic(struct priv_msg *req, struct priv_msg *reply)
 	} else if (local == NULL) {
 		authres_refuse(req->seq, remote, "Basic", user, NULL, why);
 	} else {
-		authres_verify(authres_attempt_new(req->seq, c, "Basic", "Basic",
-						   xstrdup(user)),
-			       local, password);
+		struct auth_attempt *a = authres_attempt_new(
+			req->seq, c, "Basic", "Basic", xstrdup(user));
+		a->fold_case = true;    /* Windows: Basic names ignore case */
+		authres_verify(a, local, password);
 	}
 	free(local);
 	free(user);

@@ -405,6 +405,10 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 		krb5 ? "Kerberos" : "NTLM", claimed);
 	buf_append(&a->token, out.value, out.length);
 	a->ntlm_local = ntlm_local;
+	/* NTLM names ignore case, as in Windows' directory; Kerberos
+	 * principal names do not, unless the realm's directory is known to
+	 * (Authorization.KerberosCaseInsensitive). */
+	a->fold_case = ntlm || helper_config->kerberos_case_insensitive;
 	authres_verify(a, local, NULL);
 	free(local);
 done:

@@ -210,5 +210,5 @@ void authres_verify(struct auth_attempt *a, const char *local_user,
 	a->account = xstrdup(local_user);
 	a->conn->state = HCONN_VERIFYING;
 	verify_start(helper_config, local_user, password, a->conn->remote,
-		     a->ntlm_local, verified, a);
+		     a->ntlm_local, a->fold_case, verified, a);
 }
