@@ -116,6 +116,8 @@ enum config_key_flags {
 	    local_account_token_filter_policy, 0, 0, 1, 0)		\
 	LIST(GLOBAL, "Authorization.TrustedDomains", trusted_domains,	\
 	     n_trusted_domains, CONFIG_DEFAULT_EMPTY_LIST, CK_NONEMPTY)	\
+	BOOL(GLOBAL, "Authorization.KerberosCaseInsensitive",		\
+	     kerberos_case_insensitive, false, 0)			\
 	/* Throttling of failed authentications */			\
 	INT(GLOBAL, "Throttling.MaxFailures", throttle_max_failures,	\
 	    10, 1, 1000000, 0)						\

@@ -99,6 +99,9 @@ struct winrmd_config {
 	                                     domains (and UPN suffixes) whose
 	                                     users map to local accounts */
 	size_t n_trusted_domains;
+	bool kerberos_case_insensitive;   /* KerberosCaseInsensitive, default
+	                                     false: a principal's local name is
+	                                     also tried in lower case */
 
 	/* Throttling of failed authentications */
 	int64_t throttle_max_failures;    /* MaxFailures, default 10 */
@@ -119,6 +122,11 @@ struct winrmd_config {
 	atomic_int refcount;              /* see config_ref/config_unref */
 	char *source;                     /* file name the config came from, or "<defaults>" */
 };
+
+/* Idle keep-alive HTTP connections are closed after this many seconds, as
+ * http.sys does after its 2-minute idle timer (the listener; the helper
+ * derives how long an idle connection's identity may live from it). */
+#define WINRMD_HTTP_IDLE_TIMEOUT_S 120
 
 /* Returns a config holding only defaults (refcount 1). */
 struct winrmd_config *config_new_defaults(void);

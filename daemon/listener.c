@@ -48,7 +48,7 @@ static atomic_int n_suspended;
 /* Idle keep-alive connections are closed after this many seconds, as
  * http.sys does after its 2-minute idle timer.  Suspended connections
  * (long-polls) are not subject to it. */
-#define CONNECTION_IDLE_TIMEOUT_S 120
+#define CONNECTION_IDLE_TIMEOUT_S WINRMD_HTTP_IDLE_TIMEOUT_S
 /* Per-connection memory for request headers: Kerberos tickets with a PAC
  * make Authorization headers of 16 KB and more. */
 #define CONNECTION_MEMORY_LIMIT (128 * 1024)

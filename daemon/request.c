@@ -227,8 +227,10 @@ static void finish_handler(struct request *r, const struct dispatch_entry *e,
 			return;
 		}
 	}
-	log_debug("%s: %s %s -> %s", r->conn->remote_addr, e ? e->name : "",
-		  req->action ? req->action : "(no action)", fault_name(fault));
+	log_debug("%s: %s %s -> %s", LOG_ESC(r->conn->remote_addr),
+		  e ? e->name : "",
+		  req->action ? LOG_ESC(req->action) : "(no action)",
+		  fault_name(fault));
 	respond_fault(r, fault, req->message_id, req->charset, r->fault_message);
 }
 
@@ -262,8 +264,9 @@ static enum request_step run_envelope(struct request *r)
 	enum fault_id fault = wsman_parse(r->body.data, r->body.len,
 					  r->content_type, req);
 	if (fault != FAULT_NONE) {
-		log_info("%s: user %s: request refused: %s", r->conn->remote_addr,
-			 id->user, fault_name(fault));
+		log_info("%s: user %s: request refused: %s",
+			 LOG_ESC(r->conn->remote_addr), LOG_ESC(id->user),
+			 fault_name(fault));
 		respond_fault(r, fault, req->message_id, req->charset, NULL);
 		wsman_request_release(req);
 		free(req);
@@ -274,7 +277,8 @@ static enum request_step run_envelope(struct request *r)
 	if (e != NULL && (e->flags & DISPATCH_ADMIN) && !(id->flags & PRIV_ID_ADMIN)) {
 		log_audit("authorization remote=%s user=%s result=denied "
 			  "reason=\"%s needs an administrator\"",
-			  r->conn->remote_addr, id->user, e->name);
+			  LOG_ESC(r->conn->remote_addr), LOG_ESC(id->user),
+			  LOG_ESC(e->name));
 		respond_fault(r, FAULT_ACCESS_DENIED, req->message_id, req->charset,
 			      NULL);
 		return REQUEST_RESPOND;
@@ -283,7 +287,8 @@ static enum request_step run_envelope(struct request *r)
 	if (!operations_acquire(id->uid, limit)) {
 		log_audit("quota remote=%s user=%s result=denied reason=\"%lld "
 			  "operations in progress (Service.MaxConcurrentOperationsPerUser)\"",
-			  r->conn->remote_addr, id->user, (long long)limit);
+			  LOG_ESC(r->conn->remote_addr), LOG_ESC(id->user),
+			  (long long)limit);
 		respond_fault(r, FAULT_QUOTA_MAX_OPERATIONS, req->message_id,
 			      req->charset, NULL);
 		return REQUEST_RESPOND;
@@ -298,7 +303,8 @@ static enum request_step run_envelope(struct request *r)
 static void respond_undecryptable(struct request *r, const char *why)
 {
 	log_audit("decryption remote=%s user=%s result=failure reason=\"%s\"",
-		  r->conn->remote_addr, r->identity->user, why);
+		  LOG_ESC(r->conn->remote_addr), LOG_ESC(r->identity->user),
+		  LOG_ESC(why));
 	response_release(&r->resp);
 	buf_init(&r->resp.body);
 	r->resp.status = 400;
@@ -401,11 +407,12 @@ static int seal_piece(struct request *r, const uint8_t *p, size_t len,
 	int rc = -1;
 	if (priv_request(PRIV_WRAP, &req, &reply, &why) != 0 ||
 	    priv_decode_wrap_result(&reply, &res, &why) != 0) {
-		log_err("%s: cannot encrypt the response: %s", r->conn->remote_addr,
+		log_err("%s: cannot encrypt the response: %s",
+			LOG_ESC(r->conn->remote_addr),
 			why != NULL ? why : "no answer from the helper");
 	} else if (res.error != 0) {
-		log_err("%s: cannot encrypt the response: %s", r->conn->remote_addr,
-			res.message);
+		log_err("%s: cannot encrypt the response: %s",
+			LOG_ESC(r->conn->remote_addr), LOG_ESC(res.message));
 	} else {
 		/* Length= is the sealed length: what the client's unwrap
 		 * returns (plaintext, plus RC4's padding byte). */
@@ -471,7 +478,7 @@ static enum request_step run_authenticated(struct request *r)
 		log_audit("authorization remote=%s user=%s result=denied "
 			  "reason=\"unencrypted message over HTTP; "
 			  "AllowUnencrypted is false\"",
-			  r->conn->remote_addr, id->user);
+			  LOG_ESC(r->conn->remote_addr), LOG_ESC(id->user));
 		respond_fault(r, FAULT_UNENCRYPTED_REFUSED, NULL, WSMAN_UTF8, NULL);
 		return REQUEST_RESPOND;
 	}

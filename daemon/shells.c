@@ -284,7 +284,7 @@ static void remove_cmd(struct cmd *c, uint64_t conn_id)
 
 static void remove_shell(struct shell *s, uint64_t conn_id, const char *why)
 {
-	log_info("shell %s of %s ended: %s", s->id, s->owner, why);
+	log_info("shell %s of %s ended: %s", s->id, LOG_ESC(s->owner), why);
 	while (s->cmds != NULL)
 		remove_cmd(s->cmds, conn_id);
 	for (struct shell **pp = &S.shells; *pp != NULL; pp = &(*pp)->next)
@@ -610,13 +610,15 @@ enum fault_id shells_create(struct request *r, struct shell_options *opts,
 	if (mine >= cfg->max_shells_per_user) {
 		pthread_mutex_unlock(&S.lock);
 		log_info("%s: shell refused: MaxShellsPerUser (%lld) reached",
-			 r->identity->user, (long long)cfg->max_shells_per_user);
+			 LOG_ESC(r->identity->user),
+			 (long long)cfg->max_shells_per_user);
 		return FAULT_QUOTA_MAX_SHELLS;
 	}
 	if (!user_has_shell && users >= cfg->max_concurrent_users) {
 		pthread_mutex_unlock(&S.lock);
 		log_info("%s: shell refused: MaxConcurrentUsers (%lld) reached",
-			 r->identity->user, (long long)cfg->max_concurrent_users);
+			 LOG_ESC(r->identity->user),
+			 (long long)cfg->max_concurrent_users);
 		return FAULT_QUOTA_MAX_USERS;
 	}
 	struct shell *s = xcalloc(1, sizeof(*s));
@@ -643,8 +645,8 @@ enum fault_id shells_create(struct request *r, struct shell_options *opts,
 	S.shells = s;
 	fill_info(s, info);
 	pthread_mutex_unlock(&S.lock);
-	log_info("shell %s created for %s from %s", s->id, r->identity->user,
-		 r->conn->remote_addr);
+	log_info("shell %s created for %s from %s", s->id,
+		 LOG_ESC(r->identity->user), LOG_ESC(r->conn->remote_addr));
 	return FAULT_NONE;
 }
 
@@ -808,8 +810,8 @@ enum fault_id shells_command(struct request *r, const char *shell_id,
 	}
 	if (res.error != 0) {
 		pthread_mutex_unlock(&S.lock);
-		log_info("%s: command not started: %s", r->identity->user,
-			 res.message);
+		log_info("%s: command not started: %s", LOG_ESC(r->identity->user),
+			 LOG_ESC(res.message));
 		return FAULT_PROCESS_START;
 	}
 	uint64_t handle = res.handle;

@@ -131,7 +131,7 @@ enum auth_result auth_authenticate(struct request *r)
 	if (n == 0 || n >= sizeof(scheme)) {
 		log_audit("authentication remote=%s method=? result=failure "
 			  "reason=\"malformed Authorization header\"",
-			  r->conn->remote_addr);
+			  LOG_ESC(r->conn->remote_addr));
 		auth_respond_unauthorized(r);
 		return AUTH_RESPOND;
 	}
@@ -149,8 +149,11 @@ enum auth_result auth_authenticate(struct request *r)
 
 	/* Nobody took it: Digest, the bare NTLM scheme, anything else. */
 	bool ntlm = strcasecmp(scheme, "NTLM") == 0;
-	log_audit("authentication remote=%s method=%.31s result=failure "
-		  "reason=\"%s\"", r->conn->remote_addr, scheme,
+	/* The scheme word is the client's: escaped, and short (no space
+	 * in it, see above). */
+	log_audit("authentication remote=%s method=%s result=failure "
+		  "reason=\"%s\"", LOG_ESC(r->conn->remote_addr),
+		  log_escape((char[48]){ 0 }, 48, scheme),
 		  ntlm ? "the NTLM scheme is not accepted; NTLM travels under Negotiate"
 		       : "unsupported authentication scheme");
 	auth_respond_unauthorized(r);

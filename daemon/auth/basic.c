@@ -53,7 +53,7 @@ static void basic_challenge(struct request *r)
 static void refuse(struct request *r, const char *reason)
 {
 	log_audit("authentication remote=%s method=Basic result=failure "
-		  "reason=\"%s\"", r->conn->remote_addr, reason);
+		  "reason=\"%s\"", LOG_ESC(r->conn->remote_addr), LOG_ESC(reason));
 	auth_respond_unauthorized(r);
 }
 

@@ -43,7 +43,7 @@ static void cert_challenge(struct request *r)
 static void refuse(struct request *r, const char *why)
 {
 	log_audit("authentication remote=%s method=Certificate result=failure "
-		  "reason=\"%s\"", r->conn->remote_addr, why);
+		  "reason=\"%s\"", LOG_ESC(r->conn->remote_addr), LOG_ESC(why));
 	auth_respond_unauthorized(r);
 }
 

@@ -56,7 +56,8 @@ static enum auth_result gss_start(struct request *r, const char *scheme,
 	struct conn_auth *ca = &r->conn->auth;
 	if (!enabled) {
 		log_audit("authentication remote=%s method=%s result=failure "
-			  "reason=\"method disabled\"", r->conn->remote_addr, scheme);
+			  "reason=\"method disabled\"", LOG_ESC(r->conn->remote_addr),
+			  LOG_ESC(scheme));
 		auth_respond_unauthorized(r);
 		return AUTH_RESPOND;
 	}
@@ -65,7 +66,8 @@ static enum auth_result gss_start(struct request *r, const char *scheme,
 	if (len == 0 || len > MAX_TOKEN_B64 ||
 	    base64_decode(&token, params, len) != 0 || token.len == 0) {
 		log_audit("authentication remote=%s method=%s result=failure "
-			  "reason=\"malformed token\"", r->conn->remote_addr, scheme);
+			  "reason=\"malformed token\"", LOG_ESC(r->conn->remote_addr),
+			  LOG_ESC(scheme));
 		buf_release(&token);
 		ca->state = CONN_UNAUTHENTICATED;
 		auth_respond_unauthorized(r);

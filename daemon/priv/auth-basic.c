@@ -57,9 +57,10 @@ static void handle_auth_basic(struct helper_call *call)
 	} else if (local == NULL) {
 		authres_refuse(call->seq, remote, "Basic", user, NULL, why);
 	} else {
-		authres_verify(authres_attempt_new(call->seq, c, "Basic", "Basic",
-						   xstrdup(user)),
-			       local, r->password);
+		struct auth_attempt *a = authres_attempt_new(
+			call->seq, c, "Basic", "Basic", xstrdup(user));
+		a->fold_case = true;    /* Windows: Basic names ignore case */
+		authres_verify(a, local, r->password);
 	}
 	free(local);
 }

@@ -86,7 +86,7 @@ static void handle_auth_cert(struct helper_call *call)
 				      sizeof(err)) != X509C_OK) {
 		authres_refuse(call->seq, remote, "Certificate", NULL, NULL, err);
 	} else if ((t = certmap_table_current(&error)) == NULL) {
-		log_err("certificate mappings unusable: %s", error);
+		log_err("certificate mappings unusable: %s", LOG_ESC(error));
 		authres_refuse(call->seq, remote, "Certificate", client.subject, NULL,
 			       "the CertMapping table does not load");
 	} else {

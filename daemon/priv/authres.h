@@ -22,6 +22,8 @@ struct auth_attempt {
 	char *account;           /* mapped local name: the throttling key (owned) */
 	struct buf token;        /* final GSS token for the OK answer */
 	bool ntlm_local;
+	bool fold_case;          /* the account may match in lower case
+	                            (see verify_start) */
 };
 
 /*

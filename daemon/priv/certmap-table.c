@@ -78,7 +78,7 @@ static void certmap_table_preload(void)
 {
 	char *error = NULL;
 	if (certmap_table_current(&error) == NULL) {
-		log_err("certificate mappings unusable: %s", error);
+		log_err("certificate mappings unusable: %s", LOG_ESC(error));
 		free(error);
 	}
 }

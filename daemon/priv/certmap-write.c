@@ -114,10 +114,11 @@ static void handle_certmap(struct helper_call *call)
 		goto done;
 	}
 	log_notice("certificate mapping URI=\"%s\" Subject=\"%s\" Issuer=%s "
-		   "%s by %s", uri, subject, issuer, what, hc->identity.user);
+		   "%s by %s", LOG_ESC(uri), LOG_ESC(subject), LOG_ESC(issuer),
+		   what, LOG_ESC(hc->identity.user));
 done:
 	if (code != 0) {
-		log_warn("certificate mapping request refused: %s", error);
+		log_warn("certificate mapping request refused: %s", LOG_ESC(error));
 		result(call->seq, code, error, NULL);
 	} else {
 		result(call->seq, 0, "", t);

@@ -315,8 +315,9 @@ static void handle_config_put(struct helper_call *call)
 	tmp = NULL;
 	helper_config_install(cfg);
 	for (size_t i = 0; i < n; i++)
-		log_notice("configuration: %s set to \"%s\" by %s", paths[i],
-			   values[i], hc->identity.user);
+		log_notice("configuration: %s set to \"%s\" by %s",
+			   LOG_ESC(paths[i]), LOG_ESC(values[i]),
+			   LOG_ESC(hc->identity.user));
 	result(call->seq, 0, "", cfg);
 	goto out;
 done:
@@ -324,7 +325,7 @@ done:
 		unlink(tmp);
 		free(tmp);
 	}
-	log_warn("configuration change refused: %s", error);
+	log_warn("configuration change refused: %s", LOG_ESC(error));
 	result(call->seq, code, error, NULL);
 	free(error);
 out:

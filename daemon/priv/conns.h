@@ -49,11 +49,13 @@ struct hconn {
 	dev_t sock_dev;
 	ino_t sock_ino;
 	uid_t peer_uid;
-	int64_t last_used;
+	int64_t last_used;    /* monotonic ms of the last request naming it */
+	unsigned commands;    /* commands it spawned that still run (spawn.c) */
 	struct hconn *next;
 };
 
-/* Finds the connection, or NULL. */
+/* Finds the connection, or NULL (also when it has just expired, see
+ * conns_expire); marks it used. */
 struct hconn *conns_find(uint64_t id);
 /* Finds or creates (in HCONN_NEW); never NULL (evicts the least recently
  * used unauthenticated entry when the table is full). */
@@ -72,5 +74,21 @@ const char *conns_identity_revoked(const struct hconn *c);
 struct hconn *conns_new_local(uint64_t id);
 /* How many local connections the table holds. */
 size_t conns_count_local(void);
+
+/*
+ * Expiry of idle entries, so that a listener that never sends CONN_CLOSE
+ * cannot keep identities (and GSS contexts) for ever.  An entry expires
+ * when no request has named it for longer than the idle limit, unless an
+ * account verification or a command it started is still running.
+ *
+ * conns_idle_limit_ms: the limit for a configuration (see conns.c for
+ * the reasoning); conns_set_idle_limit: the one in force (0: none, the
+ * start); conns_expire: forgets every expired entry at now_ms, returns
+ * how many.  conns_find forgets an expired entry it finds as well.
+ */
+struct winrmd_config;
+int64_t conns_idle_limit_ms(const struct winrmd_config *cfg);
+void conns_set_idle_limit(int64_t ms);
+size_t conns_expire(int64_t now_ms);
 
 #endif

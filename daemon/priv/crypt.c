@@ -57,7 +57,7 @@ static void handle_unwrap(struct helper_call *call)
 	}
 	if (error != 0) {
 		log_audit("decryption remote=%s user=%s result=failure reason=\"%s\"",
-			  c->remote, c->identity.user, err);
+			  LOG_ESC(c->remote), LOG_ESC(c->identity.user), LOG_ESC(err));
 		if (!c->ctx_is_krb5) {
 			/* NTLM seals with one RC4 stream per direction: after
 			 * a message that did not unwrap, both sides are out

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "closefds.h"
 #include "log.h"
 
 struct winrmd_config *helper_config;
@@ -251,13 +252,14 @@ void helper_reap_children(void)
 	}
 }
 
-void helper_child_init(void)
+void helper_child_init(const int *keep, size_t n)
 {
-	close(listener_fd);
-	if (signal_fd >= 0)
-		close(signal_fd);
-	for (size_t i = 0; i < n_watches; i++)
-		close(watches[i].fd);
+	/* Not only the helper's own descriptors: the pipes of commands
+	 * still starting (held by the helper until they go to the
+	 * listener) would keep another user's stdin open for as long as
+	 * this child lives. */
+	if (closefds_except(keep, n) != 0)
+		_exit(127);
 	n_watches = 0;
 	sigset_t none;
 	sigemptyset(&none);

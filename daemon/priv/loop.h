@@ -13,6 +13,7 @@
 #define WINRMD_PRIV_LOOP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -65,10 +66,12 @@ struct timer *helper_timer_at(int64_t at_ms, helper_timer_cb cb, void *arg);
 void helper_timer_cancel(struct timer *t);
 /* Runs cb(arg, wait status) once when child pid exits. */
 void helper_watch_child(pid_t pid, helper_child_cb cb, void *arg);
-/* In a freshly forked child of the helper: closes the helper's own
- * descriptors (listener socket, signalfd, watched fds) and restores the
- * default signal mask and handlers. */
-void helper_child_init(void);
+/* In a freshly forked child of the helper: closes every descriptor from 3
+ * up except the n in keep (the helper's sockets, the signalfd, and the
+ * pipes of other children and of commands still starting), and restores
+ * the default signal mask and handlers.  A descriptor that cannot be
+ * closed for sure ends the child (exit 127). */
+void helper_child_init(const int *keep, size_t n);
 /* helper.c's signalfd, closed by helper_child_init (set once at start). */
 void helper_set_signal_fd(int fd);
 

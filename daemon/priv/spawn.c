@@ -33,6 +33,7 @@
 
 #include <security/pam_appl.h>
 
+#include "closefds.h"
 #include "conns.h"
 #include "log.h"
 #include "loop.h"
@@ -46,6 +47,7 @@ struct command {
 	pid_t pid;           /* the user's process and process group; 0 until started */
 	uid_t uid;
 	char *user;
+	uint64_t conn_id;    /* the connection that started it */
 	int ctl_fd;          /* monitor -> helper: started or failed */
 	uint32_t seq;        /* the SPAWN request awaiting its answer */
 	int listener_fds[4]; /* stdin (w), stdout (r), stderr (r), status (r) */
@@ -90,27 +92,6 @@ static void report_exec_error(int fd, const char *stage)
 	_exit(127);
 }
 
-/* Closes every descriptor from lowest up, except keep. */
-static void close_from(int lowest, int keep)
-{
-#ifdef HAVE_CLOSE_RANGE
-	if (keep >= lowest) {
-		if ((keep == lowest || close_range((unsigned)lowest,
-						   (unsigned)keep - 1, 0) == 0) &&
-		    close_range((unsigned)keep + 1, ~0U, 0) == 0)
-			return;
-	} else if (close_range((unsigned)lowest, ~0U, 0) == 0) {
-		return;
-	}
-#endif
-	long max = sysconf(_SC_OPEN_MAX);
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (int fd = lowest; fd < max; fd++)
-		if (fd != keep)
-			close(fd);
-}
-
 static void exec_user(const struct spawn_args *a, int in, int out, int err,
 		      int exec_err)
 {
@@ -143,7 +124,8 @@ static void exec_user(const struct spawn_args *a, int in, int out, int err,
 		if (chdir("/") != 0)
 			report_exec_error(exec_err, "chdir");
 	}
-	close_from(3, exec_err);
+	if (closefds_except(&exec_err, 1) != 0)
+		report_exec_error(exec_err, "close descriptors");
 
 	if (a->flags & PRIV_SPAWN_SKIP_SHELL) {
 		char **argv = xcalloc(a->argc + 2, sizeof(*argv));
@@ -388,7 +370,8 @@ static void on_ctl(void *arg, int fd)
 	c->ctl_fd = -1;
 	if (n != (ssize_t)sizeof(rep)) {
 		spawn_reply(c->seq, EIO, "the command could not be started", NULL);
-		log_err("command for %s: the monitor died before starting it", c->user);
+		log_err("command for %s: the monitor died before starting it",
+			LOG_ESC(c->user));
 		for (int i = 0; i < 4; i++) {
 			close(c->listener_fds[i]);
 			c->listener_fds[i] = -1;
@@ -398,7 +381,8 @@ static void on_ctl(void *arg, int fd)
 	rep.stage[sizeof(rep.stage) - 1] = '\0';
 	if (rep.error != 0) {
 		char *msg = xasprintf("%s: %s", rep.stage, strerror(rep.error));
-		log_info("command for %s not started: %s", c->user, msg);
+		log_info("command for %s not started: %s", LOG_ESC(c->user),
+			 LOG_ESC(msg));
 		spawn_reply(c->seq, rep.error, msg, NULL);
 		free(msg);
 		for (int i = 0; i < 4; i++) {
@@ -409,7 +393,7 @@ static void on_ctl(void *arg, int fd)
 	}
 	c->pid = rep.pid;
 	log_info("command %llu started for %s: pid %d",
-		 (unsigned long long)c->handle, c->user, (int)c->pid);
+		 (unsigned long long)c->handle, LOG_ESC(c->user), (int)c->pid);
 	spawn_reply(c->seq, 0, "", c);
 }
 
@@ -418,6 +402,11 @@ static void on_monitor_exit(void *arg, int status)
 	struct command *c = arg;
 	log_debug("command %llu (monitor %d) finished, status %d",
 		  (unsigned long long)c->handle, (int)c->monitor, status);
+	/* The end of a command counts as a use of its connection (the
+	 * client polled for it through the listener alone). */
+	struct hconn *hc = conns_find(c->conn_id);
+	if (hc != NULL && hc->commands > 0)
+		hc->commands--;
 	/* The loop may reap a short-lived monitor before it polled the
 	 * start report the monitor wrote: read it now, so that the
 	 * SPAWN request is always answered (EOF answers an error). */
@@ -471,7 +460,7 @@ static void handle_spawn(struct helper_call *call)
 	}
 	pid_t monitor = fork();
 	if (monitor == 0) {
-		helper_child_init();
+		helper_child_init(fds, 10);
 		monitor_main(&a, r->env, r->n_env, hc->remote, fds);
 	}
 	close(fds[0]);
@@ -494,6 +483,8 @@ static void handle_spawn(struct helper_call *call)
 	c->monitor = monitor;
 	c->uid = pw->pw_uid;
 	c->user = xstrdup(hc->identity.user);
+	c->conn_id = r->conn;
+	hc->commands++;     /* its identity does not expire meanwhile */
 	c->ctl_fd = fds[8];
 	c->seq = call->seq;
 	c->listener_fds[0] = fds[1];
@@ -557,7 +548,8 @@ static void handle_signal(struct helper_call *call)
 	}
 	if (c->uid != hc->identity.uid) {
 		log_warn("%s tried to signal command %llu of %s; refused",
-			 hc->identity.user, (unsigned long long)r->handle, c->user);
+			 LOG_ESC(hc->identity.user), (unsigned long long)r->handle,
+			 LOG_ESC(c->user));
 		signal_answer(call->seq, EPERM, "not the owner of the command");
 		return;
 	}

@@ -300,8 +300,9 @@ enum fault_id res_config_put(struct request *r, const struct wsman_request *req,
 		enum fault_id f = collect(body, res->group, r->cfg, &paths, &values,
 					  &n, &why);
 		if (f != FAULT_NONE) {
-			log_info("%s: winrm/config Put refused: %s", r->identity->user,
-				 why ? why : fault_name(f));
+			log_info("%s: winrm/config Put refused: %s",
+				 LOG_ESC(r->identity->user),
+				 why ? LOG_ESC(why) : fault_name(f));
 			r->fault_message = why;
 		} else {
 			free(why);
