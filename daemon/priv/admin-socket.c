@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,18 +139,12 @@ static void handle_auth_peer(struct helper_call *call)
 		return;
 	}
 	conns_reset(c);
-	char claimed[64];
+	char claimed[64], account[32];
 	snprintf(claimed, sizeof(claimed), "uid %u", (unsigned)c->peer_uid);
-	errno = 0;
-	struct passwd *pw = getpwuid(c->peer_uid);
-	if (pw == NULL) {
-		authres_refuse(call->seq, "local", "Local", claimed, NULL,
-			       "no account for this uid");
-		return;
-	}
+	snprintf(account, sizeof(account), "#%u", (unsigned)c->peer_uid);
 	authres_verify(authres_attempt_new(call->seq, c, "Local", "PeerCredentials",
 					   xstrdup(claimed)),
-		       pw->pw_name, NULL);
+		       account, NULL);
 }
 
 static void start(void)

@@ -123,7 +123,11 @@ static void child_main(int fd, const struct winrmd_config *cfg,
 	memset(&res, 0, sizeof(res));
 
 	errno = 0;
-	struct passwd *pw = getpwnam(user);
+	/* "#<uid>": the account of a uid (peer credentials).  The lookup
+	 * happens here, not in the helper: a directory lookup may block. */
+	char *end;
+	struct passwd *pw = user[0] == '#' ? getpwuid((uid_t)strtoul(user + 1, &end, 10))
+					   : getpwnam(user);
 	if (pw == NULL && fold_case) {
 		/* Windows names are case-insensitive; POSIX ones are not.
 		 * Try the lower-case spelling before giving up, but only

@@ -26,7 +26,8 @@ struct verify_result {
 typedef void (*verify_cb)(void *arg, const struct verify_result *res);
 
 /*
- * Starts the verification of local account user; password is NULL when
+ * Starts the verification of local account user ("#<uid>": the account
+ * of that uid, looked up in the child); password is NULL when
  * the identity was already proven (GSSAPI).  fold_case: when user is no
  * account, its lower-case spelling is tried too (only where the name's
  * directory compares without case: NTLM, Basic, or Kerberos with

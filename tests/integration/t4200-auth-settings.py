@@ -33,7 +33,7 @@ from winrmd import (LISTENER_RELOAD_DONE, LISTENER_RELOADED, identify_envelope, 
 t = Tap()
 ID = identify_envelope().encode()
 ALICE_KRB = 'claimed="alice@WINRMD.TEST"'
-ALICE_NTLM = 'claimed="WINRMD\\alice"'
+ALICE_NTLM = 'claimed="WINRMD\\\\alice"'  # the backslash escaped as log_escape writes it
 KRB_OFF = "Kerberos is disabled (Service.Auth.Kerberos = false), inside Negotiate too"
 
 
