@@ -195,6 +195,12 @@ static int sign_by_helper(struct tls_conn *tc, gnutls_sign_algorithm_t algo,
 			  uint32_t flags, const gnutls_datum_t *tbs,
 			  gnutls_datum_t *sig)
 {
+	if (scheme_of(algo) == 0) {
+		log_warn("TLS handshake refused: the helper makes no %s "
+			 "signatures (TLS 1.0 and 1.1 are not supported)",
+			 gnutls_sign_get_name(algo) ? gnutls_sign_get_name(algo) : "such");
+		return GNUTLS_E_PK_SIGN_FAILED;
+	}
 	struct priv_sign req = {
 		.conn = tc->conn_id,
 		.key_id = { tc->cred->key_id, sizeof(tc->cred->key_id) },

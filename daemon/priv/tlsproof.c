@@ -565,15 +565,17 @@ static int certificate(const struct tls_hs_msg *m, uint16_t version,
 			return TLSPROOF_MALFORMED;
 		}
 		if (k == 0 && cert.n > leaf_max) {
+			/* worded as x509_verify_client words it */
 			set_why(why, why_len,
-				"%s certificate of %zu bytes (over %zu)", who,
-				cert.n, leaf_max);
+				"%s certificate of %zu bytes is larger than the "
+				"%zu bytes allowed", who, cert.n, leaf_max);
 			return TLSPROOF_TOO_LARGE;
 		}
 		if (k > 0 && cert.n > X509_MAX_INTERMEDIATE_CERT) {
 			set_why(why, why_len,
-				"%s chain certificate of %zu bytes (over %d)",
-				who, cert.n, X509_MAX_INTERMEDIATE_CERT);
+				"%s chain certificate of %zu bytes is larger than "
+				"the %d bytes allowed", who, cert.n,
+				X509_MAX_INTERMEDIATE_CERT);
 			return TLSPROOF_TOO_LARGE;
 		}
 		if (k < max) {

@@ -15,6 +15,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from lab import Lab  # noqa: E402
+from pki import PKI  # noqa: E402
 from tap import Tap  # noqa: E402
 from winrmd import BUILDDIR, HELPER, Daemon  # noqa: E402
 
@@ -22,11 +23,13 @@ FAKE = os.path.join(BUILDDIR, "tests", "helper", "fake-listener")
 t = Tap()
 
 
-def run(lab, config, steps, user="winrmd"):
+def run(lab, config, steps, user="winrmd", prepare=None):
     """Runs the fake listener; returns (step lines as a list of (step,
     text)), the helper's log, exit status of the helper)."""
     d = Daemon(config=config)
     try:
+        if prepare is not None:
+            prepare(d)
         env = dict(os.environ)
         env.update(lab.daemon_env())
         p = subprocess.run([FAKE, "-c", d.conf_path, "-u", user, "-H", HELPER]
@@ -157,6 +160,36 @@ def test_impossible_frames(lab, base):
     t.ok(a and "error=13" in a[0], "1,024 arguments are a valid frame (refused: no identity)", out)
 
 
+def test_forged_certificate(lab, base):
+    """Item 2: a certificate alone (a mapped one, even to root) proves
+    nothing; the helper signs nothing but TLS handshakes' signatures."""
+    pki = PKI()
+    try:
+        cfg = {**base, "Service": {**base["Service"],
+                                   "Auth": {**base["Service"]["Auth"], "Certificate": True,
+                                            "ClientCAFile": pki.ca}}}
+
+        def mapping(d):
+            with open(d.tree["Daemon"]["CertMappingFile"], "w") as f:
+                f.write('CertMapping = ( { URI = "*"; Subject = "alice@WINRMD.TEST"; '
+                        'Issuer = "%s"; UserName = "root"; } );\n' % pki.thumbprint(pki.ca))
+        lines, log, out = run(lab, cfg, ["cert-chain", pki.client_alice_der,
+                                         "sign-arbitrary", "spawn-last", "id -u", "ping"],
+                              prepare=mapping)
+        a = answers(lines, "cert-chain")
+        t.ok(a and "status=DENIED" in a[0],
+             "a valid certificate mapped to root, without its key's proof: DENIED", out)
+        t.ok(re.search(r"method=Certificate .*result=failure", log),
+             "audited as a failed certificate login", log[-2000:])
+        t.eq(answers(lines, "spawn-last"), ["no-identity"], "nothing to spawn with")
+        sg = answers(lines, "sign-arbitrary")
+        t.ok(sg and sg[0].startswith("SIGN_RESULT") and "error=0" not in sg[0],
+             "SIGN of arbitrary bytes with no such key: refused", out)
+        t.eq(answers(lines, "ping"), ["PONG"], "the helper is alive")
+    finally:
+        pki.close()
+
+
 def main():
     with Lab() as lab:
         base = lab.daemon_config()
@@ -165,7 +198,7 @@ def main():
         base["Service"]["Auth"]["Basic"] = False
         for test in (test_hostile_local_identities, test_refusals_without_identity,
                      test_basic_off_is_a_refusal, test_real_logins,
-                     test_impossible_frames):
+                     test_forged_certificate, test_impossible_frames):
             try:
                 test(lab, base)
             except Exception as e:  # report, go on with the next
