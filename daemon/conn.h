@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "auth/auth.h"
+#include "connlimit.h"
 
 struct listener;
 
@@ -27,6 +28,7 @@ struct conn {
 	uint16_t remote_port;
 	int fd;
 	struct conn_auth auth;      /* zero = unauthenticated */
+	struct connlimit_entry lim; /* connlimit's, open to close */
 };
 
 #endif
