@@ -55,6 +55,10 @@ enum config_key_flags {
 	    60000, 500, 4294967295LL, 0)				\
 	INT(GLOBAL, "Service.MaxConnections", max_connections,		\
 	    300, 1, 100000, 0)						\
+	INT(GLOBAL, "Service.MaxConnectionsPerAddress",			\
+	    max_connections_per_address, 30, 1, 100000, 0)		\
+	INT(GLOBAL, "Service.HeaderWaitTimeout", header_wait_timeout_s,	\
+	    20, 1, 3600, 0)						\
 	INT(GLOBAL, "Service.MaxConcurrentOperationsPerUser",		\
 	    max_concurrent_operations_per_user, 1500, 1, 4294967295LL, 0) \
 	BOOL(GLOBAL, "Service.AllowUnencrypted", allow_unencrypted,	\

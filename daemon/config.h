@@ -54,6 +54,10 @@ struct winrmd_config {
 	int64_t max_envelope_size_kb;     /* MaxEnvelopeSizekb, default 500, 32..65536 */
 	int64_t max_timeout_ms;           /* MaxTimeoutms, default 60000, 500..4294967295 */
 	int64_t max_connections;          /* MaxConnections, default 300, 1..100000 */
+	int64_t max_connections_per_address; /* default 30, 1..100000: one IPv4
+	                                     address or IPv6 /64 */
+	int64_t header_wait_timeout_s;    /* HeaderWaitTimeout (http.sys name),
+	                                     default 20, 1..3600 */
 	int64_t max_concurrent_operations_per_user; /* default 1500, 1..4294967295 */
 	bool allow_unencrypted;           /* AllowUnencrypted, default false */
 	bool allow_remote_access;         /* AllowRemoteAccess, default true */

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "auth/auth.h"
+#include "connlimit.h"
 
 struct listener;
 struct tls_conn;
@@ -29,6 +30,7 @@ struct conn {
 	int fd;
 	struct tls_conn *tls;       /* HTTPS: keys and transcript (tls.h) */
 	struct conn_auth auth;      /* zero = unauthenticated */
+	struct connlimit_entry lim; /* connlimit's, open to close */
 };
 
 #endif

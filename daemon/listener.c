@@ -34,6 +34,7 @@
 
 #include "client.h"
 #include "conn.h"
+#include "connlimit.h"
 #include "log.h"
 #include "request.h"
 #include "resources/resources.h"
@@ -47,7 +48,9 @@ static atomic_int n_suspended;
 
 /* Idle keep-alive connections are closed after this many seconds, as
  * http.sys does after its 2-minute idle timer.  Suspended connections
- * (long-polls) are not subject to it. */
+ * (long-polls) are not subject to it.  libmicrohttpd restarts this timer
+ * at every byte: the deadline for request headers (HeaderWaitTimeout) and
+ * noticing clients that have gone are connlimit.c's. */
 #define CONNECTION_IDLE_TIMEOUT_S WINRMD_HTTP_IDLE_TIMEOUT_S
 /* Per-connection memory for request headers: Kerberos tickets with a PAC
  * make Authorization headers of 16 KB and more. */
@@ -397,6 +400,7 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 		else
 			c->auth.helper_state = true; /* the helper made it */
 		ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		const struct sockaddr *client = ci != NULL ? ci->client_addr : NULL;
 		if (l->local) {
 			strcpy(c->remote_addr, "local");
 		} else if (ci != NULL && ci->client_addr != NULL) {
@@ -430,6 +434,13 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 			if (ci != NULL && ci->tls_session != NULL)
 				c->tls = tls_conn_new(ci->tls_session, c->id, l);
 		}
+		/* Counted for its address (not on the local socket) and given
+		 * its header deadline.  One over its address's limit, or whose
+		 * client has already gone, is shut down here: libmicrohttpd
+		 * then closes it as soon as it looks at it. */
+		connlimit_open(&c->lim, c->fd, l->local ? NULL : client,
+			       l->transport == TRANSPORT_HTTPS, c->remote_addr,
+			       c->id);
 		*socket_context = c;
 		log_debug("connection %llu from %s:%u on %s",
 			  (unsigned long long)c->id, c->remote_addr,
@@ -438,6 +449,9 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 		struct conn *c = *socket_context;
 		if (c != NULL) {
 			log_debug("connection %llu closed", (unsigned long long)c->id);
+			/* Before libmicrohttpd closes the socket: from now on
+			 * connlimit's sweeper no longer touches it. */
+			connlimit_close(&c->lim);
 			auth_conn_closed(c);
 			tls_conn_free(c->tls);
 			free(c);
@@ -524,6 +538,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc,
 		struct conn *c = ci != NULL ? ci->socket_context : NULL;
 		if (c == NULL)
 			return MHD_NO;
+		/* The headers are complete: no deadline until it ends. */
+		connlimit_request_begin(&c->lim);
 		r = request_new(c, l);
 		r->mhd_connection = mc;
 		*req_cls = r;
@@ -622,6 +638,10 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 		log_debug("request on connection %llu ended early (code %d)",
 			  (unsigned long long)r->conn->id, (int)toe);
 	request_finished(r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+	/* An unauthenticated connection has HeaderWaitTimeout again for its
+	 * next request; an authenticated one only the idle timer. */
+	connlimit_request_end(&r->conn->lim,
+			      r->conn->auth.state == CONN_AUTHENTICATED);
 	request_free(r);
 	*req_cls = NULL;
 }
@@ -634,6 +654,23 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
 		text[--n] = '\0';
 	log_msg(LOG_LVL_WARN, "libmicrohttpd", "%s", text);
+}
+
+/* libmicrohttpd's accept policy: a client at its MaxConnectionsPerAddress
+ * is closed before any memory is spent on it.  (connlimit_open counts for
+ * good: two threads may accept from one address at once.) */
+static enum MHD_Result on_accept_policy(void *cls, const struct sockaddr *sa,
+					socklen_t len)
+{
+	(void)cls;
+	(void)len;
+	return connlimit_may_accept(sa) ? MHD_YES : MHD_NO;
+}
+
+void listeners_apply_limits(const struct winrmd_config *cfg)
+{
+	connlimit_configure(cfg->max_connections_per_address,
+			    cfg->header_wait_timeout_s * 1000);
 }
 
 static unsigned thread_pool_size(void)
@@ -668,6 +705,9 @@ int listeners_start(const struct winrmd_config *cfg)
 	/* MHD copies the string when it starts each daemon. */
 	char *tls_prio = tls_priorities(cfg->tls_priorities);
 	running_client_ca = trust_pem != NULL;
+	listeners_apply_limits(cfg);
+	if (connlimit_start() != 0)
+		return -1;
 	for (size_t i = 0; i < n_listeners; i++) {
 		struct listener *l = &listeners[i];
 		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
@@ -700,8 +740,8 @@ int listeners_start(const struct winrmd_config *cfg)
 		OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
 		struct MHD_Daemon *d = MHD_start_daemon(
-			flags, 0, NULL, NULL, on_access, l,
-			MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+			flags, 0, l->local ? NULL : on_accept_policy, l,
+			on_access, l, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 		if (d == NULL) {
 			log_err("%s: cannot start libmicrohttpd", l->display);
 			free(tls_prio);
@@ -746,6 +786,7 @@ void listeners_stop(void)
 			close(l->fd);
 		listener_free_fields(l);
 	}
+	connlimit_stop();
 	free(listeners);
 	listeners = NULL;
 	n_listeners = 0;

@@ -32,6 +32,10 @@ int listeners_open(const struct winrmd_config *cfg, char **error_r);
 /* Starts serving on every opened socket.  Returns 0 or -1 (logged). */
 int listeners_start(const struct winrmd_config *cfg);
 
+/* Service.MaxConnectionsPerAddress and Service.HeaderWaitTimeout of cfg
+ * take effect (at start, and on reload for what comes next). */
+void listeners_apply_limits(const struct winrmd_config *cfg);
+
 /* Stops accepting, closes every connection and frees the listeners. */
 /* From now on new requests get 503 and a closed connection (shutdown). */
 void listeners_refuse_new(void);

@@ -204,6 +204,7 @@ static void reload(void)
 		} else {
 			log_set_level((enum log_level)cfg->log_level);
 			listeners_check_reload(cfg);
+			listeners_apply_limits(cfg);
 			listeners_reload_tls(cfg, res.certs, res.n_certs);
 			runtime_set_config(cfg);
 			log_info("configuration reloaded");
