@@ -113,8 +113,8 @@ enum auth_result auth_authenticate(struct request *r)
 			}
 			log_audit("authentication remote=%s method=%s/%s "
 				  "claimed=\"%s\" result=failure reason=\"%s\"",
-				  r->conn->remote_addr, ca->scheme, ca->id.mech,
-				  ca->id.claimed, why);
+				  LOG_ESC(r->conn->remote_addr), LOG_ESC(ca->scheme),
+				  LOG_ESC(ca->id.mech), LOG_ESC(ca->id.claimed), why);
 			identity_release(&ca->id);
 			ca->state = CONN_UNAUTHENTICATED;
 		}
@@ -190,7 +190,7 @@ enum auth_result auth_submit(struct request *r, uint16_t type, const void *req)
 		/* Credentials no client sends (a name or token over the
 		 * protocol's bounds): refused like bad ones. */
 		log_audit("authentication remote=%s method=%s result=failure "
-			  "reason=\"%s over the limit\"", r->conn->remote_addr,
+			  "reason=\"%s over the limit\"", LOG_ESC(r->conn->remote_addr),
 			  priv_type_name(type), why);
 		r->conn->auth.state = CONN_UNAUTHENTICATED;
 		auth_respond_unauthorized(r);
