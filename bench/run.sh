@@ -2,7 +2,8 @@
 # bench/run.sh - winrmd benchmarks, each next to a reference measured in the
 # same run on the same machine, printed as ratios.  One command, as root:
 #
-#   bench/run.sh [identify|auth|encryption|shell|tls]  (default: all of them)
+#   bench/run.sh [identify|auth|encryption|shell|tls|connlimits]
+#                (default: all of them)
 #
 # identify: wrk against the anonymous Identify of winrmd and against nginx
 #           serving the very same response bytes, keep-alive, at 1 and 64
@@ -23,6 +24,11 @@
 #           and keep-alive requests/s (anonymous and Basic) of winrmd's
 #           HTTPS listener next to its HTTP listener and to nginx serving
 #           the same bytes with the same RSA and ECDSA certificates.
+# connlimits: bench/connlimits.py: 1,000 and 10,000 slow clients trickling
+#           header lines from 127.0.0.2-9 (and 10,000 from 127.0.0.2-41):
+#           anonymous Identify latency (p50/p99) during the attack, the
+#           time until the listener is fully usable once they close, and
+#           the daemon's descriptors.  For the record: no reference.
 # Everything listens on 127.0.0.1 only; every load run is time-bounded.
 # Environment: DURATION (seconds per identify run, default 10),
 # AUTH_DURATION (seconds per auth method and kind, default 5).
@@ -109,7 +115,8 @@ wrk_run() { # url connections threads -> prints the BENCH line
 field() { echo "$1" | sed -n "s/.*$2=\([0-9.]*\).*/\1/p"; }
 
 bench_identify() {
-	start_winrmd ""
+	# 64 keep-alive connections from 127.0.0.1: above the default 30.
+	start_winrmd "Service = { MaxConnectionsPerAddress = 64; };"
 	curl -s -H 'WSMANIDENTIFY: unauthenticated' -H 'Content-Type: application/soap+xml;charset=UTF-8' \
 		--data "$(sed -n "s/^wrk.body = '\(.*\)'$/\1/p" bench/identify.lua)" \
 		"http://127.0.0.1:$WPORT/wsman" > "$work/identify.xml"
@@ -152,6 +159,11 @@ bench_encryption() {
 		ENC_DURATION="${ENC_DURATION:-5}" /usr/bin/python3 "$top/bench/encryption.py"
 }
 
+bench_connlimits() {
+	WINRMD_BUILDDIR="$top/build-bench" WINRMD_SRCDIR="$top" \
+		/usr/bin/python3 "$top/bench/connlimits.py"
+}
+
 bench_tls() {
 	WINRMD_BUILDDIR="$top/build-bench" WINRMD_SRCDIR="$top" \
 		TLS_DURATION="${TLS_DURATION:-5}" /usr/bin/python3 "$top/bench/tls.py"
@@ -163,6 +175,7 @@ auth) bench_auth ;;
 shell) bench_shell ;;
 tls) bench_tls ;;
 encryption) bench_encryption ;;
-all) bench_identify; bench_auth; bench_encryption; bench_shell; bench_tls ;;
-*) echo "usage: $0 [identify|auth|encryption|shell|tls|all]" >&2; exit 2 ;;
+connlimits) bench_connlimits ;;
+all) bench_identify; bench_auth; bench_encryption; bench_shell; bench_tls; bench_connlimits ;;
+*) echo "usage: $0 [identify|auth|encryption|shell|tls|connlimits|all]" >&2; exit 2 ;;
 esac

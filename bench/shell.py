@@ -269,7 +269,7 @@ Logging = { Level = "notice"; };
 Daemon = { User = "nobody"; HelperPath = "%(helper)s";
   AdminSocket = "%(work)s/admin.sock"; CertMappingFile = "%(work)s/cm.conf"; };
 Service = { AllowUnencrypted = true; MaxConnections = %(conns)d; MaxTimeoutms = 600000;
-  MaxConcurrentOperationsPerUser = %(ops)d;
+  MaxConnectionsPerAddress = %(conns)d; MaxConcurrentOperationsPerUser = %(ops)d;
   Auth = { Basic = true; PamService = "winrmd-bench"; }; };
 """ % dict(port=self.port, helper=HELPER, work=self.work, conns=SHELLS + 200, ops=SHELLS + 500))
         self.log_path = os.path.join(self.work, "winrmd.log")

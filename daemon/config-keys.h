@@ -55,6 +55,10 @@ enum config_key_flags {
 	    60000, 500, 4294967295LL, 0)				\
 	INT(GLOBAL, "Service.MaxConnections", max_connections,		\
 	    300, 1, 100000, 0)						\
+	INT(GLOBAL, "Service.MaxConnectionsPerAddress",			\
+	    max_connections_per_address, 30, 1, 100000, 0)		\
+	INT(GLOBAL, "Service.HeaderWaitTimeout", header_wait_timeout_s,	\
+	    20, 1, 3600, 0)						\
 	INT(GLOBAL, "Service.MaxConcurrentOperationsPerUser",		\
 	    max_concurrent_operations_per_user, 1500, 1, 4294967295LL, 0) \
 	BOOL(GLOBAL, "Service.AllowUnencrypted", allow_unencrypted,	\
@@ -116,6 +120,8 @@ enum config_key_flags {
 	    local_account_token_filter_policy, 0, 0, 1, 0)		\
 	LIST(GLOBAL, "Authorization.TrustedDomains", trusted_domains,	\
 	     n_trusted_domains, CONFIG_DEFAULT_EMPTY_LIST, CK_NONEMPTY)	\
+	BOOL(GLOBAL, "Authorization.KerberosCaseInsensitive",		\
+	     kerberos_case_insensitive, false, 0)			\
 	/* Throttling of failed authentications */			\
 	INT(GLOBAL, "Throttling.MaxFailures", throttle_max_failures,	\
 	    10, 1, 1000000, 0)						\

@@ -1290,7 +1290,7 @@ struct winrmd_config *config_load_string(const char *text, const char *name,
  * dump after dropping privileges, cannot read root-only keys and need not.
  */
 int config_check_files(const struct winrmd_config *cfg, const char *path,
-		       char **error_r, char **warnings_r)
+		       unsigned flags, char **error_r, char **warnings_r)
 {
 	struct buf errs = BUF_INIT, warns = BUF_INIT;
 	for (size_t i = 0; i < cfg->n_listeners; i++) {
@@ -1298,8 +1298,9 @@ int config_check_files(const struct winrmd_config *cfg, const char *path,
 		if (l->transport != TRANSPORT_HTTPS || !l->enabled)
 			continue;
 		char err[512];
-		int r = x509_check_keypair(l->certificate_file, l->key_file, err,
-					   sizeof(err));
+		int r = x509_check_keypair(l->certificate_file,
+					   (flags & CONFIG_CHECK_KEYS) ? l->key_file : NULL,
+					   err, sizeof(err));
 		bool key = r == -2;
 		struct buf *to = r < 0 ? &errs : &warns;
 		if (r != 0)

@@ -54,6 +54,10 @@ struct winrmd_config {
 	int64_t max_envelope_size_kb;     /* MaxEnvelopeSizekb, default 500, 32..65536 */
 	int64_t max_timeout_ms;           /* MaxTimeoutms, default 60000, 500..4294967295 */
 	int64_t max_connections;          /* MaxConnections, default 300, 1..100000 */
+	int64_t max_connections_per_address; /* default 30, 1..100000: one IPv4
+	                                     address or IPv6 /64 */
+	int64_t header_wait_timeout_s;    /* HeaderWaitTimeout (http.sys name),
+	                                     default 20, 1..3600 */
 	int64_t max_concurrent_operations_per_user; /* default 1500, 1..4294967295 */
 	bool allow_unencrypted;           /* AllowUnencrypted, default false */
 	bool allow_remote_access;         /* AllowRemoteAccess, default true */
@@ -99,6 +103,9 @@ struct winrmd_config {
 	                                     domains (and UPN suffixes) whose
 	                                     users map to local accounts */
 	size_t n_trusted_domains;
+	bool kerberos_case_insensitive;   /* KerberosCaseInsensitive, default
+	                                     false: a principal's local name is
+	                                     also tried in lower case */
 
 	/* Throttling of failed authentications */
 	int64_t throttle_max_failures;    /* MaxFailures, default 10 */
@@ -119,6 +126,11 @@ struct winrmd_config {
 	atomic_int refcount;              /* see config_ref/config_unref */
 	char *source;                     /* file name the config came from, or "<defaults>" */
 };
+
+/* Idle keep-alive HTTP connections are closed after this many seconds, as
+ * http.sys does after its 2-minute idle timer (the listener; the helper
+ * derives how long an idle connection's identity may live from it). */
+#define WINRMD_HTTP_IDLE_TIMEOUT_S 120
 
 /* Returns a config holding only defaults (refcount 1). */
 struct winrmd_config *config_new_defaults(void);
@@ -150,7 +162,8 @@ void config_dump(const struct winrmd_config *cfg, struct buf *out);
 
 /*
  * Checks the files a configuration names: every enabled HTTPS listener's
- * certificate and key (readable, PEM, matching), the ClientCAFile and the
+ * certificate and, with CONFIG_CHECK_KEYS, its key (readable, PEM,
+ * matching), the ClientCAFile and the
  * CertMappingFile.  Separate from loading because only processes that
  * will use the files can read them (the listener reloads from the
  * helper's dump after dropping privileges).  Returns 0, or -1 with
@@ -159,8 +172,12 @@ void config_dump(const struct winrmd_config *cfg, struct buf *out);
  * what is usable but wrong (an expired certificate...), in the same form
  * with "warning: " before the message.
  */
+enum config_check_flags {
+	CONFIG_CHECK_KEYS = 1 << 0, /* also the private keys (never in the
+				       listener: only the helper reads them) */
+};
 int config_check_files(const struct winrmd_config *cfg, const char *path,
-		       char **error_r, char **warnings_r);
+		       unsigned flags, char **error_r, char **warnings_r);
 
 /* Reference counting (atomic).  config_unref frees at zero; NULL is a no-op. */
 struct winrmd_config *config_ref(struct winrmd_config *cfg);

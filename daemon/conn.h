@@ -17,8 +17,10 @@
 #include <stdint.h>
 
 #include "auth/auth.h"
+#include "connlimit.h"
 
 struct listener;
+struct tls_conn;
 
 struct conn {
 	uint64_t id;                /* unique for the daemon's lifetime, never 0 */
@@ -26,7 +28,9 @@ struct conn {
 	char remote_addr[INET6_ADDRSTRLEN]; /* text form, for logs and ClientIP */
 	uint16_t remote_port;
 	int fd;
+	struct tls_conn *tls;       /* HTTPS: keys and transcript (tls.h) */
 	struct conn_auth auth;      /* zero = unauthenticated */
+	struct connlimit_entry lim; /* connlimit's, open to close */
 };
 
 #endif

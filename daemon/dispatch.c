@@ -29,8 +29,11 @@ static const struct dispatch_entry table[] = {
 	{ ACTION_RELEASE, RESOURCE_SHELL_CMD, false, res_enum_release, 0, "Shell.Release" },
 	{ ACTION_GET, NS_SHELL, false, res_shell_get, 0, "Shell.Get" },
 	{ ACTION_DELETE, NS_SHELL, false, res_shell_delete, 0, "Shell.Delete" },
-	/* winrm/config: the whole tree is readable by every authorized user */
-	{ ACTION_GET, NS_CONFIG, false, res_config_get, 0, "Config.Get" },
+	/* winrm/config: administrators only, the whole tree as its parts
+	 * (Windows answers a non-administrator's Get with Access denied,
+	 * WSManFault code 5; the Ruby winrm gem falls back to its default
+	 * message size on it) */
+	{ ACTION_GET, NS_CONFIG, false, res_config_get, DISPATCH_ADMIN, "Config.Get" },
 	{ ACTION_PUT, NS_CONFIG, false, res_config_put, DISPATCH_ADMIN, "Config.Put" },
 	{ ACTION_GET, NS_CONFIG "/service", false, res_config_get, DISPATCH_ADMIN, "Config.Service.Get" },
 	{ ACTION_PUT, NS_CONFIG "/service", false, res_config_put, DISPATCH_ADMIN, "Config.Service.Put" },

@@ -28,10 +28,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <systemd/sd-daemon.h>
 
+#include "client.h"
 #include "conn.h"
+#include "connlimit.h"
 #include "log.h"
 #include "request.h"
 #include "resources/resources.h"
@@ -45,8 +48,10 @@ static atomic_int n_suspended;
 
 /* Idle keep-alive connections are closed after this many seconds, as
  * http.sys does after its 2-minute idle timer.  Suspended connections
- * (long-polls) are not subject to it. */
-#define CONNECTION_IDLE_TIMEOUT_S 120
+ * (long-polls) are not subject to it.  libmicrohttpd restarts this timer
+ * at every byte: the deadline for request headers (HeaderWaitTimeout) and
+ * noticing clients that have gone are connlimit.c's. */
+#define CONNECTION_IDLE_TIMEOUT_S WINRMD_HTTP_IDLE_TIMEOUT_S
 /* Per-connection memory for request headers: Kerberos tickets with a PAC
  * make Authorization headers of 16 KB and more. */
 #define CONNECTION_MEMORY_LIMIT (128 * 1024)
@@ -193,52 +198,104 @@ fail:
 }
 
 /*
- * The local administration socket (winrmctl).  Anyone may connect: the
- * helper authorizes the peer by its credentials.  A failure is not fatal
- * (the network listeners matter more); it is logged.
+ * The local administration socket (winrmctl) is the helper's: it accepts
+ * each connection itself (so that the peer's credentials come from a
+ * socket it accepted) and hands it over with a connection id of its own
+ * (PRIV_LOCAL_CONN); the local listener has no listening socket and
+ * serves what it is given.  Accepted descriptors wait here, with their
+ * ids, until libmicrohttpd reports them started.
  */
-static int open_admin_socket(const char *path)
+#define MAX_PENDING_LOCAL 64
+static struct {
+	pthread_mutex_t lock;
+	struct pending_local { int fd; uint64_t id; } pending[MAX_PENDING_LOCAL];
+	size_t n;
+} local_conns = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* The helper's id for a local connection libmicrohttpd started; 0 when
+ * unknown (it then gets a listener id, which the helper refuses). */
+static uint64_t local_conn_id(int fd)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		log_warn("AdminSocket %s: path too long; no local administration",
-			 path);
-		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	struct stat st;
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
-		/* A socket left by a previous run, unless someone answers. */
-		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(probe);
-			close(fd);
-			log_warn("AdminSocket %s is in use by another process; "
-				 "no local administration", path);
-			return -1;
+	uint64_t id = 0;
+	pthread_mutex_lock(&local_conns.lock);
+	for (size_t i = 0; i < local_conns.n; i++) {
+		if (local_conns.pending[i].fd == fd) {
+			id = local_conns.pending[i].id;
+			local_conns.pending[i] = local_conns.pending[--local_conns.n];
+			break;
 		}
-		if (probe >= 0)
-			close(probe);
-		unlink(path);
 	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chmod(path, 0666) != 0 || listen(fd, 64) != 0) {
-		log_warn("AdminSocket %s: %s; no local administration", path,
-			 strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
+	pthread_mutex_unlock(&local_conns.lock);
+	return id;
 }
 
-static const void *listener_of_connection(void *mhd_connection);
+static struct listener *local_listener(void)
+{
+	for (size_t i = 0; i < n_listeners; i++)
+		if (listeners[i].local && listeners[i].mhd != NULL)
+			return &listeners[i];
+	return NULL;
+}
+
+static void ignore_answer(void *arg, struct priv_msg *reply)
+{
+	(void)arg;
+	(void)reply;
+}
+
+/* Tells the helper a local connection it handed over is gone unserved. */
+static void forget_local(uint64_t id)
+{
+	struct priv_conn_close m = { .conn = id };
+	priv_request_async(PRIV_CONN_CLOSE, &m, ignore_answer, NULL, NULL);
+}
+
+/* PRIV_LOCAL_CONN, on the helper client's reader thread. */
+static void on_local_conn(struct priv_msg *msg)
+{
+	struct priv_local_conn lc;
+	int fd = priv_take_fd(msg);
+	struct listener *l = local_listener();
+	if (priv_decode_local_conn(msg, &lc, NULL) != 0 || fd < 0) {
+		log_err("malformed LOCAL_CONN from the helper");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (l == NULL || atomic_load(&stopping)) {
+		/* not serving (yet, or any more) */
+		close(fd);
+		forget_local(lc.conn);
+		return;
+	}
+	pthread_mutex_lock(&local_conns.lock);
+	bool room = local_conns.n < MAX_PENDING_LOCAL;
+	if (room)
+		local_conns.pending[local_conns.n++] = (struct pending_local){ fd, lc.conn };
+	pthread_mutex_unlock(&local_conns.lock);
+	if (!room) {
+		log_warn("too many local connections waiting; closing one");
+		close(fd);
+		forget_local(lc.conn);
+		return;
+	}
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (MHD_add_connection(l->mhd, fd, (struct sockaddr *)&sa,
+			       sizeof(sa)) != MHD_YES) {
+		/* libmicrohttpd closed it */
+		log_warn("cannot serve a local connection: %s", strerror(errno));
+		local_conn_id(fd);
+		forget_local(lc.conn);
+	}
+}
+
+static struct tls_conn *tls_conn_of_session(void *session);
 
 int listeners_open(const struct winrmd_config *cfg, char **error_r)
 {
-	tls_set_owner_resolver(listener_of_connection);
+	/* Before the helper starts: it may hand over a connection at once. */
+	priv_client_on_notify(PRIV_LOCAL_CONN, on_local_conn);
+	tls_set_conn_resolver(tls_conn_of_session);
 	int n_fds = sd_listen_fds(1);
 	if (n_fds < 0)
 		n_fds = 0;
@@ -268,13 +325,11 @@ int listeners_open(const struct winrmd_config *cfg, char **error_r)
 
 		l->cfg_index = (int)i;
 		if (lc->transport == TRANSPORT_HTTPS) {
-			/* Read as root now; the helper reads renewals. */
+			/* The certificate, read as root now (the helper reads
+			 * renewals); the key stays the helper's. */
 			char *err = NULL;
 			char *cert = read_pem(lc->certificate_file, &err);
-			char *key = cert ? read_pem(lc->key_file, &err) : NULL;
-			struct tls_cred *cred = key ? tls_cred_new(cert, key, &err) : NULL;
-			if (key != NULL)
-				free_secret(key, strlen(key));
+			struct tls_cred *cred = cert ? tls_cred_new(cert, &err) : NULL;
 			free(cert);
 			if (cred == NULL) {
 				*error_r = xasprintf("%s: %s", l->display, err);
@@ -305,14 +360,14 @@ int listeners_open(const struct winrmd_config *cfg, char **error_r)
 		if (l->fd < 0)
 			return -1;
 	}
-	int afd = open_admin_socket(cfg->admin_socket);
-	if (afd >= 0) {
+	if (cfg->admin_socket[0] != '\0') {
+		/* No socket here: the helper listens (see on_local_conn). */
 		struct listener *l = &listeners[n_listeners++];
 		l->address = xstrdup(cfg->admin_socket);
 		l->transport = TRANSPORT_HTTP;
 		l->url_prefix = xstrdup("wsman");
 		l->display = xasprintf("unix:%s", cfg->admin_socket);
-		l->fd = afd;
+		l->fd = -1;
 		l->local = true;
 		l->cfg_index = -1;
 	}
@@ -335,10 +390,17 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 	struct listener *l = cls;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		struct conn *c = xcalloc(1, sizeof(*c));
-		c->id = atomic_fetch_add(&next_conn_id, 1);
 		c->listener = l;
 		const union MHD_ConnectionInfo *ci =
-			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+		c->fd = ci != NULL ? ci->connect_fd : -1;
+		c->id = l->local ? local_conn_id(c->fd) : 0;
+		if (c->id == 0)
+			c->id = atomic_fetch_add(&next_conn_id, 1);
+		else
+			c->auth.helper_state = true; /* the helper made it */
+		ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		const struct sockaddr *client = ci != NULL ? ci->client_addr : NULL;
 		if (l->local) {
 			strcpy(c->remote_addr, "local");
 		} else if (ci != NULL && ci->client_addr != NULL) {
@@ -359,14 +421,26 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 				c->remote_port = ntohs(s6->sin6_port);
 			}
 		}
-		ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
-		c->fd = ci != NULL ? ci->connect_fd : -1;
 		if (c->fd >= 0 && !l->local) {
 			/* Answers go out at once: a delayed-ACK stall costs
 			 * 40 ms per request on a reused connection. */
 			int one = 1;
 			setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		}
+		if (l->transport == TRANSPORT_HTTPS) {
+			/* The session exists, no byte was read yet: the
+			 * whole handshake is recorded. */
+			ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+			if (ci != NULL && ci->tls_session != NULL)
+				c->tls = tls_conn_new(ci->tls_session, c->id, l);
+		}
+		/* Counted for its address (not on the local socket) and given
+		 * its header deadline.  One over its address's limit, or whose
+		 * client has already gone, is shut down here: libmicrohttpd
+		 * then closes it as soon as it looks at it. */
+		connlimit_open(&c->lim, c->fd, l->local ? NULL : client,
+			       l->transport == TRANSPORT_HTTPS, c->remote_addr,
+			       c->id);
 		*socket_context = c;
 		log_debug("connection %llu from %s:%u on %s",
 			  (unsigned long long)c->id, c->remote_addr,
@@ -375,7 +449,11 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 		struct conn *c = *socket_context;
 		if (c != NULL) {
 			log_debug("connection %llu closed", (unsigned long long)c->id);
+			/* Before libmicrohttpd closes the socket: from now on
+			 * connlimit's sweeper no longer touches it. */
+			connlimit_close(&c->lim);
 			auth_conn_closed(c);
+			tls_conn_free(c->tls);
 			free(c);
 		}
 		*socket_context = NULL;
@@ -460,6 +538,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc,
 		struct conn *c = ci != NULL ? ci->socket_context : NULL;
 		if (c == NULL)
 			return MHD_NO;
+		/* The headers are complete: no deadline until it ends. */
+		connlimit_request_begin(&c->lim);
 		r = request_new(c, l);
 		r->mhd_connection = mc;
 		*req_cls = r;
@@ -558,6 +638,10 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 		log_debug("request on connection %llu ended early (code %d)",
 			  (unsigned long long)r->conn->id, (int)toe);
 	request_finished(r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+	/* An unauthenticated connection has HeaderWaitTimeout again for its
+	 * next request; an authenticated one only the idle timer. */
+	connlimit_request_end(&r->conn->lim,
+			      r->conn->auth.state == CONN_AUTHENTICATED);
 	request_free(r);
 	*req_cls = NULL;
 }
@@ -570,6 +654,23 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
 		text[--n] = '\0';
 	log_msg(LOG_LVL_WARN, "libmicrohttpd", "%s", text);
+}
+
+/* libmicrohttpd's accept policy: a client at its MaxConnectionsPerAddress
+ * is closed before any memory is spent on it.  (connlimit_open counts for
+ * good: two threads may accept from one address at once.) */
+static enum MHD_Result on_accept_policy(void *cls, const struct sockaddr *sa,
+					socklen_t len)
+{
+	(void)cls;
+	(void)len;
+	return connlimit_may_accept(sa) ? MHD_YES : MHD_NO;
+}
+
+void listeners_apply_limits(const struct winrmd_config *cfg)
+{
+	connlimit_configure(cfg->max_connections_per_address,
+			    cfg->header_wait_timeout_s * 1000);
 }
 
 static unsigned thread_pool_size(void)
@@ -601,7 +702,12 @@ int listeners_start(const struct winrmd_config *cfg)
 	unsigned threads = thread_pool_size();
 	free(running_priorities);
 	running_priorities = xstrdup(cfg->tls_priorities);
+	/* MHD copies the string when it starts each daemon. */
+	char *tls_prio = tls_priorities(cfg->tls_priorities);
 	running_client_ca = trust_pem != NULL;
+	listeners_apply_limits(cfg);
+	if (connlimit_start() != 0)
+		return -1;
 	for (size_t i = 0; i < n_listeners; i++) {
 		struct listener *l = &listeners[i];
 		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
@@ -610,7 +716,10 @@ int listeners_start(const struct winrmd_config *cfg)
 		size_t n = 0;
 #define OPT(o, v, p) opts[n++] = (struct MHD_OptionItem){ o, (intptr_t)(v), p }
 		OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL);
-		OPT(MHD_OPTION_LISTEN_SOCKET, l->fd, NULL);
+		if (l->fd >= 0)
+			OPT(MHD_OPTION_LISTEN_SOCKET, l->fd, NULL);
+		else
+			flags |= MHD_USE_NO_LISTEN_SOCKET;
 		OPT(MHD_OPTION_THREAD_POOL_SIZE, l->local ? 2 : threads, NULL);
 		OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL);
 		OPT(MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_IDLE_TIMEOUT_S, NULL);
@@ -621,7 +730,7 @@ int listeners_start(const struct winrmd_config *cfg)
 			flags |= MHD_USE_TLS;
 			/* single-pointer options travel in ptr_value */
 			OPT(MHD_OPTION_HTTPS_CERT_CALLBACK, 0, tls_cert_callback());
-			OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)cfg->tls_priorities);
+			OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)tls_prio);
 			/* With a trust list libmicrohttpd asks for a client
 			 * certificate (optional: the handshake never fails for
 			 * lack of one; the helper verifies what comes). */
@@ -631,16 +740,18 @@ int listeners_start(const struct winrmd_config *cfg)
 		OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
 		struct MHD_Daemon *d = MHD_start_daemon(
-			flags, 0, NULL, NULL, on_access, l,
-			MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+			flags, 0, l->local ? NULL : on_accept_policy, l,
+			on_access, l, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 		if (d == NULL) {
 			log_err("%s: cannot start libmicrohttpd", l->display);
+			free(tls_prio);
 			return -1;
 		}
 		l->mhd = d;
 		log_info("listening on %s%s", l->display,
 			 l->from_systemd ? " (socket from systemd)" : "");
 	}
+	free(tls_prio);
 	return 0;
 }
 
@@ -673,10 +784,9 @@ void listeners_stop(void)
 		}
 		if (l->fd >= 0)
 			close(l->fd);
-		if (l->local)
-			unlink(l->address);
 		listener_free_fields(l);
 	}
+	connlimit_stop();
 	free(listeners);
 	listeners = NULL;
 	n_listeners = 0;
@@ -692,8 +802,8 @@ void listeners_stop(void)
 	}
 }
 
-void listeners_reload_tls(const struct winrmd_config *cfg, char **cert_pems,
-			  char **key_pems, size_t n)
+void listeners_reload_tls(const struct winrmd_config *cfg,
+			  const char *const *cert_pems, size_t n)
 {
 	for (size_t i = 0; i < n_listeners; i++) {
 		struct listener *l = &listeners[i];
@@ -712,7 +822,7 @@ void listeners_reload_tls(const struct winrmd_config *cfg, char **cert_pems,
 		if (k == cfg->n_listeners || k == n || cert_pems[k][0] == '\0')
 			continue;
 		char *err = NULL;
-		struct tls_cred *cred = tls_cred_new(cert_pems[k], key_pems[k], &err);
+		struct tls_cred *cred = tls_cred_new(cert_pems[k], &err);
 		if (cred == NULL) {
 			log_err("%s: the new certificate does not load (%s); "
 				"keeping the old one", l->display, err);
@@ -740,22 +850,18 @@ int listener_end_point(struct request *r, uint8_t *out, size_t *len)
 	return session != NULL ? tls_end_point(session, out, len) : -1;
 }
 
-/* tls.c's resolver: the listener of a connection (its socket context is
- * set before the TLS handshake). */
-static const void *listener_of_connection(void *mhd_connection)
+/* tls.c's resolver: the TLS state of a GnuTLS session, through its
+ * libmicrohttpd connection (which libmicrohttpd stores as the session's
+ * pointer) and our socket context (set before the handshake). */
+static struct tls_conn *tls_conn_of_session(void *session)
 {
-	if (mhd_connection == NULL)
+	void *mc = gnutls_session_get_ptr((gnutls_session_t)session);
+	if (mc == NULL)
 		return NULL;
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-		mhd_connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	const struct conn *c = ci != NULL ? ci->socket_context : NULL;
-	return c != NULL ? c->listener : NULL;
-}
-
-int listener_peer_chain(struct request *r, struct buf **ders_r, size_t *n_r)
-{
-	void *session = tls_session_of(r);
-	return session != NULL ? tls_peer_chain(session, ders_r, n_r) : -1;
+	return c != NULL ? c->tls : NULL;
 }
 
 void listeners_check_reload(const struct winrmd_config *cfg)

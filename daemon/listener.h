@@ -32,6 +32,10 @@ int listeners_open(const struct winrmd_config *cfg, char **error_r);
 /* Starts serving on every opened socket.  Returns 0 or -1 (logged). */
 int listeners_start(const struct winrmd_config *cfg);
 
+/* Service.MaxConnectionsPerAddress and Service.HeaderWaitTimeout of cfg
+ * take effect (at start, and on reload for what comes next). */
+void listeners_apply_limits(const struct winrmd_config *cfg);
+
 /* Stops accepting, closes every connection and frees the listeners. */
 /* From now on new requests get 503 and a closed connection (shutdown). */
 void listeners_refuse_new(void);
@@ -40,17 +44,15 @@ void listeners_refuse_new(void);
 void listeners_stop(void);
 
 /*
- * Reload: new certificates and keys (PEM, read by the helper) for the
- * HTTPS listeners, indexed like cfg->listeners ("" for others).  New
- * connections get them at once; established ones keep theirs.
+ * Reload: new certificates (PEM, read by the helper, which keeps the
+ * keys) for the HTTPS listeners, indexed like cfg->listeners ("" for
+ * others).  New connections get them at once; established ones keep
+ * theirs.
  */
-void listeners_reload_tls(const struct winrmd_config *cfg, char **cert_pems,
-			  char **key_pems, size_t n);
+void listeners_reload_tls(const struct winrmd_config *cfg,
+			  const char *const *cert_pems, size_t n);
 
-/* The TLS client certificate chain of r's connection (DER, leaf first;
- * caller releases).  0, or -1 when there is none or it is not TLS. */
 struct request;
-int listener_peer_chain(struct request *r, struct buf **ders_r, size_t *n_r);
 /* The tls-server-end-point channel-binding data of the certificate the
  * listener sent on r's TLS connection: 0, or -1 (not TLS). */
 int listener_end_point(struct request *r, uint8_t *out, size_t *len);

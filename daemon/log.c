@@ -66,6 +66,51 @@ const char *log_level_name(enum log_level level)
 	return "info";
 }
 
+/* The escape of byte c into e (4 bytes); returns its length. */
+static size_t escape_byte(unsigned char c, char *e)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (c == '"' || c == '\\') {
+		e[0] = '\\';
+		e[1] = (char)c;
+		return 2;
+	}
+	if (c < 0x20 || c == 0x7f) {
+		e[0] = '\\';
+		e[1] = 'x';
+		e[2] = hex[c >> 4];
+		e[3] = hex[c & 15];
+		return 4;
+	}
+	e[0] = (char)c;
+	return 1;
+}
+
+const char *log_escape(char *buf, size_t size, const char *s)
+{
+	char e[4];
+	if (s == NULL)
+		s = "";
+	size_t total = 0;
+	for (const char *p = s; *p != '\0'; p++)
+		total += escape_byte((unsigned char)*p, e);
+	/* Everything, or as many whole escapes as leave room for "...". */
+	size_t room = total < size ? total : size - 4, o = 0;
+	for (const char *p = s; *p != '\0'; p++) {
+		size_t n = escape_byte((unsigned char)*p, e);
+		if (o + n > room)
+			break;
+		memcpy(buf + o, e, n);
+		o += n;
+	}
+	if (o < total) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 void log_vmsg(enum log_level level, const char *func, const char *fmt,
 	      va_list ap)
 {
@@ -94,10 +139,16 @@ void log_vmsg(enum log_level level, const char *func, const char *fmt,
 	if (n > 0)
 		off += (size_t)n < sizeof(line) - off ? (size_t)n : sizeof(line) - off - 1;
 	/* One line per message: fold embedded newlines so that a value taken
-	 * from a request can never forge a log line. */
-	for (size_t i = 0; i < off; i++)
-		if (line[i] == '\n' || line[i] == '\r')
+	 * from a request can never forge a log line, and keep other control
+	 * bytes (terminal escapes) out of it.  This is the last line of
+	 * defence: values a client chose are escaped (log_escape) before. */
+	for (size_t i = 0; i < off; i++) {
+		unsigned char c = (unsigned char)line[i];
+		if (c == '\n' || c == '\r' || c == '\t')
 			line[i] = ' ';
+		else if (c < 0x20 || c == 0x7f)
+			line[i] = '?';
+	}
 	if (off >= sizeof(line) - 1)
 		off = sizeof(line) - 2;
 	line[off++] = '\n';

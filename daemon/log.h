@@ -14,6 +14,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level {
 	LOG_LVL_ERR = 3,
@@ -51,6 +52,29 @@ void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn))
 		if (log_get_level() >= LOG_LVL_DEBUG)                      \
 			log_msg(LOG_LVL_DEBUG, __func__, __VA_ARGS__);     \
 	} while (0)
+
+/*
+ * Values a client chose (claimed names, user names, certificate subjects,
+ * GSS and PAM reason texts, URIs, configuration values...) go through
+ * log_escape before they reach a log line: '"' and '\\' get a backslash
+ * before them and every byte below 0x20 and 0x7f becomes \xHH, so such a
+ * value can neither end the quotes around it, nor start another field or
+ * line, nor carry terminal escape sequences.  Bytes from 0x80 up (UTF-8)
+ * stay as they are.  Values logged without quotes must besides contain
+ * no space (local account names, see map_name_ok; the scheme word).
+ *
+ * Writes the escaped s (NULL: "") into buf of size bytes (at least 4) and
+ * returns buf.  A value that does not fit is cut before a whole escape
+ * and ends in "...".  Never allocates.
+ */
+const char *log_escape(char *buf, size_t size, const char *s);
+
+/* A buffer for one escaped value: 127 bytes of the worst kind, or 500
+ * plain ones. */
+#define LOG_ESC_SIZE 512
+/* log_escape into a temporary buffer, for a log argument: it lives until
+ * the end of the enclosing block (a compound literal). */
+#define LOG_ESC(s) log_escape((char[LOG_ESC_SIZE]){ 0 }, LOG_ESC_SIZE, (s))
 
 /* Audit lines: one per authentication or authorization decision.  Printed
  * at notice level with an "audit:" tag so that they can be filtered. */

@@ -34,6 +34,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "client.h"
+#include "msg.h"
 #include "config.h"
 #include "envelope.h"
 #include "listener.h"
@@ -72,12 +73,15 @@ static bool stderr_is_journal(void)
 	       (unsigned long long)st.st_ino == ino;
 }
 
-static struct winrmd_config *load_or_report(const char *path)
+/* flags: enum config_check_flags (keys only when checking by hand: the
+ * listener process never reads a private key). */
+static struct winrmd_config *load_or_report(const char *path, unsigned flags)
 {
 	char *error = NULL;
 	char *warnings = NULL;
 	struct winrmd_config *cfg = config_load_file(path, &error);
-	if (cfg != NULL && config_check_files(cfg, path, &error, &warnings) != 0) {
+	if (cfg != NULL &&
+	    config_check_files(cfg, path, flags, &error, &warnings) != 0) {
 		config_unref(cfg);
 		cfg = NULL;
 	}
@@ -164,15 +168,12 @@ static void on_helper_lost(void)
 
 static int ping_helper(void)
 {
-	struct priv_msg req, reply;
-	priv_msg_init(&req, PRIV_PING);
-	uint64_t token = (uint64_t)getpid() << 20 | 0x5a5a;
-	priv_put_u64(&req, token);
-	if (priv_call(&req, &reply) != 0)
-		return -1;
-	int ok = reply.type == PRIV_PONG && priv_get_u64(&reply) == token;
-	uint32_t pid = priv_get_u32(&reply);
-	ok = ok && priv_msg_ok(&reply) && (pid_t)pid == helper_pid;
+	struct priv_ping ping = { .token = (uint64_t)getpid() << 20 | 0x5a5a };
+	struct priv_msg reply;
+	struct priv_pong pong;
+	int ok = priv_request(PRIV_PING, &ping, &reply, NULL) == 0 &&
+		 priv_decode_pong(&reply, &pong, NULL) == 0 &&
+		 pong.token == ping.token && (pid_t)pong.pid == helper_pid;
 	priv_msg_release(&reply);
 	return ok ? 0 : -1;
 }
@@ -181,30 +182,20 @@ static void reload(void)
 {
 	sd_notify(0, "RELOADING=1\nSTATUS=Reloading the configuration");
 	log_info("reloading %s", config_path);
-	struct priv_msg req, reply;
-	priv_msg_init(&req, PRIV_RELOAD);
-	if (priv_call(&req, &reply) != 0 || reply.type != PRIV_RELOAD_RESULT) {
+	struct priv_msg reply;
+	struct priv_reload_result res;
+	const char *why = NULL;
+	if (priv_request(PRIV_RELOAD, NULL, &reply, NULL) != 0) {
 		log_err("reload failed: no answer from the helper");
-		priv_msg_release(&reply);
-		sd_notify(0, "READY=1\nSTATUS=Reload failed");
-		return;
-	}
-	uint32_t ok = priv_get_u32(&reply);
-	char *text = priv_get_str(&reply);
-	uint32_t n = ok ? priv_get_u32(&reply) : 0;
-	char **certs = xcalloc(n + 1, sizeof(*certs));
-	char **keys = xcalloc(n + 1, sizeof(*keys));
-	for (uint32_t i = 0; i < n && n < 4096; i++) {
-		certs[i] = priv_get_str(&reply);
-		keys[i] = priv_get_str(&reply);
-	}
-	if (!priv_msg_ok(&reply)) {
-		log_err("reload failed: malformed answer from the helper");
-	} else if (!ok) {
-		log_err("reload refused, the running configuration stays: %s", text);
+	} else if (priv_decode_reload_result(&reply, &res, &why) != 0) {
+		log_err("reload failed: malformed answer from the helper (%s)", why);
+	} else if (!res.ok) {
+		log_err("reload refused, the running configuration stays: %s",
+			res.text);
 	} else {
 		char *error = NULL;
-		struct winrmd_config *cfg = config_load_string(text, config_path, &error);
+		struct winrmd_config *cfg = config_load_string(res.text, config_path,
+							       &error);
 		if (cfg == NULL) {
 			/* The helper's dump always loads; this is a bug. */
 			log_err("reload failed: effective configuration does not "
@@ -213,19 +204,12 @@ static void reload(void)
 		} else {
 			log_set_level((enum log_level)cfg->log_level);
 			listeners_check_reload(cfg);
-			listeners_reload_tls(cfg, certs, keys, n);
+			listeners_apply_limits(cfg);
+			listeners_reload_tls(cfg, res.certs, res.n_certs);
 			runtime_set_config(cfg);
 			log_info("configuration reloaded");
 		}
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		free(certs[i]);
-		if (keys[i] != NULL)
-			free_secret(keys[i], strlen(keys[i]));
-	}
-	free(certs);
-	free(keys);
-	free(text);
 	priv_msg_release(&reply);
 	sd_notify(0, "READY=1\nSTATUS=Serving");
 }
@@ -233,10 +217,9 @@ static void reload(void)
 /* Orders the helper to stop and reaps it; returns its exit status. */
 static int stop_helper(void)
 {
-	struct priv_msg req, reply;
-	priv_msg_init(&req, PRIV_SHUTDOWN);
-	if (priv_call(&req, &reply) == 0)
-		priv_msg_release(&reply);
+	struct priv_msg reply;
+	priv_request(PRIV_SHUTDOWN, NULL, &reply, NULL);
+	priv_msg_release(&reply);
 	priv_client_stop();
 	int status = 0;
 	for (int i = 0; i < 100; i++) { /* up to 5 s */
@@ -384,7 +367,8 @@ int main(int argc, char **argv)
 	}
 
 	if (check || dump) {
-		struct winrmd_config *cfg = load_or_report(config_path);
+		struct winrmd_config *cfg = load_or_report(config_path,
+							   CONFIG_CHECK_KEYS);
 		if (cfg == NULL)
 			return 1;
 		if (dump) {
@@ -414,7 +398,7 @@ int main(int argc, char **argv)
 	if (realpath(config_path, resolved) != NULL)
 		config_path = xstrdup(resolved);
 
-	struct winrmd_config *cfg = load_or_report(config_path);
+	struct winrmd_config *cfg = load_or_report(config_path, 0);
 	if (cfg == NULL)
 		return 1;
 	if (!debug)

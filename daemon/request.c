@@ -227,8 +227,10 @@ static void finish_handler(struct request *r, const struct dispatch_entry *e,
 			return;
 		}
 	}
-	log_debug("%s: %s %s -> %s", r->conn->remote_addr, e ? e->name : "",
-		  req->action ? req->action : "(no action)", fault_name(fault));
+	log_debug("%s: %s %s -> %s", LOG_ESC(r->conn->remote_addr),
+		  e ? e->name : "",
+		  req->action ? LOG_ESC(req->action) : "(no action)",
+		  fault_name(fault));
 	respond_fault(r, fault, req->message_id, req->charset, r->fault_message);
 }
 
@@ -262,8 +264,9 @@ static enum request_step run_envelope(struct request *r)
 	enum fault_id fault = wsman_parse(r->body.data, r->body.len,
 					  r->content_type, req);
 	if (fault != FAULT_NONE) {
-		log_info("%s: user %s: request refused: %s", r->conn->remote_addr,
-			 id->user, fault_name(fault));
+		log_info("%s: user %s: request refused: %s",
+			 LOG_ESC(r->conn->remote_addr), LOG_ESC(id->user),
+			 fault_name(fault));
 		respond_fault(r, fault, req->message_id, req->charset, NULL);
 		wsman_request_release(req);
 		free(req);
@@ -274,7 +277,8 @@ static enum request_step run_envelope(struct request *r)
 	if (e != NULL && (e->flags & DISPATCH_ADMIN) && !(id->flags & PRIV_ID_ADMIN)) {
 		log_audit("authorization remote=%s user=%s result=denied "
 			  "reason=\"%s needs an administrator\"",
-			  r->conn->remote_addr, id->user, e->name);
+			  LOG_ESC(r->conn->remote_addr), LOG_ESC(id->user),
+			  LOG_ESC(e->name));
 		respond_fault(r, FAULT_ACCESS_DENIED, req->message_id, req->charset,
 			      NULL);
 		return REQUEST_RESPOND;
@@ -283,7 +287,8 @@ static enum request_step run_envelope(struct request *r)
 	if (!operations_acquire(id->uid, limit)) {
 		log_audit("quota remote=%s user=%s result=denied reason=\"%lld "
 			  "operations in progress (Service.MaxConcurrentOperationsPerUser)\"",
-			  r->conn->remote_addr, id->user, (long long)limit);
+			  LOG_ESC(r->conn->remote_addr), LOG_ESC(id->user),
+			  (long long)limit);
 		respond_fault(r, FAULT_QUOTA_MAX_OPERATIONS, req->message_id,
 			      req->charset, NULL);
 		return REQUEST_RESPOND;
@@ -298,7 +303,8 @@ static enum request_step run_envelope(struct request *r)
 static void respond_undecryptable(struct request *r, const char *why)
 {
 	log_audit("decryption remote=%s user=%s result=failure reason=\"%s\"",
-		  r->conn->remote_addr, r->identity->user, why);
+		  LOG_ESC(r->conn->remote_addr), LOG_ESC(r->identity->user),
+		  LOG_ESC(why));
 	response_release(&r->resp);
 	buf_init(&r->resp.body);
 	r->resp.status = 400;
@@ -319,28 +325,38 @@ static int decrypt_request(struct request *r, const char *protocol)
 		respond_undecryptable(r, "CredSSP encryption is not supported");
 		return -1;
 	}
-	struct priv_msg m, reply;
-	priv_msg_init(&m, PRIV_UNWRAP);
-	priv_put_u64(&m, r->conn->id);
-	priv_put_u32(&m, (uint32_t)msg.nparts);
-	for (size_t i = 0; i < msg.nparts; i++) {
-		priv_put_bytes(&m, msg.parts[i].hdr, msg.parts[i].hdr_len);
-		priv_put_bytes(&m, msg.parts[i].sealed, msg.parts[i].sealed_len);
+	if (msg.nparts > PRIV_MAX_PARTS) {
+		seal_message_release(&msg);
+		respond_undecryptable(r, "too many encrypted parts");
+		return -1;
 	}
-	if (priv_call(&m, &reply) != 0 || reply.type != PRIV_UNWRAP_RESULT) {
+	struct priv_sealed_part *parts = xcalloc(msg.nparts, sizeof(*parts));
+	for (size_t i = 0; i < msg.nparts; i++) {
+		parts[i].hdr = (struct priv_bytes){ msg.parts[i].hdr, msg.parts[i].hdr_len };
+		parts[i].sealed = (struct priv_bytes){ msg.parts[i].sealed,
+						       msg.parts[i].sealed_len };
+	}
+	struct priv_unwrap req = { .conn = r->conn->id, .n = msg.nparts, .parts = parts };
+	struct priv_msg reply;
+	struct priv_unwrap_result res;
+	int call = priv_request(PRIV_UNWRAP, &req, &reply, &why);
+	free(parts);
+	if (call == -2) {
+		seal_message_release(&msg);
+		respond_undecryptable(r, "the encrypted message is over the limits");
+		return -1;
+	}
+	if (call != 0 || priv_decode_unwrap_result(&reply, &res, &why) != 0) {
 		seal_message_release(&msg);
 		priv_msg_release(&reply);
 		request_internal_error(r);
 		return -1;
 	}
-	uint32_t error = priv_get_u32(&reply);
-	char *message = priv_get_str(&reply);
-	uint32_t n = priv_get_u32(&reply);
 	struct buf plain = BUF_INIT;
 	int rc = 0;
-	if (error != 0) {
-		respond_undecryptable(r, message);
-		if (error == EPIPE) {
+	if (res.error != 0) {
+		respond_undecryptable(r, res.message);
+		if (res.error == EPIPE) {
 			/* the helper dropped the context (NTLM): start over on a
 			 * new connection */
 			identity_release(&r->conn->auth.id);
@@ -348,13 +364,12 @@ static int decrypt_request(struct request *r, const char *protocol)
 			r->resp.close = true;
 		}
 		rc = -1;
-	} else if (n != msg.nparts) {
+	} else if (res.n != msg.nparts) {
 		respond_undecryptable(r, "the helper answered the wrong number of parts");
 		rc = -1;
 	} else {
-		for (uint32_t i = 0; i < n && rc == 0; i++) {
-			size_t len;
-			const uint8_t *p = priv_get_bytes(&reply, &len);
+		for (size_t i = 0; i < res.n && rc == 0; i++) {
+			size_t len = res.plain[i].len;
 			if (!seal_length_ok(msg.parts[i].original_length, len,
 					    msg.parts[i].sealed_len)) {
 				respond_undecryptable(r, "Length= does not match the "
@@ -362,12 +377,8 @@ static int decrypt_request(struct request *r, const char *protocol)
 				rc = -1;
 				break;
 			}
-			buf_append(&plain, p, len);
+			buf_append(&plain, res.plain[i].data, len);
 		}
-	}
-	if (rc == 0 && !priv_msg_ok(&reply)) {
-		request_internal_error(r);
-		rc = -1;
 	}
 	if (rc == 0) {
 		buf_release_secret(&r->body);
@@ -380,7 +391,6 @@ static int decrypt_request(struct request *r, const char *protocol)
 		snprintf(r->seal_protocol, sizeof(r->seal_protocol), "%s", protocol);
 	}
 	buf_release_secret(&plain);
-	free(message);
 	priv_msg_release(&reply);
 	seal_message_release(&msg);
 	return rc;
@@ -390,30 +400,26 @@ static int decrypt_request(struct request *r, const char *protocol)
 static int seal_piece(struct request *r, const uint8_t *p, size_t len,
 		      const char *charset_type, struct buf *out)
 {
-	struct priv_msg m, reply;
-	priv_msg_init(&m, PRIV_WRAP);
-	priv_put_u64(&m, r->conn->id);
-	priv_put_bytes(&m, p, len);
-	if (priv_call(&m, &reply) != 0 || reply.type != PRIV_WRAP_RESULT) {
-		priv_msg_release(&reply);
-		return -1;
-	}
-	uint32_t error = priv_get_u32(&reply);
-	char *message = priv_get_str(&reply);
-	size_t hl, sl;
-	const uint8_t *h = priv_get_bytes(&reply, &hl);
-	const uint8_t *s = priv_get_bytes(&reply, &sl);
-	int rc = 0;
-	if (error != 0 || !priv_msg_ok(&reply)) {
-		log_err("%s: cannot encrypt the response: %s", r->conn->remote_addr,
-			message);
-		rc = -1;
+	struct priv_wrap req = { .conn = r->conn->id, .plain = { p, len } };
+	struct priv_msg reply;
+	struct priv_wrap_result res;
+	const char *why = NULL;
+	int rc = -1;
+	if (priv_request(PRIV_WRAP, &req, &reply, &why) != 0 ||
+	    priv_decode_wrap_result(&reply, &res, &why) != 0) {
+		log_err("%s: cannot encrypt the response: %s",
+			LOG_ESC(r->conn->remote_addr),
+			why != NULL ? why : "no answer from the helper");
+	} else if (res.error != 0) {
+		log_err("%s: cannot encrypt the response: %s",
+			LOG_ESC(r->conn->remote_addr), LOG_ESC(res.message));
 	} else {
 		/* Length= is the sealed length: what the client's unwrap
 		 * returns (plaintext, plus RC4's padding byte). */
-		seal_build(out, r->seal_protocol, charset_type, sl, h, hl, s, sl);
+		seal_build(out, r->seal_protocol, charset_type, res.sealed.len,
+			   res.hdr.data, res.hdr.len, res.sealed.data, res.sealed.len);
+		rc = 0;
 	}
-	free(message);
 	priv_msg_release(&reply);
 	return rc;
 }
@@ -472,7 +478,7 @@ static enum request_step run_authenticated(struct request *r)
 		log_audit("authorization remote=%s user=%s result=denied "
 			  "reason=\"unencrypted message over HTTP; "
 			  "AllowUnencrypted is false\"",
-			  r->conn->remote_addr, id->user);
+			  LOG_ESC(r->conn->remote_addr), LOG_ESC(id->user));
 		respond_fault(r, FAULT_UNENCRYPTED_REFUSED, NULL, WSMAN_UTF8, NULL);
 		return REQUEST_RESPOND;
 	}

@@ -252,12 +252,9 @@ static void ignore_reply(void *arg, struct priv_msg *reply)
 
 static void helper_signal(uint64_t conn_id, uint64_t handle, uint32_t kind)
 {
-	struct priv_msg m;
-	priv_msg_init(&m, PRIV_SIGNAL);
-	priv_put_u64(&m, conn_id);
-	priv_put_u64(&m, handle);
-	priv_put_u32(&m, kind);
-	if (priv_call_async(&m, ignore_reply, NULL) != 0)
+	struct priv_signal_command m = { .conn = conn_id, .handle = handle,
+					 .kind = kind };
+	if (priv_request_async(PRIV_SIGNAL, &m, ignore_reply, NULL, NULL) != 0)
 		log_warn("cannot signal command %llu: the helper is gone",
 			 (unsigned long long)handle);
 }
@@ -287,7 +284,7 @@ static void remove_cmd(struct cmd *c, uint64_t conn_id)
 
 static void remove_shell(struct shell *s, uint64_t conn_id, const char *why)
 {
-	log_info("shell %s of %s ended: %s", s->id, s->owner, why);
+	log_info("shell %s of %s ended: %s", s->id, LOG_ESC(s->owner), why);
 	while (s->cmds != NULL)
 		remove_cmd(s->cmds, conn_id);
 	for (struct shell **pp = &S.shells; *pp != NULL; pp = &(*pp)->next)
@@ -613,13 +610,15 @@ enum fault_id shells_create(struct request *r, struct shell_options *opts,
 	if (mine >= cfg->max_shells_per_user) {
 		pthread_mutex_unlock(&S.lock);
 		log_info("%s: shell refused: MaxShellsPerUser (%lld) reached",
-			 r->identity->user, (long long)cfg->max_shells_per_user);
+			 LOG_ESC(r->identity->user),
+			 (long long)cfg->max_shells_per_user);
 		return FAULT_QUOTA_MAX_SHELLS;
 	}
 	if (!user_has_shell && users >= cfg->max_concurrent_users) {
 		pthread_mutex_unlock(&S.lock);
 		log_info("%s: shell refused: MaxConcurrentUsers (%lld) reached",
-			 r->identity->user, (long long)cfg->max_concurrent_users);
+			 LOG_ESC(r->identity->user),
+			 (long long)cfg->max_concurrent_users);
 		return FAULT_QUOTA_MAX_USERS;
 	}
 	struct shell *s = xcalloc(1, sizeof(*s));
@@ -646,8 +645,8 @@ enum fault_id shells_create(struct request *r, struct shell_options *opts,
 	S.shells = s;
 	fill_info(s, info);
 	pthread_mutex_unlock(&S.lock);
-	log_info("shell %s created for %s from %s", s->id, r->identity->user,
-		 r->conn->remote_addr);
+	log_info("shell %s created for %s from %s", s->id,
+		 LOG_ESC(r->identity->user), LOG_ESC(r->conn->remote_addr));
 	return FAULT_NONE;
 }
 
@@ -746,42 +745,53 @@ enum fault_id shells_command(struct request *r, const char *shell_id,
 			pthread_mutex_unlock(&S.lock);
 			return FAULT_QUOTA_MAX_PROCESSES;
 		}
-		struct priv_msg m;
-		priv_msg_init(&m, PRIV_SPAWN);
-		priv_put_u64(&m, r->conn->id);
 		uint32_t flags = (spec->skip_shell ? PRIV_SPAWN_SKIP_SHELL : 0) |
 				 (s->opts.noprofile ? PRIV_SPAWN_NOPROFILE : 0);
-		priv_put_u32(&m, flags);
+		struct buf line = BUF_INIT;
+		struct priv_spawn m = {
+			.conn = r->conn->id,
+			.flags = flags,
+			.cwd = s->opts.working_directory,
+			.n_env = s->opts.n_env,
+		};
 		if (spec->skip_shell) {
-			priv_put_str(&m, spec->command);
-			priv_put_u32(&m, (uint32_t)spec->n_args);
-			for (size_t i = 0; i < spec->n_args; i++)
-				priv_put_str(&m, spec->args[i]);
+			m.program = spec->command;
+			m.argc = spec->n_args;
+			m.argv = (const char *const *)spec->args;
 		} else {
 			/* cmd.exe /c style: the command and its arguments
 			 * joined by single spaces, not re-quoted. */
-			struct buf line = BUF_INIT;
 			buf_append_str(&line, spec->command);
 			for (size_t i = 0; i < spec->n_args; i++) {
 				buf_append_byte(&line, ' ');
 				buf_append_str(&line, spec->args[i]);
 			}
-			priv_put_str(&m, (const char *)line.data);
-			buf_release(&line);
-			priv_put_u32(&m, 0);
+			m.program = (const char *)line.data;
 		}
-		priv_put_str(&m, s->opts.working_directory);
-		priv_put_u32(&m, (uint32_t)s->opts.n_env);
-		for (size_t i = 0; i < s->opts.n_env; i++) {
-			priv_put_str(&m, s->opts.env[i].name);
-			priv_put_str(&m, s->opts.env[i].value);
-		}
-		uint64_t mem = cfg->max_memory_per_shell_mb >= 2147483647
+		struct priv_env_var *env = xcalloc(s->opts.n_env + 1, sizeof(*env));
+		for (size_t i = 0; i < s->opts.n_env; i++)
+			env[i] = (struct priv_env_var){ s->opts.env[i].name,
+							s->opts.env[i].value };
+		m.env = env;
+		m.max_memory = cfg->max_memory_per_shell_mb >= 2147483647
 				       ? 0 : (uint64_t)cfg->max_memory_per_shell_mb << 20;
-		priv_put_u64(&m, mem);
 		w->state = WAIT_SPAWNING;
 		pthread_mutex_unlock(&S.lock);
-		if (priv_call_async(&m, spawn_answered, r) != 0)
+		const char *why = NULL;
+		int rc = priv_request_async(PRIV_SPAWN, &m, spawn_answered, r, &why);
+		buf_release(&line);
+		free(env);
+		if (rc == -2) {
+			/* Resource handlers check the bounds first; this is the
+			 * safety net: never a frame the helper must refuse. */
+			log_warn("%s: command refused: %s over the limit",
+				 r->identity->user, why);
+			pthread_mutex_lock(&S.lock);
+			w->state = WAIT_NONE;
+			pthread_mutex_unlock(&S.lock);
+			return FAULT_QUOTA_REQUEST_LIMIT;
+		}
+		if (rc != 0)
 			return FAULT_INTERNAL_ERROR;
 		r->handler_pending = true;
 		return FAULT_NONE;
@@ -792,24 +802,19 @@ enum fault_id shells_command(struct request *r, const char *shell_id,
 	}
 	w->state = WAIT_DONE;
 	struct priv_msg *rep = &w->reply;
-	rep->rpos = 0;
-	uint32_t error = priv_get_u32(rep);
-	char *message = priv_get_str(rep);
-	uint64_t handle = priv_get_u64(rep);
-	(void)priv_get_u32(rep); /* pid, for the helper's logs */
-	if (rep->type != PRIV_SPAWN_RESULT || !priv_msg_ok(rep) ||
-	    (error == 0 && rep->n_fds != 4)) {
+	struct priv_spawn_result res;
+	if (priv_decode_spawn_result(rep, &res, NULL) != 0 ||
+	    (res.error == 0 && rep->n_fds != 4)) {
 		pthread_mutex_unlock(&S.lock);
-		free(message);
 		return FAULT_INTERNAL_ERROR;
 	}
-	if (error != 0) {
+	if (res.error != 0) {
 		pthread_mutex_unlock(&S.lock);
-		log_info("%s: command not started: %s", r->identity->user, message);
-		free(message);
+		log_info("%s: command not started: %s", LOG_ESC(r->identity->user),
+			 LOG_ESC(res.message));
 		return FAULT_PROCESS_START;
 	}
-	free(message);
+	uint64_t handle = res.handle;
 	struct cmd *c = xcalloc(1, sizeof(*c));
 	c->shell = s;
 	c->handle = handle;

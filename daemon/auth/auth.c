@@ -75,6 +75,24 @@ void auth_respond_unauthorized(struct request *r)
 			methods[i]->challenge(r);
 }
 
+/*
+ * Why a connection authenticated by Negotiate or Kerberos may no longer
+ * use its identity (NULL: it may): the configuration changed since (reload
+ * or Put of winrm/config/service/auth) and now refuses the scheme, or
+ * Kerberos, which it was proven with.  Basic and certificates are checked
+ * on every request anyway.
+ */
+static const char *conn_auth_revoked(const struct request *r)
+{
+	const struct conn_auth *ca = &r->conn->auth;
+	if (!ca->method->enabled(r))
+		return "method disabled since the connection authenticated";
+	if (!r->cfg->auth_kerberos && ca->id.mech != NULL &&
+	    strcmp(ca->id.mech, "Kerberos") == 0)
+		return "Kerberos disabled since the connection authenticated";
+	return NULL;
+}
+
 enum auth_result auth_authenticate(struct request *r)
 {
 	struct conn_auth *ca = &r->conn->auth;
@@ -88,8 +106,17 @@ enum auth_result auth_authenticate(struct request *r)
 		if (ca->state == CONN_AUTHENTICATED &&
 		    ca->method != &auth_method_basic &&
 		    ca->method != &auth_method_certificate) {
-			r->identity = &ca->id;
-			return AUTH_OK;
+			const char *why = conn_auth_revoked(r);
+			if (why == NULL) {
+				r->identity = &ca->id;
+				return AUTH_OK;
+			}
+			log_audit("authentication remote=%s method=%s/%s "
+				  "claimed=\"%s\" result=failure reason=\"%s\"",
+				  LOG_ESC(r->conn->remote_addr), LOG_ESC(ca->scheme),
+				  LOG_ESC(ca->id.mech), LOG_ESC(ca->id.claimed), why);
+			identity_release(&ca->id);
+			ca->state = CONN_UNAUTHENTICATED;
 		}
 		auth_respond_unauthorized(r);
 		return AUTH_RESPOND;
@@ -104,7 +131,7 @@ enum auth_result auth_authenticate(struct request *r)
 	if (n == 0 || n >= sizeof(scheme)) {
 		log_audit("authentication remote=%s method=? result=failure "
 			  "reason=\"malformed Authorization header\"",
-			  r->conn->remote_addr);
+			  LOG_ESC(r->conn->remote_addr));
 		auth_respond_unauthorized(r);
 		return AUTH_RESPOND;
 	}
@@ -122,8 +149,11 @@ enum auth_result auth_authenticate(struct request *r)
 
 	/* Nobody took it: Digest, the bare NTLM scheme, anything else. */
 	bool ntlm = strcasecmp(scheme, "NTLM") == 0;
-	log_audit("authentication remote=%s method=%.31s result=failure "
-		  "reason=\"%s\"", r->conn->remote_addr, scheme,
+	/* The scheme word is the client's: escaped, and short (no space
+	 * in it, see above). */
+	log_audit("authentication remote=%s method=%s result=failure "
+		  "reason=\"%s\"", LOG_ESC(r->conn->remote_addr),
+		  log_escape((char[48]){ 0 }, 48, scheme),
 		  ntlm ? "the NTLM scheme is not accepted; NTLM travels under Negotiate"
 		       : "unsupported authentication scheme");
 	auth_respond_unauthorized(r);
@@ -139,7 +169,7 @@ enum auth_result auth_resume(struct request *r)
 	return m->finish(r);
 }
 
-static void verdict_arrived(void *arg, struct priv_msg *reply)
+void auth_verdict_arrived(void *arg, struct priv_msg *reply)
 {
 	struct request *r = arg;
 	/* Move the reply (body and fds) into the request, then wake it; r
@@ -149,15 +179,27 @@ static void verdict_arrived(void *arg, struct priv_msg *reply)
 	request_wake(r);
 }
 
-enum auth_result auth_submit(struct request *r, struct priv_msg *req)
+enum auth_result auth_submit(struct request *r, uint16_t type, const void *req)
 {
+	const char *why = NULL;
 	priv_msg_release(&r->auth_reply);
-	if (priv_call_async(req, verdict_arrived, r) != 0) {
+	switch (priv_request_async(type, req, auth_verdict_arrived, r, &why)) {
+	case 0:
+		return AUTH_PENDING;
+	case -2:
+		/* Credentials no client sends (a name or token over the
+		 * protocol's bounds): refused like bad ones. */
+		log_audit("authentication remote=%s method=%s result=failure "
+			  "reason=\"%s over the limit\"", LOG_ESC(r->conn->remote_addr),
+			  priv_type_name(type), why);
+		r->conn->auth.state = CONN_UNAUTHENTICATED;
+		auth_respond_unauthorized(r);
+		return AUTH_RESPOND;
+	default:
 		log_err("the helper is gone; refusing the request");
 		request_internal_error(r);
 		return AUTH_RESPOND;
 	}
-	return AUTH_PENDING;
 }
 
 enum auth_result auth_finish_one_leg(struct request *r,
@@ -189,35 +231,28 @@ enum auth_result auth_finish_one_leg(struct request *r,
 
 int auth_verdict_read(struct request *r, struct auth_verdict *v)
 {
-	struct priv_msg *m = &r->auth_reply;
+	struct priv_auth_result res;
+	const char *why;
 	memset(v, 0, sizeof(*v));
 	buf_init(&v->token);
-	if (m->type != PRIV_AUTH_RESULT) {
-		v->claimed = xstrdup("");
-		v->user = xstrdup("");
-		v->mech = xstrdup("");
-		v->reason = xstrdup("");
-		return -1;
+	int rc = priv_decode_auth_result(&r->auth_reply, &res, &why);
+	if (rc != 0 || res.status < PRIV_AUTH_CONTINUE ||
+	    res.status > PRIV_AUTH_THROTTLED) {
+		if (r->auth_reply.type != PRIV_NONE)
+			log_err("malformed verdict from the helper (%s)",
+				rc != 0 ? why : "status");
+		memset(&res, 0, sizeof(res));
 	}
-	m->rpos = 0;
-	v->status = priv_get_u32(m);
-	size_t n;
-	const uint8_t *tok = priv_get_bytes(m, &n);
-	buf_append(&v->token, tok, n);
-	v->claimed = priv_get_str(m);
-	v->user = priv_get_str(m);
-	v->uid = priv_get_u32(m);
-	v->gid = priv_get_u32(m);
-	v->flags = priv_get_u32(m);
-	v->mech = priv_get_str(m);
-	v->reason = priv_get_str(m);
-	if (!priv_msg_ok(m) || v->status < PRIV_AUTH_CONTINUE ||
-	    v->status > PRIV_AUTH_THROTTLED) {
-		log_err("malformed verdict from the helper");
-		v->status = 0;
-		return -1;
-	}
-	return 0;
+	buf_append(&v->token, res.token.data, res.token.len);
+	v->status = res.status;
+	v->claimed = xstrdup(res.claimed ? res.claimed : "");
+	v->user = xstrdup(res.user ? res.user : "");
+	v->mech = xstrdup(res.mech ? res.mech : "");
+	v->reason = xstrdup(res.reason ? res.reason : "");
+	v->uid = res.uid;
+	v->gid = res.gid;
+	v->flags = res.flags;
+	return v->status != 0 ? 0 : -1;
 }
 
 void auth_verdict_release(struct auth_verdict *v)
@@ -238,10 +273,9 @@ static void closed_reply(void *arg, struct priv_msg *reply)
 void auth_conn_closed(struct conn *c)
 {
 	if (c->auth.helper_state) {
-		struct priv_msg m;
-		priv_msg_init(&m, PRIV_CONN_CLOSE);
-		priv_put_u64(&m, c->id);
-		if (priv_call_async(&m, closed_reply, NULL) != 0)
+		struct priv_conn_close m = { .conn = c->id };
+		if (priv_request_async(PRIV_CONN_CLOSE, &m, closed_reply, NULL,
+				       NULL) != 0)
 			log_debug("helper gone; connection %llu not reported",
 				  (unsigned long long)c->id);
 	}

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "proto.h"
+#include "msg.h"
 #include "util.h"
 
 struct request;
@@ -110,10 +110,14 @@ struct auth_verdict {
 int auth_verdict_read(struct request *r, struct auth_verdict *v);
 void auth_verdict_release(struct auth_verdict *v);
 
-/* Sends a PRIV_AUTH_* request for r; the reply lands in r->auth_reply and
- * wakes the request.  Returns AUTH_PENDING, or AUTH_RESPOND (500) when the
- * helper is gone. */
-enum auth_result auth_submit(struct request *r, struct priv_msg *req);
+/* Sends a PRIV_AUTH_* request (its struct, msg.h) for r; the reply lands
+ * in r->auth_reply and wakes the request.  Returns AUTH_PENDING, or
+ * AUTH_RESPOND: 401 when the credentials break the protocol's bounds, 500
+ * when the helper is gone. */
+enum auth_result auth_submit(struct request *r, uint16_t type, const void *req);
+/* The helper's answer to an authentication request of r (a priv_reply_cb):
+ * stores it in r->auth_reply and wakes r. */
+void auth_verdict_arrived(void *arg, struct priv_msg *reply);
 
 /*
  * The end of a one-leg method (Basic, certificate, local socket): reads

@@ -2,7 +2,10 @@
  * basic.c - the Basic scheme, off by default (Service.Auth.Basic).
  *
  * As on Windows it is refused over plain HTTP unless AllowUnencrypted is
- * true, and it names local accounts only.  The password goes to the
+ * true, and it names local accounts only.  It is not offered there either:
+ * a 401 of a plain-HTTP listener carries no Basic challenge while
+ * AllowUnencrypted is false, so that no client is invited to send its
+ * password in clear only to be refused.  The password goes to the
  * helper, which runs PAM in a short-lived child.  The verified result is
  * cached on the connection keyed by a SHA-256 of the header, so PAM runs
  * once per keep-alive connection and not once per request; another header
@@ -31,6 +34,17 @@ static bool basic_enabled(const struct request *r)
 	return r->cfg->auth_basic;
 }
 
+static bool basic_over_http_refused(const struct request *r)
+{
+	return r->listener->transport == TRANSPORT_HTTP && !r->cfg->allow_unencrypted;
+}
+
+/* Offered in a 401 only where it could succeed. */
+static bool basic_offered(const struct request *r)
+{
+	return basic_enabled(r) && !basic_over_http_refused(r);
+}
+
 static void basic_challenge(struct request *r)
 {
 	response_add_header(&r->resp, "WWW-Authenticate", "Basic realm=\"WSMAN\"");
@@ -39,7 +53,7 @@ static void basic_challenge(struct request *r)
 static void refuse(struct request *r, const char *reason)
 {
 	log_audit("authentication remote=%s method=Basic result=failure "
-		  "reason=\"%s\"", r->conn->remote_addr, reason);
+		  "reason=\"%s\"", LOG_ESC(r->conn->remote_addr), LOG_ESC(reason));
 	auth_respond_unauthorized(r);
 }
 
@@ -53,7 +67,7 @@ static enum auth_result basic_start(struct request *r, const char *scheme,
 		refuse(r, "method disabled");
 		return AUTH_RESPOND;
 	}
-	if (r->listener->transport == TRANSPORT_HTTP && !r->cfg->allow_unencrypted) {
+	if (basic_over_http_refused(r)) {
 		refuse(r, "Basic over HTTP needs AllowUnencrypted=true");
 		return AUTH_RESPOND;
 	}
@@ -86,16 +100,17 @@ static enum auth_result basic_start(struct request *r, const char *scheme,
 	}
 	*colon = '\0';
 	memcpy(r->basic_hash, hash, sizeof(hash));
-	struct priv_msg m;
-	priv_msg_init(&m, PRIV_AUTH_BASIC);
-	priv_put_u64(&m, r->conn->id);
-	priv_put_str(&m, r->conn->remote_addr);
-	priv_put_u32(&m, r->listener->transport == TRANSPORT_HTTPS ? PRIV_AUTH_HTTPS : 0);
-	priv_put_str(&m, text);
-	priv_put_str(&m, colon + 1);
-	buf_release_secret(&plain);
+	struct priv_auth_basic m = {
+		.conn = r->conn->id,
+		.remote = r->conn->remote_addr,
+		.flags = r->listener->transport == TRANSPORT_HTTPS ? PRIV_AUTH_HTTPS : 0,
+		.user = text,
+		.password = colon + 1,
+	};
 	ca->helper_state = true;
-	return auth_submit(r, &m);
+	enum auth_result res = auth_submit(r, PRIV_AUTH_BASIC, &m);
+	buf_release_secret(&plain);
+	return res;
 }
 
 static enum auth_result basic_finish(struct request *r)
@@ -112,7 +127,7 @@ static enum auth_result basic_finish(struct request *r)
 
 const struct auth_method auth_method_basic = {
 	.name = "Basic",
-	.enabled = basic_enabled,
+	.enabled = basic_offered,
 	.challenge = basic_challenge,
 	.start = basic_start,
 	.finish = basic_finish,

@@ -3,8 +3,9 @@
  * (Service.Auth.Certificate, HTTPS only).  The client sends
  * "Authorization: http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/
  * https/mutual" with every request and presents its certificate in the
- * TLS handshake.  The chain goes to the helper, which verifies and maps
- * it; since a mapping can depend on the resource URI (CertMapping URI),
+ * TLS handshake.  The handshake's messages go to the helper, which finds
+ * the certificate and the client's proof of its key there, verifies and
+ * maps it; since a mapping can depend on the resource URI (CertMapping URI),
  * the envelope's ResourceURI goes along.  The verified identity is kept
  * per connection and URI, so the helper checks a connection once per
  * resource, not once per request.
@@ -24,6 +25,7 @@
 #include "log.h"
 #include "ns.h"
 #include "request.h"
+#include "tls.h"
 
 #define MUTUAL_PROFILE SECPROFILE_PREFIX "https/mutual"
 
@@ -41,7 +43,7 @@ static void cert_challenge(struct request *r)
 static void refuse(struct request *r, const char *why)
 {
 	log_audit("authentication remote=%s method=Certificate result=failure "
-		  "reason=\"%s\"", r->conn->remote_addr, why);
+		  "reason=\"%s\"", LOG_ESC(r->conn->remote_addr), LOG_ESC(why));
 	auth_respond_unauthorized(r);
 }
 
@@ -73,31 +75,30 @@ static enum auth_result cert_start(struct request *r, const char *scheme,
 		r->identity = &ca->id;
 		return AUTH_OK;
 	}
-	struct buf *ders = NULL;
+	/* The whole handshake: the helper finds the client's certificate and
+	 * its proof (CertificateVerify) there, next to its own signature. */
+	struct priv_hs_msg *msgs = NULL;
 	size_t n = 0;
-	if (listener_peer_chain(r, &ders, &n) != 0) {
+	if (tls_conn_transcript(r->conn->tls, &msgs, &n) != 0) {
 		free(uri);
 		refuse(r, "no client certificate in the TLS handshake");
 		return AUTH_RESPOND;
 	}
 	identity_release(&ca->id);
 	ca->state = CONN_UNAUTHENTICATED;
-	struct priv_msg m;
-	priv_msg_init(&m, PRIV_AUTH_CERT);
-	priv_put_u64(&m, r->conn->id);
-	priv_put_str(&m, r->conn->remote_addr);
-	priv_put_str(&m, uri);
-	size_t send = n > 9 ? 9 : n;
-	priv_put_u32(&m, (uint32_t)send);
-	for (size_t i = 0; i < send; i++)
-		priv_put_bytes(&m, ders[i].data, ders[i].len);
-	for (size_t i = 0; i < n; i++)
-		buf_release(&ders[i]);
-	free(ders);
 	free(ca->cert_uri);
 	ca->cert_uri = uri;
 	ca->helper_state = true;
-	return auth_submit(r, &m);
+	struct priv_auth_cert m = {
+		.conn = r->conn->id,
+		.remote = r->conn->remote_addr,
+		.uri = uri,
+		.n_msgs = n,
+		.msgs = msgs,
+	};
+	enum auth_result res = auth_submit(r, PRIV_AUTH_CERT, &m);
+	free(msgs);
+	return res;
 }
 
 static enum auth_result cert_finish(struct request *r)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "client.h"
 #include "conn.h"
 #include "log.h"
 #include "request.h"
@@ -36,18 +37,29 @@ enum auth_result auth_local_start(struct request *r)
 		r->identity = &ca->id;
 		return AUTH_OK;
 	}
+	/* The helper accepted this connection and gave it to us; it checks
+	 * that what comes back is that very socket. */
 	int fd = dup(r->conn->fd);
 	if (fd < 0) {
 		request_internal_error(r);
 		return AUTH_RESPOND;
 	}
-	struct priv_msg m;
-	priv_msg_init(&m, PRIV_AUTH_PEER);
-	priv_put_u64(&m, r->conn->id);
-	priv_put_fd(&m, fd); /* closed once sent */
+	struct priv_msg m, *pm = &m;
+	struct priv_auth_peer peer = { .conn = r->conn->id };
+	if (priv_encode_auth_peer(pm, &peer, NULL) != 0 || priv_put_fd(pm, fd) != 0) {
+		close(fd);
+		priv_msg_release(pm);
+		request_internal_error(r);
+		return AUTH_RESPOND;
+	}
 	ca->helper_state = true;
 	r->auth_method = &auth_method_local;
-	return auth_submit(r, &m);
+	priv_msg_release(&r->auth_reply);
+	if (priv_call_async(pm, auth_verdict_arrived, r) != 0) { /* fd closed once sent */
+		request_internal_error(r);
+		return AUTH_RESPOND;
+	}
+	return AUTH_PENDING;
 }
 
 static enum auth_result local_finish(struct request *r)

@@ -56,7 +56,8 @@ static enum auth_result gss_start(struct request *r, const char *scheme,
 	struct conn_auth *ca = &r->conn->auth;
 	if (!enabled) {
 		log_audit("authentication remote=%s method=%s result=failure "
-			  "reason=\"method disabled\"", r->conn->remote_addr, scheme);
+			  "reason=\"method disabled\"", LOG_ESC(r->conn->remote_addr),
+			  LOG_ESC(scheme));
 		auth_respond_unauthorized(r);
 		return AUTH_RESPOND;
 	}
@@ -65,7 +66,8 @@ static enum auth_result gss_start(struct request *r, const char *scheme,
 	if (len == 0 || len > MAX_TOKEN_B64 ||
 	    base64_decode(&token, params, len) != 0 || token.len == 0) {
 		log_audit("authentication remote=%s method=%s result=failure "
-			  "reason=\"malformed token\"", r->conn->remote_addr, scheme);
+			  "reason=\"malformed token\"", LOG_ESC(r->conn->remote_addr),
+			  LOG_ESC(scheme));
 		buf_release(&token);
 		ca->state = CONN_UNAUTHENTICATED;
 		auth_respond_unauthorized(r);
@@ -80,23 +82,24 @@ static enum auth_result gss_start(struct request *r, const char *scheme,
 	 * in canonical case) and names the encryption protocol later. */
 	strcpy(ca->scheme, strcasecmp(scheme, "Kerberos") == 0 ? "Kerberos"
 							       : "Negotiate");
-	struct priv_msg m;
-	priv_msg_init(&m, PRIV_AUTH_GSS);
-	priv_put_u64(&m, r->conn->id);
-	priv_put_str(&m, r->conn->remote_addr);
-	priv_put_str(&m, ca->scheme);
-	priv_put_u32(&m, r->listener->transport == TRANSPORT_HTTPS ? PRIV_AUTH_HTTPS : 0);
-	priv_put_bytes(&m, token.data, token.len);
 	/* Over HTTPS the context is bound to the certificate this
 	 * connection's handshake sent (RFC 5929 tls-server-end-point). */
 	uint8_t cb[X509_END_POINT_MAX];
 	size_t cb_len = sizeof(cb);
 	if (listener_end_point(r, cb, &cb_len) != 0)
 		cb_len = 0;
-	priv_put_bytes(&m, cb, cb_len);
-	buf_release_secret(&token);
+	struct priv_auth_gss m = {
+		.conn = r->conn->id,
+		.remote = r->conn->remote_addr,
+		.scheme = ca->scheme,
+		.flags = r->listener->transport == TRANSPORT_HTTPS ? PRIV_AUTH_HTTPS : 0,
+		.token = { token.data, token.len },
+		.end_point = { cb, cb_len },
+	};
 	ca->helper_state = true;
-	return auth_submit(r, &m);
+	enum auth_result res = auth_submit(r, PRIV_AUTH_GSS, &m);
+	buf_release_secret(&token);
+	return res;
 }
 
 static enum auth_result negotiate_start(struct request *r, const char *scheme,

@@ -3,8 +3,12 @@
  * to a local account (Windows accepts only local accounts for Basic), then
  * PAM (pam_authenticate + pam_acct_mgmt) and the group check in a child.
  *
+ * Basic = false, and Basic over plain HTTP while AllowUnencrypted = false,
+ * are refused here too (the listener's check used the configuration it
+ * had when the request began).
+ *
  * Must not: keep or log the password.
- * Entry point: handle_auth_basic.
+ * Entry point: module_auth_basic (AUTH_BASIC).
  */
 #include "autoconfig.h"
 
@@ -15,24 +19,17 @@
 
 #include "authres.h"
 #include "conns.h"
-#include "helper.h"
 #include "log.h"
+#include "loop.h"
 #include "map.h"
+#include "module.h"
 
-void handle_auth_basic(struct priv_msg *req, struct priv_msg *reply)
+static void handle_auth_basic(struct helper_call *call)
 {
-	uint64_t id = priv_get_u64(req);
-	char *remote = priv_get_str(req);
-	uint32_t flags = priv_get_u32(req);
-	char *user = priv_get_str(req);
-	char *password = priv_get_str(req);
-	(void)flags;
-	if (!priv_msg_ok(req) || id == 0)
-		fatal("protocol violation: malformed AUTH_BASIC");
-	if (!helper_config->auth_basic)
-		fatal("protocol violation: AUTH_BASIC while Basic is disabled");
-
-	struct hconn *c = conns_get_for_auth(id, "AUTH_BASIC");
+	const struct priv_auth_basic *r = call->args;
+	const char *remote = r->remote, *user = r->user;
+	uint32_t flags = r->flags;
+	struct hconn *c = call->conn;
 	conns_reset(c);
 	snprintf(c->remote, sizeof(c->remote), "%s", remote);
 	snprintf(c->scheme, sizeof(c->scheme), "Basic");
@@ -47,17 +44,32 @@ void handle_auth_basic(struct priv_msg *req, struct priv_msg *reply)
 	struct map_rules rules = { .hostname = hostname };
 	const char *why = NULL;
 	char *local = map_basic(user, &rules, &why);
-	if (authres_locked(remote, local, "Basic", reply)) {
+	if (authres_locked(call->seq, remote, local, "Basic")) {
 		/* answered THROTTLED */
+	} else if (!helper_config->auth_basic) {
+		/* The listener checked this against the configuration it had
+		 * (a reload may have landed since): refused, not fatal. */
+		authres_refuse(call->seq, remote, "Basic", user, NULL,
+			       "method disabled");
+	} else if (!(flags & PRIV_AUTH_HTTPS) && !helper_config->allow_unencrypted) {
+		authres_refuse(call->seq, remote, "Basic", user, NULL,
+			       "Basic over HTTP needs AllowUnencrypted=true");
 	} else if (local == NULL) {
-		authres_refuse(req->seq, remote, "Basic", user, NULL, why);
+		authres_refuse(call->seq, remote, "Basic", user, NULL, why);
 	} else {
-		authres_verify(authres_attempt_new(req->seq, c, "Basic", "Basic",
-						   xstrdup(user)),
-			       local, password);
+		struct auth_attempt *a = authres_attempt_new(
+			call->seq, c, "Basic", "Basic", xstrdup(user));
+		a->fold_case = true;    /* Windows: Basic names ignore case */
+		authres_verify(a, local, r->password);
 	}
 	free(local);
-	free(user);
-	free_secret(password, strlen(password));
-	free(remote);
 }
+
+static const struct helper_request requests[] = {
+	{ PRIV_AUTH_BASIC, REQ_AUTH_STEP, PRIV_AUTH_RESULT, handle_auth_basic },
+};
+
+const struct helper_module module_auth_basic = {
+	.name = "auth-basic",
+	HELPER_REQUESTS(requests),
+};

@@ -6,9 +6,20 @@
  * child.  NTLM comes from gss-ntlmssp (its users from NtlmUserFile or
  * winbind).
  *
- * Must not: accept a Kerberos-scheme login that is not Kerberos, or keep a
- * context of a connection that failed.
- * Entry points: gss_configure, handle_auth_gss.
+ * The helper enforces Service.Auth itself, whatever the listener checked:
+ * the Negotiate scheme needs Negotiate = true, the Kerberos scheme needs
+ * Kerberos = true, and Kerberos = false also refuses a Kerberos context
+ * established under Negotiate (SPNEGO or a raw krb5 token), so that
+ * Negotiate alone means NTLM (winrmd.conf(5), "Service.Auth").  A request
+ * that the configuration forbids is refused (DENIED), never fatal: a
+ * correct listener sends one when a reload lands between its check and
+ * the helper's.
+ *
+ * Must not: accept a Kerberos-scheme login that is not Kerberos, a method
+ * the configuration disables, or keep a context of a connection that
+ * failed.
+ * Entry point: module_auth_gss (AUTH_GSS; configures the acceptor at
+ * start and after every configuration change).
  */
 #include "autoconfig.h"
 
@@ -25,9 +36,11 @@
 
 #include "authres.h"
 #include "conns.h"
-#include "helper.h"
 #include "log.h"
+#include "loop.h"
 #include "map.h"
+#include "module.h"
+#include "ntlm-norm.h"
 #include "x509.h"
 
 /* 1.3.6.1.4.1.311.2.2.10, the NTLMSSP mechanism */
@@ -37,8 +50,9 @@ static char *keytab;
 static char hostname[256];
 static char *default_realm;
 
-void gss_configure(const struct winrmd_config *cfg)
+static void gss_configure(void)
 {
+	const struct winrmd_config *cfg = helper_config;
 	free(keytab);
 	keytab = xstrdup(cfg->keytab);
 	/*
@@ -102,147 +116,6 @@ static void gss_reason(OM_uint32 major, OM_uint32 minor, const gss_OID mech,
 	/* GSS messages may end in NULs or newlines; the log folds them. */
 }
 
-#define NTLMSSP_NEGOTIATE_VERSION 0x02000000u
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-/*
- * Some clients (curl, the npm winrm-client) leave out the optional 8-byte
- * Version field of NTLM messages, which gss-ntlmssp 1.2 mishandles:
- *  - a NEGOTIATE message shorter than the structure with Version is
- *    refused outright.  Appending zero bytes is enough: payload offsets are
- *    absolute, and the decoder already discounts the Version when the
- *    NTLMSSP_NEGOTIATE_VERSION flag is clear.
- *  - an AUTHENTICATE message whose flags (copied from the server's
- *    CHALLENGE) claim a Version it does not carry makes the decoder look
- *    for the payload 8 bytes too far.  When the first payload field starts
- *    where the Version would be, the flag is cleared.  Neither the NTLMv2
- *    proof nor anything else covers the flags; a message without Version
- *    has no room for a MIC either.
- */
-static void ntlm_normalize(struct buf *tok)
-{
-	static const uint8_t sig[8] = "NTLMSSP";
-	if (tok->len < 12 || memcmp(tok->data, sig, 8) != 0)
-		return;
-	uint32_t type = le32(tok->data + 8);
-	if (type == 1 && tok->len >= 16 && tok->len < 40) {
-		static const uint8_t zero[40];
-		buf_append(tok, zero, 40 - tok->len);
-	} else if (type == 3 && tok->len >= 64) {
-		uint32_t flags = le32(tok->data + 60);
-		if (!(flags & NTLMSSP_NEGOTIATE_VERSION))
-			return;
-		uint32_t first = UINT32_MAX;
-		for (size_t f = 12; f <= 52; f += 8) {
-			uint16_t len = (uint16_t)(tok->data[f] | tok->data[f + 1] << 8);
-			uint32_t off = le32(tok->data + f + 4);
-			if (len > 0 && off < first)
-				first = off;
-		}
-		if (first < 72) {
-			flags &= ~NTLMSSP_NEGOTIATE_VERSION;
-			for (int i = 0; i < 4; i++)
-				tok->data[60 + i] = (uint8_t)(flags >> (8 * i));
-		}
-	}
-}
-
-/* Appends UTF-16LE text as UTF-8 (unpaired surrogates become '?'). */
-static void utf16le_to_utf8(struct buf *out, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i += 2) {
-		uint32_t c = (uint32_t)p[i] | (uint32_t)p[i + 1] << 8;
-		if (c >= 0xd800 && c < 0xdc00 && i + 3 < n) {
-			uint32_t lo = (uint32_t)p[i + 2] | (uint32_t)p[i + 3] << 8;
-			if (lo >= 0xdc00 && lo < 0xe000) {
-				c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-				i += 2;
-			} else {
-				c = '?';
-			}
-		} else if (c >= 0xd800 && c < 0xe000) {
-			c = '?';
-		}
-		if (c < 0x80) {
-			buf_append_byte(out, (uint8_t)c);
-		} else if (c < 0x800) {
-			buf_append_byte(out, (uint8_t)(0xc0 | c >> 6));
-			buf_append_byte(out, (uint8_t)(0x80 | (c & 0x3f)));
-		} else if (c < 0x10000) {
-			buf_append_byte(out, (uint8_t)(0xe0 | c >> 12));
-			buf_append_byte(out, (uint8_t)(0x80 | (c >> 6 & 0x3f)));
-			buf_append_byte(out, (uint8_t)(0x80 | (c & 0x3f)));
-		} else {
-			buf_append_byte(out, (uint8_t)(0xf0 | c >> 18));
-			buf_append_byte(out, (uint8_t)(0x80 | (c >> 12 & 0x3f)));
-			buf_append_byte(out, (uint8_t)(0x80 | (c >> 6 & 0x3f)));
-			buf_append_byte(out, (uint8_t)(0x80 | (c & 0x3f)));
-		}
-	}
-}
-
-/* One NTLM AUTHENTICATE field (8-byte descriptor at off) as UTF-8. */
-static bool ntlm_field(const uint8_t *m, size_t len, size_t off, bool unicode,
-		       struct buf *out)
-{
-	if (off + 8 > len)
-		return false;
-	size_t flen = (size_t)(m[off] | m[off + 1] << 8);
-	size_t foff = le32(m + off + 4);
-	if (flen > 512 || foff > len || flen > len - foff)
-		return false;
-	if (unicode) {
-		utf16le_to_utf8(out, m + foff, flen);
-	} else {
-		for (size_t i = 0; i < flen; i++)
-			buf_append_byte(out, m[foff + i] >= 0x20 && m[foff + i] < 0x7f
-						     ? m[foff + i] : '?');
-	}
-	return true;
-}
-
-/*
- * The name an NTLM AUTHENTICATE message claims, "DOMAIN\user" (NULL if
- * the token holds none), found as is or inside SPNEGO (the NTLM message
- * is contiguous there, with offsets relative to its own start).  Used
- * only to count failed guesses per account and to name them in the
- * audit line: gss-ntlmssp does not tell whose password was wrong.
- */
-static char *ntlm_claimed(const struct buf *tok)
-{
-	static const uint8_t sig[12] = "NTLMSSP\0\3\0\0";
-	const uint8_t *m = NULL;
-	for (size_t i = 0; i + sizeof(sig) <= tok->len; i++)
-		if (memcmp(tok->data + i, sig, sizeof(sig)) == 0) {
-			m = tok->data + i;
-			break;
-		}
-	if (m == NULL)
-		return NULL;
-	size_t len = tok->len - (size_t)(m - tok->data);
-	if (len < 64)
-		return NULL;
-	bool unicode = (le32(m + 60) & 1) != 0; /* NTLMSSP_NEGOTIATE_UNICODE */
-	struct buf name = BUF_INIT;
-	if (!ntlm_field(m, len, 28, unicode, &name))
-		goto bad;
-	buf_append_byte(&name, '\\');
-	size_t user_at = name.len;
-	if (!ntlm_field(m, len, 36, unicode, &name) || name.len == user_at)
-		goto bad;
-	if (user_at == 1) /* no domain */
-		memmove(name.data, name.data + 1, name.len--);
-	return buf_steal(&name);
-bad:
-	buf_release(&name);
-	return NULL;
-}
-
 static char *display_name(gss_name_t name)
 {
 	OM_uint32 minor;
@@ -258,20 +131,29 @@ static char *display_name(gss_name_t name)
 	return s;
 }
 
-void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
+/* The answer to one more leg of a handshake. */
+static void answer_continue(uint32_t seq, const gss_buffer_desc *out)
 {
-	uint64_t id = priv_get_u64(req);
-	char *remote = priv_get_str(req);
-	char *scheme = priv_get_str(req);
-	uint32_t flags = priv_get_u32(req);
-	size_t tok_len;
-	const uint8_t *tok = priv_get_bytes(req, &tok_len);
-	size_t cb_len;
-	const uint8_t *cb = priv_get_bytes(req, &cb_len);
+	struct priv_auth_result res = {
+		.status = PRIV_AUTH_CONTINUE,
+		.token = { out->value, out->length },
+	};
+	helper_answer(seq, PRIV_AUTH_RESULT, &res, NULL, 0);
+}
+
+static void handle_auth_gss(struct helper_call *call)
+{
+	const struct priv_auth_gss *r = call->args;
+	uint32_t seq = call->seq;
+	const char *remote = r->remote, *scheme = r->scheme;
+	uint32_t flags = r->flags;
+	const uint8_t *tok = r->token.data, *cb = r->end_point.data;
+	size_t tok_len = r->token.len, cb_len = r->end_point.len;
 	bool kerberos_scheme = strcmp(scheme, "Kerberos") == 0;
-	if (!priv_msg_ok(req) || id == 0 || cb_len > X509_END_POINT_MAX ||
+	if (cb_len > X509_END_POINT_MAX ||
 	    (!kerberos_scheme && strcmp(scheme, "Negotiate") != 0))
-		fatal("protocol violation: malformed AUTH_GSS");
+		fatal("protocol violation: AUTH_GSS with scheme \"%s\" and a "
+		      "%zu-byte channel binding", scheme, cb_len);
 
 	struct buf token = BUF_INIT;
 	char reason[256];
@@ -281,9 +163,16 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 		.n_trusted_domains = helper_config->n_trusted_domains,
 		.default_realm = default_realm,
 	};
-	struct hconn *c = conns_get_for_auth(id, "AUTH_GSS");
-	if (authres_locked(remote, NULL, scheme, reply)) {
+	struct hconn *c = call->conn;
+	if (authres_locked(seq, remote, NULL, scheme)) {
 		conns_reset(c);
+		goto out;
+	}
+	if (!(kerberos_scheme ? helper_config->auth_kerberos
+			      : helper_config->auth_negotiate)) {
+		conns_reset(c);
+		authres_refuse(seq, remote, scheme, NULL, NULL,
+			       "method disabled");
 		goto out;
 	}
 	if (c->state == HCONN_AUTHENTICATED ||
@@ -308,7 +197,7 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 		 * handshake sent on this very connection. */
 		if (cb_len == 0) {
 			conns_reset(c);
-			authres_refuse(req->seq, remote, scheme, NULL, NULL,
+			authres_refuse(seq, remote, scheme, NULL, NULL,
 				       "no channel binding for this TLS "
 				       "connection's certificate");
 			goto out;
@@ -338,23 +227,14 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 			const char *why;
 			account = map_ntlm(claimed, &rules, &local, &why);
 		}
-		authres_refuse(req->seq, remote, scheme, claimed, account, reason);
+		authres_refuse(seq, remote, scheme, claimed, account, reason);
 		free(claimed);
 		free(account);
 		goto done;
 	}
 	if (major & GSS_S_CONTINUE_NEEDED) {
 		c->state = HCONN_HANDSHAKE;
-		priv_msg_init(reply, PRIV_AUTH_RESULT);
-		priv_put_u32(reply, PRIV_AUTH_CONTINUE);
-		priv_put_bytes(reply, out.value, out.length);
-		priv_put_str(reply, "");
-		priv_put_str(reply, "");
-		priv_put_u32(reply, 0);
-		priv_put_u32(reply, 0);
-		priv_put_u32(reply, 0);
-		priv_put_str(reply, "");
-		priv_put_str(reply, "");
+		answer_continue(seq, &out);
 		goto done;
 	}
 
@@ -365,11 +245,18 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 					      gss_oid_equal(mech, &ms_krb5));
 	bool ntlm = mech != GSS_C_NO_OID && gss_oid_equal(mech, &ntlm_oid);
 	char *claimed = display_name(src);
+	const char *method = scheme; /* for the audit line */
 	const char *why = NULL;
 	char *local = NULL;
 	bool ntlm_local = false;
 	if (kerberos_scheme && !krb5) {
 		why = "the Kerberos scheme needs a Kerberos token";
+	} else if (krb5 && !helper_config->auth_kerberos) {
+		/* Named as the success line would name it.  (The Kerberos
+		 * scheme was refused above already.) */
+		method = kerberos_scheme ? "Kerberos/Kerberos" : "Negotiate/Kerberos";
+		why = "Kerberos is disabled (Service.Auth.Kerberos = false), "
+		      "inside Negotiate too";
 	} else if (krb5) {
 		local = map_kerberos(claimed, &why);
 	} else if (ntlm) {
@@ -379,12 +266,12 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 	}
 	if (local == NULL) {
 		conns_reset(c);
-		authres_refuse(req->seq, remote, scheme, claimed, NULL, why);
+		authres_refuse(seq, remote, method, claimed, NULL, why);
 		free(claimed);
 		goto done;
 	}
 	/* The account may be locked by failures through another method. */
-	if (authres_locked(remote, local, scheme, reply)) {
+	if (authres_locked(seq, remote, local, scheme)) {
 		conns_reset(c);
 		free(claimed);
 		free(local);
@@ -393,7 +280,7 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 	if ((flags & PRIV_AUTH_HTTPS) && cbt == CBT_STRICT &&
 	    !(ret_flags & GSS_C_CHANNEL_BOUND_FLAG)) {
 		conns_reset(c);
-		authres_refuse(req->seq, remote, scheme, claimed, local,
+		authres_refuse(seq, remote, scheme, claimed, local,
 			       "no channel binding, and CbtHardeningLevel is Strict");
 		free(claimed);
 		free(local);
@@ -401,10 +288,14 @@ void handle_auth_gss(struct priv_msg *req, struct priv_msg *reply)
 	}
 	c->ctx_is_krb5 = krb5;
 	struct auth_attempt *a = authres_attempt_new(
-		req->seq, c, kerberos_scheme ? "Kerberos" : "Negotiate",
+		seq, c, kerberos_scheme ? "Kerberos" : "Negotiate",
 		krb5 ? "Kerberos" : "NTLM", claimed);
 	buf_append(&a->token, out.value, out.length);
 	a->ntlm_local = ntlm_local;
+	/* NTLM names ignore case, as in Windows' directory; Kerberos
+	 * principal names do not, unless the realm's directory is known to
+	 * (Authorization.KerberosCaseInsensitive). */
+	a->fold_case = ntlm || helper_config->kerberos_case_insensitive;
 	authres_verify(a, local, NULL);
 	free(local);
 done:
@@ -413,6 +304,15 @@ done:
 		gss_release_name(&min2, &src);
 out:
 	buf_release_secret(&token);
-	free(remote);
-	free(scheme);
 }
+
+static const struct helper_request requests[] = {
+	{ PRIV_AUTH_GSS, REQ_AUTH_STEP, PRIV_AUTH_RESULT, handle_auth_gss },
+};
+
+const struct helper_module module_auth_gss = {
+	.name = "auth-gss",
+	HELPER_REQUESTS(requests),
+	.start = gss_configure,
+	.reconfigure = gss_configure,
+};

@@ -1,6 +1,9 @@
 /*
  * authres.c - the common tail of every authentication in the helper (see
  * authres.h): throttling, audit lines, verification, the answer.
+ * Must not: log a value from the listener or the client unescaped
+ * (LOG_ESC): names, reasons and even the remote address come from the
+ * listener, which the helper does not trust.
  */
 #include "autoconfig.h"
 
@@ -10,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "helper.h"
 #include "log.h"
+#include "loop.h"
 #include "throttle.h"
 #include "verify.h"
 
@@ -27,68 +30,55 @@ static struct throttle_policy policy(void)
 	return p;
 }
 
-static void key_addr(char *k, size_t n, const char *remote)
-{
-	snprintf(k, n, "addr:%s", remote);
-}
-
-/* Account keys fold case: the account check also tries the lower-case
- * spelling, so every spelling must share one counter. */
+/* Account keys fold case: spellings that differ only in case share one
+ * counter, whether or not the mapping folds them to one account. */
 static void key_user(char *k, size_t n, const char *user)
 {
-	int len = snprintf(k, n, "user:%s", user);
-	for (int i = 5; i < len && (size_t)i < n; i++)
+	int len = snprintf(k, n, "%s", user);
+	for (int i = 0; i < len && (size_t)i < n; i++)
 		if (k[i] >= 'A' && k[i] <= 'Z')
 			k[i] = (char)(k[i] - 'A' + 'a');
 }
 
-static void result_init(struct priv_msg *m, uint32_t status)
+/* An answer without identity. */
+static void answer_refusal(uint32_t seq, uint32_t status, const char *reason)
 {
-	priv_msg_init(m, PRIV_AUTH_RESULT);
-	priv_put_u32(m, status);
+	struct priv_auth_result res = { .status = status, .reason = reason };
+	helper_answer(seq, PRIV_AUTH_RESULT, &res, NULL, 0);
 }
 
-/* The fields after status for an answer without identity. */
-static void put_empty_identity(struct priv_msg *m, const char *reason)
-{
-	priv_put_bytes(m, NULL, 0);
-	priv_put_str(m, "");
-	priv_put_str(m, "");
-	priv_put_u32(m, 0);
-	priv_put_u32(m, 0);
-	priv_put_u32(m, 0);
-	priv_put_str(m, "");
-	priv_put_str(m, reason);
-}
-
-bool authres_locked(const char *remote, const char *user, const char *method,
-		    struct priv_msg *reply)
+bool authres_locked(uint32_t seq, const char *remote, const char *user,
+		    const char *method)
 {
 	struct throttle_policy p = policy();
 	int64_t now = time_mono_ms(), left = 0;
 	char k[128];
-	key_addr(k, sizeof(k), remote);
-	bool locked = throttle_locked(k, now, &p, &left);
+	bool locked = throttle_locked(THROTTLE_ADDR, remote, now, &p, &left);
 	if (!locked && user != NULL) {
 		key_user(k, sizeof(k), user);
-		locked = throttle_locked(k, now, &p, &left);
+		locked = throttle_locked(THROTTLE_ACCOUNT, k, now, &p, &left);
 	}
 	if (!locked)
 		return false;
 	log_audit("authentication remote=%s method=%s claimed=\"%s\" "
 		  "result=failure reason=\"too many failures; refused for "
-		  "another %lld s\"", remote, method, user ? user : "",
-		  (long long)((left + 999) / 1000));
-	result_init(reply, PRIV_AUTH_THROTTLED);
-	put_empty_identity(reply, "too many failures");
+		  "another %lld s\"", LOG_ESC(remote), LOG_ESC(method),
+		  LOG_ESC(user), (long long)((left + 999) / 1000));
+	answer_refusal(seq, PRIV_AUTH_THROTTLED, "too many failures");
 	return true;
 }
 
-static void send_later(void *arg)
+struct delayed_denial {
+	uint32_t seq;
+	char *reason;
+};
+
+static void deny_later(void *arg)
 {
-	struct priv_msg *m = arg;
-	helper_send(m);
-	free(m);
+	struct delayed_denial *d = arg;
+	answer_refusal(d->seq, PRIV_AUTH_DENIED, d->reason);
+	free(d->reason);
+	free(d);
 }
 
 void authres_refuse(uint32_t seq, const char *remote, const char *method,
@@ -99,29 +89,28 @@ void authres_refuse(uint32_t seq, const char *remote, const char *method,
 	if (user != NULL && user[0] != '\0' &&
 	    (claimed == NULL || strcmp(claimed, user) != 0))
 		log_audit("authentication remote=%s method=%s claimed=\"%s\" "
-			  "mapped=%s result=failure reason=\"%s\"", remote, method,
-			  claimed ? claimed : "", user, reason);
+			  "mapped=%s result=failure reason=\"%s\"",
+			  LOG_ESC(remote), LOG_ESC(method), LOG_ESC(claimed),
+			  LOG_ESC(user), LOG_ESC(reason));
 	else
 		log_audit("authentication remote=%s method=%s claimed=\"%s\" "
-			  "result=failure reason=\"%s\"", remote, method,
-			  claimed ? claimed : "", reason);
+			  "result=failure reason=\"%s\"", LOG_ESC(remote),
+			  LOG_ESC(method), LOG_ESC(claimed), LOG_ESC(reason));
 	struct throttle_policy p = policy();
 	int64_t now = time_mono_ms();
-	char k[128];
-	key_addr(k, sizeof(k), remote);
-	int64_t delay = throttle_failure(k, now, &p);
+	int64_t delay = throttle_failure(THROTTLE_ADDR, remote, now, &p);
 	if (user != NULL && user[0] != '\0') {
+		char k[128];
 		key_user(k, sizeof(k), user);
-		int64_t d2 = throttle_failure(k, now, &p);
+		int64_t d2 = throttle_failure(THROTTLE_ACCOUNT, k, now, &p);
 		if (d2 > delay)
 			delay = d2;
 	}
-	struct priv_msg *m = xmalloc(sizeof(*m));
-	result_init(m, PRIV_AUTH_DENIED);
-	put_empty_identity(m, reason);
-	m->seq = seq;
+	struct delayed_denial *d = xmalloc(sizeof(*d));
+	d->seq = seq;
+	d->reason = xstrdup(reason);
 	/* The delay is a timer, not a sleep: other clients go on. */
-	helper_timer_at(now + delay, send_later, m);
+	helper_timer_at(now + delay, deny_later, d);
 }
 
 void auth_attempt_free(struct auth_attempt *a)
@@ -154,10 +143,9 @@ static void verified(void *arg, const struct verify_result *res)
 		return;
 	}
 	char k[128];
-	key_addr(k, sizeof(k), remote);
-	throttle_success(k);
+	throttle_success(THROTTLE_ADDR, remote);
 	key_user(k, sizeof(k), a->account);
-	throttle_success(k);
+	throttle_success(THROTTLE_ACCOUNT, k);
 
 	hidentity_release(&c->identity);
 	c->identity.claimed = xstrdup(a->claimed);
@@ -169,26 +157,27 @@ static void verified(void *arg, const struct verify_result *res)
 	c->state = HCONN_AUTHENTICATED;
 
 	log_audit("authentication remote=%s method=%s/%s claimed=\"%s\" "
-		  "mapped=%s uid=%u result=success", remote, a->method, a->mech,
-		  a->claimed, res->user, (unsigned)res->uid);
+		  "mapped=%s uid=%u result=success", LOG_ESC(remote), a->method,
+		  a->mech, LOG_ESC(a->claimed), LOG_ESC(res->user),
+		  (unsigned)res->uid);
 	log_audit("authorization remote=%s user=%s result=%s%s reason=\"%s\"",
-		  remote, res->user,
+		  LOG_ESC(remote), LOG_ESC(res->user),
 		  (res->flags & PRIV_ID_AUTHORIZED) ? "allowed" : "denied",
 		  (res->flags & PRIV_ID_ADMIN) ? " role=administrator" : "",
-		  res->authz_reason);
+		  LOG_ESC(res->authz_reason));
 
-	struct priv_msg m;
-	result_init(&m, PRIV_AUTH_OK);
-	priv_put_bytes(&m, a->token.data, a->token.len);
-	priv_put_str(&m, a->claimed);
-	priv_put_str(&m, res->user);
-	priv_put_u32(&m, res->uid);
-	priv_put_u32(&m, res->gid);
-	priv_put_u32(&m, res->flags);
-	priv_put_str(&m, a->mech);
-	priv_put_str(&m, res->authz_reason);
-	m.seq = a->seq;
-	helper_send(&m);
+	struct priv_auth_result ok = {
+		.status = PRIV_AUTH_OK,
+		.token = { a->token.data, a->token.len },
+		.claimed = a->claimed,
+		.user = res->user,
+		.uid = res->uid,
+		.gid = res->gid,
+		.flags = res->flags,
+		.mech = a->mech,
+		.reason = res->authz_reason,
+	};
+	helper_answer(a->seq, PRIV_AUTH_RESULT, &ok, NULL, 0);
 	auth_attempt_free(a);
 }
 
@@ -213,5 +202,5 @@ void authres_verify(struct auth_attempt *a, const char *local_user,
 	a->account = xstrdup(local_user);
 	a->conn->state = HCONN_VERIFYING;
 	verify_start(helper_config, local_user, password, a->conn->remote,
-		     a->ntlm_local, verified, a);
+		     a->ntlm_local, a->fold_case, verified, a);
 }

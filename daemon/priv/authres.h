@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "conns.h"
-#include "proto.h"
+#include "msg.h"
 
 /* One authentication waiting for its verification child. */
 struct auth_attempt {
@@ -22,15 +22,17 @@ struct auth_attempt {
 	char *account;           /* mapped local name: the throttling key (owned) */
 	struct buf token;        /* final GSS token for the OK answer */
 	bool ntlm_local;
+	bool fold_case;          /* the account may match in lower case
+	                            (see verify_start) */
 };
 
 /*
  * True when the remote address (or the account, when user is not NULL) is
- * locked out; then *reply is the THROTTLED answer and the refusal is
+ * locked out; then request seq is answered THROTTLED and the refusal is
  * audited.
  */
-bool authres_locked(const char *remote, const char *user, const char *method,
-		    struct priv_msg *reply);
+bool authres_locked(uint32_t seq, const char *remote, const char *user,
+		    const char *method);
 
 /* Audits a failure, counts it against the address (and the account when
  * user is not NULL) and answers DENIED after the throttling delay. */

@@ -10,7 +10,7 @@
  *
  * Must not: serve a connection that is not an authenticated
  * administrator, or write a Password (certmap.c never stores one).
- * Entry point: handle_certmap.
+ * Entry point: module_certmap_write (CERTMAP).
  */
 #include "autoconfig.h"
 
@@ -19,20 +19,24 @@
 #include <string.h>
 
 #include "certmap.h"
+#include "certmap-table.h"
 #include "conns.h"
-#include "helper.h"
 #include "log.h"
+#include "loop.h"
+#include "module.h"
 
-static void result(struct priv_msg *reply, uint32_t error, const char *message,
+static void result(uint32_t seq, uint32_t error, const char *message,
 		   const struct certmap *t)
 {
-	priv_msg_init(reply, PRIV_CERTMAP_RESULT);
-	priv_put_u32(reply, error);
-	priv_put_str(reply, message);
 	struct buf text = BUF_INIT;
 	if (t != NULL)
 		certmap_format(t, &text);
-	priv_put_str(reply, text.data ? (const char *)text.data : "");
+	struct priv_certmap_result res = {
+		.error = error,
+		.message = message,
+		.table = (const char *)text.data,
+	};
+	helper_answer(seq, PRIV_CERTMAP_RESULT, &res, NULL, 0);
 	buf_release(&text);
 }
 
@@ -45,31 +49,21 @@ static uint32_t status_errno(int status)
 	}
 }
 
-void handle_certmap(struct priv_msg *req, struct priv_msg *reply)
+static void handle_certmap(struct helper_call *call)
 {
-	uint64_t conn_id = priv_get_u64(req);
-	uint32_t op = priv_get_u32(req);
-	char *uri = priv_get_str(req);
-	char *subject = priv_get_str(req);
-	char *issuer = priv_get_str(req);
-	char *user = priv_get_str(req);
-	uint32_t enabled = priv_get_u32(req);
-	if (!priv_msg_ok(req) || op > PRIV_CERTMAP_DELETE ||
-	    enabled > PRIV_CERTMAP_KEEP)
-		fatal("protocol violation: malformed CERTMAP");
+	const struct priv_certmap *r = call->args;
+	uint32_t op = r->op, enabled = r->enabled;
+	const char *uri = r->uri, *subject = r->subject, *issuer = r->issuer,
+		   *user = r->user;
+	if (op > PRIV_CERTMAP_DELETE || enabled > PRIV_CERTMAP_KEEP)
+		fatal("protocol violation: CERTMAP operation %u, Enabled %u",
+		      op, enabled);
 
 	const char *path = helper_config->certmapping_file;
-	struct hconn *hc = conns_find(conn_id);
+	const struct hconn *hc = call->conn; /* an administrator */
 	struct certmap *t = NULL;
 	char *error = NULL;
 	uint32_t code = 0;
-	if (hc == NULL || hc->state != HCONN_AUTHENTICATED ||
-	    !(hc->identity.flags & PRIV_ID_ADMIN)) {
-		error = xstrdup("only administrators may read or change "
-				"certificate mappings");
-		code = EACCES;
-		goto done;
-	}
 	if (certmap_load_file(path, &t, &error) != 0) {
 		/* Never replace a file the administrator must repair. */
 		char *e = xasprintf("the certificate mapping file does not "
@@ -120,13 +114,14 @@ void handle_certmap(struct priv_msg *req, struct priv_msg *reply)
 		goto done;
 	}
 	log_notice("certificate mapping URI=\"%s\" Subject=\"%s\" Issuer=%s "
-		   "%s by %s", uri, subject, issuer, what, hc->identity.user);
+		   "%s by %s", LOG_ESC(uri), LOG_ESC(subject), LOG_ESC(issuer),
+		   what, LOG_ESC(hc->identity.user));
 done:
 	if (code != 0) {
-		log_warn("certificate mapping request refused: %s", error);
-		result(reply, code, error, NULL);
+		log_warn("certificate mapping request refused: %s", LOG_ESC(error));
+		result(call->seq, code, error, NULL);
 	} else {
-		result(reply, 0, "", t);
+		result(call->seq, 0, "", t);
 		if (op != PRIV_CERTMAP_LIST) {
 			certmap_table_install(t); /* what was written is in use */
 			t = NULL;
@@ -134,8 +129,13 @@ done:
 	}
 	certmap_free(t);
 	free(error);
-	free(uri);
-	free(subject);
-	free(issuer);
-	free(user);
 }
+
+static const struct helper_request requests[] = {
+	{ PRIV_CERTMAP, REQ_ADMIN, PRIV_CERTMAP_RESULT, handle_certmap },
+};
+
+const struct helper_module module_certmap_write = {
+	.name = "certmap-write",
+	HELPER_REQUESTS(requests),
+};

@@ -228,3 +228,22 @@ void priv_client_stop(void)
 	close(client.fd);
 	client.fd = -1;
 }
+
+int priv_request(uint16_t type, const void *req, struct priv_msg *answer,
+		 const char **why_r)
+{
+	struct priv_msg m;
+	priv_msg_init(answer, PRIV_NONE);
+	if (priv_encode(&m, type, req, why_r) != 0)
+		return -2;
+	return priv_call(&m, answer);
+}
+
+int priv_request_async(uint16_t type, const void *req, priv_reply_cb cb,
+		       void *arg, const char **why_r)
+{
+	struct priv_msg m;
+	if (priv_encode(&m, type, req, why_r) != 0)
+		return -2;
+	return priv_call_async(&m, cb, arg);
+}

@@ -11,7 +11,7 @@
 #ifndef WINRMD_PRIV_CLIENT_H
 #define WINRMD_PRIV_CLIENT_H
 
-#include "proto.h"
+#include "msg.h"
 
 typedef void (*priv_reply_cb)(void *arg, struct priv_msg *reply);
 typedef void (*priv_notify_cb)(struct priv_msg *msg);
@@ -37,6 +37,17 @@ int priv_call(struct priv_msg *req, struct priv_msg *reply);
  * Returns 0, or -1 when the request could not be sent (cb not called).
  */
 int priv_call_async(struct priv_msg *req, priv_reply_cb cb, void *arg);
+
+/*
+ * The typed forms: encode req as a message of type (msg.h) and call as
+ * above.  They return 0; -1 when the helper is gone; -2 with *why_r (the
+ * field) when req breaks the protocol's bounds: nothing was sent, and
+ * the caller answers its client with a refusal.
+ */
+int priv_request(uint16_t type, const void *req, struct priv_msg *answer,
+		 const char **why_r);
+int priv_request_async(uint16_t type, const void *req, priv_reply_cb cb,
+		       void *arg, const char **why_r);
 
 /* Registers the handler for helper notifications (seq 0) of one type. */
 void priv_client_on_notify(uint16_t type, priv_notify_cb cb);

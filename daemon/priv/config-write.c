@@ -14,7 +14,8 @@
  *
  * Must not: accept a path outside config_ws_settable, or put the
  * listener's text into the file without re-encoding it.
- * Entry point: handle_config_put.
+ * Entry point: module_config_write (CONFIG_PUT; at start it removes
+ * temporary files a crash left behind).
  */
 #include "autoconfig.h"
 
@@ -31,10 +32,10 @@
 
 #include "fileio.h"
 #include "conns.h"
-#include "helper.h"
 #include "log.h"
+#include "loop.h"
+#include "module.h"
 
-#define MAX_EDITS 64
 #define MAX_FILE (1024 * 1024)
 
 /* Offset of the start of 1-based line number line. */
@@ -212,44 +213,39 @@ out:
 	return rc;
 }
 
-static void result(struct priv_msg *reply, uint32_t error, const char *message,
+static void result(uint32_t seq, uint32_t error, const char *message,
 		   const struct winrmd_config *cfg)
 {
-	priv_msg_init(reply, PRIV_CONFIG_RESULT);
-	priv_put_u32(reply, error);
-	priv_put_str(reply, message);
 	struct buf dump = BUF_INIT;
 	if (cfg != NULL)
 		config_dump(cfg, &dump);
-	priv_put_str(reply, dump.data ? (const char *)dump.data : "");
+	struct priv_config_result res = {
+		.error = error,
+		.message = message,
+		.dump = (const char *)dump.data,
+	};
+	helper_answer(seq, PRIV_CONFIG_RESULT, &res, NULL, 0);
 	buf_release(&dump);
 }
 
-void handle_config_put(struct priv_msg *req, struct priv_msg *reply)
+static void handle_config_put(struct helper_call *call)
 {
-	uint64_t conn_id = priv_get_u64(req);
-	uint32_t n = priv_get_u32(req);
-	if (n == 0 || n > MAX_EDITS)
-		fatal("protocol violation: CONFIG_PUT with %u settings", n);
-	char *paths[MAX_EDITS], *values[MAX_EDITS];
-	for (uint32_t i = 0; i < n; i++) {
-		paths[i] = priv_get_str(req);
-		values[i] = priv_get_str(req);
+	const struct priv_config_put *r = call->args;
+	size_t n = r->n;
+	const char *paths[PRIV_MAX_SETTINGS], *values[PRIV_MAX_SETTINGS];
+	for (size_t i = 0; i < n; i++) {
+		paths[i] = r->settings[i].path;
+		values[i] = r->settings[i].value;
 	}
-	if (!priv_msg_ok(req))
-		fatal("protocol violation: malformed CONFIG_PUT");
-
 	const char *path = helper_config_path();
-	struct hconn *hc = conns_find(conn_id);
+	const struct hconn *hc = call->conn; /* an administrator */
 	char *error = NULL;
 	char *tmp = NULL;
 	struct buf text = BUF_INIT;
 	struct stat st;
 	uint32_t code = EINVAL;
-	if (hc == NULL || hc->state != HCONN_AUTHENTICATED ||
-	    !(hc->identity.flags & PRIV_ID_ADMIN)) {
-		error = xstrdup("only administrators may change the configuration");
-		code = EACCES;
+	if (n == 0) {
+		error = xstrdup("no setting to change");
 		goto done;
 	}
 	char *unread;
@@ -260,7 +256,7 @@ void handle_config_put(struct priv_msg *req, struct priv_msg *reply)
 		goto done;
 	}
 	char *dir = path_dir(path);
-	for (uint32_t i = 0; i < n && error == NULL; i++) {
+	for (size_t i = 0; i < n && error == NULL; i++) {
 		struct buf lit = BUF_INIT;
 		const char *why;
 		if (!config_ws_settable(paths[i])) {
@@ -317,32 +313,26 @@ void handle_config_put(struct priv_msg *req, struct priv_msg *reply)
 	}
 	free(tmp);
 	tmp = NULL;
-	config_unref(helper_config);
-	helper_config = cfg;
-	gss_configure(cfg);
-	log_set_level((enum log_level)cfg->log_level);
-	for (uint32_t i = 0; i < n; i++)
-		log_notice("configuration: %s set to \"%s\" by %s", paths[i],
-			   values[i], hc->identity.user);
-	result(reply, 0, "", cfg);
+	helper_config_install(cfg);
+	for (size_t i = 0; i < n; i++)
+		log_notice("configuration: %s set to \"%s\" by %s",
+			   LOG_ESC(paths[i]), LOG_ESC(values[i]),
+			   LOG_ESC(hc->identity.user));
+	result(call->seq, 0, "", cfg);
 	goto out;
 done:
 	if (tmp != NULL) {
 		unlink(tmp);
 		free(tmp);
 	}
-	log_warn("configuration change refused: %s", error);
-	result(reply, code, error, NULL);
+	log_warn("configuration change refused: %s", LOG_ESC(error));
+	result(call->seq, code, error, NULL);
 	free(error);
 out:
 	buf_release(&text);
-	for (uint32_t i = 0; i < n; i++) {
-		free(paths[i]);
-		free(values[i]);
-	}
 }
 
-void config_write_cleanup(const char *path)
+static void config_write_cleanup(const char *path)
 {
 	char *dir = path_dir(path);
 	const char *slash = strrchr(path, '/');
@@ -369,3 +359,19 @@ void config_write_cleanup(const char *path)
 	}
 	free(dir);
 }
+
+static void cleanup_at_start(void)
+{
+	config_write_cleanup(helper_config_path());
+	config_write_cleanup(helper_config->certmapping_file);
+}
+
+static const struct helper_request requests[] = {
+	{ PRIV_CONFIG_PUT, REQ_ADMIN, PRIV_CONFIG_RESULT, handle_config_put },
+};
+
+const struct helper_module module_config_write = {
+	.name = "config-write",
+	HELPER_REQUESTS(requests),
+	.start = cleanup_at_start,
+};

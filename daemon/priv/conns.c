@@ -1,12 +1,14 @@
 /*
  * conns.c - the helper's connection table (a hash table keyed by the
  * listener's connection id).  Entries are created by the first
- * authentication request of a connection and removed by PRIV_CONN_CLOSE.
- * The table is bounded: a listener that never reports closes cannot make
- * the helper grow without limit.
+ * authentication request of a connection and removed by PRIV_CONN_CLOSE,
+ * or when they have been idle for too long (conns_expire).  The table is
+ * bounded: a listener that never reports closes cannot make the helper
+ * grow without limit, nor keep an identity for ever.
  *
  * Entry points: conns_find, conns_get, conns_reset, conns_remove,
- * handle_conn_close.
+ * conns_expire, and the CONN_CLOSE request (module_conns; its start hook
+ * begins the expiry sweep).
  */
 #include "autoconfig.h"
 
@@ -15,14 +17,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "helper.h"
 #include "log.h"
+#include "loop.h"
+#include "module.h"
 
 #define BUCKETS 1024
 #define MAX_CONNS 200000
 
 static struct hconn *buckets[BUCKETS];
 static size_t n_conns;
+static size_t n_local; /* ids with HCONN_LOCAL_BIT */
+
+static int64_t idle_limit_ms;   /* 0: entries never expire */
+
+size_t conns_count_local(void)
+{
+	return n_local;
+}
 
 static size_t bucket_of(uint64_t id)
 {
@@ -36,14 +47,90 @@ void hidentity_release(struct hidentity *id)
 	memset(id, 0, sizeof(*id));
 }
 
+/*
+ * How long a connection may go without a request to the helper and still
+ * be in legitimate use.  Between two helper requests of a live connection
+ * the listener may wait
+ *  - for a Receive long-poll: up to Service.MaxTimeoutms;
+ *  - for a keep-alive connection's next request: up to the HTTP idle
+ *    timeout (WINRMD_HTTP_IDLE_TIMEOUT_S), after which the listener
+ *    closes it and sends CONN_CLOSE;
+ *  - for a client that works in its shells with requests the listener
+ *    answers alone (Receive, Send, Get... of an unencrypted or HTTPS
+ *    connection): a shell idle that long (Winrs.IdleTimeout) is gone,
+ *    so a client cannot expect more.  Running commands are covered
+ *    apart: an entry whose commands still run does not expire, and the
+ *    end of a command counts as a use.
+ * The longest of these, plus a minute for slow clients and timers.  An
+ * entry that expires all the same loses its identity: the connection's
+ * next privileged request (Command, encryption, configuration) is
+ * refused, and the client authenticates again on a new connection.
+ */
+int64_t conns_idle_limit_ms(const struct winrmd_config *cfg)
+{
+	int64_t limit = (int64_t)WINRMD_HTTP_IDLE_TIMEOUT_S * 1000;
+	if (cfg->max_timeout_ms > limit)
+		limit = cfg->max_timeout_ms;
+	if (cfg->idle_timeout_ms > limit)
+		limit = cfg->idle_timeout_ms;
+	return limit + 60000;
+}
+
+void conns_set_idle_limit(int64_t ms)
+{
+	idle_limit_ms = ms > 0 ? ms : 0;
+}
+
+static bool expired(const struct hconn *c, int64_t now)
+{
+	return idle_limit_ms > 0 && c->state != HCONN_VERIFYING &&
+	       c->commands == 0 && now - c->last_used > idle_limit_ms;
+}
+
+static void expire(struct hconn *c, int64_t now)
+{
+	if (c->state == HCONN_AUTHENTICATED)
+		log_info("connection %llu unused for %lld s: forgetting the "
+			 "identity of %s", (unsigned long long)c->id,
+			 (long long)((now - c->last_used) / 1000),
+			 LOG_ESC(c->identity.user));
+	else
+		log_debug("connection %llu unused for %lld s: forgotten",
+			  (unsigned long long)c->id,
+			  (long long)((now - c->last_used) / 1000));
+	conns_remove(c->id);
+}
+
 struct hconn *conns_find(uint64_t id)
 {
 	for (struct hconn *c = buckets[bucket_of(id)]; c != NULL; c = c->next)
 		if (c->id == id) {
-			c->last_used = time_mono_ms();
+			int64_t now = time_mono_ms();
+			if (expired(c, now)) {
+				expire(c, now);
+				return NULL;
+			}
+			c->last_used = now;
 			return c;
 		}
 	return NULL;
+}
+
+size_t conns_expire(int64_t now_ms)
+{
+	size_t n = 0;
+	for (size_t b = 0; b < BUCKETS; b++) {
+		struct hconn *c = buckets[b];
+		while (c != NULL) {
+			struct hconn *next = c->next;
+			if (expired(c, now_ms)) {
+				expire(c, now_ms);
+				n++;
+			}
+			c = next;
+		}
+	}
+	return n;
 }
 
 void conns_reset(struct hconn *c)
@@ -61,6 +148,8 @@ void conns_reset(struct hconn *c)
 static void conns_free(struct hconn *c)
 {
 	conns_reset(c);
+	if (c->local)
+		n_local--;
 	free(c);
 	n_conns--;
 }
@@ -99,13 +188,33 @@ struct hconn *conns_get(uint64_t id)
 	return c;
 }
 
-struct hconn *conns_get_for_auth(uint64_t id, const char *request)
+struct hconn *conns_new_local(uint64_t id)
 {
 	struct hconn *c = conns_get(id);
-	if (c->state == HCONN_VERIFYING)
-		fatal("protocol violation: %s while connection %llu verifies",
-		      request, (unsigned long long)id);
+	if (!c->local) {
+		c->local = true;
+		n_local++;
+	}
 	return c;
+}
+
+const char *conns_identity_revoked(const struct hconn *c)
+{
+	const struct winrmd_config *cfg = helper_config;
+	const char *mech = c->identity.mech != NULL ? c->identity.mech : "";
+	if (c->local)
+		return NULL;
+	if (strcmp(mech, "Basic") == 0)
+		return cfg->auth_basic ? NULL : "Basic is disabled";
+	if (strcmp(mech, "Certificate") == 0)
+		return cfg->auth_certificate ? NULL : "Certificate is disabled";
+	if (strcmp(mech, "Kerberos") == 0 && !cfg->auth_kerberos)
+		return "Kerberos is disabled";
+	if (strcmp(c->scheme, "Negotiate") == 0 && !cfg->auth_negotiate)
+		return "Negotiate is disabled";
+	if (strcmp(c->scheme, "Kerberos") == 0 && !cfg->auth_kerberos)
+		return "Kerberos is disabled";
+	return NULL;
 }
 
 void conns_remove(uint64_t id)
@@ -138,9 +247,38 @@ void conns_discard(struct hconn *c)
 			}
 }
 
-void handle_conn_close(struct priv_msg *req, struct priv_msg *reply)
+static void handle_conn_close(struct helper_call *call)
 {
-	uint64_t id = priv_get_u64(req);
-	conns_remove(id);
-	priv_msg_init(reply, PRIV_OK);
+	const struct priv_conn_close *r = call->args;
+	conns_remove(r->conn);
+	helper_answer(call->seq, PRIV_OK, NULL, NULL, 0);
 }
+
+static const struct helper_request requests[] = {
+	{ PRIV_CONN_CLOSE, REQ_CONN, PRIV_ERROR, handle_conn_close },
+};
+
+/* Connections the listener never reported closed must not keep their
+ * identities for ever: every SWEEP_MS, the idle limit of the configuration
+ * in force (a reload counts from the next sweep) and the expiry;
+ * conns_find checks the same limit on every lookup. */
+#define SWEEP_MS 30000
+
+static void sweep(void *arg)
+{
+	(void)arg;
+	conns_set_idle_limit(conns_idle_limit_ms(helper_config));
+	conns_expire(time_mono_ms());
+	helper_timer_at(time_mono_ms() + SWEEP_MS, sweep, NULL);
+}
+
+static void start_sweep(void)
+{
+	sweep(NULL);
+}
+
+const struct helper_module module_conns = {
+	.name = "conns",
+	HELPER_REQUESTS(requests),
+	.start = start_sweep,
+};

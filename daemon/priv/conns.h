@@ -14,6 +14,11 @@
 
 #include <gssapi/gssapi.h>
 
+/* Connection ids with this bit are the helper's own: local administration
+ * connections it accepted (admin-socket.c).  The listener numbers its
+ * connections from 1 upwards and never reaches it. */
+#define HCONN_LOCAL_BIT (1ULL << 63)
+
 enum hconn_state {
 	HCONN_NEW = 0,
 	HCONN_HANDSHAKE,      /* GSS context continuing */
@@ -38,24 +43,52 @@ struct hconn {
 	char scheme[16];
 	char remote[64];
 	struct hidentity identity;  /* valid in HCONN_AUTHENTICATED */
-	int64_t last_used;
+	/* Local connections: the socket the helper accepted (its inode
+	 * names it) and the peer's credentials read then. */
+	bool local;
+	dev_t sock_dev;
+	ino_t sock_ino;
+	uid_t peer_uid;
+	int64_t last_used;    /* monotonic ms of the last request naming it */
+	unsigned commands;    /* commands it spawned that still run (spawn.c) */
 	struct hconn *next;
 };
 
-/* Finds the connection, or NULL. */
+/* Finds the connection, or NULL (also when it has just expired, see
+ * conns_expire); marks it used. */
 struct hconn *conns_find(uint64_t id);
 /* Finds or creates (in HCONN_NEW); never NULL (evicts the least recently
  * used unauthenticated entry when the table is full). */
 struct hconn *conns_get(uint64_t id);
-/* conns_get for an authentication request (request names it in the
- * message): the listener never sends one for a connection whose account
- * is being verified, so that is a fatal protocol violation. */
-struct hconn *conns_get_for_auth(uint64_t id, const char *request);
 /* Back to HCONN_NEW: deletes the GSS context and forgets the identity. */
 void conns_reset(struct hconn *c);
 void conns_remove(uint64_t id);
 /* Unlinks and frees c itself (for an entry closed while it verified). */
 void conns_discard(struct hconn *c);
 void hidentity_release(struct hidentity *id);
+/* Why the identity of an authenticated connection may no longer be used
+ * (the configuration now disables the method that proved it), or NULL. */
+const char *conns_identity_revoked(const struct hconn *c);
+/* conns_get for a local connection the helper accepted (id has
+ * HCONN_LOCAL_BIT): marks it local. */
+struct hconn *conns_new_local(uint64_t id);
+/* How many local connections the table holds. */
+size_t conns_count_local(void);
+
+/*
+ * Expiry of idle entries, so that a listener that never sends CONN_CLOSE
+ * cannot keep identities (and GSS contexts) for ever.  An entry expires
+ * when no request has named it for longer than the idle limit, unless an
+ * account verification or a command it started is still running.
+ *
+ * conns_idle_limit_ms: the limit for a configuration (see conns.c for
+ * the reasoning); conns_set_idle_limit: the one in force (0: none, the
+ * start); conns_expire: forgets every expired entry at now_ms, returns
+ * how many.  conns_find forgets an expired entry it finds as well.
+ */
+struct winrmd_config;
+int64_t conns_idle_limit_ms(const struct winrmd_config *cfg);
+void conns_set_idle_limit(int64_t ms);
+size_t conns_expire(int64_t now_ms);
 
 #endif

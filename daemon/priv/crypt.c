@@ -6,7 +6,7 @@
  * Negotiate/Kerberos has a context; a failed unwrap ends it (an NTLM
  * context's RC4 stream cannot resynchronise).
  *
- * Entry points: handle_unwrap, handle_wrap.
+ * Entry point: module_crypt (UNWRAP, WRAP).
  */
 #include "autoconfig.h"
 
@@ -15,19 +15,14 @@
 #include <string.h>
 
 #include "conns.h"
-#include "helper.h"
 #include "log.h"
+#include "loop.h"
+#include "module.h"
 #include "seal-gss.h"
 
-#define MAX_PARTS 4096
-
-static struct hconn *context_of(uint64_t id, const char **why)
+/* c is authenticated (the request table checked it). */
+static struct hconn *context_of(struct hconn *c, const char **why)
 {
-	struct hconn *c = conns_find(id);
-	if (c == NULL || c->state != HCONN_AUTHENTICATED) {
-		*why = "the connection is not authenticated";
-		return NULL;
-	}
 	if (c->ctx == GSS_C_NO_CONTEXT) {
 		*why = "no security context on this connection (Basic or "
 		       "certificate authentication cannot encrypt)";
@@ -36,38 +31,33 @@ static struct hconn *context_of(uint64_t id, const char **why)
 	return c;
 }
 
-void handle_unwrap(struct priv_msg *req, struct priv_msg *reply)
+static void handle_unwrap(struct helper_call *call)
 {
-	uint64_t id = priv_get_u64(req);
-	uint32_t n = priv_get_u32(req);
-	if (n == 0 || n > MAX_PARTS)
-		fatal("protocol violation: UNWRAP of %u parts", n);
+	const struct priv_unwrap *r = call->args;
+	if (r->n == 0)
+		fatal("protocol violation: UNWRAP of no parts");
 	const char *why = NULL;
-	struct hconn *c = context_of(id, &why);
-	struct buf *plain = xcalloc(n, sizeof(*plain));
+	struct hconn *c = context_of(call->conn, &why);
+	if (c == NULL) {
+		helper_refuse(call->seq, PRIV_UNWRAP_RESULT, EACCES, why);
+		return;
+	}
+	struct buf *plain = xcalloc(r->n, sizeof(*plain));
+	struct priv_bytes *views = xcalloc(r->n, sizeof(*views));
 	char err[256] = "";
 	uint32_t error = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		size_t hl, sl;
-		const uint8_t *h = priv_get_bytes(req, &hl);
-		const uint8_t *s = priv_get_bytes(req, &sl);
+	for (size_t i = 0; i < r->n && error == 0; i++) {
+		const struct priv_sealed_part *p = &r->parts[i];
 		buf_init(&plain[i]);
-		if (error != 0 || c == NULL)
-			continue;
-		if (sealgss_unwrap(c->ctx, c->ctx_is_krb5, h, hl, s, sl, &plain[i],
+		if (sealgss_unwrap(c->ctx, c->ctx_is_krb5, p->hdr.data, p->hdr.len,
+				   p->sealed.data, p->sealed.len, &plain[i],
 				   err, sizeof(err)) != 0)
 			error = EBADMSG;
+		views[i] = (struct priv_bytes){ plain[i].data, plain[i].len };
 	}
-	if (!priv_msg_ok(req))
-		fatal("protocol violation: malformed UNWRAP");
-	priv_msg_init(reply, PRIV_UNWRAP_RESULT);
-	if (c == NULL) {
-		priv_put_u32(reply, EACCES);
-		priv_put_str(reply, why);
-		priv_put_u32(reply, 0);
-	} else if (error != 0) {
+	if (error != 0) {
 		log_audit("decryption remote=%s user=%s result=failure reason=\"%s\"",
-			  c->remote, c->identity.user, err);
+			  LOG_ESC(c->remote), LOG_ESC(c->identity.user), LOG_ESC(err));
 		if (!c->ctx_is_krb5) {
 			/* NTLM seals with one RC4 stream per direction: after
 			 * a message that did not unwrap, both sides are out
@@ -76,46 +66,48 @@ void handle_unwrap(struct priv_msg *req, struct priv_msg *reply)
 			conns_reset(c);
 			error = EPIPE;
 		}
-		priv_put_u32(reply, error);
-		priv_put_str(reply, err);
-		priv_put_u32(reply, 0);
+		helper_refuse(call->seq, PRIV_UNWRAP_RESULT, error, err);
 	} else {
-		priv_put_u32(reply, 0);
-		priv_put_str(reply, "");
-		priv_put_u32(reply, n);
-		for (uint32_t i = 0; i < n; i++)
-			priv_put_bytes(reply, plain[i].data, plain[i].len);
+		struct priv_unwrap_result res = { .n = r->n, .plain = views };
+		helper_answer(call->seq, PRIV_UNWRAP_RESULT, &res, NULL, 0);
 	}
-	for (uint32_t i = 0; i < n; i++)
+	for (size_t i = 0; i < r->n; i++)
 		buf_release_secret(&plain[i]);
 	free(plain);
+	free(views);
 }
 
-void handle_wrap(struct priv_msg *req, struct priv_msg *reply)
+static void handle_wrap(struct helper_call *call)
 {
-	uint64_t id = priv_get_u64(req);
-	size_t len;
-	const uint8_t *data = priv_get_bytes(req, &len);
-	if (!priv_msg_ok(req))
-		fatal("protocol violation: malformed WRAP");
+	const struct priv_wrap *r = call->args;
 	const char *why = NULL;
-	struct hconn *c = context_of(id, &why);
+	struct hconn *c = context_of(call->conn, &why);
+	if (c == NULL) {
+		helper_refuse(call->seq, PRIV_WRAP_RESULT, EACCES, why);
+		return;
+	}
 	struct buf hdr = BUF_INIT, sealed = BUF_INIT;
 	char err[256] = "";
-	priv_msg_init(reply, PRIV_WRAP_RESULT);
-	if (c == NULL) {
-		priv_put_u32(reply, EACCES);
-		priv_put_str(reply, why);
-	} else if (sealgss_wrap(c->ctx, c->ctx_is_krb5, data, len, &hdr, &sealed,
-				err, sizeof(err)) != 0) {
-		priv_put_u32(reply, EIO);
-		priv_put_str(reply, err);
+	if (sealgss_wrap(c->ctx, c->ctx_is_krb5, r->plain.data, r->plain.len,
+			 &hdr, &sealed, err, sizeof(err)) != 0) {
+		helper_refuse(call->seq, PRIV_WRAP_RESULT, EIO, err);
 	} else {
-		priv_put_u32(reply, 0);
-		priv_put_str(reply, "");
+		struct priv_wrap_result res = {
+			.hdr = { hdr.data, hdr.len },
+			.sealed = { sealed.data, sealed.len },
+		};
+		helper_answer(call->seq, PRIV_WRAP_RESULT, &res, NULL, 0);
 	}
-	priv_put_bytes(reply, hdr.data, hdr.len);
-	priv_put_bytes(reply, sealed.data, sealed.len);
 	buf_release(&hdr);
 	buf_release(&sealed);
 }
+
+static const struct helper_request requests[] = {
+	{ PRIV_UNWRAP, REQ_AUTHENTICATED, PRIV_UNWRAP_RESULT, handle_unwrap },
+	{ PRIV_WRAP, REQ_AUTHENTICATED, PRIV_WRAP_RESULT, handle_wrap },
+};
+
+const struct helper_module module_crypt = {
+	.name = "crypt",
+	HELPER_REQUESTS(requests),
+};

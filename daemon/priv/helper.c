@@ -3,11 +3,16 @@
  *
  * It is started by winrmd (fork + exec, never by hand) with one end of a
  * socketpair, before winrmd drops its privileges.  It serves requests from
- * a closed table: each entry names the message type it accepts and the
- * state in which it may arrive; anything else is a protocol violation,
+ * a closed table, assembled from its modules' tables (module.h): each
+ * entry names the message type it accepts and the state the request
+ * needs, checked here, in one place, before the module's handler runs.
+ * A frame that no correct listener can send is a protocol violation,
  * after which the helper exits (and so takes the listener down: systemd
- * restarts both).  When the listener goes away, the helper cleans up and
- * exits; when the helper goes away, the listener does the same.
+ * restarts both); a request that a correct listener may send in a race
+ * (a connection that closed, an identity that expired, a setting that a
+ * reload turned off) gets a refusal.  When the listener goes away, the
+ * helper cleans up and exits; when the helper goes away, the listener
+ * does the same.
  *
  * Must not: link libmicrohttpd or libxml2, parse HTTP or XML, or trust
  * anything the listener says beyond what the table allows.
@@ -16,26 +21,23 @@
  */
 #include "autoconfig.h"
 
-#include "helper.h"
-
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-#include "log.h"
 
 #include <security/pam_appl.h>
 
-struct winrmd_config *helper_config;
+#include "fileio.h"
+#include "log.h"
+#include "loop.h"
+#include "module.h"
+#include "modules.h"
 
-static const char *config_path;
 static int listener_fd = -1;
 static bool running = true;
 /* After a direct SIGTERM the helper waits this long for the listener's
@@ -43,178 +45,142 @@ static bool running = true;
 #define TERM_GRACE_MS 10000
 static int64_t term_deadline; /* 0 = no SIGTERM seen */
 
-enum handler_flags {
-	HANDLER_ONCE = 1 << 0, /* at most once per helper lifetime */
+static const struct helper_module *const modules[] = {
+	&module_core,
+	&module_conns,
+	&module_auth_gss,
+	&module_auth_basic,
+	&module_certmap_table,
+	&module_auth_cert,
+	&module_admin_socket,
+	&module_tls_key,
+	&module_crypt,
+	&module_spawn,
+	&module_config_write,
+	&module_certmap_write,
 };
+#define N_MODULES (sizeof(modules) / sizeof(modules[0]))
 
-struct handler {
-	uint16_t type;
-	unsigned flags;
-	helper_handler fn;
-	unsigned calls;
-};
+/* The closed table: one entry per message type, from the modules. */
+static const struct helper_request *table[PRIV_TYPE_MAX];
+static unsigned calls[PRIV_TYPE_MAX];
 
-/* ---- event loop services: fd watchers and timers ---- */
-
-#define MAX_WATCHES 1024
-
-static struct watch {
-	int fd;
-	helper_fd_cb cb;
-	void *arg;
-} watches[MAX_WATCHES];
-static size_t n_watches;
-
-struct timer {
-	int64_t at;
-	helper_timer_cb cb;
-	void *arg;
-	struct timer *next;
-};
-static struct timer *timers; /* sorted by deadline */
-
-void helper_watch_fd(int fd, helper_fd_cb cb, void *arg)
+static void build_table(void)
 {
-	if (n_watches >= MAX_WATCHES)
-		fatal("too many pending helper tasks");
-	watches[n_watches].fd = fd;
-	watches[n_watches].cb = cb;
-	watches[n_watches].arg = arg;
-	n_watches++;
+	for (size_t m = 0; m < N_MODULES; m++) {
+		for (size_t i = 0; i < modules[m]->n_requests; i++) {
+			const struct helper_request *r = &modules[m]->requests[i];
+			if (r->type >= PRIV_TYPE_MAX || table[r->type] != NULL)
+				fatal("module %s: request %s declared twice",
+				      modules[m]->name, priv_type_name(r->type));
+			table[r->type] = r;
+		}
+	}
 }
 
-void helper_unwatch_fd(int fd)
+static void reconfigure_modules(void)
 {
-	for (size_t i = 0; i < n_watches; i++) {
-		if (watches[i].fd == fd) {
-			watches[i] = watches[--n_watches];
+	for (size_t m = 0; m < N_MODULES; m++)
+		if (modules[m]->reconfigure != NULL)
+			modules[m]->reconfigure();
+}
+
+/* The state checks of module.h, then the handler. */
+static void dispatch(struct priv_msg *req)
+{
+	const char *type = priv_type_name(req->type);
+	const struct helper_request *r =
+		req->type < PRIV_TYPE_MAX ? table[req->type] : NULL;
+	if (r == NULL || req->seq == 0)
+		fatal("protocol violation: unexpected %s (type %u) from the listener",
+		      type, req->type);
+	if ((r->flags & REQ_ONCE) && calls[req->type] > 0)
+		fatal("protocol violation: repeated %s", type);
+	calls[req->type]++;
+
+	const char *why = NULL;
+	size_t size = priv_struct_size(req->type);
+	void *args = size > 0 ? priv_msg_alloc(req, size) : NULL;
+	if (priv_decode(req, req->type, args, &why) != 0)
+		fatal("protocol violation: malformed %s (%s)", type, why);
+
+	struct helper_call call = { .seq = req->seq, .msg = req, .args = args };
+	unsigned flags = r->flags;
+	if (flags & REQ_ADMIN)
+		flags |= REQ_AUTHENTICATED;
+	if (flags & (REQ_AUTH_STEP | REQ_AUTHENTICATED))
+		flags |= REQ_CONN;
+	uint64_t id = (flags & REQ_CONN) ? *(const uint64_t *)args : 0; /* conn comes first */
+	if ((flags & REQ_CONN) && id == 0 && !(flags & REQ_CONN_ZERO))
+		fatal("protocol violation: %s without a connection", type);
+	bool local = (id & HCONN_LOCAL_BIT) != 0;
+	if (req->type == PRIV_AUTH_PEER) {
+		/* Only connections the helper accepted itself are local;
+		 * anything else is refused by the handler. */
+		call.conn = local ? conns_find(id) : NULL;
+	} else if (flags & REQ_AUTH_STEP) {
+		if (local)
+			fatal("protocol violation: %s for local connection %llx",
+			      type, (unsigned long long)id);
+		call.conn = conns_get(id);
+	} else if (id != 0) {
+		call.conn = conns_find(id);
+	}
+	if ((flags & REQ_AUTH_STEP) && call.conn != NULL &&
+	    call.conn->state == HCONN_VERIFYING)
+		fatal("protocol violation: %s while connection %llu verifies",
+		      type, (unsigned long long)id);
+	if ((flags & REQ_AUTHENTICATED) && id != 0) {
+		const struct hconn *c = call.conn;
+		const char *refusal = NULL;
+		if (c == NULL || c->state != HCONN_AUTHENTICATED)
+			refusal = "the connection is not authenticated";
+		else if ((refusal = conns_identity_revoked(c)) != NULL)
+			conns_reset(call.conn); /* for good: log in again */
+		else if (!(c->identity.flags & PRIV_ID_AUTHORIZED))
+			refusal = "the user is not authorized";
+		else if ((flags & REQ_ADMIN) && !(c->identity.flags & PRIV_ID_ADMIN))
+			refusal = "only administrators may do this";
+		if (refusal != NULL) {
+			log_warn("%s refused for connection %llu: %s", type,
+				 (unsigned long long)id, refusal);
+			helper_refuse(req->seq, r->answer_type, EACCES, refusal);
 			return;
 		}
 	}
+	r->handle(&call);
 }
 
-struct timer *helper_timer_at(int64_t at_ms, helper_timer_cb cb, void *arg)
+/* ---- the core requests: PING, RELOAD, SHUTDOWN ---- */
+
+static void handle_ping(struct helper_call *call)
 {
-	struct timer *t = xmalloc(sizeof(*t));
-	t->at = at_ms;
-	t->cb = cb;
-	t->arg = arg;
-	struct timer **pp = &timers;
-	while (*pp != NULL && (*pp)->at <= at_ms)
-		pp = &(*pp)->next;
-	t->next = *pp;
-	*pp = t;
-	return t;
+	const struct priv_ping *p = call->args;
+	struct priv_pong pong = { .token = p->token, .pid = (uint32_t)getpid() };
+	helper_answer(call->seq, PRIV_PONG, &pong, NULL, 0);
 }
 
-void helper_timer_cancel(struct timer *t)
+/* The certificate chain (PEM) of an enabled HTTPS listener; "" else. */
+static char *listener_cert_pem(const struct listener_config *l)
 {
-	for (struct timer **pp = &timers; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == t) {
-			*pp = t->next;
-			free(t);
-			return;
-		}
+	struct buf pem = BUF_INIT;
+	char *why = NULL;
+	if (l->transport == TRANSPORT_HTTPS && l->enabled &&
+	    file_read_regular(l->certificate_file, 1024 * 1024, &pem, NULL,
+			      &why) != 0) {
+		log_err("%s: %s", l->certificate_file, why);
+		free(why);
 	}
+	return buf_steal(&pem);
 }
 
-static int sigfd = -1;
-
-void helper_child_init(void)
-{
-	close(listener_fd);
-	if (sigfd >= 0)
-		close(sigfd);
-	for (size_t i = 0; i < n_watches; i++)
-		close(watches[i].fd);
-	n_watches = 0;
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	signal(SIGXFSZ, SIG_DFL);
-}
-
-struct child {
-	pid_t pid;
-	helper_child_cb cb;
-	void *arg;
-	struct child *next;
-};
-static struct child *children;
-
-void helper_watch_child(pid_t pid, helper_child_cb cb, void *arg)
-{
-	struct child *c = xmalloc(sizeof(*c));
-	c->pid = pid;
-	c->cb = cb;
-	c->arg = arg;
-	c->next = children;
-	children = c;
-}
-
-static void reap_children(void)
-{
-	int status;
-	pid_t pid;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (struct child **pp = &children; *pp != NULL; pp = &(*pp)->next) {
-			if ((*pp)->pid == pid) {
-				struct child *c = *pp;
-				*pp = c->next;
-				c->cb(c->arg, status);
-				free(c);
-				break;
-			}
-		}
-	}
-}
-
-/* Runs due timers; returns the poll timeout until the next one (-1: none). */
-static int run_timers(void)
-{
-	int64_t now = time_mono_ms();
-	while (timers != NULL && timers->at <= now) {
-		struct timer *t = timers;
-		timers = t->next;
-		t->cb(t->arg);
-		free(t);
-		now = time_mono_ms();
-	}
-	if (timers == NULL)
-		return -1;
-	int64_t left = timers->at - now;
-	return left > 60000 ? 60000 : (int)left;
-}
-
-static void handle_ping(struct priv_msg *req, struct priv_msg *reply)
-{
-	uint64_t token = priv_get_u64(req);
-	priv_msg_init(reply, PRIV_PONG);
-	priv_put_u64(reply, token);
-	priv_put_u32(reply, (uint32_t)getpid());
-}
-
-/* Appends a (small, text) file to out; on failure out stays empty. */
-static void read_small_file(const char *path, struct buf *out)
-{
-	FILE *f = fopen(path, "re");
-	if (f == NULL)
-		return;
-	char tmp[4096];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0 && out->len < 1024 * 1024)
-		buf_append(out, tmp, n);
-	fclose(f);
-}
-
-static void handle_reload(struct priv_msg *req, struct priv_msg *reply)
+static void handle_reload(struct helper_call *call)
 {
 	char *error = NULL, *warnings = NULL;
-	struct winrmd_config *cfg = config_load_file(config_path, &error);
+	const char *path = helper_config_path();
+	struct winrmd_config *cfg = config_load_file(path, &error);
 	if (cfg != NULL &&
-	    config_check_files(cfg, config_path, &error, &warnings) != 0) {
+	    config_check_files(cfg, path, CONFIG_CHECK_KEYS, &error, &warnings) != 0) {
 		config_unref(cfg);
 		cfg = NULL;
 	}
@@ -222,107 +188,59 @@ static void handle_reload(struct priv_msg *req, struct priv_msg *reply)
 		log_warn("%s", warnings);
 		free(warnings);
 	}
-	priv_msg_init(reply, PRIV_RELOAD_RESULT);
 	if (cfg == NULL) {
 		log_err("reload refused, keeping the running configuration:\n%s",
 			error);
-		priv_put_u32(reply, 0);
-		priv_put_str(reply, error);
+		struct priv_reload_result res = { .ok = 0, .text = error };
+		helper_answer(call->seq, PRIV_RELOAD_RESULT, &res, NULL, 0);
 		free(error);
 		return;
 	}
-	config_unref(helper_config);
-	helper_config = cfg;
-	log_set_level((enum log_level)cfg->log_level);
-	gss_configure(cfg);
-	certmap_table_preload();
+	helper_config_install(cfg);
 	struct buf dump = BUF_INIT;
 	config_dump(cfg, &dump);
-	priv_put_u32(reply, 1);
-	priv_put_str(reply, (const char *)dump.data);
+	/* The HTTPS listeners' certificates (the listener cannot read
+	 * root-only files any more); their keys stay here. */
+	size_t n = cfg->n_listeners < PRIV_MAX_CERTS ? cfg->n_listeners
+						     : PRIV_MAX_CERTS;
+	char **certs = xcalloc(n + 1, sizeof(*certs));
+	for (size_t i = 0; i < n; i++)
+		certs[i] = listener_cert_pem(&cfg->listeners[i]);
+	struct priv_reload_result res = {
+		.ok = 1,
+		.text = (const char *)dump.data,
+		.n_certs = n,
+		.certs = (const char **)certs,
+	};
+	helper_answer(call->seq, PRIV_RELOAD_RESULT, &res, NULL, 0);
+	for (size_t i = 0; i < n; i++)
+		free(certs[i]);
+	free(certs);
 	buf_release(&dump);
-	/* The HTTPS listeners' certificates and keys: the listener cannot
-	 * read root-only files any more. */
-	priv_put_u32(reply, (uint32_t)cfg->n_listeners);
-	for (size_t i = 0; i < cfg->n_listeners; i++) {
-		const struct listener_config *l = &cfg->listeners[i];
-		struct buf cert = BUF_INIT, key = BUF_INIT;
-		if (l->transport == TRANSPORT_HTTPS && l->enabled) {
-			read_small_file(l->certificate_file, &cert);
-			read_small_file(l->key_file, &key);
-		}
-		priv_put_str(reply, cert.data ? (const char *)cert.data : "");
-		priv_put_str(reply, key.data ? (const char *)key.data : "");
-		buf_release(&cert);
-		buf_release_secret(&key);
-	}
-	log_info("configuration reloaded from %s", config_path);
+	log_info("configuration reloaded from %s", path);
 }
 
-static void handle_shutdown(struct priv_msg *req, struct priv_msg *reply)
+static void handle_shutdown(struct helper_call *call)
 {
-	spawn_shutdown();
-	priv_msg_init(reply, PRIV_SHUTDOWN_DONE);
+	for (size_t m = N_MODULES; m-- > 0;)
+		if (modules[m]->stop != NULL)
+			modules[m]->stop();
+	helper_answer(call->seq, PRIV_SHUTDOWN_DONE, NULL, NULL, 0);
 	running = false;
 }
 
-/* The closed request table.  Every accepted message type is listed here. */
-static struct handler handlers[] = {
-	{ PRIV_PING, 0, handle_ping, 0 },
-	{ PRIV_RELOAD, 0, handle_reload, 0 },
-	{ PRIV_SHUTDOWN, HANDLER_ONCE, handle_shutdown, 0 },
-	{ PRIV_AUTH_GSS, 0, handle_auth_gss, 0 },
-	{ PRIV_AUTH_BASIC, 0, handle_auth_basic, 0 },
-	{ PRIV_CONN_CLOSE, 0, handle_conn_close, 0 },
-	{ PRIV_SPAWN, 0, handle_spawn, 0 },
-	{ PRIV_SIGNAL, 0, handle_signal, 0 },
-	{ PRIV_CONFIG_PUT, 0, handle_config_put, 0 },
-	{ PRIV_AUTH_PEER, 0, handle_auth_peer, 0 },
-	{ PRIV_AUTH_CERT, 0, handle_auth_cert, 0 },
-	{ PRIV_UNWRAP, 0, handle_unwrap, 0 },
-	{ PRIV_WRAP, 0, handle_wrap, 0 },
-	{ PRIV_CERTMAP, 0, handle_certmap, 0 },
+static const struct helper_request core_requests[] = {
+	{ PRIV_PING, 0, PRIV_ERROR, handle_ping },
+	{ PRIV_RELOAD, 0, PRIV_ERROR, handle_reload },
+	{ PRIV_SHUTDOWN, REQ_ONCE, PRIV_ERROR, handle_shutdown },
 };
 
-const char *helper_config_path(void)
-{
-	return config_path;
-}
+const struct helper_module module_core = {
+	.name = "core",
+	HELPER_REQUESTS(core_requests),
+};
 
-void helper_send(struct priv_msg *msg)
-{
-	if (priv_send(listener_fd, msg) != 0) {
-		priv_msg_release(msg);
-		log_err("cannot write to the listener: %s; exiting",
-			strerror(errno));
-		exit(1);
-	}
-	priv_msg_release(msg);
-}
-
-static void dispatch(struct priv_msg *req)
-{
-	struct handler *h = NULL;
-	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		if (handlers[i].type == req->type)
-			h = &handlers[i];
-	if (h == NULL || req->seq == 0)
-		fatal("protocol violation: unexpected %s (type %u) from the listener",
-		      priv_type_name(req->type), req->type);
-	if ((h->flags & HANDLER_ONCE) && h->calls > 0)
-		fatal("protocol violation: repeated %s", priv_type_name(req->type));
-	h->calls++;
-
-	struct priv_msg reply;
-	priv_msg_init(&reply, PRIV_NONE);
-	h->fn(req, &reply);
-	if (!priv_msg_ok(req))
-		fatal("protocol violation: malformed %s", priv_type_name(req->type));
-	if (reply.type == PRIV_NONE)
-		return; /* deferred: the handler answers later */
-	reply.seq = req->seq;
-	helper_send(&reply);
-}
+/* ---- start-up and the loop ---- */
 
 static int setup_signals(void)
 {
@@ -361,9 +279,29 @@ static void usage(void)
 	exit(2);
 }
 
+/* One signal from the signalfd. */
+static void on_signal(int sigfd)
+{
+	struct signalfd_siginfo si;
+	if (read(sigfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGCHLD) {
+		helper_reap_children();
+	} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+		/* The listener orders our shutdown; a direct signal
+		 * (systemd's stop signals the whole cgroup) starts a grace
+		 * period in which we keep serving until the listener says
+		 * so or goes away. */
+		log_debug("signal %u: waiting for the listener", si.ssi_signo);
+		if (term_deadline == 0)
+			term_deadline = time_mono_ms() + TERM_GRACE_MS;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	bool debug = false, journald = false;
+	const char *config_path = NULL;
 	int opt;
 	while ((opt = getopt(argc, argv, "s:c:dj")) != -1) {
 		switch (opt) {
@@ -379,32 +317,40 @@ int main(int argc, char **argv)
 	log_init("winrmd-priv", debug ? LOG_LVL_DEBUG : LOG_LVL_INFO, journald);
 	if (geteuid() != 0)
 		fatal("winrmd-priv must run as root");
+	helper_set_listener_fd(listener_fd);
+	helper_set_config_path(config_path);
+	build_table();
 
-	char *error = NULL;
+	char *error = NULL, *warnings = NULL;
 	helper_config = config_load_file(config_path, &error);
-	if (helper_config == NULL)
+	if (helper_config == NULL ||
+	    config_check_files(helper_config, config_path, CONFIG_CHECK_KEYS,
+			       &error, &warnings) != 0)
 		fatal("cannot load %s:\n%s", config_path, error);
+	if (warnings != NULL) {
+		log_warn("%s", warnings);
+		free(warnings);
+	}
 	if (!debug)
 		log_set_level((enum log_level)helper_config->log_level);
-	gss_configure(helper_config);
 	pam_preload(helper_config->pam_service);
-	config_write_cleanup(config_path);
-	config_write_cleanup(helper_config->certmapping_file);
-	certmap_table_preload();
 
-	sigfd = setup_signals();
+	int sigfd = setup_signals();
 	if (sigfd < 0)
 		fatal("signalfd: %s", strerror(errno));
+	helper_set_signal_fd(sigfd);
+	for (size_t m = 0; m < N_MODULES; m++)
+		if (modules[m]->start != NULL)
+			modules[m]->start();
+	helper_set_config_hook(reconfigure_modules);
 	log_debug("helper started, pid %d", (int)getpid());
 
-	static struct pollfd pfd[2 + MAX_WATCHES];
+	static struct pollfd pfd[2 + HELPER_MAX_WATCHES];
 	while (running) {
 		pfd[0] = (struct pollfd){ .fd = listener_fd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
-		size_t nw = n_watches;
-		for (size_t i = 0; i < nw; i++)
-			pfd[2 + i] = (struct pollfd){ .fd = watches[i].fd, .events = POLLIN };
-		int timeout = run_timers();
+		size_t nw = helper_watch_pollfds(pfd + 2, HELPER_MAX_WATCHES);
+		int timeout = helper_run_timers();
 		if (term_deadline != 0) {
 			int64_t left = term_deadline - time_mono_ms();
 			if (left <= 0) {
@@ -420,38 +366,9 @@ int main(int argc, char **argv)
 				continue;
 			fatal("poll: %s", strerror(errno));
 		}
-		/* Watches first: their callbacks may add or remove watches,
-		 * so look each fd up again before calling. */
-		for (size_t i = 0; i < nw; i++) {
-			if (!(pfd[2 + i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			for (size_t j = 0; j < n_watches; j++) {
-				if (watches[j].fd == pfd[2 + i].fd) {
-					watches[j].cb(watches[j].arg, watches[j].fd);
-					break;
-				}
-			}
-		}
-		if (pfd[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGCHLD) {
-					reap_children();
-				} else if (si.ssi_signo == SIGTERM ||
-					   si.ssi_signo == SIGINT) {
-					/* The listener orders our shutdown; a
-					 * direct signal (systemd's stop signals
-					 * the whole cgroup) starts a grace period
-					 * in which we keep serving until the
-					 * listener says so or goes away. */
-					log_debug("signal %u: waiting for the listener",
-						  si.ssi_signo);
-					if (term_deadline == 0)
-						term_deadline = time_mono_ms() +
-								TERM_GRACE_MS;
-				}
-			}
-		}
+		helper_watch_dispatch(pfd + 2, nw);
+		if (pfd[1].revents & POLLIN)
+			on_signal(sigfd);
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			struct priv_msg req;
 			int rc = priv_recv(listener_fd, &req);
@@ -466,7 +383,10 @@ int main(int argc, char **argv)
 			priv_msg_release(&req);
 		}
 	}
-	spawn_shutdown(); /* no-op after an orderly SHUTDOWN */
+	if (running) /* no orderly SHUTDOWN: stop the modules now */
+		for (size_t m = N_MODULES; m-- > 0;)
+			if (modules[m]->stop != NULL)
+				modules[m]->stop();
 	config_unref(helper_config);
 	close(listener_fd);
 	log_debug("helper stopped");

@@ -11,6 +11,7 @@
 #include "proto.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -45,6 +46,16 @@ static const char *const type_names[PRIV_TYPE_MAX] = {
 	[PRIV_WRAP_RESULT] = "WRAP_RESULT",
 	[PRIV_CERTMAP] = "CERTMAP",
 	[PRIV_CERTMAP_RESULT] = "CERTMAP_RESULT",
+	[PRIV_SIGN] = "SIGN",
+	[PRIV_SIGN_RESULT] = "SIGN_RESULT",
+	[PRIV_LOCAL_CONN] = "LOCAL_CONN",
+};
+
+/* One allocation of the decoding arena. */
+struct priv_arena {
+	struct priv_arena *next;
+	size_t size;
+	max_align_t data[];
 };
 
 const char *priv_type_name(uint16_t type)
@@ -74,6 +85,20 @@ void priv_msg_release(struct priv_msg *m)
 	buf_release_secret(&m->body);
 	m->rpos = 0;
 	m->bad = false;
+	while (m->arena != NULL) {
+		struct priv_arena *a = m->arena;
+		m->arena = a->next;
+		free_secret(a, sizeof(*a) + a->size);
+	}
+}
+
+void *priv_msg_alloc(struct priv_msg *m, size_t n)
+{
+	struct priv_arena *a = xcalloc(1, sizeof(*a) + n);
+	a->size = n;
+	a->next = m->arena;
+	m->arena = a;
+	return a->data;
 }
 
 static void put_le(struct priv_msg *m, uint64_t v, unsigned bytes)

@@ -34,62 +34,35 @@
 
 enum priv_type {
 	PRIV_NONE = 0,
-	/* listener -> helper requests and their replies */
-	PRIV_PING = 1,          /* body: u64 token            -> PRIV_PONG */
-	PRIV_PONG,              /* body: u64 token, u32 helper pid */
-	PRIV_RELOAD,            /* body: (none)               -> PRIV_RELOAD_RESULT */
-	PRIV_RELOAD_RESULT,     /* body: u32 ok, string dump-or-errors */
-	PRIV_SHUTDOWN,          /* body: (none)               -> PRIV_SHUTDOWN_DONE */
-	PRIV_SHUTDOWN_DONE,     /* body: (none) */
-	PRIV_ERROR,             /* generic reply: u32 code, string message */
-	/* authentication (see daemon/auth/ and daemon/priv/auth.c) */
-	PRIV_AUTH_GSS,          /* u64 conn, str remote, str scheme, u32 flags,
-	                           bytes token, bytes tls-server-end-point
-	                           (empty unless TLS)
-	                                                  -> PRIV_AUTH_RESULT */
-	PRIV_AUTH_BASIC,        /* u64 conn, str remote, u32 flags, str user,
-	                           str password           -> PRIV_AUTH_RESULT */
-	PRIV_AUTH_RESULT,       /* u32 status, bytes token, str claimed name,
-	                           str local user, u32 uid, u32 gid,
-	                           u32 identity flags, str mech, str reason */
-	PRIV_CONN_CLOSE,        /* u64 conn               -> PRIV_OK */
-	PRIV_AUTH_CERT,         /* u64 conn, str remote, str resource URI,
-	                           u32 n, n x bytes DER (leaf first)
-	                                                  -> PRIV_AUTH_RESULT */
-	PRIV_OK,                /* (none) */
-	/* shells (see daemon/priv/spawn.c) */
-	PRIV_SPAWN,             /* u64 conn, u32 flags, str program, u32 argc,
-	                           argc x str, str cwd, u32 envc, envc x
-	                           (str name, str value), u64 max memory bytes
-	                                                  -> PRIV_SPAWN_RESULT */
-	PRIV_SPAWN_RESULT,      /* u32 error (0 = started), str message,
-	                           u64 handle, u32 pid; fds: stdin (write),
-	                           stdout (read), stderr (read), status (read) */
-	PRIV_SIGNAL,            /* u64 conn, u64 handle, u32 enum priv_signal
-	                                                  -> PRIV_OK | PRIV_ERROR */
-	/* configuration changes over WS-Management (daemon/priv/config-write.c) */
-	PRIV_CONFIG_PUT,        /* u64 conn, u32 n, n x (str path, str value)
-	                                                  -> PRIV_CONFIG_RESULT */
-	PRIV_CONFIG_RESULT,     /* u32 error (0, EINVAL, errno), str message,
-	                           str effective configuration (on success) */
-	/* the local administration socket */
-	PRIV_AUTH_PEER,         /* u64 conn; fd: the accepted Unix socket
-	                                                  -> PRIV_AUTH_RESULT */
-	/* message encryption with the connection's GSS context (crypt.c) */
-	PRIV_UNWRAP,            /* u64 conn, u32 n, n x (bytes hdr, bytes sealed)
-	                                                  -> PRIV_UNWRAP_RESULT */
-	PRIV_UNWRAP_RESULT,     /* u32 error, str message, u32 n,
-	                           n x bytes plaintext */
-	PRIV_WRAP,              /* u64 conn, bytes plaintext -> PRIV_WRAP_RESULT */
-	PRIV_WRAP_RESULT,       /* u32 error, str message, bytes hdr, bytes sealed */
-	/* the certmapping resource (daemon/priv/certmap-write.c) */
-	PRIV_CERTMAP,           /* u64 conn, u32 enum priv_certmap_op, str URI,
-	                           str Subject, str Issuer, str UserName ("" on
-	                           Put: keep), u32 Enabled (0, 1, or
-	                           PRIV_CERTMAP_KEEP on Put)
-	                                                  -> PRIV_CERTMAP_RESULT */
-	PRIV_CERTMAP_RESULT,    /* u32 error (0, EINVAL, EEXIST, ENOENT, EACCES,
-	                           EIO), str message, str table (certmap_format) */
+	/* The fields of each message are its struct in msg.h. */
+	PRIV_PING = 1,          /* -> PRIV_PONG */
+	PRIV_PONG,
+	PRIV_RELOAD,            /* (no fields) -> PRIV_RELOAD_RESULT */
+	PRIV_RELOAD_RESULT,
+	PRIV_SHUTDOWN,          /* (no fields) -> PRIV_SHUTDOWN_DONE */
+	PRIV_SHUTDOWN_DONE,     /* (no fields) */
+	PRIV_ERROR,             /* generic refusal of a request */
+	PRIV_AUTH_GSS,          /* -> PRIV_AUTH_RESULT */
+	PRIV_AUTH_BASIC,        /* -> PRIV_AUTH_RESULT */
+	PRIV_AUTH_RESULT,
+	PRIV_CONN_CLOSE,        /* -> PRIV_OK */
+	PRIV_AUTH_CERT,         /* -> PRIV_AUTH_RESULT */
+	PRIV_OK,                /* (no fields) */
+	PRIV_SPAWN,             /* -> PRIV_SPAWN_RESULT */
+	PRIV_SPAWN_RESULT,
+	PRIV_SIGNAL,            /* -> PRIV_OK | PRIV_ERROR */
+	PRIV_CONFIG_PUT,        /* -> PRIV_CONFIG_RESULT */
+	PRIV_CONFIG_RESULT,
+	PRIV_AUTH_PEER,         /* + fd -> PRIV_AUTH_RESULT */
+	PRIV_UNWRAP,            /* -> PRIV_UNWRAP_RESULT */
+	PRIV_UNWRAP_RESULT,
+	PRIV_WRAP,              /* -> PRIV_WRAP_RESULT */
+	PRIV_WRAP_RESULT,
+	PRIV_CERTMAP,           /* -> PRIV_CERTMAP_RESULT */
+	PRIV_CERTMAP_RESULT,
+	PRIV_SIGN,              /* -> PRIV_SIGN_RESULT */
+	PRIV_SIGN_RESULT,
+	PRIV_LOCAL_CONN,        /* notification from the helper, + fd */
 	PRIV_TYPE_MAX
 };
 
@@ -144,10 +117,12 @@ struct priv_msg {
 	bool bad;            /* a decode ran past the end or was malformed */
 	int fds[PRIV_MAX_FDS];
 	unsigned n_fds;
+	struct priv_arena *arena; /* what decoding allocated (msg.c) */
 };
 
-/* Fill / empty a caller-owned message.  release closes any fds still held
- * and zeroes the body (it may have carried secrets). */
+/* Fill / empty a caller-owned message.  release closes any fds still held,
+ * frees the decoding arena and zeroes the body and the arena (they may
+ * have carried secrets). */
 void priv_msg_init(struct priv_msg *m, uint16_t type);
 void priv_msg_release(struct priv_msg *m);
 const char *priv_type_name(uint16_t type);
@@ -160,6 +135,10 @@ void priv_put_str(struct priv_msg *m, const char *s); /* NULL encodes as "" */
 /* Attaches fd to the message (the message owns it from now on and closes
  * it on release or after sending). Returns -1 when PRIV_MAX_FDS are held. */
 int priv_put_fd(struct priv_msg *m, int fd);
+
+/* Zeroed memory that lives as long as the message (decoded strings and
+ * lists); never NULL. */
+void *priv_msg_alloc(struct priv_msg *m, size_t n);
 
 /* Decoding (bounds-checked; see the latch rule above) */
 uint32_t priv_get_u32(struct priv_msg *m);

@@ -14,7 +14,8 @@
  * Only a connection whose identity the helper established, authorized,
  * may spawn; only the owner of a command (same uid) may signal it.
  *
- * Entry points: handle_spawn, handle_signal, spawn_shutdown.
+ * Entry point: module_spawn (SPAWN, SIGNAL; its stop hook ends every
+ * command).
  */
 #include "autoconfig.h"
 
@@ -32,13 +33,13 @@
 
 #include <security/pam_appl.h>
 
+#include "closefds.h"
 #include "conns.h"
-#include "helper.h"
 #include "log.h"
+#include "loop.h"
+#include "module.h"
 
 #define TERMINATE_GRACE_MS 5000
-#define MAX_ARGS 1024
-#define MAX_ENV 1024
 
 struct command {
 	uint64_t handle;
@@ -46,6 +47,7 @@ struct command {
 	pid_t pid;           /* the user's process and process group; 0 until started */
 	uid_t uid;
 	char *user;
+	uint64_t conn_id;    /* the connection that started it */
 	int ctl_fd;          /* monitor -> helper: started or failed */
 	uint32_t seq;        /* the SPAWN request awaiting its answer */
 	int listener_fds[4]; /* stdin (w), stdout (r), stderr (r), status (r) */
@@ -73,7 +75,7 @@ struct spawn_args {
 	const char *shell;
 	uint32_t flags;
 	const char *program;
-	char **argv;          /* program arguments (SKIP_SHELL) or NULL */
+	const char *const *argv; /* program arguments (SKIP_SHELL) */
 	size_t argc;
 	const char *cwd;      /* "" = home */
 	char **env;           /* NAME=value, NULL-terminated */
@@ -88,27 +90,6 @@ static void report_exec_error(int fd, const char *stage)
 		/* the monitor sees EOF and reports a failure anyway */
 	}
 	_exit(127);
-}
-
-/* Closes every descriptor from lowest up, except keep. */
-static void close_from(int lowest, int keep)
-{
-#ifdef HAVE_CLOSE_RANGE
-	if (keep >= lowest) {
-		if ((keep == lowest || close_range((unsigned)lowest,
-						   (unsigned)keep - 1, 0) == 0) &&
-		    close_range((unsigned)keep + 1, ~0U, 0) == 0)
-			return;
-	} else if (close_range((unsigned)lowest, ~0U, 0) == 0) {
-		return;
-	}
-#endif
-	long max = sysconf(_SC_OPEN_MAX);
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (int fd = lowest; fd < max; fd++)
-		if (fd != keep)
-			close(fd);
 }
 
 static void exec_user(const struct spawn_args *a, int in, int out, int err,
@@ -143,13 +124,14 @@ static void exec_user(const struct spawn_args *a, int in, int out, int err,
 		if (chdir("/") != 0)
 			report_exec_error(exec_err, "chdir");
 	}
-	close_from(3, exec_err);
+	if (closefds_except(&exec_err, 1) != 0)
+		report_exec_error(exec_err, "close descriptors");
 
 	if (a->flags & PRIV_SPAWN_SKIP_SHELL) {
 		char **argv = xcalloc(a->argc + 2, sizeof(*argv));
 		argv[0] = (char *)a->program;
 		for (size_t i = 0; i < a->argc; i++)
-			argv[i + 1] = a->argv[i];
+			argv[i + 1] = (char *)a->argv[i];
 		execvpe(a->program, argv, a->env);
 		report_exec_error(exec_err, "exec");
 	}
@@ -192,7 +174,8 @@ static void env_add(char ***env, size_t *n, const char *name, const char *value)
 	(*env)[*n] = NULL;
 }
 
-static void monitor_main(struct spawn_args *a, char **client_env,
+static void monitor_main(struct spawn_args *a,
+			 const struct priv_env_var *client_env,
 			 size_t client_envc, const char *remote, int fds[10])
 {
 	/* fds: 0 stdin r, 1 stdin w, 2 stdout r, 3 stdout w, 4 stderr r,
@@ -254,8 +237,8 @@ static void monitor_main(struct spawn_args *a, char **client_env,
 			env_add(&env, &n, pam_env[i], eq + 1);
 		}
 	}
-	for (size_t i = 0; i + 1 < client_envc * 2; i += 2)
-		env_add(&env, &n, client_env[i], client_env[i + 1]);
+	for (size_t i = 0; i < client_envc; i++)
+		env_add(&env, &n, client_env[i].name, client_env[i].value);
 	a->env = env;
 
 	int exec_err[2];
@@ -356,33 +339,22 @@ static void command_free(struct command *c)
 	free(c);
 }
 
-/* A PRIV_SPAWN_RESULT: error 0 with the command's handle and pid, or
- * an error, why, and zeros. */
-static void spawn_result(struct priv_msg *m, int error, const char *message,
-			 uint64_t handle, uint32_t pid)
-{
-	priv_msg_init(m, PRIV_SPAWN_RESULT);
-	priv_put_u32(m, (uint32_t)error);
-	priv_put_str(m, message);
-	priv_put_u64(m, handle);
-	priv_put_u32(m, pid);
-}
-
+/* Answers a SPAWN: started (error 0: the command's handle, pid and the
+ * listener's ends of its pipes, which are closed once sent) or not. */
 static void spawn_reply(uint32_t seq, int error, const char *message,
 			struct command *c)
 {
-	struct priv_msg m;
-	bool started = c != NULL && error == 0;
-	spawn_result(&m, error, message, started ? c->handle : 0,
-		     started ? (uint32_t)c->pid : 0);
-	m.seq = seq;
+	struct priv_spawn_result res = { .error = (uint32_t)error,
+					 .message = message };
 	if (error == 0 && c != NULL) {
-		for (int i = 0; i < 4; i++) {
-			priv_put_fd(&m, c->listener_fds[i]); /* sent, then closed */
+		res.handle = c->handle;
+		res.pid = (uint32_t)c->pid;
+		helper_answer(seq, PRIV_SPAWN_RESULT, &res, c->listener_fds, 4);
+		for (int i = 0; i < 4; i++)
 			c->listener_fds[i] = -1;
-		}
+		return;
 	}
-	helper_send(&m);
+	helper_answer(seq, PRIV_SPAWN_RESULT, &res, NULL, 0);
 }
 
 static void on_ctl(void *arg, int fd)
@@ -398,7 +370,8 @@ static void on_ctl(void *arg, int fd)
 	c->ctl_fd = -1;
 	if (n != (ssize_t)sizeof(rep)) {
 		spawn_reply(c->seq, EIO, "the command could not be started", NULL);
-		log_err("command for %s: the monitor died before starting it", c->user);
+		log_err("command for %s: the monitor died before starting it",
+			LOG_ESC(c->user));
 		for (int i = 0; i < 4; i++) {
 			close(c->listener_fds[i]);
 			c->listener_fds[i] = -1;
@@ -408,7 +381,8 @@ static void on_ctl(void *arg, int fd)
 	rep.stage[sizeof(rep.stage) - 1] = '\0';
 	if (rep.error != 0) {
 		char *msg = xasprintf("%s: %s", rep.stage, strerror(rep.error));
-		log_info("command for %s not started: %s", c->user, msg);
+		log_info("command for %s not started: %s", LOG_ESC(c->user),
+			 LOG_ESC(msg));
 		spawn_reply(c->seq, rep.error, msg, NULL);
 		free(msg);
 		for (int i = 0; i < 4; i++) {
@@ -419,7 +393,7 @@ static void on_ctl(void *arg, int fd)
 	}
 	c->pid = rep.pid;
 	log_info("command %llu started for %s: pid %d",
-		 (unsigned long long)c->handle, c->user, (int)c->pid);
+		 (unsigned long long)c->handle, LOG_ESC(c->user), (int)c->pid);
 	spawn_reply(c->seq, 0, "", c);
 }
 
@@ -428,6 +402,11 @@ static void on_monitor_exit(void *arg, int status)
 	struct command *c = arg;
 	log_debug("command %llu (monitor %d) finished, status %d",
 		  (unsigned long long)c->handle, (int)c->monitor, status);
+	/* The end of a command counts as a use of its connection (the
+	 * client polled for it through the listener alone). */
+	struct hconn *hc = conns_find(c->conn_id);
+	if (hc != NULL && hc->commands > 0)
+		hc->commands--;
 	/* The loop may reap a short-lived monitor before it polled the
 	 * start report the monitor wrote: read it now, so that the
 	 * SPAWN request is always answered (EOF answers an error). */
@@ -436,55 +415,19 @@ static void on_monitor_exit(void *arg, int status)
 	command_free(c);
 }
 
-static void drop(char **v, size_t n)
+static void handle_spawn(struct helper_call *call)
 {
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-void handle_spawn(struct priv_msg *req, struct priv_msg *reply)
-{
-	uint64_t conn_id = priv_get_u64(req);
-	uint32_t flags = priv_get_u32(req);
-	char *program = priv_get_str(req);
-	uint32_t argc = priv_get_u32(req);
-	if (argc > MAX_ARGS)
-		fatal("protocol violation: SPAWN with %u arguments", argc);
-	char **argv = xcalloc(argc + 1, sizeof(*argv));
-	for (uint32_t i = 0; i < argc; i++)
-		argv[i] = priv_get_str(req);
-	char *cwd = priv_get_str(req);
-	uint32_t envc = priv_get_u32(req);
-	if (envc > MAX_ENV)
-		fatal("protocol violation: SPAWN with %u variables", envc);
-	char **env = xcalloc(envc * 2 + 1, sizeof(*env));
-	for (uint32_t i = 0; i < envc * 2; i++)
-		env[i] = priv_get_str(req);
-	uint64_t max_memory = priv_get_u64(req);
-	if (!priv_msg_ok(req))
-		fatal("protocol violation: malformed SPAWN");
-
-	struct hconn *hc = conns_find(conn_id);
-	const char *refuse = NULL;
-	if (hc == NULL || hc->state != HCONN_AUTHENTICATED)
-		refuse = "the connection is not authenticated";
-	else if (!(hc->identity.flags & PRIV_ID_AUTHORIZED))
-		refuse = "the user is not authorized";
-	else if (!helper_config->allow_remote_shell_access)
-		refuse = "remote shell access is disabled";
-	if (refuse != NULL) {
-		log_warn("spawn refused for connection %llu: %s",
-			 (unsigned long long)conn_id, refuse);
-		spawn_result(reply, EACCES, refuse, 0, 0);
-		goto out;
+	const struct priv_spawn *r = call->args;
+	struct hconn *hc = call->conn; /* authenticated and authorized */
+	if (!helper_config->allow_remote_shell_access) {
+		spawn_reply(call->seq, EACCES, "remote shell access is disabled", NULL);
+		return;
 	}
-
 	errno = 0;
 	struct passwd *pw = getpwnam(hc->identity.user);
 	if (pw == NULL || pw->pw_uid != hc->identity.uid) {
-		spawn_result(reply, ENOENT, "the account no longer exists", 0, 0);
-		goto out;
+		spawn_reply(call->seq, ENOENT, "the account no longer exists", NULL);
+		return;
 	}
 	struct spawn_args a = {
 		.user = hc->identity.user,
@@ -492,14 +435,17 @@ void handle_spawn(struct priv_msg *req, struct priv_msg *reply)
 		.gid = pw->pw_gid,
 		.home = pw->pw_dir,
 		.shell = pw->pw_shell,
-		.flags = flags,
-		.program = program,
-		.argv = argv,
-		.argc = argc,
-		.cwd = cwd,
-		.max_memory = max_memory,
+		.flags = r->flags,
+		.program = r->program,
+		.argv = r->argv,
+		.argc = r->argc,
+		.cwd = r->cwd,
+		.max_memory = r->max_memory,
 	};
-
+	if (!helper_watch_room(1)) {
+		spawn_reply(call->seq, EAGAIN, "too many commands are starting", NULL);
+		return;
+	}
 	int fds[10];
 	int made = 0;
 	for (; made < 5; made++)
@@ -509,13 +455,13 @@ void handle_spawn(struct priv_msg *req, struct priv_msg *reply)
 		int e = errno;
 		for (int i = 0; i < 2 * made; i++)
 			close(fds[i]);
-		spawn_result(reply, e, "out of file descriptors", 0, 0);
-		goto out;
+		spawn_reply(call->seq, e, "out of file descriptors", NULL);
+		return;
 	}
 	pid_t monitor = fork();
 	if (monitor == 0) {
-		helper_child_init();
-		monitor_main(&a, env, envc, hc->remote, fds);
+		helper_child_init(fds, 10);
+		monitor_main(&a, r->env, r->n_env, hc->remote, fds);
 	}
 	close(fds[0]);
 	close(fds[3]);
@@ -529,30 +475,27 @@ void handle_spawn(struct priv_msg *req, struct priv_msg *reply)
 		close(fds[4]);
 		close(fds[6]);
 		close(fds[8]);
-		spawn_result(reply, e, "cannot fork", 0, 0);
-		goto out;
+		spawn_reply(call->seq, e, "cannot fork", NULL);
+		return;
 	}
 	struct command *c = xcalloc(1, sizeof(*c));
 	c->handle = next_handle++;
 	c->monitor = monitor;
 	c->uid = pw->pw_uid;
 	c->user = xstrdup(hc->identity.user);
+	c->conn_id = r->conn;
+	hc->commands++;     /* its identity does not expire meanwhile */
 	c->ctl_fd = fds[8];
-	c->seq = req->seq;
+	c->seq = call->seq;
 	c->listener_fds[0] = fds[1];
 	c->listener_fds[1] = fds[2];
 	c->listener_fds[2] = fds[4];
 	c->listener_fds[3] = fds[6];
 	c->next = commands;
 	commands = c;
-	helper_watch_fd(c->ctl_fd, on_ctl, c);
+	helper_watch_fd(c->ctl_fd, on_ctl, c); /* room checked above */
 	helper_watch_child(monitor, on_monitor_exit, c);
 	/* answered from on_ctl once the exec succeeded or failed */
-out:
-	free(program);
-	drop(argv, argc);
-	free(cwd);
-	drop(env, (size_t)envc * 2);
 }
 
 static void kill_now(void *arg)
@@ -566,59 +509,61 @@ static void kill_now(void *arg)
 	}
 }
 
-void handle_signal(struct priv_msg *req, struct priv_msg *reply)
+static void signal_answer(uint32_t seq, uint32_t error, const char *message)
 {
-	uint64_t conn_id = priv_get_u64(req);
-	uint64_t handle = priv_get_u64(req);
-	uint32_t kind = priv_get_u32(req);
-	if (!priv_msg_ok(req) || kind < PRIV_SIGNAL_TERMINATE || kind > PRIV_SIGNAL_KILL)
-		fatal("protocol violation: malformed SIGNAL");
-	struct hconn *hc = conn_id != 0 ? conns_find(conn_id) : NULL;
-	struct command *c = find_command(handle);
-	if (conn_id == 0) {
+	if (error == 0) {
+		helper_answer(seq, PRIV_OK, NULL, NULL, 0);
+	} else {
+		struct priv_error e = { .code = error, .message = message };
+		helper_answer(seq, PRIV_ERROR, &e, NULL, 0);
+	}
+}
+
+static void handle_signal(struct helper_call *call)
+{
+	const struct priv_signal_command *r = call->args;
+	if (r->kind < PRIV_SIGNAL_TERMINATE || r->kind > PRIV_SIGNAL_KILL)
+		fatal("protocol violation: SIGNAL of kind %u", r->kind);
+	struct command *c = find_command(r->handle);
+	if (r->conn == 0) {
 		/* winrmd itself ends a shell (idle, run time, shutdown): only
 		 * termination, and only of commands the helper started. */
-		if (kind != PRIV_SIGNAL_TERMINATE && kind != PRIV_SIGNAL_KILL)
-			fatal("protocol violation: SIGNAL %u without a connection", kind);
+		if (r->kind != PRIV_SIGNAL_TERMINATE && r->kind != PRIV_SIGNAL_KILL)
+			fatal("protocol violation: SIGNAL %u without a connection",
+			      r->kind);
 		if (c != NULL && c->pid > 0) {
-			kill(-c->pid, kind == PRIV_SIGNAL_KILL ? SIGKILL : SIGTERM);
-			if (kind == PRIV_SIGNAL_TERMINATE && c->kill_timer == NULL)
+			kill(-c->pid, r->kind == PRIV_SIGNAL_KILL ? SIGKILL : SIGTERM);
+			if (r->kind == PRIV_SIGNAL_TERMINATE && c->kill_timer == NULL)
 				c->kill_timer = helper_timer_at(
 					time_mono_ms() + TERMINATE_GRACE_MS, kill_now, c);
 		}
-		priv_msg_init(reply, PRIV_OK);
+		signal_answer(call->seq, 0, NULL);
 		return;
 	}
-	if (hc == NULL || hc->state != HCONN_AUTHENTICATED) {
-		priv_msg_init(reply, PRIV_ERROR);
-		priv_put_u32(reply, EACCES);
-		priv_put_str(reply, "the connection is not authenticated");
-		return;
-	}
+	const struct hconn *hc = call->conn; /* authenticated */
 	if (c == NULL || c->pid <= 0) {
 		/* Already ended (or never started): nothing to signal. */
-		priv_msg_init(reply, PRIV_OK);
+		signal_answer(call->seq, 0, NULL);
 		return;
 	}
 	if (c->uid != hc->identity.uid) {
 		log_warn("%s tried to signal command %llu of %s; refused",
-			 hc->identity.user, (unsigned long long)handle, c->user);
-		priv_msg_init(reply, PRIV_ERROR);
-		priv_put_u32(reply, EPERM);
-		priv_put_str(reply, "not the owner of the command");
+			 LOG_ESC(hc->identity.user), (unsigned long long)r->handle,
+			 LOG_ESC(c->user));
+		signal_answer(call->seq, EPERM, "not the owner of the command");
 		return;
 	}
-	int sig = kind == PRIV_SIGNAL_CTRL_C ? SIGINT
-		: kind == PRIV_SIGNAL_CTRL_BREAK ? SIGQUIT
-		: kind == PRIV_SIGNAL_KILL ? SIGKILL : SIGTERM;
+	int sig = r->kind == PRIV_SIGNAL_CTRL_C ? SIGINT
+		: r->kind == PRIV_SIGNAL_CTRL_BREAK ? SIGQUIT
+		: r->kind == PRIV_SIGNAL_KILL ? SIGKILL : SIGTERM;
 	kill(-c->pid, sig);
-	if (kind == PRIV_SIGNAL_TERMINATE && c->kill_timer == NULL)
+	if (r->kind == PRIV_SIGNAL_TERMINATE && c->kill_timer == NULL)
 		c->kill_timer = helper_timer_at(time_mono_ms() + TERMINATE_GRACE_MS,
 						kill_now, c);
-	priv_msg_init(reply, PRIV_OK);
+	signal_answer(call->seq, 0, NULL);
 }
 
-void spawn_shutdown(void)
+static void spawn_shutdown(void)
 {
 	if (commands == NULL)
 		return;
@@ -653,3 +598,14 @@ void spawn_shutdown(void)
 			}
 	}
 }
+
+static const struct helper_request requests[] = {
+	{ PRIV_SPAWN, REQ_AUTHENTICATED, PRIV_SPAWN_RESULT, handle_spawn },
+	{ PRIV_SIGNAL, REQ_AUTHENTICATED | REQ_CONN_ZERO, PRIV_ERROR, handle_signal },
+};
+
+const struct helper_module module_spawn = {
+	.name = "spawn",
+	HELPER_REQUESTS(requests),
+	.stop = spawn_shutdown,
+};

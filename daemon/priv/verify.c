@@ -23,7 +23,7 @@
 #include <security/pam_appl.h>
 
 #include "authz.h"
-#include "helper.h"
+#include "loop.h"
 #include "log.h"
 #include "proto.h"
 
@@ -117,16 +117,22 @@ static void run_pam(const struct winrmd_config *cfg, const char *user,
 
 static void child_main(int fd, const struct winrmd_config *cfg,
 		       const char *user, const char *password,
-		       const char *remote, bool ntlm_local)
+		       const char *remote, bool ntlm_local, bool fold_case)
 {
 	struct verify_result res;
 	memset(&res, 0, sizeof(res));
 
 	errno = 0;
-	struct passwd *pw = getpwnam(user);
-	if (pw == NULL) {
+	/* "#<uid>": the account of a uid (peer credentials).  The lookup
+	 * happens here, not in the helper: a directory lookup may block. */
+	char *end;
+	struct passwd *pw = user[0] == '#' ? getpwuid((uid_t)strtoul(user + 1, &end, 10))
+					   : getpwnam(user);
+	if (pw == NULL && fold_case) {
 		/* Windows names are case-insensitive; POSIX ones are not.
-		 * Try the lower-case spelling before giving up. */
+		 * Try the lower-case spelling before giving up, but only
+		 * for names whose own directory ignores case: a Kerberos
+		 * principal ROOT@REALM is not root@REALM. */
 		char lower[72];
 		size_t n = strlen(user);
 		if (n < sizeof(lower)) {
@@ -235,12 +241,18 @@ static void on_exit_status(void *arg, int status)
 
 void verify_start(const struct winrmd_config *cfg, const char *user,
 		  const char *password, const char *remote, bool ntlm_local,
-		  verify_cb cb, void *arg)
+		  bool fold_case, verify_cb cb, void *arg)
 {
 	struct pending_verify *pv = xcalloc(1, sizeof(*pv));
 	pv->cb = cb;
 	pv->arg = arg;
 	int p[2];
+	if (!helper_watch_room(1)) {
+		/* A refusal, not a crash: a burst of logins can get here. */
+		pv->fd = -1;
+		failed(pv, "too many account verifications in progress");
+		return;
+	}
 	if (pipe2(p, O_CLOEXEC) != 0) {
 		log_err("pipe: %s", strerror(errno));
 		pv->fd = -1;
@@ -249,9 +261,9 @@ void verify_start(const struct winrmd_config *cfg, const char *user,
 	}
 	pid_t pid = fork();
 	if (pid == 0) {
-		close(p[0]);
-		helper_child_init();
-		child_main(p[1], cfg, user, password, remote, ntlm_local);
+		helper_child_init(&p[1], 1);
+		child_main(p[1], cfg, user, password, remote, ntlm_local,
+			   fold_case);
 	}
 	close(p[1]);
 	if (pid < 0) {

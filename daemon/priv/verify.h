@@ -26,12 +26,16 @@ struct verify_result {
 typedef void (*verify_cb)(void *arg, const struct verify_result *res);
 
 /*
- * Starts the verification of local account user; password is NULL when
- * the identity was already proven (GSSAPI).  cb runs once from the helper's
+ * Starts the verification of local account user ("#<uid>": the account
+ * of that uid, looked up in the child); password is NULL when
+ * the identity was already proven (GSSAPI).  fold_case: when user is no
+ * account, its lower-case spelling is tried too (only where the name's
+ * directory compares without case: NTLM, Basic, or Kerberos with
+ * Authorization.KerberosCaseInsensitive).  cb runs once from the helper's
  * loop.  The child gets a copy of the password; the caller wipes its own.
  */
 void verify_start(const struct winrmd_config *cfg, const char *user,
 		  const char *password, const char *remote, bool ntlm_local,
-		  verify_cb cb, void *arg);
+		  bool fold_case, verify_cb cb, void *arg);
 
 #endif

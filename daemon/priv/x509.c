@@ -767,6 +767,9 @@ int x509_check_keypair(const char *cert_path, const char *key_path,
 	x = load_server_cert(cert_path, err, errlen);
 	if (x == NULL)
 		goto out;
+	r = 0;
+	if (key_path == NULL)
+		goto cert_only;
 	r = -2; /* from here on, the key is what is wrong */
 	key = load_server_key(key_path, &mode, err, errlen);
 	if (key == NULL)
@@ -777,6 +780,7 @@ int x509_check_keypair(const char *cert_path, const char *key_path,
 		goto out;
 	}
 	r = 0;
+cert_only:
 	if (X509_cmp_time(X509_get0_notAfter(x), &now) < 0) {
 		char *t = time_text(X509_get0_notAfter(x));
 		add_warning(err, errlen, "the certificate in %s expired on %s",
@@ -798,13 +802,54 @@ int x509_check_keypair(const char *cert_path, const char *key_path,
 			    cert_path);
 		r = 1;
 	}
-	if (mode & S_IROTH) {
+	if (key_path != NULL && (mode & S_IROTH)) {
 		add_warning(err, errlen, "key file %s is readable by every "
 			    "user", key_path);
 		r = 1;
 	}
 out:
 	EVP_PKEY_free(key);
+	X509_free(x);
+	ERR_clear_error();
+	return r;
+}
+
+int x509_server_key_load(const char *cert_path, const char *key_path,
+			 EVP_PKEY **key_r, uint8_t id[X509_KEY_ID_LEN],
+			 char *err, size_t errlen)
+{
+	mode_t mode = 0;
+	unsigned char *der = NULL;
+	int r = -1, len;
+	X509 *x;
+
+	*key_r = NULL;
+	set_err(err, errlen, "%s", "");
+	x = load_server_cert(cert_path, err, errlen);
+	if (x == NULL)
+		goto out;
+	*key_r = load_server_key(key_path, &mode, err, errlen);
+	if (*key_r == NULL)
+		goto out;
+	if (EVP_PKEY_eq(X509_get0_pubkey(x), *key_r) != 1) {
+		set_err(err, errlen, "key file %s does not match the "
+			"certificate in %s", key_path, cert_path);
+		goto out;
+	}
+	len = i2d_X509(x, &der);
+	if (len <= 0 || EVP_Digest(der, (size_t)len, id, NULL, EVP_sha256(),
+				   NULL) != 1) {
+		set_err(err, errlen, "certificate %s: cannot encode it",
+			cert_path);
+		goto out;
+	}
+	r = 0;
+out:
+	if (r != 0) {
+		EVP_PKEY_free(*key_r);
+		*key_r = NULL;
+	}
+	OPENSSL_free(der);
 	X509_free(x);
 	ERR_clear_error();
 	return r;

@@ -112,8 +112,22 @@ void x509_client_release(struct x509_client *c);
  * joined by "; "), and -1 (the certificate file) or -2 (the key file)
  * when it is not usable (err says why: missing, unreadable, not PEM, no
  * certificate or key in it, encrypted key, key not matching the
- * certificate).  Messages name the file.
+ * certificate).  Messages name the file.  With key_path NULL only the
+ * certificate is checked (a process that must not read the key).
  */
+/*
+ * Loads an HTTPS listener's private key for the helper, which alone holds
+ * it: the key must match the first certificate of cert_path.  Fills
+ * *key_r (caller frees with EVP_PKEY_free) and id with the SHA-256 of
+ * that certificate's DER (what the listener names the key by).  Returns
+ * 0, or -1 with err.
+ */
+#define X509_KEY_ID_LEN 32
+typedef struct evp_pkey_st EVP_PKEY;
+int x509_server_key_load(const char *cert_path, const char *key_path,
+			 EVP_PKEY **key_r, uint8_t id[X509_KEY_ID_LEN],
+			 char *err, size_t errlen);
+
 int x509_check_keypair(const char *cert_path, const char *key_path,
 		       char *err, size_t errlen);
 

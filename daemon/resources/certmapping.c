@@ -183,20 +183,20 @@ static enum fault_id call_helper(struct request *r, enum priv_certmap_op op,
 				 const struct key *k, const char *user,
 				 uint32_t enabled)
 {
-	struct priv_msg m;
-	priv_msg_init(&m, PRIV_CERTMAP);
-	priv_put_u64(&m, r->conn->id);
-	priv_put_u32(&m, op);
-	priv_put_str(&m, k ? k->uri : "");
-	priv_put_str(&m, k ? k->subject : "");
-	priv_put_str(&m, k ? k->issuer : "");
-	priv_put_str(&m, user ? user : "");
-	priv_put_u32(&m, enabled);
+	struct priv_certmap m = {
+		.conn = r->conn->id,
+		.op = op,
+		.uri = k ? k->uri : "",
+		.subject = k ? k->subject : "",
+		.issuer = k ? k->issuer : "",
+		.user = user ? user : "",
+		.enabled = enabled,
+	};
 	struct certmap_call *c = xcalloc(1, sizeof(*c));
 	priv_msg_init(&c->reply, PRIV_NONE);
 	r->handler_ctx = c;
 	r->handler_ctx_free = free_call;
-	if (priv_call_async(&m, answered, r) != 0)
+	if (priv_request_async(PRIV_CERTMAP, &m, answered, r, NULL) != 0)
 		return FAULT_INTERNAL_ERROR;
 	r->handler_pending = true;
 	return FAULT_NONE;
@@ -206,16 +206,14 @@ static enum fault_id call_helper(struct request *r, enum priv_certmap_op op,
 static enum fault_id helper_table(struct request *r, struct certmap **t_r)
 {
 	struct certmap_call *c = r->handler_ctx;
-	struct priv_msg *m = &c->reply;
+	struct priv_certmap_result res;
 	*t_r = NULL;
-	m->rpos = 0;
-	uint32_t error = priv_get_u32(m);
-	char *message = priv_get_str(m);
-	char *text = priv_get_str(m);
 	enum fault_id f = FAULT_NONE;
-	if (m->type != PRIV_CERTMAP_RESULT || !priv_msg_ok(m)) {
+	if (priv_decode_certmap_result(&c->reply, &res, NULL) != 0) {
 		f = FAULT_INTERNAL_ERROR;
-	} else if (error != 0) {
+	} else if (res.error != 0) {
+		uint32_t error = res.error;
+		const char *message = res.message;
 		f = error == EEXIST ? FAULT_ALREADY_EXISTS
 		  : error == ENOENT ? FAULT_DESTINATION_UNREACHABLE
 		  : error == EINVAL ? FAULT_INVALID_REPRESENTATION
@@ -223,7 +221,7 @@ static enum fault_id helper_table(struct request *r, struct certmap **t_r)
 		r->fault_message = xstrdup(message);
 	} else {
 		char *lerr = NULL;
-		if (certmap_load_string(text, strlen(text), "certmapping", t_r,
+		if (certmap_load_string(res.table, strlen(res.table), "certmapping", t_r,
 					&lerr) != 0) {
 			log_err("the helper's certificate mappings do not load: %s",
 				lerr);
@@ -231,8 +229,6 @@ static enum fault_id helper_table(struct request *r, struct certmap **t_r)
 			f = FAULT_INTERNAL_ERROR;
 		}
 	}
-	free(message);
-	free(text);
 	return f;
 }
 

@@ -28,6 +28,7 @@
 #include <libxml/tree.h>
 
 #include "client.h"
+#include "msg.h"
 #include "config.h"
 #include "conn.h"
 #include "envelope.h"
@@ -178,10 +179,10 @@ enum fault_id res_config_get(struct request *r, const struct wsman_request *req,
 	const struct cfg_resource *res = resource_of(req);
 	if (res == NULL)
 		return FAULT_DESTINATION_UNREACHABLE;
-	/* Every authorized user may read the whole tree (the Ruby client
-	 * reads MaxEnvelopeSizekb before opening PowerShell shells);
-	 * sub-resources are for administrators, as on Windows. */
-	if (res->group != &config_group && !(r->identity->flags & PRIV_ID_ADMIN))
+	/* Administrators only, the whole tree as much as its parts, as on
+	 * Windows (request.c refuses others from the dispatch flags first;
+	 * this holds whatever route led here). */
+	if (!(r->identity->flags & PRIV_ID_ADMIN))
 		return FAULT_ACCESS_DENIED;
 	wsman_response_begin(out, ACTION_GET "Response", req->message_id);
 	render_resource(out, r->cfg, res);
@@ -299,8 +300,9 @@ enum fault_id res_config_put(struct request *r, const struct wsman_request *req,
 		enum fault_id f = collect(body, res->group, r->cfg, &paths, &values,
 					  &n, &why);
 		if (f != FAULT_NONE) {
-			log_info("%s: winrm/config Put refused: %s", r->identity->user,
-				 why ? why : fault_name(f));
+			log_info("%s: winrm/config Put refused: %s",
+				 LOG_ESC(r->identity->user),
+				 why ? LOG_ESC(why) : fault_name(f));
 			r->fault_message = why;
 		} else {
 			free(why);
@@ -311,23 +313,34 @@ enum fault_id res_config_put(struct request *r, const struct wsman_request *req,
 			render_resource(out, r->cfg, res);
 			wsman_response_end(out);
 		}
-		if (f == FAULT_NONE && n > 0) {
-			struct priv_msg m;
-			priv_msg_init(&m, PRIV_CONFIG_PUT);
-			priv_put_u64(&m, r->conn->id);
-			priv_put_u32(&m, (uint32_t)n);
-			for (size_t i = 0; i < n; i++) {
-				priv_put_str(&m, paths[i]);
-				priv_put_str(&m, values[i]);
-			}
+		if (f == FAULT_NONE && n > PRIV_MAX_SETTINGS) {
+			/* The helper's bound (msg.h): refused here. */
+			log_info("%s: winrm/config Put refused: %zu settings",
+				 r->identity->user, n);
+			f = FAULT_QUOTA_REQUEST_LIMIT;
+		} else if (f == FAULT_NONE && n > 0) {
+			struct priv_setting *set = xcalloc(n, sizeof(*set));
+			for (size_t i = 0; i < n; i++)
+				set[i] = (struct priv_setting){ paths[i], values[i] };
+			struct priv_config_put m = { .conn = r->conn->id, .n = n,
+						     .settings = set };
 			st = xcalloc(1, sizeof(*st));
 			priv_msg_init(&st->reply, PRIV_NONE);
 			r->handler_ctx = st;
 			r->handler_ctx_free = free_put_state;
-			if (priv_call_async(&m, put_answered, r) != 0)
+			const char *limit = NULL;
+			int rc = priv_request_async(PRIV_CONFIG_PUT, &m, put_answered,
+						    r, &limit);
+			free(set);
+			if (rc == -2) {
+				log_info("%s: winrm/config Put refused: %s over "
+					 "the limit", r->identity->user, limit);
+				f = FAULT_QUOTA_REQUEST_LIMIT;
+			} else if (rc != 0) {
 				f = FAULT_INTERNAL_ERROR;
-			else
+			} else {
 				r->handler_pending = true;
+			}
 		}
 		for (size_t i = 0; i < n; i++) {
 			free(paths[i]);
@@ -338,21 +351,19 @@ enum fault_id res_config_put(struct request *r, const struct wsman_request *req,
 		return f;
 	}
 	/* The helper answered. */
-	struct priv_msg *m = &st->reply;
-	m->rpos = 0;
-	uint32_t error = priv_get_u32(m);
-	char *message = priv_get_str(m);
-	char *dump = priv_get_str(m);
+	struct priv_config_result cr;
 	enum fault_id f = FAULT_NONE;
-	if (m->type != PRIV_CONFIG_RESULT || !priv_msg_ok(m)) {
+	if (priv_decode_config_result(&st->reply, &cr, NULL) != 0) {
 		f = FAULT_INTERNAL_ERROR;
-	} else if (error != 0) {
+	} else if (cr.error != 0) {
+		uint32_t error = cr.error;
+		const char *message = cr.message;
 		f = error == EINVAL ? FAULT_INVALID_REPRESENTATION
 		  : error == EACCES ? FAULT_ACCESS_DENIED : FAULT_INTERNAL_ERROR;
 		r->fault_message = xstrdup(message);
 	} else {
 		char *lerr = NULL;
-		struct winrmd_config *cfg = config_load_string(dump, "winrm/config Put",
+		struct winrmd_config *cfg = config_load_string(cr.dump, "winrm/config Put",
 							       &lerr);
 		if (cfg == NULL) {
 			log_err("the new configuration does not load back: %s", lerr);
@@ -367,8 +378,6 @@ enum fault_id res_config_put(struct request *r, const struct wsman_request *req,
 			config_unref(cfg);
 		}
 	}
-	free(message);
-	free(dump);
 	return f;
 }
 

@@ -24,6 +24,7 @@
 #include "envelope.h"
 #include "ns.h"
 #include "request.h"
+#include "msg.h"
 #include "shells.h"
 #include "xmltree.h"
 
@@ -167,6 +168,13 @@ enum fault_id res_shell_create(struct request *r, const struct wsman_request *re
 				shell_options_release(&o);
 				return FAULT_SCHEMA_VALIDATION;
 			}
+			if (o.n_env >= PRIV_MAX_ENV) {
+				/* The helper's bound (msg.h): refused here,
+				 * not at the first Command. */
+				free(name);
+				shell_options_release(&o);
+				return FAULT_QUOTA_REQUEST_LIMIT;
+			}
 			o.env = xrealloc(o.env, sizeof(*o.env) * (o.n_env + 1));
 			o.env[o.n_env].name = name;
 			o.env[o.n_env].value = xml_trimmed_text(v);
@@ -247,8 +255,12 @@ enum fault_id res_shell_command(struct request *r, const struct wsman_request *r
 	spec.client_command_id = attr(body, "CommandId");
 
 	char id[SHELL_ID_LEN + 1];
-	f = spec.command[0] == '\0' ? FAULT_SCHEMA_VALIDATION
-				    : shells_command(r, shell_id, &spec, id);
+	if (spec.command[0] == '\0')
+		f = FAULT_SCHEMA_VALIDATION;
+	else if (spec.skip_shell && spec.n_args > PRIV_MAX_ARGS)
+		f = FAULT_QUOTA_REQUEST_LIMIT; /* the helper's bound (msg.h) */
+	else
+		f = shells_command(r, shell_id, &spec, id);
 	free(spec.command);
 	for (size_t i = 0; i < spec.n_args; i++)
 		free(spec.args[i]);

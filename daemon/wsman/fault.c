@@ -237,6 +237,14 @@ static const struct fault_entry fault_table[] = {
 	  "The WS-Management service is busy servicing other requests. Retry "
 	  "later."),
 
+	/* winrmd's own bounds on what one request may carry (they protect
+	 * the privileged helper); the code of ERROR_WSMAN_QUOTA_LIMIT. */
+	F(FAULT_QUOTA_REQUEST_LIMIT, "QuotaRequestLimit", A_WSMAN, "s:Sender",
+	  "w:QuotaLimit", 2150858815u, NULL,
+	  TXT_QUOTA_PREFIX "The request has more elements than this service "
+	  "accepts: at most 1024 environment variables in a shell, 1024 "
+	  "arguments in a command, and 64 settings in one change."),
+
 	/* spec: WSMV 3.1.4.5.2.1 (QuotaLimit); wsmerror.h
 	 * ERROR_WSMAN_QUOTA_MAX_SHELLS. */
 	F(FAULT_QUOTA_MAX_SHELLS, "QuotaMaxShells", A_WSMAN, "s:Sender",

@@ -42,6 +42,8 @@ enum fault_id {
 	FAULT_ALREADY_EXISTS,           /* Create of an existing object */
 	FAULT_TIMED_OUT,                /* Receive: nothing before OperationTimeout */
 	FAULT_QUOTA_LIMIT,              /* generic quota */
+	FAULT_QUOTA_REQUEST_LIMIT,      /* a count over winrmd's bounds (1,024
+					   variables or arguments, 64 settings) */
 	FAULT_QUOTA_MAX_SHELLS,         /* MaxShellsPerUser */
 	FAULT_QUOTA_MAX_USERS,          /* MaxConcurrentUsers */
 	FAULT_QUOTA_MAX_OPERATIONS,     /* MaxConcurrentOperationsPerUser */

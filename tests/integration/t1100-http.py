@@ -196,7 +196,9 @@ def test_connection_limit():
         d.cleanup()
 
 
-d = Daemon()
+# test_concurrency opens 64 connections at once from 127.0.0.1: more than
+# the default Service.MaxConnectionsPerAddress (30; t1200 tests that limit).
+d = Daemon(config={"Service": {"MaxConnectionsPerAddress": 64}})
 try:
     d.start()
     for fn in (test_methods_paths, test_limits, test_malformed, test_keepalive,

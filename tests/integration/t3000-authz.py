@@ -23,7 +23,7 @@ import soap  # noqa: E402
 from gssclient import GssClient  # noqa: E402
 from lab import Lab  # noqa: E402
 from tap import Tap  # noqa: E402
-from winrmd import identify_envelope, lab_daemon, merge  # noqa: E402
+from winrmd import identify_envelope, lab_daemon, log_escape, merge  # noqa: E402
 
 t = Tap()
 ID = identify_envelope().encode()
@@ -176,8 +176,10 @@ def expect(d, what, res, status, audit=(), absent=()):
 
 
 def auth_ok(how, claimed, user):
+    """The audit line of a success; the claimed name is logged escaped
+    (DOMAIN\\user with a doubled backslash)."""
     return ('audit: authentication remote=127.0.0.1 method=%s claimed="%s" mapped=%s '
-            'uid=%d result=success' % (how, claimed, user, UID[user]))
+            'uid=%d result=success' % (how, log_escape(claimed), user, UID[user]))
 
 
 def allowed(user, reason, admin):
@@ -194,7 +196,7 @@ def refused(method, claimed, reason, mapped=None):
     """The audit line of a refusal; mapped: the local account the name
     mapped to (logged when it differs from the claimed name)."""
     return ('audit: authentication remote=127.0.0.1 method=%s claimed="%s" %s'
-            'result=failure reason="%s"' % (method, claimed,
+            'result=failure reason="%s"' % (method, log_escape(claimed),
                                             "mapped=%s " % mapped if mapped else "", reason))
 
 

@@ -230,14 +230,20 @@ def test_priorities(lab, pki):
     finally:
         d.cleanup()
 
-    # control: with legacy priorities the same openssl client does TLS 1.1,
-    # so the refusal under the defaults is the server's
+    # With priorities that allow TLS 1.1 the handshake still fails: the
+    # helper, which alone holds the key, makes TLS 1.2 and 1.3 signatures
+    # only (the listener says so); TLS 1.2 works there.
     d, sport = tls_daemon(lab, pki, LEGACY)
     try:
         d.start()
         rc, out = s_client(sport, "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0")
-        t.ok(rc == 0 and "Protocol version: TLSv1.1" in out,
-             "control: TlsPriorities allowing TLS 1.1 -> the same s_client -tls1_1 connects", out)
+        t.ok(rc != 0 and "Protocol version: TLSv1.1" not in out,
+             "TlsPriorities allowing TLS 1.1: s_client -tls1_1 still fails", out)
+        t.ok(d.wait_log(r"TLS 1\.0 and 1\.1 are not supported"),
+             "and the log says why", d.log()[-2000:])
+        rc, out = s_client(sport, "-tls1_2")
+        t.ok(rc == 0 and "Protocol version: TLSv1.2" in out,
+             "control: the same listener serves TLS 1.2", out)
         t.eq(d.stop(), 0, "clean stop (legacy priorities)")
     finally:
         d.cleanup()
@@ -360,6 +366,16 @@ def test_side_by_side(lab, pki, d, sport):
          "one daemon: HTTP and HTTPS listeners both answer")
     t.contains(d.log(), "listening on https://127.0.0.1:%d/wsman" % sport, "HTTPS listener logged")
     t.contains(d.log(), "listening on http://127.0.0.1:%d/wsman" % d.port, "HTTP listener logged")
+    # Basic is enabled and AllowUnencrypted is false: offered over HTTPS
+    # only, so that no client sends its password in clear to be refused.
+    st, h, _ = d.post(ID)
+    t.eq((st, h.get("www-authenticate")), (401, "Negotiate\nKerberos"),
+         "the HTTP listener's 401 does not offer Basic (AllowUnencrypted=false)")
+    c = https_conn(sport, cafile=pki.ca)
+    st, _, _, chall = request(c, ID)
+    c.close()
+    t.eq((st, chall), (401, ["Negotiate", "Kerberos", 'Basic realm="WSMAN"']),
+         "while the HTTPS listener's 401 of the same daemon does")
 
 
 def test_same_port(lab, pki):

@@ -58,8 +58,19 @@ def test_get(lab, d):
     for elem in ("MaxTimeoutms", "Service", "Auth", "DefaultPorts", "Winrs", "MaxShellsPerUser",
                  "AllowUnencrypted", "CbtHardeningLevel"):
         t.contains(str(out), "<cfg:%s>" % elem, "winrm/config has %s" % elem)
+    start = len(d.log())
     st, _, body = d.post(soap.envelope(GET, CFG), ALICE)
-    t.eq(st, 200, "the whole tree is readable by a remote user (Ruby reads MaxEnvelopeSizekb)")
+    f = soap.fault(body)
+    t.ok(st == 500 and f and f[1] == "w:AccessDenied" and f[2] == "5",
+         "non-admin alice: Get winrm/config (the whole tree) refused with AccessDenied, "
+         "code 5, as its parts (as Windows; the Ruby gem falls back on it)", (st, f))
+    t.not_contains(body, b"Kerberos", "and no configuration in the answer")
+    t.ok(d.wait_log(r"authorization remote=127\.0\.0\.1 user=alice result=denied "
+                    r"reason=\"Config\.Get needs an administrator\"", start=start),
+         "the refusal is audited", d.log()[start:][-2000:])
+    st, _, body = d.post(soap.envelope(GET, CFG), CAROL)
+    t.ok(st == 200 and b"<cfg:Auth>" in body and b"<cfg:Winrs>" in body,
+         "admin carol (Basic): Get winrm/config, Service/Auth and Winrs included", st)
     for sub in ("/service", "/service/auth", "/winrs", "/listener"):
         st, _, body = d.post(soap.envelope(GET, CFG + sub, selectors={"Address": "*", "Transport": "HTTP"}
                                            if sub == "/listener" else None), ALICE)

@@ -93,6 +93,9 @@ static void test_defaults(void)
 	is_int(c->max_envelope_size_kb, 500, "default MaxEnvelopeSizekb");
 	is_int(c->max_timeout_ms, 60000, "default MaxTimeoutms");
 	is_int(c->max_connections, 300, "default MaxConnections");
+	is_int(c->max_connections_per_address, 30,
+	       "default MaxConnectionsPerAddress");
+	is_int(c->header_wait_timeout_s, 20, "default HeaderWaitTimeout");
 	is_int(c->max_concurrent_operations_per_user, 1500,
 	       "default MaxConcurrentOperationsPerUser");
 	ok(!c->allow_unencrypted, "default AllowUnencrypted false");
@@ -174,6 +177,9 @@ static void check_full(const struct winrmd_config *c)
 	is_int(c->max_concurrent_operations_per_user, 4294967295LL,
 	       "full: 4294967295L");
 	is_int(c->max_connections, 100000, "full: MaxConnections");
+	is_int(c->max_connections_per_address, 100000,
+	       "full: MaxConnectionsPerAddress");
+	is_int(c->header_wait_timeout_s, 3600, "full: HeaderWaitTimeout");
 	ok(c->allow_unencrypted && !c->allow_remote_access, "full: bools");
 	ok(c->auth_basic && !c->auth_kerberos && !c->auth_negotiate &&
 	   c->auth_certificate && !c->auth_credssp, "full: auth bools");
@@ -186,7 +192,7 @@ static void check_full(const struct winrmd_config *c)
 	is_str(c->listeners[0].address, "127.0.0.1", "full: l0 address");
 	is_int(c->listeners[0].port, 8085, "full: l0 port");
 	is_str(c->listeners[0].url_prefix, "wsman-test", "full: l0 URLPrefix");
-	is_int(c->listeners[0].source_line, 22, "full: l0 source line");
+	is_int(c->listeners[0].source_line, 24, "full: l0 source line");
 	is_int(c->listeners[1].transport, TRANSPORT_HTTPS, "full: l1 HTTPS");
 	is_int(c->listeners[1].port, 5986, "full: HTTPS port defaults to 5986");
 	is_str(c->listeners[1].certificate_file, "/etc/winrmd/cert.pem",
@@ -433,6 +439,27 @@ static const struct {
 	{ "Service = { MaxConnections = 9223372036854775808; };",
 	  "<string>:1: syntax error: integer 9223372036854775808 is out of "
 	  "range" },
+	/* the connection limits */
+	{ "Service = { MaxConnectionsPerAddress = 1; HeaderWaitTimeout = 1; };",
+	  NULL },
+	{ "Service = { MaxConnectionsPerAddress = 0; };",
+	  "<string>:1: Service.MaxConnectionsPerAddress: value 0 is out of "
+	  "range (1..100000)" },
+	{ "Service = { MaxConnectionsPerAddress = 100001; };",
+	  "<string>:1: Service.MaxConnectionsPerAddress: value 100001 is out "
+	  "of range (1..100000)" },
+	{ "Service = { HeaderWaitTimeout = 0; };",
+	  "<string>:1: Service.HeaderWaitTimeout: value 0 is out of range "
+	  "(1..3600)" },
+	{ "Service = { HeaderWaitTimeout = 3601; };",
+	  "<string>:1: Service.HeaderWaitTimeout: value 3601 is out of range "
+	  "(1..3600)" },
+	{ "Service = { HeaderWaitTimeout = \"20\"; };",
+	  "<string>:1: Service.HeaderWaitTimeout: expected an integer, got a "
+	  "string" },
+	{ "Service = { headerwaittimeout = 20; };",
+	  "<string>:1: Service.headerwaittimeout: unknown setting (did you "
+	  "mean Service.HeaderWaitTimeout?)" },
 	{ "Authorization = { LocalAccountTokenFilterPolicy = 2; };",
 	  "<string>:1: Authorization.LocalAccountTokenFilterPolicy: value 2 is "
 	  "out of range (0..1)" },

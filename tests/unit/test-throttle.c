@@ -3,7 +3,10 @@
  * (daemon/priv/throttle.c): delays doubling from 100 ms to the cap,
  * lockout after MaxFailures failures within the window and for LockoutTime,
  * window expiry, success resets, LockoutTime 0 (never lock), independent
- * keys, and a full table that evicts instead of growing.
+ * keys, a full address table that evicts instead of growing, and an
+ * account table that never forgets a counter with failures in its window
+ * (a flood of other keys, addresses or accounts, cannot unlock an
+ * account; a full table of live accounts refuses instead of forgetting).
  */
 #include "autoconfig.h"
 
@@ -14,19 +17,37 @@
 #include "throttle.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-/* The table size of throttle.c (SLOTS); the eviction test depends on it. */
-#define TABLE 4096
+/* The table size of throttle.c; the eviction tests depend on it. */
+#define TABLE THROTTLE_SLOTS
 
 /* The configuration the integration test uses, in milliseconds. */
 static const struct throttle_policy P = {
 	.max_failures = 3, .window_ms = 60000, .lockout_ms = 3000, .max_delay_ms = 800,
 };
 
+/* The tests written for one table name their keys as authres.c once
+ * did: "user:..." goes to the account table, anything else to the
+ * address table. */
+static enum throttle_table table(const char *key)
+{
+	return strncmp(key, "user:", 5) == 0 ? THROTTLE_ACCOUNT : THROTTLE_ADDR;
+}
+
 static bool locked(const char *key, int64_t now, const struct throttle_policy *p,
 		   int64_t *left)
 {
 	int64_t dummy = -1;
-	return throttle_locked(key, now, p, left ? left : &dummy);
+	return throttle_locked(table(key), key, now, p, left ? left : &dummy);
+}
+
+static int64_t fail(const char *key, int64_t now, const struct throttle_policy *p)
+{
+	return throttle_failure(table(key), key, now, p);
+}
+
+static void succeed(const char *key)
+{
+	throttle_success(table(key), key);
 }
 
 static void test_delays(void)
@@ -51,7 +72,7 @@ static void test_delays(void)
 					     .lockout_ms = 0, .max_delay_ms = cases[i].cap };
 		char got[128] = "", want[128] = "";
 		for (int n = 0; n < 8; n++) {
-			int64_t d = throttle_failure("addr:192.0.2.1", 1000 + n * 10, &p);
+			int64_t d = fail("addr:192.0.2.1", 1000 + n * 10, &p);
 			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%lld ",
 				 (long long)d);
 			snprintf(want + strlen(want), sizeof(want) - strlen(want), "%lld ",
@@ -68,7 +89,7 @@ static void test_delays(void)
 	int64_t d = 0;
 	bool within = true;
 	for (int n = 0; n < 5000; n++) {
-		d = throttle_failure("user:alice", n, &big);
+		d = fail("user:alice", n, &big);
 		within = within && d > 0 && d <= 60000;
 	}
 	ok(within, "5000 failures: every delay within (0, 60000] ms");
@@ -81,11 +102,11 @@ static void test_lockout(void)
 	int64_t left = -1;
 	const char *k = "user:dave";
 	ok(!locked(k, 0, &P, NULL), "an unknown key is not locked");
-	is_int(throttle_failure(k, 1000, &P), 100, "failure 1: 100 ms");
+	is_int(fail(k, 1000, &P), 100, "failure 1: 100 ms");
 	ok(!locked(k, 1001, &P, NULL), "1 failure: not locked");
-	is_int(throttle_failure(k, 2000, &P), 200, "failure 2: 200 ms");
+	is_int(fail(k, 2000, &P), 200, "failure 2: 200 ms");
 	ok(!locked(k, 2001, &P, NULL), "2 failures: not locked");
-	is_int(throttle_failure(k, 5000, &P), 400, "failure 3: 400 ms");
+	is_int(fail(k, 5000, &P), 400, "failure 3: 400 ms");
 	ok(locked(k, 5000, &P, &left), "3 failures in the window: locked");
 	is_int(left, 3000, "locked for LockoutTime from the third failure");
 	ok(locked(k, 7999, &P, &left), "still locked 1 ms before the end");
@@ -97,12 +118,12 @@ static void test_lockout(void)
 
 	/* After the lockout, the failures of the window still count: the
 	 * next failure inside the window locks again and delays more. */
-	is_int(throttle_failure(k, 9000, &P), 800, "failure 4 (same window): 800 ms");
+	is_int(fail(k, 9000, &P), 800, "failure 4 (same window): 800 ms");
 	ok(locked(k, 9000, &P, &left), "failure 4 within the window: locked again");
 	is_int(left, 3000, "for a full LockoutTime");
 
 	/* Failures during a lockout extend it. */
-	throttle_failure(k, 11000, &P);
+	fail(k, 11000, &P);
 	ok(locked(k, 13999, &P, &left), "a failure while locked extends the lock");
 	is_int(left, 1, "to LockoutTime after that failure");
 
@@ -110,7 +131,7 @@ static void test_lockout(void)
 	throttle_reset_all();
 	struct throttle_policy one = P;
 	one.max_failures = 1;
-	throttle_failure("addr:10.0.0.1", 0, &one);
+	fail("addr:10.0.0.1", 0, &one);
 	ok(locked("addr:10.0.0.1", 0, &one, NULL), "MaxFailures=1: the first failure locks");
 }
 
@@ -118,28 +139,28 @@ static void test_window(void)
 {
 	throttle_reset_all();
 	const char *k = "addr:127.0.0.5";
-	throttle_failure(k, 0, &P);
-	throttle_failure(k, 1000, &P);
+	fail(k, 0, &P);
+	fail(k, 1000, &P);
 	/* The window counts from the first failure: at 60 s it is over. */
-	is_int(throttle_failure(k, 60000, &P), 100,
+	is_int(fail(k, 60000, &P), 100,
 	       "a failure after the window starts over at 100 ms");
 	ok(!locked(k, 60000, &P, NULL), "and the earlier two do not count: not locked");
-	throttle_failure(k, 61000, &P);
+	fail(k, 61000, &P);
 	ok(!locked(k, 61000, &P, NULL), "2 failures in the new window: not locked");
-	is_int(throttle_failure(k, 119999, &P), 400, "third in the new window: 400 ms");
+	is_int(fail(k, 119999, &P), 400, "third in the new window: 400 ms");
 	ok(locked(k, 119999, &P, NULL), "3 failures in the new window: locked");
 
 	throttle_reset_all();
-	throttle_failure(k, 0, &P);
-	throttle_failure(k, 30000, &P);
-	throttle_failure(k, 59999, &P);
+	fail(k, 0, &P);
+	fail(k, 30000, &P);
+	fail(k, 59999, &P);
 	ok(locked(k, 59999, &P, NULL), "3 failures just within the window: locked");
 
 	/* Failures spread wider than the window never lock. */
 	throttle_reset_all();
 	bool never = true;
 	for (int n = 0; n < 20; n++) {
-		throttle_failure(k, (int64_t)n * 30000, &P);
+		fail(k, (int64_t)n * 30000, &P);
 		never = never && !locked(k, (int64_t)n * 30000, &P, NULL);
 	}
 	ok(never, "one failure every 30 s (2 per 60 s window): never locked");
@@ -149,26 +170,26 @@ static void test_success(void)
 {
 	throttle_reset_all();
 	const char *k = "user:alice";
-	throttle_failure(k, 0, &P);
-	throttle_failure(k, 10, &P);
-	throttle_success(k);
-	is_int(throttle_failure(k, 20, &P), 100, "after a success the delay is 100 ms again");
+	fail(k, 0, &P);
+	fail(k, 10, &P);
+	succeed(k);
+	is_int(fail(k, 20, &P), 100, "after a success the delay is 100 ms again");
 	ok(!locked(k, 20, &P, NULL), "and the count restarted: 1 failure, not locked");
-	throttle_failure(k, 30, &P);
+	fail(k, 30, &P);
 	ok(!locked(k, 30, &P, NULL), "2 failures after the success: not locked");
-	throttle_failure(k, 40, &P);
+	fail(k, 40, &P);
 	ok(locked(k, 40, &P, NULL), "3 failures after the success: locked");
-	throttle_success(k);
+	succeed(k);
 	ok(!locked(k, 41, &P, NULL), "a success forgets the key, lock included");
-	throttle_success("user:nobody-seen");
+	succeed("user:nobody-seen");
 	ok(!locked("user:nobody-seen", 41, &P, NULL), "success on an unknown key is harmless");
 
 	/* Success of one key leaves the others alone. */
-	throttle_failure("addr:a", 100, &P);
-	throttle_failure("addr:a", 100, &P);
-	throttle_failure("addr:b", 100, &P);
-	throttle_success("addr:b");
-	throttle_failure("addr:a", 100, &P);
+	fail("addr:a", 100, &P);
+	fail("addr:a", 100, &P);
+	fail("addr:b", 100, &P);
+	succeed("addr:b");
+	fail("addr:a", 100, &P);
 	ok(locked("addr:a", 100, &P, NULL), "success of addr:b does not reset addr:a");
 }
 
@@ -180,7 +201,7 @@ static void test_never_lock(void)
 	bool never = true;
 	int64_t d = 0;
 	for (int n = 0; n < 100; n++) {
-		d = throttle_failure("addr:198.51.100.7", n, &p);
+		d = fail("addr:198.51.100.7", n, &p);
 		never = never && !locked("addr:198.51.100.7", n, &p, NULL);
 	}
 	ok(never, "LockoutTime 0: 100 failures in the window never lock");
@@ -189,6 +210,7 @@ static void test_never_lock(void)
 
 static void test_table_full(void)
 {
+	/* The address table: a full table evicts. */
 	throttle_reset_all();
 	/* Every failure locks for a long time: a key's lock shows whether
 	 * the table still knows it. */
@@ -197,7 +219,7 @@ static void test_table_full(void)
 	char k[32];
 	for (int i = 0; i < TABLE; i++) {
 		snprintf(k, sizeof(k), "addr:10.0.%d.%d", i / 256, i % 256);
-		throttle_failure(k, 1000 + i, &p);
+		fail(k, 1000 + i, &p);
 	}
 	int n = 0;
 	for (int i = 0; i < TABLE; i++) {
@@ -208,12 +230,12 @@ static void test_table_full(void)
 
 	/* 10 more keys: the 10 least recently seen give way. */
 	for (int i = 0; i < 10; i++) {
-		snprintf(k, sizeof(k), "user:new%d", i);
-		throttle_failure(k, 7000 + i, &p);
+		snprintf(k, sizeof(k), "addr:new%d", i);
+		fail(k, 7000 + i, &p);
 	}
 	int news = 0, olds = 0, first10 = 0;
 	for (int i = 0; i < 10; i++) {
-		snprintf(k, sizeof(k), "user:new%d", i);
+		snprintf(k, sizeof(k), "addr:new%d", i);
 		news += locked(k, 8000, &p, NULL);
 	}
 	for (int i = 0; i < TABLE; i++) {
@@ -228,8 +250,8 @@ static void test_table_full(void)
 	is_int(first10, 0, "the evicted ones are the 10 least recently seen");
 
 	/* A key seen again is recent: it survives the next eviction. */
-	throttle_failure("addr:10.0.0.10", 9000, &p);       /* the oldest left */
-	throttle_failure("user:another", 9001, &p);
+	fail("addr:10.0.0.10", 9000, &p);       /* the oldest left */
+	fail("addr:another", 9001, &p);
 	ok(locked("addr:10.0.0.10", 9002, &p, NULL),
 	   "a key refreshed by a new failure is not the one evicted");
 	ok(!locked("addr:10.0.0.11", 9002, &p, NULL),
@@ -242,11 +264,11 @@ static void test_table_full(void)
 	for (int i = 0; i < TABLE; i++) {
 		snprintf(k, sizeof(k), "addr:10.1.%d.%d", i / 256, i % 256);
 		/* the first 100 at t=0 (expired at t=1000), the rest at t=950 */
-		throttle_failure(k, i < 100 ? 0 : 950, &s);
+		fail(k, i < 100 ? 0 : 950, &s);
 	}
 	for (int i = 0; i < 100; i++) {
-		snprintf(k, sizeof(k), "user:late%d", i);
-		throttle_failure(k, 1000, &s);
+		snprintf(k, sizeof(k), "addr:late%d", i);
+		fail(k, 1000, &s);
 	}
 	n = 0;
 	for (int i = 100; i < TABLE; i++) {
@@ -257,10 +279,121 @@ static void test_table_full(void)
 	       "every live key is kept");
 	n = 0;
 	for (int i = 0; i < 100; i++) {
-		snprintf(k, sizeof(k), "user:late%d", i);
+		snprintf(k, sizeof(k), "addr:late%d", i);
 		n += locked(k, 1000, &s, NULL);
 	}
 	is_int(n, 100, "and the 100 new keys are tracked");
+}
+
+/* The default policy: 10 failures in 300 s lock for 300 s. */
+static const struct throttle_policy DEF = {
+	.max_failures = 10, .window_ms = 300000, .lockout_ms = 300000,
+	.max_delay_ms = 2000,
+};
+
+/* 9 failures on one account, then 4,096 other keys, then the 10th. */
+static bool tenth_locks_after(enum throttle_table others)
+{
+	throttle_reset_all();
+	int64_t now = 1000;
+	for (int i = 0; i < 9; i++)
+		throttle_failure(THROTTLE_ACCOUNT, "alice", now++, &DEF);
+	char k[64];
+	for (int i = 0; i < TABLE; i++) {
+		if (others == THROTTLE_ADDR)
+			snprintf(k, sizeof(k), "2001:db8::%x:%x", i >> 8, i & 255);
+		else
+			snprintf(k, sizeof(k), "user%d", i);
+		throttle_failure(others, k, now++, &DEF);
+	}
+	int64_t left = 0;
+	bool before = throttle_locked(THROTTLE_ACCOUNT, "alice", now, &DEF, &left);
+	throttle_failure(THROTTLE_ACCOUNT, "alice", now, &DEF);
+	return !before && throttle_locked(THROTTLE_ACCOUNT, "alice", now, &DEF, &left) &&
+	       left == DEF.lockout_ms;
+}
+
+static void test_account_kept(void)
+{
+	ok(tenth_locks_after(THROTTLE_ADDR),
+	   "9 failures on an account, 4096 new addresses: the 10th failure locks");
+	ok(tenth_locks_after(THROTTLE_ACCOUNT),
+	   "9 failures on an account, 4096 new accounts: the 10th failure locks");
+
+	/* The account table full of accounts with failures in their window:
+	 * a new account's failures go to the shared overflow counter. */
+	throttle_reset_all();
+	char k[64];
+	for (int i = 0; i < TABLE; i++) {
+		snprintf(k, sizeof(k), "user%d", i);
+		throttle_failure(THROTTLE_ACCOUNT, k, 1000, &DEF);
+	}
+	int64_t left = 0;
+	bool none = true;
+	for (int i = 0; i < 9; i++) {
+		snprintf(k, sizeof(k), "late%d", i);
+		throttle_failure(THROTTLE_ACCOUNT, k, 2000 + i, &DEF);
+		none = none && !throttle_locked(THROTTLE_ACCOUNT, "bob", 2000 + i, &DEF,
+						&left);
+	}
+	ok(none, "full table: 9 failures of accounts without a slot lock nobody");
+	ok(!throttle_locked(THROTTLE_ACCOUNT, "user0", 2010, &DEF, &left),
+	   "an account with a slot and 1 failure is not locked");
+	throttle_failure(THROTTLE_ACCOUNT, "late9", 2010, &DEF);
+	ok(throttle_locked(THROTTLE_ACCOUNT, "late0", 2010, &DEF, &left),
+	   "the 10th failure without a slot locks the accounts without a slot");
+	ok(throttle_locked(THROTTLE_ACCOUNT, "bob", 2010, &DEF, &left),
+	   "including one that never failed: refused, not forgotten");
+	is_int(left, DEF.lockout_ms, "for LockoutTime");
+	ok(!throttle_locked(THROTTLE_ACCOUNT, "user1", 2010, &DEF, &left),
+	   "accounts with a slot keep their own count");
+	int n = 0;
+	for (int i = 0; i < TABLE; i++) {
+		snprintf(k, sizeof(k), "user%d", i);
+		throttle_failure(THROTTLE_ACCOUNT, k, 3000, &DEF);
+		n += throttle_locked(THROTTLE_ACCOUNT, k, 3000, &DEF, &left);
+	}
+	is_int(n, 0, "every account in the table still counts its own failures "
+	       "(2 each: none locked)");
+	throttle_success(THROTTLE_ACCOUNT, "bob");
+	ok(throttle_locked(THROTTLE_ACCOUNT, "bob", 3000, &DEF, &left),
+	   "a success of an account without a slot does not clear the shared count");
+	ok(!throttle_locked(THROTTLE_ADDR, "192.0.2.1", 3000, &DEF, &left),
+	   "the address table is untouched");
+
+	/* Once the window of the table's counters is over, their slots are
+	 * free again and a new account starts clean, although the shared
+	 * counter's lock is still running. */
+	throttle_reset_all();
+	struct throttle_policy sh = { .max_failures = 2, .window_ms = 1000,
+				      .lockout_ms = 100000, .max_delay_ms = 800 };
+	for (int i = 0; i < TABLE; i++) {
+		snprintf(k, sizeof(k), "user%d", i);
+		throttle_failure(THROTTLE_ACCOUNT, k, 0, &sh);
+	}
+	throttle_failure(THROTTLE_ACCOUNT, "x", 10, &sh);
+	throttle_failure(THROTTLE_ACCOUNT, "y", 10, &sh);
+	ok(throttle_locked(THROTTLE_ACCOUNT, "z", 20, &sh, &left),
+	   "a short window: the shared counter locks");
+	ok(!throttle_locked(THROTTLE_ACCOUNT, "z", 1000, &sh, &left),
+	   "when the table's windows are over, an account without failures is "
+	   "not locked");
+	throttle_failure(THROTTLE_ACCOUNT, "z", 1000, &sh);
+	ok(!throttle_locked(THROTTLE_ACCOUNT, "z", 1000, &sh, &left),
+	   "and its first failure takes a free slot (1 failure: not locked)");
+
+	/* Locked accounts whose window is over are kept too. */
+	throttle_reset_all();
+	struct throttle_policy lk = { .max_failures = 1, .window_ms = 1000,
+				      .lockout_ms = 100000, .max_delay_ms = 800 };
+	throttle_failure(THROTTLE_ACCOUNT, "carol", 0, &lk);
+	for (int i = 0; i < TABLE; i++) {
+		snprintf(k, sizeof(k), "user%d", i);
+		throttle_failure(THROTTLE_ACCOUNT, k, 5000, &lk);
+	}
+	ok(throttle_locked(THROTTLE_ACCOUNT, "carol", 5000, &lk, &left),
+	   "a locked account outside its window survives 4096 new accounts");
+	is_int(left, 95000, "with its lock unchanged");
 }
 
 static void test_keys(void)
@@ -274,15 +407,15 @@ static void test_keys(void)
 	memset(a + 5, 'x', 64);
 	memcpy(b, a, sizeof(b));
 	b[68] = 'y';
-	throttle_failure(a, 0, &P);
-	throttle_failure(a, 0, &P);
-	throttle_failure(a, 0, &P);
+	fail(a, 0, &P);
+	fail(a, 0, &P);
+	fail(a, 0, &P);
 	ok(locked(a, 1, &P, NULL), "a 69-byte key locks");
 	ok(!locked(b, 1, &P, NULL), "a key differing in its last byte is another key");
 	ok(!locked("addr:2001:db8::1", 1, &P, NULL), "an IPv6 address key is separate");
-	throttle_failure("addr:2001:db8::1", 0, &P);
-	throttle_failure("addr:2001:db8::1", 0, &P);
-	throttle_failure("addr:2001:db8::1", 0, &P);
+	fail("addr:2001:db8::1", 0, &P);
+	fail("addr:2001:db8::1", 0, &P);
+	fail("addr:2001:db8::1", 0, &P);
 	ok(locked("addr:2001:db8::1", 1, &P, NULL), "IPv6 address keys lock too");
 	ok(!locked("addr:2001:db8::", 1, &P, NULL), "a prefix of it is not locked");
 	throttle_reset_all();
@@ -298,6 +431,7 @@ int main(void)
 	test_success();
 	test_never_lock();
 	test_table_full();
+	test_account_kept();
 	test_keys();
 	return tap_done();
 }

@@ -41,6 +41,31 @@ LISTENER_RELOAD_DONE = (r"winrmd\[\d+\] \w+: reload: (configuration reloaded|rel
                         r"|reload failed)")
 
 
+def log_escape(value):
+    """A value as log_escape (daemon/log.c) writes it into a log line:
+    '"' and '\\' after a backslash, bytes below 0x20 and 0x7f as \\xHH."""
+    out = []
+    for ch in value:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7f:
+            out.append("\\x%02x" % ord(ch))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+_FIELD = re.compile(r'([A-Za-z]+)=("(?:[^"\\]|\\.)*"|\S*)')
+
+
+def audit_fields(line):
+    """The key=value fields of an audit line, in order, as (key, value)
+    pairs; a quoted value is returned with its quotes and escapes as
+    logged."""
+    rest = line.split(" audit: ", 1)[-1]
+    return _FIELD.findall(rest)
+
+
 def free_port():
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind(("127.0.0.1", 0))

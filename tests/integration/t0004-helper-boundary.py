@@ -1,0 +1,210 @@
+#!/usr/bin/python3
+"""t0004 - the helper boundary against a compromised listener.
+
+tests/helper/fake-listener starts the real winrmd-priv exactly as winrmd
+does, drops to the listener's account, and then speaks the helper
+protocol as a hostile listener would.  Every helper message is exercised:
+the helper must give no identity it did not establish itself, refuse
+what the caller may not do, never stop for a frame a correct listener
+can send, and stop (protocol violation) only for frames none can send.
+"""
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+from lab import Lab  # noqa: E402
+from pki import PKI  # noqa: E402
+from tap import Tap  # noqa: E402
+from winrmd import BUILDDIR, HELPER, Daemon  # noqa: E402
+
+FAKE = os.path.join(BUILDDIR, "tests", "helper", "fake-listener")
+t = Tap()
+
+
+def run(lab, config, steps, user="winrmd", prepare=None):
+    """Runs the fake listener; returns (step lines as a list of (step,
+    text)), the helper's log, exit status of the helper)."""
+    d = Daemon(config=config)
+    try:
+        if prepare is not None:
+            prepare(d)
+        env = dict(os.environ)
+        env.update(lab.daemon_env())
+        p = subprocess.run([FAKE, "-c", d.conf_path, "-u", user, "-H", HELPER]
+                           + steps, env=env, capture_output=True, timeout=120,
+                           cwd=d.tmp)
+        out = p.stdout.decode("utf-8", "replace")
+        lines = []
+        for line in out.splitlines():
+            step, _, text = line.partition(": ")
+            lines.append((step, text))
+        return lines, p.stderr.decode("utf-8", "replace"), out
+    finally:
+        d.cleanup()
+
+
+def answers(lines, step):
+    return [text for s, text in lines if s == step]
+
+
+def helper_exit(lines):
+    got = answers(lines, "helper-exit")
+    return int(got[0]) if got else None
+
+
+def test_hostile_local_identities(lab, base):
+    """Item 1: identities of the local socket come only from sockets the
+    helper accepted itself."""
+    lines, log, out = run(lab, base, [
+        "peer-root-listener", "peer-connected", "peer-socketpair",
+        "peer-accepted", "spawn-last", "id -u", "ping"])
+    root = answers(lines, "peer-root-listener")
+    t.eq(len(root), 2, "the f1c8dc8 attack was tried twice (listener and helper id range)")
+    t.ok(root and all("status=DENIED" in a for a in root),
+         "a connect()ed socket that root listened on gives no identity", out)
+    t.ok(all("status=OK" not in a for a in root), "no identity at all", out)
+    t.ok(answers(lines, "peer-connected") and
+         "status=DENIED" in answers(lines, "peer-connected")[0],
+         "the connect()ed end of a helper-accepted connection is refused", out)
+    t.ok(answers(lines, "peer-socketpair") and
+         "status=DENIED" in answers(lines, "peer-socketpair")[0],
+         "a socketpair end is refused", out)
+    acc = answers(lines, "peer-accepted")
+    t.ok(re.search(r'method=Local claimed="uid 20100" .*result=failure', log),
+         "the accepted socket names its real peer: the listener's own account", log[-3000:])
+    t.ok(acc and "status=DENIED" in acc[0],
+         "which is no login account (PAM refuses it)", out)
+    t.eq(answers(lines, "spawn-last"), ["no-identity"], "so nothing can be spawned")
+    t.eq(answers(lines, "ping"), ["PONG"], "the helper still answers")
+    t.ok(re.search(r"not a connection the helper accepted", log),
+         "the refusal is audited with its reason", log[-3000:])
+
+
+def test_refusals_without_identity(lab, base):
+    """Every request that needs an identity is refused without one, and
+    none of them stops the helper (item 10's table)."""
+    lines, log, out = run(lab, base, [
+        "spawn-unauth", "unwrap-unauth", "wrap-unauth", "config-put-unauth",
+        "certmap-unauth", "signal-unauth", "conn-close", "reload", "ping"])
+    for step, typ in (("spawn-unauth", "SPAWN_RESULT"), ("unwrap-unauth", "UNWRAP_RESULT"),
+                      ("wrap-unauth", "WRAP_RESULT"), ("config-put-unauth", "CONFIG_RESULT"),
+                      ("certmap-unauth", "CERTMAP_RESULT"), ("signal-unauth", "ERROR")):
+        a = answers(lines, step)
+        t.ok(a and a[0].startswith(typ) and "error=13" in a[0],
+             "%s: refused with EACCES in a %s" % (step, typ), out)
+    t.eq(answers(lines, "conn-close"), ["OK"], "CONN_CLOSE of an unknown connection: OK")
+    rl = answers(lines, "reload")
+    t.ok(rl and "ok=1" in rl[0], "RELOAD answers", out)
+    t.ok(rl and "private-key=no" in rl[0], "and carries no private key", out)
+    t.eq(answers(lines, "ping"), ["PONG"], "the helper is alive after all refusals")
+    t.eq(helper_exit(lines), 0, "and exits cleanly when the listener goes")
+
+
+def test_basic_off_is_a_refusal(lab, base):
+    """Item 3: Basic turned off while a request travelled is a refusal."""
+    lines, log, out = run(lab, base, ["basic", "alice", "alicepw", "ping"])
+    a = answers(lines, "basic")
+    t.ok(a and "status=DENIED" in a[0], "AUTH_BASIC with Basic disabled: DENIED", out)
+    t.eq(answers(lines, "ping"), ["PONG"], "not fatal()")
+
+
+def test_real_logins(lab, base):
+    """The fake listener gets exactly the identity the helper proved."""
+    cfg = dict(base)
+    cfg = {**base, "Service": {**base["Service"],
+                               "Auth": {**base["Service"]["Auth"], "Basic": True}}}
+    lines, log, out = run(lab, cfg, [
+        "basic", "alice", "alicepw", "spawn-last", "id -u", "config-put-last",
+        "certmap-last", "basic", "root", "wrong", "basic", "carol", "carolpw",
+        "config-put-last", "ping"])
+    logins = answers(lines, "basic")
+    t.ok(len(logins) == 3 and "status=OK" in logins[0] and "user=alice" in logins[0],
+         "alice logs in with her password", out)
+    spawn = answers(lines, "spawn-last")
+    t.ok(spawn and 'stdout="%d"' % lab.users["alice"].uid in spawn[0],
+         "her command runs as alice, not root", out)
+    puts = answers(lines, "config-put-last")
+    t.ok(puts and "error=13" in puts[0], "alice (not an administrator) cannot Put", out)
+    cm = answers(lines, "certmap-last")
+    t.ok(cm and "error=13" in cm[0], "nor read the certificate mappings", out)
+    t.ok(len(logins) == 3 and "status=DENIED" in logins[1],
+         "root with a wrong password: DENIED", out)
+    t.ok(len(logins) == 3 and "status=OK" in logins[2] and "flags=3" in logins[2],
+         "carol (sudo) is an administrator", out)
+    t.ok(len(puts) == 2 and puts[1].startswith("CONFIG_RESULT error=0"),
+         "carol's Put goes through", out)
+
+
+def test_impossible_frames(lab, base):
+    """Frames no correct listener can send end the helper (logged)."""
+    for steps, what, pattern in (
+            (["spawn-args", "1025"], "SPAWN with 1,025 arguments",
+             r"protocol violation: malformed SPAWN \(argv\)"),
+            (["raw-type", "9999"], "an unknown message type",
+             r"protocol violation: unexpected"),
+            (["shutdown", "shutdown"], "a second SHUTDOWN", r"")):
+        lines, log, out = run(lab, base, steps)
+        if what == "a second SHUTDOWN":
+            t.eq(answers(lines, "shutdown"), ["SHUTDOWN_DONE", "gone"],
+                 "SHUTDOWN is honoured once; the helper is then gone")
+            continue
+        step = steps[0]
+        t.eq(answers(lines, step), ["gone"], "%s: the helper stops" % what)
+        t.ok(re.search(pattern, log), "%s: logged as a protocol violation" % what,
+             log[-2000:])
+        t.eq(helper_exit(lines), 1, "%s: with status 1" % what)
+    lines, log, out = run(lab, base, ["spawn-args", "1024", "ping"])
+    a = answers(lines, "spawn-args")
+    t.ok(a and "error=13" in a[0], "1,024 arguments are a valid frame (refused: no identity)", out)
+
+
+def test_forged_certificate(lab, base):
+    """Item 2: a certificate alone (a mapped one, even to root) proves
+    nothing; the helper signs nothing but TLS handshakes' signatures."""
+    pki = PKI()
+    try:
+        cfg = {**base, "Service": {**base["Service"],
+                                   "Auth": {**base["Service"]["Auth"], "Certificate": True,
+                                            "ClientCAFile": pki.ca}}}
+
+        def mapping(d):
+            with open(d.tree["Daemon"]["CertMappingFile"], "w") as f:
+                f.write('CertMapping = ( { URI = "*"; Subject = "alice@WINRMD.TEST"; '
+                        'Issuer = "%s"; UserName = "root"; } );\n' % pki.thumbprint(pki.ca))
+        lines, log, out = run(lab, cfg, ["cert-chain", pki.client_alice_der,
+                                         "sign-arbitrary", "spawn-last", "id -u", "ping"],
+                              prepare=mapping)
+        a = answers(lines, "cert-chain")
+        t.ok(a and "status=DENIED" in a[0],
+             "a valid certificate mapped to root, without its key's proof: DENIED", out)
+        t.ok(re.search(r"method=Certificate .*result=failure", log),
+             "audited as a failed certificate login", log[-2000:])
+        t.eq(answers(lines, "spawn-last"), ["no-identity"], "nothing to spawn with")
+        sg = answers(lines, "sign-arbitrary")
+        t.ok(sg and sg[0].startswith("SIGN_RESULT") and "error=0" not in sg[0],
+             "SIGN of arbitrary bytes with no such key: refused", out)
+        t.eq(answers(lines, "ping"), ["PONG"], "the helper is alive")
+    finally:
+        pki.close()
+
+
+def main():
+    with Lab() as lab:
+        base = lab.daemon_config()
+        base.setdefault("Service", {})
+        base["Service"].setdefault("Auth", {})
+        base["Service"]["Auth"]["Basic"] = False
+        for test in (test_hostile_local_identities, test_refusals_without_identity,
+                     test_basic_off_is_a_refusal, test_real_logins,
+                     test_forged_certificate, test_impossible_frames):
+            try:
+                test(lab, base)
+            except Exception as e:  # report, go on with the next
+                t.ok(False, "%s raised" % test.__name__, repr(e))
+    return t.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
