@@ -21,8 +21,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "certmap.h"
-#include "x509.h"
+#include "lib/certmap.h"
+#include "lib/x509.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 const char *__lsan_default_suppressions(void);

@@ -1,6 +1,6 @@
 /*
  * fuzz-ntlm-norm.c - libFuzzer harness for the helper's own reading of
- * NTLM messages (daemon/priv/ntlm-norm.c), which runs as root on tokens
+ * NTLM messages (helper/ntlm-norm.c), which runs as root on tokens
  * of clients that are not authenticated yet: ntlm_normalize and
  * ntlm_claimed over arbitrary bytes.  Besides reading nothing out of
  * bounds and leaking nothing, the normalisation must keep its promises:
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ntlm-norm.h"
+#include "helper/ntlm-norm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

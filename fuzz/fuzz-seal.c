@@ -1,6 +1,6 @@
 /*
  * fuzz-seal.c - libFuzzer harness for the encrypted-body framing
- * (daemon/auth/seal.c): seal_parse over arbitrary bytes under a few
+ * (listener/auth/seal.c): seal_parse over arbitrary bytes under a few
  * Content-Types (or one taken from the input itself), then every parsed
  * part is rebuilt with seal_build/seal_finish and parsed again, which must
  * give back the same parts.  The listener runs this parser on bodies from
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "auth/seal.h"
+#include "listener/auth/seal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -62,9 +62,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "msg.h"
-#include "proto.h"
+#include "lib/config.h"
+#include "lib/priv/msg.h"
+#include "lib/priv/proto.h"
 
 static int helper_fd = -1;
 static uint32_t next_seq = 1;

@@ -1,6 +1,6 @@
 /*
  * seal-gss-tool.c - a GSS acceptor driven over stdin/stdout, so that
- * tests/integration/t5000-seal-gss.py can exercise daemon/priv/seal-gss.c
+ * tests/integration/t5000-seal-gss.py can exercise helper/seal-gss.c
  * against a python-gssapi initiator (NTLM, Kerberos, SPNEGO) without the
  * daemon.  Run it with the acceptor environment of the lab
  * (KRB5_KTNAME, NTLM_USER_FILE, KRB5_CONFIG, ...).
@@ -40,9 +40,9 @@
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_krb5.h>
 
-#include "auth/seal.h"
-#include "seal-gss.h"
-#include "util.h"
+#include "listener/auth/seal.h"
+#include "helper/seal-gss.h"
+#include "lib/util.h"
 
 /* 1.2.840.113554.1.2.2 and Microsoft's 1.2.840.48018.1.2.2 */
 static const uint8_t krb5_oid[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12,

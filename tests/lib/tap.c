@@ -1,5 +1,5 @@
 /* tap.c - see tap.h. */
-#include "tap.h"
+#include "tests/lib/tap.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /*
- * test-authz.c - group-based authorization (daemon/priv/authz.c) against
+ * test-authz.c - group-based authorization (helper/authz.c) against
  * fake accounts: the program writes passwd and group files, then re-execs
  * itself under nss_wrapper (LD_PRELOAD=libnss_wrapper.so,
  * NSS_WRAPPER_PASSWD/GROUP), so getgrouplist and getgrnam see only them.
@@ -20,9 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "authz.h"
-#include "proto.h"
-#include "tap.h"
+#include "helper/authz.h"
+#include "lib/priv/proto.h"
+#include "tests/lib/tap.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define CHILD_MARK "WINRMD_TEST_AUTHZ_WRAPPED"

@@ -1,5 +1,5 @@
 /*
- * test-certmap.c - unit tests of daemon/certmap.c: field checks, loading
+ * test-certmap.c - unit tests of lib/certmap.c: field checks, loading
  * (every error message, with its line), the canonical format and the
  * atomic save, the Create/Put/Delete helpers, and Windows' selection rule;
  * then the whole path with real certificates: x509_verify_client on the
@@ -9,10 +9,10 @@
  */
 #include "autoconfig.h"
 
-#include "certmap.h"
-#include "tap.h"
-#include "util.h"
-#include "x509.h"
+#include "lib/certmap.h"
+#include "tests/lib/tap.h"
+#include "lib/util.h"
+#include "lib/x509.h"
 
 #include <dirent.h>
 #include <fcntl.h>

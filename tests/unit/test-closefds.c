@@ -1,6 +1,6 @@
 /*
  * test-closefds.c - closefds_except and its /proc/self/fd fallback
- * (daemon/priv/closefds.c), each in a forked child: the kept descriptors
+ * (helper/closefds.c), each in a forked child: the kept descriptors
  * (in any order, with duplicates, 0..2 and negatives ignored) stay open,
  * every other one from 3 up is closed, stdin/stdout/stderr stay.
  */
@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "closefds.h"
-#include "tap.h"
+#include "helper/closefds.h"
+#include "tests/lib/tap.h"
 
 #define NFD 40
 

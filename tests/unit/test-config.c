@@ -1,5 +1,5 @@
 /*
- * test-config.c - unit tests of the configuration loader (daemon/config.c).
+ * test-config.c - unit tests of the configuration loader (lib/config.c).
  *
  * Table-driven: every .conf file in tests/data/conf/good must load (values
  * checked by its entry in good_checks[], dump round trip for all); every
@@ -10,11 +10,11 @@
  */
 #include "autoconfig.h"
 
-#include "config.h"
-#include "config-keys.h"
-#include "log.h"
-#include "tap.h"
-#include "util.h"
+#include "lib/config.h"
+#include "lib/config-keys.h"
+#include "lib/log.h"
+#include "tests/lib/tap.h"
+#include "lib/util.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /*
- * test-connlimit.c - unit tests of daemon/connlimit.c: address keys (IPv4,
+ * test-connlimit.c - unit tests of listener/connlimit.c: address keys (IPv4,
  * IPv6 by /64, IPv4-mapped), the per-address limit, clients gone before
  * the accept, the sweeper's two rules (header deadline, vanished client)
  * and its thread, on real TCP connections over 127.0.0.x.
@@ -14,10 +14,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "connlimit.h"
-#include "log.h"
-#include "tap.h"
-#include "util.h"
+#include "listener/connlimit.h"
+#include "lib/log.h"
+#include "tests/lib/tap.h"
+#include "lib/util.h"
 
 static int listen_fd = -1;
 static struct sockaddr_in listen_sa;

@@ -1,6 +1,6 @@
 /*
  * test-conns.c - expiry of the helper's connection entries
- * (daemon/priv/conns.c): the idle limit derived from the configuration,
+ * (helper/conns.c): the idle limit derived from the configuration,
  * an idle identity forgotten by the sweep and by a lookup, a later
  * request on that connection finding nothing (the callers refuse) or
  * starting a fresh authentication (not a protocol violation), and the
@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "conns.h"
-#include "log.h"
-#include "tap.h"
-#include "util.h"
+#include "lib/config.h"
+#include "helper/conns.h"
+#include "lib/log.h"
+#include "tests/lib/tap.h"
+#include "lib/util.h"
 
 static struct hconn *authenticated(uint64_t id, const char *user)
 {

@@ -38,10 +38,10 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "envelope.h"
-#include "ns.h"
-#include "tap.h"
-#include "util.h"
+#include "lib/wsman/envelope.h"
+#include "lib/wsman/ns.h"
+#include "tests/lib/tap.h"
+#include "lib/util.h"
 
 static char *srcdir_path(const char *rel)
 {

@@ -16,11 +16,11 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
-#include "envelope.h"
-#include "fault.h"
-#include "ns.h"
-#include "tap.h"
-#include "util.h"
+#include "lib/wsman/envelope.h"
+#include "lib/wsman/fault.h"
+#include "lib/wsman/ns.h"
+#include "tests/lib/tap.h"
+#include "lib/util.h"
 
 #define FAULT_XP "/s:Envelope/s:Body/s:Fault"
 #define ENVELOPE_START "<s:Envelope xml:lang=\"en-US\""

@@ -1,5 +1,5 @@
 /*
- * test-log.c - log_escape (daemon/log.c): quotes, backslashes and control
+ * test-log.c - log_escape (lib/log.c): quotes, backslashes and control
  * bytes escaped, everything else kept, cuts at whole escapes; and the
  * lines log_msg writes: a forging claimed name stays inside its quotes,
  * one line, no raw control byte.
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "tap.h"
+#include "lib/log.h"
+#include "tests/lib/tap.h"
 
 static void test_escape(void)
 {

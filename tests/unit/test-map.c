@@ -1,5 +1,5 @@
 /*
- * test-map.c - authenticated names to local account names (daemon/priv/map.c):
+ * test-map.c - authenticated names to local account names (helper/map.c):
  * map_name_ok, map_ntlm (HOSTNAME\user, .\user, \user, user, trusted and
  * untrusted DOMAIN\user, user@DOMAIN, the default realm), map_basic (local
  * accounts only) and map_kerberos through auth_to_local rules of a
@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "map.h"
-#include "tap.h"
+#include "helper/map.h"
+#include "tests/lib/tap.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -1,6 +1,6 @@
 /*
  * test-ntlm-norm.c - the helper's own reading of NTLM messages
- * (daemon/priv/ntlm-norm.c): NEGOTIATE messages without Version padded
+ * (helper/ntlm-norm.c): NEGOTIATE messages without Version padded
  * to 40 bytes, the Version flag of an AUTHENTICATE without Version
  * cleared (and nothing else touched), other tokens left alone; the
  * claimed name of AUTHENTICATE messages, Unicode and OEM, bare and
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ntlm-norm.h"
-#include "tap.h"
+#include "helper/ntlm-norm.h"
+#include "tests/lib/tap.h"
 
 #define FLAGS 0xe2088235u   /* Unicode, NTLM, ESS, Version, 128, 56... */
 

@@ -1,6 +1,6 @@
 /*
  * test-operations.c - Service.MaxConcurrentOperationsPerUser bookkeeping
- * (daemon/operations.c): slots up to the limit and not one more, accounts
+ * (listener/operations.c): slots up to the limit and not one more, accounts
  * independent, released slots usable again, a lowered limit (reload)
  * refusing until enough are released, and the count back to zero, from
  * several threads at once.
@@ -9,8 +9,8 @@
 
 #include <pthread.h>
 
-#include "operations.h"
-#include "tap.h"
+#include "listener/operations.h"
+#include "tests/lib/tap.h"
 
 static void test_limit(void)
 {

@@ -1,4 +1,4 @@
-/* test-priv-msg.c - the typed helper messages (daemon/priv/msg.c): every
+/* test-priv-msg.c - the typed helper messages (lib/priv/msg.c): every
  * type encodes, frames and decodes back to the same values; truncated,
  * padded and over-the-bound bodies are refused by the decoder; the
  * encoder refuses what the decoder would refuse. */
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "msg.h"
-#include "tap.h"
+#include "lib/priv/msg.h"
+#include "tests/lib/tap.h"
 
 /* Encodes s, frames it, parses the frame back: the received message. */
 static void through_wire(uint16_t type, const void *s, struct priv_msg *out)

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "proto.h"
-#include "tap.h"
+#include "lib/priv/proto.h"
+#include "tests/lib/tap.h"
 
 static void test_roundtrip_memory(void)
 {

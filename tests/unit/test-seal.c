@@ -1,4 +1,4 @@
-/* test-seal.c - the MS-WSMV encrypted body framing (daemon/auth/seal.c):
+/* test-seal.c - the MS-WSMV encrypted body framing (listener/auth/seal.c):
  * golden bytes of what the server sends, parsing of what each client
  * sends (pywinrm, Go, pypsrp, Ruby old and new, .NET on Linux, Exchange's
  * spacing), x-multi-encrypted, the CRLF rule, and every malformed body. */
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/seal.h"
-#include "tap.h"
+#include "listener/auth/seal.h"
+#include "tests/lib/tap.h"
 
 #define CT_SPNEGO \
 	"multipart/encrypted;protocol=\"" SEAL_PROTO_SPNEGO \

@@ -1,6 +1,6 @@
 /*
  * test-throttle.c - failure counting with an explicit clock
- * (daemon/priv/throttle.c): delays doubling from 100 ms to the cap,
+ * (helper/throttle.c): delays doubling from 100 ms to the cap,
  * lockout after MaxFailures failures within the window and for LockoutTime,
  * window expiry, success resets, LockoutTime 0 (never lock), independent
  * keys, a full address table that evicts instead of growing, and an
@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tap.h"
-#include "throttle.h"
+#include "tests/lib/tap.h"
+#include "helper/throttle.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 /* The table size of throttle.c; the eviction tests depend on it. */

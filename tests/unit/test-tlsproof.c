@@ -1,5 +1,5 @@
 /*
- * test-tlsproof.c - unit tests of daemon/priv/tlsproof.c and tlssign.c
+ * test-tlsproof.c - unit tests of helper/tlsproof.c and tlssign.c
  * over real handshakes: a GnuTLS server session set up as libmicrohttpd
  * sets up the listener's (certificate retrieve function, client
  * certificate requested), whose private key is a GnuTLS external key
@@ -21,10 +21,10 @@
  */
 #include "autoconfig.h"
 
-#include "tap.h"
-#include "tlsproof.h"
-#include "tlssign.h"
-#include "util.h"
+#include "tests/lib/tap.h"
+#include "helper/tlsproof.h"
+#include "helper/tlssign.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tap.h"
-#include "util.h"
+#include "tests/lib/tap.h"
+#include "lib/util.h"
 
 static void test_buf(void)
 {

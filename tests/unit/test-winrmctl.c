@@ -19,13 +19,13 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
-#include "envelope.h"
-#include "ns.h"
-#include "tap.h"
-#include "util.h"
+#include "lib/wsman/envelope.h"
+#include "lib/wsman/ns.h"
+#include "tests/lib/tap.h"
+#include "lib/util.h"
 #include "winrmctl/format.h"
 #include "winrmctl/parse.h"
-#include "winrmctl/request.h"
+#include "winrmctl/call.h"
 
 #define MAX_ARGS 12
 

@@ -1,5 +1,5 @@
 /*
- * test-x509.c - unit tests of daemon/priv/x509.c: client certificate
+ * test-x509.c - unit tests of lib/x509.c: client certificate
  * verification (every refusal), the names and thumbprints it extracts,
  * the listener key-pair check, and tls-server-end-point against the
  * Python implementation the integration tests use (gssclient.py), and
@@ -11,9 +11,9 @@
  */
 #include "autoconfig.h"
 
-#include "tap.h"
-#include "util.h"
-#include "x509.h"
+#include "tests/lib/tap.h"
+#include "lib/util.h"
+#include "lib/x509.h"
 
 #include <fcntl.h>
 #include <ftw.h>
