@@ -35,6 +35,7 @@
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "helper/loop.h"
+#include "helper/conns.h"
 #include "helper/module.h"
 #include "helper/modules.h"
 

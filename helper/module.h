@@ -27,8 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "helper/conns.h"
 #include "lib/priv/msg.h"
+
+struct hconn; /* helper/conns.h */
 
 enum req_flags {
 	REQ_ONCE = 1 << 0,

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "listener/auth/auth.h"
+#include "listener/identity.h"
 #include "listener/connlimit.h"
 
 struct listener;
@@ -28,6 +28,8 @@ struct conn {
 	char remote_addr[INET6_ADDRSTRLEN]; /* text form, for logs and ClientIP */
 	uint16_t remote_port;
 	int fd;
+	bool https;                 /* arrived on an HTTPS listener */
+	bool local;                 /* the local administration socket */
 	struct tls_conn *tls;       /* HTTPS: keys and transcript (tls.h) */
 	struct conn_auth auth;      /* zero = unauthenticated */
 	struct connlimit_entry lim; /* connlimit's, open to close */

@@ -14,7 +14,7 @@
 #include "lib/wsman/fault.h"
 #include "lib/util.h"
 
-struct request;
+#include "listener/resources/resources.h"
 
 enum dispatch_flags {
 	DISPATCH_ANONYMOUS = 1 << 0, /* may answer WSMANIDENTIFY: unauthenticated */
@@ -22,7 +22,8 @@ enum dispatch_flags {
 };
 
 /* Writes the complete response envelope to out, or returns a fault (and
- * leaves out for the caller to discard). */
+ * leaves out for the caller to discard): a resource handler
+ * (resources.h). */
 typedef enum fault_id (*dispatch_handler)(struct request *r,
 					  const struct wsman_request *req,
 					  struct buf *out);
@@ -30,7 +31,6 @@ typedef enum fault_id (*dispatch_handler)(struct request *r,
 struct dispatch_entry {
 	const char *action;       /* NULL: matched by req->is_identify */
 	const char *resource_uri; /* NULL: any (Identify) */
-	bool uri_is_prefix;       /* resource_uri matches itself and sub-URIs */
 	dispatch_handler handler;
 	unsigned flags;
 	const char *name;         /* for logs */

@@ -6,8 +6,8 @@
  * Must not: look inside a SOAP body or decide who may do what (request.c
  * does); answer anything but POST on the configured URL prefix.
  *
- * Entry points: listeners_open (as root), listeners_start, listeners_stop,
- * request_wake.
+ * Entry points: listeners_open (as root), listeners_start, listeners_stop.
+ * It hands each request its hooks (wake, peer gone) when it creates it.
  */
 #include "autoconfig.h"
 
@@ -32,11 +32,14 @@
 #include <microhttpd.h>
 #include <systemd/sd-daemon.h>
 
+#include "listener/auth/auth.h"
 #include "listener/helper-client.h"
 #include "listener/conn.h"
 #include "listener/connlimit.h"
 #include "lib/log.h"
+#include "listener/gate.h"
 #include "listener/request.h"
+#include "listener/runtime.h"
 #include "listener/resources/resources.h"
 #include "listener/tls.h"
 
@@ -391,6 +394,8 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		struct conn *c = xcalloc(1, sizeof(*c));
 		c->listener = l;
+		c->https = l->transport == TRANSPORT_HTTPS;
+		c->local = l->local;
 		const union MHD_ConnectionInfo *ci =
 			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
 		c->fd = ci != NULL ? ci->connect_fd : -1;
@@ -524,15 +529,59 @@ static char *header_copy(struct MHD_Connection *mc, const char *name)
 	return v != NULL ? xstrdup(v) : NULL;
 }
 
+/* One request as libmicrohttpd sees it: the request, and its
+ * suspend/resume state (a wake may come from any thread, before or after
+ * the suspension). */
+struct http_req {
+	struct request *r;
+	struct MHD_Connection *mc;
+	pthread_mutex_t lock;
+	bool suspended;
+	bool wake_pending;
+};
+
+static bool http_peer_gone(void *ctx)
+{
+	struct http_req *hr = ctx;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		hr->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL)
+		return false;
+	struct pollfd p = { .fd = ci->connect_fd, .events = POLLRDHUP };
+	return poll(&p, 1, 0) == 1 &&
+	       (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+static void http_wake(void *ctx)
+{
+	struct http_req *hr = ctx;
+	pthread_mutex_lock(&hr->lock);
+	struct MHD_Connection *resume = NULL;
+	if (hr->suspended) {
+		hr->suspended = false;
+		resume = hr->mc;
+		atomic_fetch_sub(&n_suspended, 1);
+	} else {
+		hr->wake_pending = true;
+	}
+	pthread_mutex_unlock(&hr->lock);
+	/* Resume only after the unlock, and never touch hr again: once
+	 * resumed, the worker thread may finish the request and free hr at
+	 * once.  The connection itself stays valid until resumed. */
+	if (resume != NULL)
+		MHD_resume_connection(resume);
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc,
 				 const char *url, const char *method,
 				 const char *version, const char *upload_data,
 				 size_t *upload_data_size, void **req_cls)
 {
 	struct listener *l = cls;
-	struct request *r = *req_cls;
+	struct http_req *hr = *req_cls;
+	struct request *r = hr != NULL ? hr->r : NULL;
 
-	if (r == NULL) {
+	if (hr == NULL) {
 		const union MHD_ConnectionInfo *ci =
 			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 		struct conn *c = ci != NULL ? ci->socket_context : NULL;
@@ -540,9 +589,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc,
 			return MHD_NO;
 		/* The headers are complete: no deadline until it ends. */
 		connlimit_request_begin(&c->lim);
-		r = request_new(c, l);
-		r->mhd_connection = mc;
-		*req_cls = r;
+		hr = xcalloc(1, sizeof(*hr));
+		hr->mc = mc;
+		pthread_mutex_init(&hr->lock, NULL);
+		struct request_hooks hooks = { http_wake, http_peer_gone, hr };
+		r = hr->r = request_new(c, runtime_config(), &hooks);
+		*req_cls = hr;
 		if (atomic_load(&stopping)) {
 			r->resp.close = true;
 			return respond_status(mc, r, MHD_HTTP_SERVICE_UNAVAILABLE);
@@ -568,81 +620,54 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc,
 				r->content_length = v;
 			}
 		}
-		if (request_begin(r) == REQUEST_RESPOND)
+		if (gate_begin(r) == REQUEST_RESPOND)
 			return queue(mc, r);
 		return MHD_YES;
 	}
 
 	if (*upload_data_size > 0) {
-		request_body(r, upload_data, *upload_data_size);
+		gate_body(r, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
 
 	for (;;) {
-		if (request_run(r) == REQUEST_RESPOND)
+		if (gate_run(r) == REQUEST_RESPOND)
 			return queue(mc, r);
 		/* An asynchronous step is under way.  Suspend, unless its
 		 * completion already arrived (then run again at once). */
-		pthread_mutex_lock(&r->lock);
-		if (r->wake_pending) {
-			r->wake_pending = false;
-			pthread_mutex_unlock(&r->lock);
+		pthread_mutex_lock(&hr->lock);
+		if (hr->wake_pending) {
+			hr->wake_pending = false;
+			pthread_mutex_unlock(&hr->lock);
 			continue;
 		}
 		MHD_suspend_connection(mc);
-		r->suspended = true;
+		hr->suspended = true;
 		atomic_fetch_add(&n_suspended, 1);
-		pthread_mutex_unlock(&r->lock);
+		pthread_mutex_unlock(&hr->lock);
 		return MHD_YES;
 	}
-}
-
-bool request_peer_gone(struct request *r)
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-		r->mhd_connection, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (ci == NULL)
-		return false;
-	struct pollfd p = { .fd = ci->connect_fd, .events = POLLRDHUP };
-	return poll(&p, 1, 0) == 1 &&
-	       (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
-}
-
-void request_wake(struct request *r)
-{
-	pthread_mutex_lock(&r->lock);
-	struct MHD_Connection *resume = NULL;
-	if (r->suspended) {
-		r->suspended = false;
-		resume = r->mhd_connection;
-		atomic_fetch_sub(&n_suspended, 1);
-	} else {
-		r->wake_pending = true;
-	}
-	pthread_mutex_unlock(&r->lock);
-	/* Resume only after the unlock, and never touch r again: once
-	 * resumed, the worker thread may finish the request and free r at
-	 * once.  The connection itself stays valid until resumed. */
-	if (resume != NULL)
-		MHD_resume_connection(resume);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	struct request *r = *req_cls;
-	if (r == NULL)
+	struct http_req *hr = *req_cls;
+	if (hr == NULL)
 		return;
+	struct request *r = hr->r;
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		log_debug("request on connection %llu ended early (code %d)",
 			  (unsigned long long)r->conn->id, (int)toe);
-	request_finished(r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+	gate_finished(r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	/* An unauthenticated connection has HeaderWaitTimeout again for its
 	 * next request; an authenticated one only the idle timer. */
 	connlimit_request_end(&r->conn->lim,
 			      r->conn->auth.state == CONN_AUTHENTICATED);
 	request_free(r);
+	pthread_mutex_destroy(&hr->lock);
+	free(hr);
 	*req_cls = NULL;
 }
 
@@ -832,22 +857,6 @@ void listeners_reload_tls(const struct winrmd_config *cfg,
 		if (tls_set(l, cred))
 			log_info("%s: certificate reloaded", l->display);
 	}
-}
-
-/* The GnuTLS session of r's connection, or NULL (not TLS). */
-static void *tls_session_of(struct request *r)
-{
-	if (r->listener->transport != TRANSPORT_HTTPS)
-		return NULL;
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-		r->mhd_connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	return ci != NULL ? ci->tls_session : NULL;
-}
-
-int listener_end_point(struct request *r, uint8_t *out, size_t *len)
-{
-	void *session = tls_session_of(r);
-	return session != NULL ? tls_end_point(session, out, len) : -1;
 }
 
 /* tls.c's resolver: the TLS state of a GnuTLS session, through its

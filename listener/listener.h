@@ -52,11 +52,6 @@ void listeners_stop(void);
 void listeners_reload_tls(const struct winrmd_config *cfg,
 			  const char *const *cert_pems, size_t n);
 
-struct request;
-/* The tls-server-end-point channel-binding data of the certificate the
- * listener sent on r's TLS connection: 0, or -1 (not TLS). */
-int listener_end_point(struct request *r, uint8_t *out, size_t *len);
-
 /* Logs a warning when cfg's listeners differ from the running ones (a
  * reload cannot move sockets after the privilege drop). */
 void listeners_check_reload(const struct winrmd_config *cfg);

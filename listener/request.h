@@ -1,28 +1,39 @@
 /*
- * request.h - one HTTP request on its way through the gate.
+ * request.h - one HTTP request as the layers below the HTTP server see
+ * it: what the client sent, the response being built, and the hooks back
+ * to the HTTP layer (wake a suspended request, ask whether the client is
+ * still there), which the listener hands down when it creates the
+ * request, so that nothing here calls upwards.
  *
  * The listener (listener.c, which owns libmicrohttpd) creates a struct
- * request on the first call of a request, copies the few headers the gate
- * reads, feeds the body through request_body(), and finally calls
- * request_run() until it answers REQUEST_RESPOND.  request.c is the one
- * gate (style-exemplars.md 2b): authentication, authorization, decryption,
- * envelope parsing, dispatch, rendering, in that order, with default deny.
- * No handler checks authentication itself.
+ * request on the first call of a request and drives it through the gate
+ * (gate.h): authentication, authorization, decryption, envelope parsing,
+ * dispatch, rendering, in that order, with default deny.
  */
 #ifndef WINRMD_REQUEST_H
 #define WINRMD_REQUEST_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "listener/auth/auth.h"
+#include "listener/identity.h"
 #include "lib/config.h"
 #include "lib/priv/proto.h"
 #include "lib/util.h"
+#include "lib/wsman/envelope.h"
+#include "lib/wsman/fault.h"
 
 struct conn;
-struct listener;
+struct auth_method;
+
+/* How the layers below reach the HTTP layer for this request. */
+struct request_hooks {
+	/* Resume the request (an asynchronous step finished); any thread. */
+	void (*wake)(void *ctx);
+	/* Whether the client closed or reset its connection. */
+	bool (*peer_gone)(void *ctx);
+	void *ctx;
+};
 
 #define RESPONSE_MAX_HEADERS 8
 
@@ -43,8 +54,8 @@ enum request_step { REQUEST_RESPOND, REQUEST_SUSPEND };
 
 struct request {
 	struct conn *conn;
-	const struct listener *listener;
 	struct winrmd_config *cfg;  /* reference held for the request's lifetime */
+	struct request_hooks hooks;
 
 	/* request headers copied on the first call (owned, NULL if absent) */
 	char *content_type;
@@ -70,8 +81,11 @@ struct request {
 	char *final_auth_header;               /* "Negotiate <final token>" */
 	uint8_t basic_hash[32];                /* Basic header being verified */
 
+	/* the parsed envelope (kept while a handler waits); parsed before
+	 * authentication only for a method that needs the resource URI */
+	struct wsman_request *wreq;
+	const char *resource_uri;              /* wreq's, or NULL */
 	/* handlers that wait (Command, Receive) */
-	struct wsman_request *wreq;            /* parsed envelope, kept while waiting */
 	bool handler_pending;                  /* set by a handler: request_wake follows */
 	void *shell_wait;                      /* shells.c's state for this request */
 	void *handler_ctx;                     /* other waiting handlers' state */
@@ -85,44 +99,41 @@ struct request {
 	char seal_protocol[64];                /* protocol string to mirror */
 	bool seal_multi;                       /* multipart/x-multi-encrypted */
 
-	/* suspend/resume: see listener.c */
-	pthread_mutex_t lock;
-	bool suspended;
-	bool wake_pending;
-	void *mhd_connection;
 };
 
-/* Allocates a request (caller frees with request_free). */
-struct request *request_new(struct conn *conn, const struct listener *l);
+/* Allocates a request of conn with the configuration cfg (the request
+ * takes over that reference) and the HTTP layer's hooks (copied); caller
+ * frees with request_free. */
+struct request *request_new(struct conn *conn, struct winrmd_config *cfg,
+			    const struct request_hooks *hooks);
 void request_free(struct request *r);
-/* Called when libmicrohttpd ends the request, before request_free:
- * delivered tells whether the response was fully sent. */
-void request_finished(struct request *r, bool delivered);
-
-/*
- * Called once the headers are known.  Returns REQUEST_RESPOND when the
- * answer is already decided (for example a Content-Length over the
- * envelope limit): the listener then queues r->resp without reading the
- * body.  Otherwise decides whether the body is worth keeping.
- */
-enum request_step request_begin(struct request *r);
-
-/* Feeds body bytes; never buffers more than the envelope limit. */
-void request_body(struct request *r, const char *data, size_t len);
-
-/* Runs the gate after the whole body arrived.  REQUEST_SUSPEND means an
- * asynchronous step is under way and request_wake() will be called. */
-enum request_step request_run(struct request *r);
 
 /* Answers 500 with a w:InternalError fault. */
 void request_internal_error(struct request *r);
+/* Answers with fault id (HTTP status from the fault table), relating to
+ * the request's MessageID, in charset cs, with an optional f:Message. */
+void request_respond_fault(struct request *r, enum fault_id id,
+			   const char *relates_to, enum wsman_charset cs,
+			   const char *message);
+
+/*
+ * The one way a request calls the helper: sends the typed request
+ * (lib/priv/msg.h) of type for r, with descriptor fd attached unless it
+ * is -1 (consumed in every case); the answer is moved into *answer
+ * (released first; the caller keeps and releases it) and r is woken.
+ * Returns 0 (the caller suspends: handler_pending, or AUTH_PENDING), -1
+ * when the helper is gone, -2 with *why_r when req breaks the protocol's
+ * bounds (nothing sent).
+ */
+int request_helper_call(struct request *r, uint16_t type, const void *req,
+			int fd, struct priv_msg *answer, const char **why_r);
 
 /* Adds a response header (value copied). */
 void response_add_header(struct response *resp, const char *name,
 			 const char *value);
 void response_release(struct response *resp);
 
-/* Resumes a suspended request from any thread (implemented in listener.c). */
+/* Resumes a suspended request from any thread (through its hooks). */
 void request_wake(struct request *r);
 /* Whether the client closed or reset the connection of r (a request
  * that waited may find its client gone: its answer would be lost). */

@@ -42,6 +42,7 @@ struct tls_cred {
 };
 
 struct tls_conn {
+	gnutls_session_t session;
 	uint64_t conn_id;
 	const void *owner;
 	const struct tls_cred *cred;   /* the certificate sent */
@@ -372,6 +373,7 @@ struct tls_conn *tls_conn_new(void *gnutls_session, uint64_t conn_id,
 			      const void *owner)
 {
 	struct tls_conn *tc = xcalloc(1, sizeof(*tc));
+	tc->session = (gnutls_session_t)gnutls_session;
 	tc->conn_id = conn_id;
 	tc->owner = owner;
 	gnutls_handshake_set_hook_function((gnutls_session_t)gnutls_session,
@@ -401,10 +403,11 @@ int tls_conn_transcript(struct tls_conn *tc, struct priv_hs_msg **msgs_r,
 	return 0;
 }
 
-int tls_end_point(void *gnutls_session, uint8_t *out, size_t *len)
+int tls_conn_end_point(const struct tls_conn *tc, uint8_t *out, size_t *len)
 {
-	const gnutls_datum_t *ours =
-		gnutls_certificate_get_ours((gnutls_session_t)gnutls_session);
+	if (tc == NULL)
+		return -1;
+	const gnutls_datum_t *ours = gnutls_certificate_get_ours(tc->session);
 	if (ours == NULL)
 		return -1;
 	return x509_server_end_point(ours->data, ours->size, out, len);

@@ -67,8 +67,9 @@ int tls_conn_transcript(struct tls_conn *tc, struct priv_hs_msg **msgs_r,
 			size_t *n_r);
 
 /* The RFC 5929 tls-server-end-point channel-binding data of the
- * certificate this session sent (see x509_server_end_point): 0, or -1. */
-int tls_end_point(void *gnutls_session, uint8_t *out, size_t *len);
+ * certificate tc's session sent (see x509_server_end_point): 0, or -1
+ * (tc NULL: not TLS). */
+int tls_conn_end_point(const struct tls_conn *tc, uint8_t *out, size_t *len);
 
 void tls_shutdown(void);
 

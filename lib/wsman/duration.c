@@ -15,7 +15,7 @@
  */
 #include "autoconfig.h"
 
-#include "lib/wsman/envelope.h"
+#include "lib/wsman/duration.h"
 
 #include <inttypes.h>
 #include <stdbool.h>

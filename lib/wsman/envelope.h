@@ -19,10 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/wsman/duration.h"
 #include "lib/wsman/fault.h"
+#include "lib/wsman/render.h"
 #include "lib/util.h"
 
-enum wsman_charset { WSMAN_UTF8 = 0, WSMAN_UTF16LE, WSMAN_UTF16BE };
 
 struct wsman_selector {
 	char *name;
@@ -99,44 +100,5 @@ void wsman_request_release(struct wsman_request *req);
 const char *wsman_selector(const struct wsman_request *req, const char *name);
 const struct wsman_option *wsman_option(const struct wsman_request *req,
 					const char *name);
-
-/*
- * xs:duration -> milliseconds.  Accepts PT20S, PT60.000S, PT1M30S,
- * P0DT0H0M0S, P1W..., fractional seconds.  Returns 0, or -1 for invalid or
- * negative durations and for values over ~292 million years.
- */
-int wsman_duration_parse(const char *text, int64_t *ms_r);
-/* Formats ms as Windows does for timeouts: "PT7200.000S". */
-void wsman_duration_format(struct buf *out, int64_t ms);
-
-/* XML-escapes s (for both text and attribute values) and appends it. */
-void xml_escape(struct buf *out, const char *s);
-void xml_escape_n(struct buf *out, const char *s, size_t n);
-
-/*
- * Response envelope: <s:Envelope xml:lang="en-US" xmlns:s xmlns:a xmlns:x
- * xmlns:w xmlns:rsp xmlns:p ...><s:Header><a:Action>action</a:Action>
- * <a:MessageID>uuid:NEW-GUID</a:MessageID><a:To>anonymous</a:To>
- * <a:RelatesTo>relates_to</a:RelatesTo></s:Header><s:Body>
- * relates_to may be NULL (element omitted).
- */
-void wsman_response_begin(struct buf *out, const char *action,
-			  const char *relates_to);
-void wsman_response_end(struct buf *out); /* </s:Body></s:Envelope> */
-
-/* The addressing headers every response and fault carries: a:Action
- * (escaped), a fresh a:MessageID, a:To anonymous, and a:RelatesTo when
- * relates_to is not NULL.  Used by wsman_response_begin and fault_render. */
-void wsman_addressing_headers(struct buf *out, const char *action,
-			      const char *relates_to);
-
-/*
- * Converts a UTF-8 response in place to the request's charset (UTF-16 with
- * a BOM, as Windows answers UTF-16 requests).  No-op for WSMAN_UTF8.
- * Returns 0, or -1 if the text is not valid UTF-8 (buffer unchanged).
- */
-int wsman_transcode(struct buf *body, enum wsman_charset charset);
-/* "application/soap+xml;charset=UTF-8" or ";charset=UTF-16" */
-const char *wsman_content_type(enum wsman_charset charset);
 
 #endif

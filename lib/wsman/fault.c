@@ -20,7 +20,7 @@
  */
 #include "autoconfig.h"
 
-#include "lib/wsman/envelope.h"
+#include "lib/wsman/render.h"
 #include "lib/wsman/fault.h"
 #include "lib/wsman/ns.h"
 

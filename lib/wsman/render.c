@@ -15,7 +15,7 @@
  */
 #include "autoconfig.h"
 
-#include "lib/wsman/envelope.h"
+#include "lib/wsman/render.h"
 #include "lib/wsman/ns.h"
 
 #include <iconv.h>

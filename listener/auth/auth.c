@@ -19,50 +19,19 @@
 
 #include "listener/helper-client.h"
 #include "listener/conn.h"
-#include "listener/listener.h"
 #include "lib/log.h"
 #include "listener/request.h"
 
 /* Tried in this order; each answers AUTH_DECLINED for foreign schemes.
  * The order is also the order of the 401 challenges. */
 static const struct auth_method *const methods[] = {
+	&auth_method_local,
 	&auth_method_negotiate,
 	&auth_method_kerberos,
 	&auth_method_basic,
 	&auth_method_certificate,
 	NULL,
 };
-
-void identity_release(struct identity *id)
-{
-	free(id->claimed);
-	free(id->user);
-	free(id->mech);
-	memset(id, 0, sizeof(*id));
-}
-
-void identity_copy(struct identity *dst, const struct identity *src)
-{
-	dst->claimed = src->claimed ? xstrdup(src->claimed) : NULL;
-	dst->user = src->user ? xstrdup(src->user) : NULL;
-	dst->mech = src->mech ? xstrdup(src->mech) : NULL;
-	dst->uid = src->uid;
-	dst->gid = src->gid;
-	dst->flags = src->flags;
-}
-
-void auth_set_identity_from_reply(struct identity *id, const char *claimed,
-				  const char *user, uint32_t uid, uint32_t gid,
-				  uint32_t flags, const char *mech)
-{
-	identity_release(id);
-	id->claimed = xstrdup(claimed);
-	id->user = xstrdup(user);
-	id->uid = (uid_t)uid;
-	id->gid = (gid_t)gid;
-	id->flags = flags;
-	id->mech = xstrdup(mech);
-}
 
 void auth_respond_unauthorized(struct request *r)
 {
@@ -96,8 +65,15 @@ static const char *conn_auth_revoked(const struct request *r)
 enum auth_result auth_authenticate(struct request *r)
 {
 	struct conn_auth *ca = &r->conn->auth;
-	if (r->listener->local)
-		return auth_local_start(r);
+	for (unsigned i = 0; methods[i] != NULL; i++) {
+		if (methods[i]->claims_connection != NULL &&
+		    methods[i]->claims_connection(r)) {
+			enum auth_result res = methods[i]->start(r, NULL, NULL);
+			if (res == AUTH_PENDING)
+				r->auth_method = methods[i];
+			return res;
+		}
+	}
 	if (r->authorization == NULL) {
 		/* Negotiate/Kerberos authenticate the connection; Basic
 		 * credentials come with every request, and so does the
@@ -140,6 +116,8 @@ enum auth_result auth_authenticate(struct request *r)
 	const char *params = h + n + strspn(h + n, " \t");
 
 	for (unsigned i = 0; methods[i] != NULL; i++) {
+		if (methods[i]->claims_connection != NULL)
+			continue; /* not chosen by a header */
 		enum auth_result res = methods[i]->start(r, scheme, params);
 		if (res == AUTH_PENDING && r->auth_method == NULL)
 			r->auth_method = methods[i];
@@ -162,6 +140,15 @@ enum auth_result auth_authenticate(struct request *r)
 	return AUTH_RESPOND;
 }
 
+bool auth_wants_resource_uri(const struct request *r)
+{
+	for (unsigned i = 0; methods[i] != NULL; i++)
+		if (methods[i]->wants_resource_uri != NULL &&
+		    methods[i]->wants_resource_uri(r))
+			return true;
+	return false;
+}
+
 enum auth_result auth_resume(struct request *r)
 {
 	const struct auth_method *m = r->auth_method;
@@ -169,21 +156,11 @@ enum auth_result auth_resume(struct request *r)
 	return m->finish(r);
 }
 
-void auth_verdict_arrived(void *arg, struct priv_msg *reply)
-{
-	struct request *r = arg;
-	/* Move the reply (body and fds) into the request, then wake it; r
-	 * must not be touched after request_wake. */
-	r->auth_reply = *reply;
-	priv_msg_init(reply, PRIV_NONE);
-	request_wake(r);
-}
-
-enum auth_result auth_submit(struct request *r, uint16_t type, const void *req)
+enum auth_result auth_submit(struct request *r, uint16_t type, const void *req,
+			     int fd)
 {
 	const char *why = NULL;
-	priv_msg_release(&r->auth_reply);
-	switch (priv_request_async(type, req, auth_verdict_arrived, r, &why)) {
+	switch (request_helper_call(r, type, req, fd, &r->auth_reply, &why)) {
 	case 0:
 		return AUTH_PENDING;
 	case -2:
@@ -213,7 +190,7 @@ enum auth_result auth_finish_one_leg(struct request *r,
 	if (auth_verdict_read(r, &v) != 0) {
 		request_internal_error(r);
 	} else if (v.status == PRIV_AUTH_OK) {
-		auth_set_identity_from_reply(&ca->id, v.claimed, v.user, v.uid,
+		identity_set(&ca->id, v.claimed, v.user, v.uid,
 					     v.gid, v.flags, v.mech);
 		ca->state = CONN_AUTHENTICATED;
 		ca->method = method;

@@ -17,22 +17,11 @@
 
 #include "lib/priv/msg.h"
 #include "lib/util.h"
+#include "listener/identity.h"
 
 struct request;
 struct conn;
 
-/* Who a connection (or a request) is, as the helper established it. */
-struct identity {
-	char *claimed;       /* name as the client gave it (owned) */
-	char *user;          /* mapped local account (owned) */
-	uid_t uid;
-	gid_t gid;
-	unsigned flags;      /* enum priv_identity_flags */
-	char *mech;          /* "Kerberos", "NTLM", "Basic", "Certificate" (owned) */
-};
-
-void identity_release(struct identity *id);
-void identity_copy(struct identity *dst, const struct identity *src);
 
 enum auth_result {
 	AUTH_DECLINED,   /* not this method's scheme */
@@ -41,25 +30,17 @@ enum auth_result {
 	AUTH_PENDING,    /* waiting for the helper; request_wake() follows */
 };
 
-/* Connection-bound authentication state (lives in struct conn). */
-enum conn_auth_state {
-	CONN_UNAUTHENTICATED = 0, /* the zero value: nobody */
-	CONN_HANDSHAKE,           /* a multi-leg GSS handshake is under way */
-	CONN_AUTHENTICATED,
-};
-
-struct conn_auth {
-	enum conn_auth_state state;
-	const struct auth_method *method; /* that authenticated the connection */
-	char scheme[16];                  /* scheme word the client used */
-	uint8_t basic_hash[32];           /* SHA-256 of the verified Basic header */
-	char *cert_uri;                   /* resource URI the certificate was mapped for */
-	bool helper_state;                /* the helper holds state for this conn */
-	struct identity id;
-};
-
 struct auth_method {
 	const char *name;     /* for logs */
+	/* Optional: true when this method authenticates r's connection by
+	 * itself, whatever the headers (the local socket); start is then
+	 * called with NULL scheme and params. */
+	bool (*claims_connection)(const struct request *r);
+	/* Optional: true when this method, chosen by r's Authorization
+	 * header, needs the resource URI of the request (certificate
+	 * mappings may name one): the gate then parses the envelope before
+	 * authentication and sets r->resource_uri. */
+	bool (*wants_resource_uri)(const struct request *r);
 	/* Is this method offered for this request (config, transport)? */
 	bool (*enabled)(const struct request *r);
 	/* Appends this method's WWW-Authenticate challenge(s) to r->resp. */
@@ -81,6 +62,9 @@ struct auth_method {
  * AUTH_OK r->identity points at the identity to use.
  */
 enum auth_result auth_authenticate(struct request *r);
+/* Whether the method r's Authorization header chooses needs
+ * r->resource_uri before it authenticates. */
+bool auth_wants_resource_uri(const struct request *r);
 /* Continues after AUTH_PENDING. */
 enum auth_result auth_resume(struct request *r);
 
@@ -96,8 +80,6 @@ extern const struct auth_method auth_method_kerberos;
 extern const struct auth_method auth_method_basic;
 extern const struct auth_method auth_method_local;
 extern const struct auth_method auth_method_certificate;
-/* The local administration socket's step (local.c). */
-enum auth_result auth_local_start(struct request *r);
 
 /* The helper's verdict, decoded from PRIV_AUTH_RESULT (auth.c). */
 struct auth_verdict {
@@ -110,14 +92,13 @@ struct auth_verdict {
 int auth_verdict_read(struct request *r, struct auth_verdict *v);
 void auth_verdict_release(struct auth_verdict *v);
 
-/* Sends a PRIV_AUTH_* request (its struct, msg.h) for r; the reply lands
- * in r->auth_reply and wakes the request.  Returns AUTH_PENDING, or
+/* Sends a PRIV_AUTH_* request (its struct, msg.h; fd: a descriptor to
+ * attach, or -1) for r; the reply lands in r->auth_reply and wakes the
+ * request.  Returns AUTH_PENDING, or
  * AUTH_RESPOND: 401 when the credentials break the protocol's bounds, 500
  * when the helper is gone. */
-enum auth_result auth_submit(struct request *r, uint16_t type, const void *req);
-/* The helper's answer to an authentication request of r (a priv_reply_cb):
- * stores it in r->auth_reply and wakes r. */
-void auth_verdict_arrived(void *arg, struct priv_msg *reply);
+enum auth_result auth_submit(struct request *r, uint16_t type, const void *req,
+			     int fd);
 
 /*
  * The end of a one-leg method (Basic, certificate, local socket): reads
@@ -130,9 +111,5 @@ enum auth_result auth_finish_one_leg(struct request *r,
 				     const struct auth_method *method,
 				     const char *scheme, bool *refused_r);
 
-/* Shared helpers of the methods (auth.c) */
-void auth_set_identity_from_reply(struct identity *id, const char *claimed,
-				  const char *user, uint32_t uid, uint32_t gid,
-				  uint32_t flags, const char *mech);
 
 #endif

@@ -23,7 +23,6 @@
 
 #include "listener/auth/auth.h"
 #include "listener/conn.h"
-#include "listener/listener.h"
 #include "lib/log.h"
 #include "listener/request.h"
 
@@ -36,7 +35,7 @@ static bool basic_enabled(const struct request *r)
 
 static bool basic_over_http_refused(const struct request *r)
 {
-	return r->listener->transport == TRANSPORT_HTTP && !r->cfg->allow_unencrypted;
+	return !r->conn->https && !r->cfg->allow_unencrypted;
 }
 
 /* Offered in a 401 only where it could succeed. */
@@ -103,12 +102,12 @@ static enum auth_result basic_start(struct request *r, const char *scheme,
 	struct priv_auth_basic m = {
 		.conn = r->conn->id,
 		.remote = r->conn->remote_addr,
-		.flags = r->listener->transport == TRANSPORT_HTTPS ? PRIV_AUTH_HTTPS : 0,
+		.flags = r->conn->https ? PRIV_AUTH_HTTPS : 0,
 		.user = text,
 		.password = colon + 1,
 	};
 	ca->helper_state = true;
-	enum auth_result res = auth_submit(r, PRIV_AUTH_BASIC, &m);
+	enum auth_result res = auth_submit(r, PRIV_AUTH_BASIC, &m, -1);
 	buf_release_secret(&plain);
 	return res;
 }

@@ -20,8 +20,6 @@
 
 #include "listener/auth/auth.h"
 #include "listener/conn.h"
-#include "lib/wsman/envelope.h"
-#include "listener/listener.h"
 #include "lib/log.h"
 #include "lib/wsman/ns.h"
 #include "listener/request.h"
@@ -31,7 +29,7 @@
 
 static bool cert_enabled(const struct request *r)
 {
-	return r->cfg->auth_certificate && r->listener->transport == TRANSPORT_HTTPS;
+	return r->cfg->auth_certificate && r->conn->https;
 }
 
 static void cert_challenge(struct request *r)
@@ -47,6 +45,14 @@ static void refuse(struct request *r, const char *why)
 	auth_respond_unauthorized(r);
 }
 
+static bool cert_wants_resource_uri(const struct request *r)
+{
+	const char *h = r->authorization;
+	size_t n = sizeof(MUTUAL_PROFILE) - 1;
+	return h != NULL && strncasecmp(h, MUTUAL_PROFILE, n) == 0 &&
+	       (h[n] == '\0' || h[n] == ' ' || h[n] == '\t');
+}
+
 static enum auth_result cert_start(struct request *r, const char *scheme,
 				   const char *params)
 {
@@ -55,20 +61,14 @@ static enum auth_result cert_start(struct request *r, const char *scheme,
 		return AUTH_DECLINED;
 	struct conn_auth *ca = &r->conn->auth;
 	if (!cert_enabled(r)) {
-		refuse(r, r->listener->transport == TRANSPORT_HTTPS
+		refuse(r, r->conn->https
 				  ? "method disabled"
 				  : "client certificates need HTTPS");
 		return AUTH_RESPOND;
 	}
-	/* The resource the request is for (mappings may depend on it). */
-	struct wsman_request req;
-	char *uri = NULL;
-	if (wsman_parse(r->body.data, r->body.len, r->content_type, &req) == FAULT_NONE &&
-	    req.resource_uri != NULL)
-		uri = xstrdup(req.resource_uri);
-	wsman_request_release(&req);
-	if (uri == NULL)
-		uri = xstrdup("");
+	/* The resource the request is for (mappings may depend on it): the
+	 * gate parsed the envelope for it (cert_wants_resource_uri). */
+	char *uri = xstrdup(r->resource_uri != NULL ? r->resource_uri : "");
 	if (ca->state == CONN_AUTHENTICATED && ca->method == &auth_method_certificate &&
 	    ca->cert_uri != NULL && strcmp(ca->cert_uri, uri) == 0) {
 		free(uri);
@@ -96,7 +96,7 @@ static enum auth_result cert_start(struct request *r, const char *scheme,
 		.n_msgs = n,
 		.msgs = msgs,
 	};
-	enum auth_result res = auth_submit(r, PRIV_AUTH_CERT, &m);
+	enum auth_result res = auth_submit(r, PRIV_AUTH_CERT, &m, -1);
 	free(msgs);
 	return res;
 }
@@ -116,6 +116,7 @@ static enum auth_result cert_finish(struct request *r)
 
 const struct auth_method auth_method_certificate = {
 	.name = "Certificate",
+	.wants_resource_uri = cert_wants_resource_uri,
 	.enabled = cert_enabled,
 	.challenge = cert_challenge,
 	.start = cert_start,

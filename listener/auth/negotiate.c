@@ -21,7 +21,7 @@
 
 #include "listener/auth/auth.h"
 #include "listener/conn.h"
-#include "listener/listener.h"
+#include "listener/tls.h"
 #include "lib/log.h"
 #include "lib/x509.h"
 #include "listener/request.h"
@@ -86,18 +86,18 @@ static enum auth_result gss_start(struct request *r, const char *scheme,
 	 * connection's handshake sent (RFC 5929 tls-server-end-point). */
 	uint8_t cb[X509_END_POINT_MAX];
 	size_t cb_len = sizeof(cb);
-	if (listener_end_point(r, cb, &cb_len) != 0)
+	if (tls_conn_end_point(r->conn->tls, cb, &cb_len) != 0)
 		cb_len = 0;
 	struct priv_auth_gss m = {
 		.conn = r->conn->id,
 		.remote = r->conn->remote_addr,
 		.scheme = ca->scheme,
-		.flags = r->listener->transport == TRANSPORT_HTTPS ? PRIV_AUTH_HTTPS : 0,
+		.flags = r->conn->https ? PRIV_AUTH_HTTPS : 0,
 		.token = { token.data, token.len },
 		.end_point = { cb, cb_len },
 	};
 	ca->helper_state = true;
-	enum auth_result res = auth_submit(r, PRIV_AUTH_GSS, &m);
+	enum auth_result res = auth_submit(r, PRIV_AUTH_GSS, &m, -1);
 	buf_release_secret(&token);
 	return res;
 }
@@ -145,7 +145,7 @@ static enum auth_result gss_finish(struct request *r)
 		token_header(r, ca->scheme, &v.token);
 		res = AUTH_RESPOND;
 	} else if (v.status == PRIV_AUTH_OK) {
-		auth_set_identity_from_reply(&ca->id, v.claimed, v.user, v.uid,
+		identity_set(&ca->id, v.claimed, v.user, v.uid,
 					     v.gid, v.flags, v.mech);
 		ca->state = CONN_AUTHENTICATED;
 		ca->method = strcmp(ca->scheme, "Kerberos") == 0

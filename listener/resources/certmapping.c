@@ -37,15 +37,6 @@ struct certmap_call {
 	struct priv_msg reply;
 };
 
-static void answered(void *arg, struct priv_msg *reply)
-{
-	struct request *r = arg;
-	struct certmap_call *c = r->handler_ctx;
-	c->reply = *reply;
-	priv_msg_init(reply, PRIV_NONE);
-	request_wake(r);
-}
-
 static void free_call(void *p)
 {
 	struct certmap_call *c = p;
@@ -196,7 +187,7 @@ static enum fault_id call_helper(struct request *r, enum priv_certmap_op op,
 	priv_msg_init(&c->reply, PRIV_NONE);
 	r->handler_ctx = c;
 	r->handler_ctx_free = free_call;
-	if (priv_request_async(PRIV_CERTMAP, &m, answered, r, NULL) != 0)
+	if (request_helper_call(r, PRIV_CERTMAP, &m, -1, &c->reply, NULL) != 0)
 		return FAULT_INTERNAL_ERROR;
 	r->handler_pending = true;
 	return FAULT_NONE;

@@ -32,7 +32,6 @@
 #include "lib/config.h"
 #include "listener/conn.h"
 #include "lib/wsman/envelope.h"
-#include "listener/listener.h"
 #include "lib/log.h"
 #include "lib/wsman/ns.h"
 #include "listener/request.h"
@@ -267,15 +266,6 @@ static enum fault_id collect(const xmlNode *n, const struct group *g,
 	return FAULT_NONE;
 }
 
-static void put_answered(void *arg, struct priv_msg *reply)
-{
-	struct request *r = arg;
-	struct put_state *st = r->handler_ctx;
-	st->reply = *reply;
-	priv_msg_init(reply, PRIV_NONE);
-	request_wake(r);
-}
-
 static void free_put_state(void *p)
 {
 	struct put_state *st = p;
@@ -329,8 +319,8 @@ enum fault_id res_config_put(struct request *r, const struct wsman_request *req,
 			r->handler_ctx = st;
 			r->handler_ctx_free = free_put_state;
 			const char *limit = NULL;
-			int rc = priv_request_async(PRIV_CONFIG_PUT, &m, put_answered,
-						    r, &limit);
+			int rc = request_helper_call(r, PRIV_CONFIG_PUT, &m, -1,
+						     &st->reply, &limit);
 			free(set);
 			if (rc == -2) {
 				log_info("%s: winrm/config Put refused: %s over "

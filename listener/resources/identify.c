@@ -13,8 +13,8 @@
 
 #include "lib/config.h"
 #include "lib/wsman/envelope.h"
-#include "listener/listener.h"
 #include "lib/wsman/ns.h"
+#include "listener/conn.h"
 #include "listener/runtime.h"
 
 #define PRODUCT_VENDOR "winrmd"
@@ -63,7 +63,7 @@ enum fault_id res_identify(struct request *r, const struct wsman_request *req,
 			   struct buf *out)
 {
 	const struct winrmd_config *cfg = r->cfg;
-	bool https = r->listener->transport == TRANSPORT_HTTPS;
+	bool https = r->conn->https;
 	const char *t = https ? "https" : "http";
 	identify_begin(out, true);
 	xml_escape(out, runtime_product_version());

@@ -5,7 +5,9 @@
 #ifndef WINRMD_RESOURCES_H
 #define WINRMD_RESOURCES_H
 
-#include "listener/dispatch.h"
+#include "lib/util.h"
+#include "lib/wsman/envelope.h"
+#include "lib/wsman/fault.h"
 #include "listener/request.h"
 
 /* identify.c */
