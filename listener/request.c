@@ -36,7 +36,6 @@
 #include "listener/operations.h"
 #include "listener/resources/resources.h"
 #include "listener/runtime.h"
-#include "listener/shells.h"
 
 /* Where a request stands in the gate; request_run resumes from here. */
 enum phase {
@@ -84,7 +83,7 @@ void response_release(struct response *resp)
 void request_finished(struct request *r, bool delivered)
 {
 	if (r->shell_wait != NULL)
-		shells_request_finished(r, delivered);
+		res_shell_finished(r, delivered);
 }
 
 void request_free(struct request *r)

@@ -73,7 +73,7 @@ struct request {
 	/* handlers that wait (Command, Receive) */
 	struct wsman_request *wreq;            /* parsed envelope, kept while waiting */
 	bool handler_pending;                  /* set by a handler: request_wake follows */
-	void *shell_wait;                      /* shells.c's state for this request */
+	void *shell_wait;                      /* the shell resource's struct shell_op */
 	void *handler_ctx;                     /* other waiting handlers' state */
 	void (*handler_ctx_free)(void *);
 	char *fault_message;                   /* extra f:Message text for a fault */
