@@ -37,7 +37,6 @@
 #include "listener/operations.h"
 #include "listener/resources/resources.h"
 #include "listener/runtime.h"
-#include "listener/shells.h"
 
 /* Where a request stands in the gate; request_run resumes from here. */
 enum phase {
@@ -49,8 +48,13 @@ enum phase {
 
 void gate_finished(struct request *r, bool delivered)
 {
-	if (r->shell_wait != NULL)
-		shells_request_finished(r, delivered);
+	/* The handler that kept state for a request that waited (a Command,
+	 * a Receive) hears how it ended. */
+	if (r->on_finished != NULL) {
+		void (*fn)(struct request *, bool) = r->on_finished;
+		r->on_finished = NULL;
+		fn(r, delivered);
+	}
 }
 
 static size_t envelope_limit(const struct request *r)

@@ -59,6 +59,8 @@ void request_free(struct request *r)
 {
 	if (r == NULL)
 		return;
+	if (r->on_finished != NULL) /* the request ended without gate_finished */
+		r->on_finished(r, false);
 	if (r->holds_operation)
 		operations_release(r->operation_uid);
 	free(r->content_type);

@@ -87,7 +87,10 @@ struct request {
 	const char *resource_uri;              /* wreq's, or NULL */
 	/* handlers that wait (Command, Receive) */
 	bool handler_pending;                  /* set by a handler: request_wake follows */
-	void *shell_wait;                      /* shells.c's state for this request */
+	void *shell_wait;                      /* the shell resource's struct shell_op */
+	/* set by a handler that keeps state until the request ends: told
+	 * whether the response was delivered (gate_finished) */
+	void (*on_finished)(struct request *r, bool delivered);
 	void *handler_ctx;                     /* other waiting handlers' state */
 	void (*handler_ctx_free)(void *);
 	char *fault_message;                   /* extra f:Message text for a fault */

@@ -1,14 +1,18 @@
 /*
- * shells.c - shells, commands, pipes and the shell I/O thread (see
- * shells.h).
+ * shells.c - the shell store: shells, commands, pipes and the shell I/O
+ * thread (see shells.h).
  *
- * One mutex guards everything here.  The I/O thread owns the epoll set
- * and is the only one that frees commands and shells: other threads unlink
- * them and close their pipes, then leave them on a graveyard list, so an
- * epoll event already returned never points at freed memory.
+ * One mutex guards everything here, the ops included.  The I/O thread owns
+ * the epoll set and is the only one that frees commands and shells: other
+ * threads unlink them and close their pipes, then leave them on a
+ * graveyard list, so an epoll event already returned never points at
+ * freed memory.  A waiting Receive is a struct shell_op linked from its
+ * command (cmd->waiter); waking it clears that link under the lock, so a
+ * waiter runs once and never after its op ended.
  *
  * Must not: fork, change uid, or signal processes (the helper does all of
- * that), or block while holding the lock.
+ * that), block while holding the lock, or know about HTTP, requests or
+ * XML (the shell resource renders; callers wait through shell_waiter).
  */
 #include "autoconfig.h"
 
@@ -27,12 +31,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "listener/auth/auth.h"
-#include "listener/helper-client.h"
-#include "listener/conn.h"
 #include "lib/log.h"
-#include "listener/request.h"
-#include "lib/wsman/ns.h"
+#include "lib/priv/msg.h"
+#include "lib/util.h"
+#include "listener/helper-client.h"
 #include "listener/runtime.h"
 
 /* Output kept per command before its pipes are left unread. */
@@ -44,11 +46,9 @@
 #define EXIT_DRAIN_MS 2000
 #define READ_CHUNK 65536
 
-enum stream { STREAM_STDOUT = 0, STREAM_STDERR = 1 };
-
 struct chunk {
 	struct chunk *next;
-	enum stream stream;
+	enum shell_stream stream;
 	size_t len;
 	uint8_t data[];
 };
@@ -72,9 +72,8 @@ struct cmd {
 	bool exited;
 	int exit_code;
 	int64_t exited_at;
-	bool done_delivered;      /* the Done state reached the client */
 	bool removed;             /* terminated or its shell deleted */
-	struct request *waiter;   /* the Receive waiting for this command */
+	struct shell_op *waiter;  /* the Receive waiting for this command */
 	struct cmd *next;         /* in shell->cmds, or in the graveyard */
 };
 
@@ -92,29 +91,30 @@ struct shell {
 	struct shell *next;
 };
 
-/* What a waiting or answered Command/Receive keeps (r->shell_wait). */
-enum wait_state {
-	WAIT_NONE = 0,
-	WAIT_SPAWNING,   /* Command: the helper is starting the process */
-	WAIT_SPAWNED,    /* Command: the helper answered (reply below) */
-	WAIT_OUTPUT,     /* Receive: waiting for output or exit */
-	WAIT_WOKEN,      /* Receive: something arrived */
-	WAIT_TIMEOUT,    /* Receive: the operation timeout passed */
-	WAIT_GONE,       /* Receive: the command went away meanwhile */
-	WAIT_DONE,       /* answered */
+/* Where a Command or Receive stands between its calls. */
+enum op_state {
+	OP_NEW = 0,
+	OP_SPAWNING,     /* Command: the helper is starting the process */
+	OP_SPAWNED,      /* Command: the helper answered (reply below) */
+	OP_ABANDONED,    /* Command: ended while spawning; the answer frees it */
+	OP_WAITING,      /* Receive: waiting for output or exit */
+	OP_WOKEN,        /* Receive: something arrived */
+	OP_TIMEOUT,      /* Receive: the timeout passed, or a newer one came */
+	OP_GONE,         /* Receive: the command went away meanwhile */
+	OP_DONE,         /* answered */
 };
 
-struct shell_wait {
-	enum wait_state state;
+struct shell_op {
+	enum op_state state;
+	struct shell_waiter waiter;
 	int64_t deadline;
 	struct priv_msg reply;         /* Command: PRIV_SPAWN_RESULT */
-	/* Receive: output taken for the response, and where it came from */
+	/* Receive: output taken for the answer, and where it came from */
 	struct chunk *taken;
+	struct shell_output *output;   /* views of taken, for the caller */
 	char shell_id[SHELL_ID_LEN + 1];
 	char cmd_id[SHELL_ID_LEN + 1];
 	uid_t uid;
-	bool reported_done;
-	struct shell_wait *next;       /* in the list of waiters with deadlines */
 };
 
 static struct {
@@ -221,16 +221,16 @@ static void close_fd(struct cmd *c, enum fd_kind k)
 	}
 }
 
-static void wake_waiter(struct cmd *c, enum wait_state why)
+/* Runs the waiter of the Receive waiting for c, if any, once. */
+static void wake_waiter(struct cmd *c, enum op_state why)
 {
-	struct request *r = c->waiter;
-	if (r == NULL)
+	struct shell_op *op = c->waiter;
+	if (op == NULL)
 		return;
 	c->waiter = NULL;
-	struct shell_wait *w = r->shell_wait;
-	if (w != NULL && w->state == WAIT_OUTPUT)
-		w->state = why;
-	request_wake(r);
+	if (op->state == OP_WAITING)
+		op->state = why;
+	op->waiter.wake(op->waiter.arg);
 }
 
 static void free_chunks(struct chunk *ch)
@@ -277,7 +277,7 @@ static void remove_cmd(struct cmd *c, uint64_t conn_id)
 	for (int k = 0; k < 4; k++)
 		close_fd(c, (enum fd_kind)k);
 	c->removed = true;
-	wake_waiter(c, WAIT_GONE);
+	wake_waiter(c, OP_GONE);
 	c->next = S.graveyard;
 	S.graveyard = c;
 }
@@ -300,7 +300,7 @@ static void remove_shell(struct shell *s, uint64_t conn_id, const char *why)
 
 /* ---- output ---- */
 
-static void append_output(struct cmd *c, enum stream st, const uint8_t *p,
+static void append_output(struct cmd *c, enum shell_stream st, const uint8_t *p,
 			  size_t n)
 {
 	struct chunk *ch = xmalloc(sizeof(*ch) + n);
@@ -373,12 +373,12 @@ static void on_readable(struct cmd *c, enum fd_kind k)
 	} else if (n <= 0) {
 		close_fd(c, k);
 	} else {
-		append_output(c, k == FD_STDOUT ? STREAM_STDOUT : STREAM_STDERR,
+		append_output(c, k == FD_STDOUT ? SHELL_STDOUT : SHELL_STDERR,
 			      buf, (size_t)n);
 		if (c->buffered >= CMD_BUFFER_MAX)
 			set_paused(c, true);
 	}
-	wake_waiter(c, WAIT_WOKEN);
+	wake_waiter(c, OP_WOKEN);
 }
 
 static void on_writable(struct cmd *c)
@@ -424,11 +424,11 @@ static int64_t run_timers(int64_t now, const struct winrmd_config *cfg)
 		for (struct cmd *c = s->cmds; c != NULL; c = c->next) {
 			if (c->waiter != NULL) {
 				waiting = true;
-				struct shell_wait *w = c->waiter->shell_wait;
-				if (w != NULL && w->deadline <= now)
-					wake_waiter(c, WAIT_TIMEOUT);
-				else if (w != NULL && w->deadline < next)
-					next = w->deadline;
+				int64_t deadline = c->waiter->deadline;
+				if (deadline <= now)
+					wake_waiter(c, OP_TIMEOUT);
+				else if (deadline < next)
+					next = deadline;
 			}
 			if (c->exited && !finished(c)) {
 				if (now - c->exited_at >= EXIT_DRAIN_MS) {
@@ -436,7 +436,7 @@ static int64_t run_timers(int64_t now, const struct winrmd_config *cfg)
 					 * report the exit now, as Windows does. */
 					close_fd(c, FD_STDOUT);
 					close_fd(c, FD_STDERR);
-					wake_waiter(c, WAIT_WOKEN);
+					wake_waiter(c, OP_WOKEN);
 				} else if (c->exited_at + EXIT_DRAIN_MS < next) {
 					next = c->exited_at + EXIT_DRAIN_MS;
 				}
@@ -574,67 +574,71 @@ size_t shells_count(void)
 	return n;
 }
 
-/* ---- operations ---- */
+/* ---- shells ---- */
 
-static uid_t caller(const struct request *r)
+/* Counts the caller's shells and the accounts that have shells. */
+static void count_shells(uid_t uid, int64_t *mine, int64_t *users)
 {
-	return r->identity->uid;
-}
-
-enum fault_id shells_create(struct request *r, struct shell_options *opts,
-			    struct shell_info *info)
-{
-	const struct winrmd_config *cfg = r->cfg;
-	if (!cfg->allow_remote_shell_access)
-		return FAULT_SHELLS_NOT_ALLOWED;
-	pthread_mutex_lock(&S.lock);
-	if (S.stopping) {
-		pthread_mutex_unlock(&S.lock);
-		return FAULT_INTERNAL_ERROR;
-	}
-	uid_t uid = caller(r);
-	int64_t mine = 0, users = 0;
-	bool user_has_shell = false;
+	*mine = *users = 0;
 	for (struct shell *s = S.shells; s != NULL; s = s->next) {
-		if (s->uid == uid) {
-			mine++;
-			user_has_shell = true;
-		}
+		if (s->uid == uid)
+			(*mine)++;
 		bool counted = false;
 		for (struct shell *t = S.shells; t != s; t = t->next)
 			if (t->uid == s->uid)
 				counted = true;
 		if (!counted)
-			users++;
+			(*users)++;
 	}
+}
+
+/* Copies a client-chosen id (PSRP) in upper case. */
+static void copy_client_id(char *dst, const char *id)
+{
+	memcpy(dst, id, SHELL_ID_LEN + 1);
+	for (char *p = dst; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+}
+
+enum shell_status shells_create(const struct winrmd_config *cfg,
+				const struct shell_caller *who,
+				struct shell_options *opts,
+				struct shell_info *info)
+{
+	if (!cfg->allow_remote_shell_access)
+		return SHELL_NOT_ALLOWED;
+	pthread_mutex_lock(&S.lock);
+	if (S.stopping) {
+		pthread_mutex_unlock(&S.lock);
+		return SHELL_INTERNAL;
+	}
+	int64_t mine, users;
+	count_shells(who->uid, &mine, &users);
 	if (mine >= cfg->max_shells_per_user) {
 		pthread_mutex_unlock(&S.lock);
 		log_info("%s: shell refused: MaxShellsPerUser (%lld) reached",
-			 LOG_ESC(r->identity->user),
-			 (long long)cfg->max_shells_per_user);
-		return FAULT_QUOTA_MAX_SHELLS;
+			 LOG_ESC(who->user), (long long)cfg->max_shells_per_user);
+		return SHELL_MAX_SHELLS;
 	}
-	if (!user_has_shell && users >= cfg->max_concurrent_users) {
+	if (mine == 0 && users >= cfg->max_concurrent_users) {
 		pthread_mutex_unlock(&S.lock);
 		log_info("%s: shell refused: MaxConcurrentUsers (%lld) reached",
-			 LOG_ESC(r->identity->user),
-			 (long long)cfg->max_concurrent_users);
-		return FAULT_QUOTA_MAX_USERS;
+			 LOG_ESC(who->user), (long long)cfg->max_concurrent_users);
+		return SHELL_MAX_USERS;
 	}
 	struct shell *s = xcalloc(1, sizeof(*s));
-	if (opts->client_shell_id != NULL && strlen(opts->client_shell_id) == SHELL_ID_LEN &&
-	    find_shell(opts->client_shell_id, uid) == NULL) {
+	if (opts->client_shell_id != NULL &&
+	    strlen(opts->client_shell_id) == SHELL_ID_LEN &&
+	    find_shell(opts->client_shell_id, who->uid) == NULL) {
 		/* PSRP clients choose the id; honour it when it is unique. */
-		memcpy(s->id, opts->client_shell_id, SHELL_ID_LEN + 1);
-		for (char *p = s->id; *p; p++)
-			if (*p >= 'a' && *p <= 'z')
-				*p = (char)(*p - 'a' + 'A');
+		copy_client_id(s->id, opts->client_shell_id);
 	} else {
 		guid_generate(s->id);
 	}
-	s->uid = uid;
-	s->owner = xstrdup(r->identity->user);
-	s->client_ip = xstrdup(r->conn->remote_addr);
+	s->uid = who->uid;
+	s->owner = xstrdup(who->user);
+	s->client_ip = xstrdup(who->client_ip);
 	s->opts = *opts;
 	memset(opts, 0, sizeof(*opts));
 	s->created = s->last_activity = time_mono_ms();
@@ -645,74 +649,129 @@ enum fault_id shells_create(struct request *r, struct shell_options *opts,
 	S.shells = s;
 	fill_info(s, info);
 	pthread_mutex_unlock(&S.lock);
-	log_info("shell %s created for %s from %s", s->id,
-		 LOG_ESC(r->identity->user), LOG_ESC(r->conn->remote_addr));
-	return FAULT_NONE;
+	log_info("shell %s created for %s from %s", info->id,
+		 LOG_ESC(who->user), LOG_ESC(who->client_ip));
+	return SHELL_OK;
 }
 
-enum fault_id shells_delete(struct request *r, const char *shell_id)
+enum shell_status shells_delete(const struct shell_caller *who,
+				const char *shell_id)
 {
 	pthread_mutex_lock(&S.lock);
-	struct shell *s = find_shell(shell_id, caller(r));
+	struct shell *s = find_shell(shell_id, who->uid);
 	if (s == NULL) {
 		pthread_mutex_unlock(&S.lock);
-		return FAULT_UNEXPECTED_SELECTORS;
+		return SHELL_NOT_FOUND;
 	}
-	remove_shell(s, r->conn->id, "deleted by the client");
+	remove_shell(s, who->conn_id, "deleted by the client");
 	pthread_mutex_unlock(&S.lock);
-	return FAULT_NONE;
+	return SHELL_OK;
 }
 
-enum fault_id shells_get(struct request *r, const char *shell_id,
-			 struct shell_info *info)
+enum shell_status shells_get(const struct shell_caller *who,
+			     const char *shell_id, struct shell_info *info)
 {
 	pthread_mutex_lock(&S.lock);
-	struct shell *s = find_shell(shell_id, caller(r));
+	struct shell *s = find_shell(shell_id, who->uid);
 	if (s == NULL) {
 		pthread_mutex_unlock(&S.lock);
-		return FAULT_UNEXPECTED_SELECTORS;
+		return SHELL_NOT_FOUND;
 	}
 	fill_info(s, info);
 	pthread_mutex_unlock(&S.lock);
-	return FAULT_NONE;
+	return SHELL_OK;
 }
 
-size_t shells_list(struct request *r, struct shell_info **infos)
+size_t shells_list(const struct shell_caller *who, struct shell_info **infos)
 {
 	pthread_mutex_lock(&S.lock);
-	uid_t uid = caller(r);
 	size_t n = 0;
 	for (struct shell *s = S.shells; s != NULL; s = s->next)
-		n += s->uid == uid;
+		n += s->uid == who->uid;
 	*infos = n > 0 ? xcalloc(n, sizeof(**infos)) : NULL;
 	size_t k = 0;
 	for (struct shell *s = S.shells; s != NULL; s = s->next)
-		if (s->uid == uid)
+		if (s->uid == who->uid)
 			fill_info(s, &(*infos)[k++]);
 	pthread_mutex_unlock(&S.lock);
 	return n;
 }
 
-static struct shell_wait *wait_state(struct request *r)
+/* ---- ops ---- */
+
+struct shell_op *shells_op_new(void)
 {
-	if (r->shell_wait == NULL) {
-		struct shell_wait *w = xcalloc(1, sizeof(*w));
-		priv_msg_init(&w->reply, PRIV_NONE);
-		r->shell_wait = w;
-	}
-	return r->shell_wait;
+	struct shell_op *op = xcalloc(1, sizeof(*op));
+	priv_msg_init(&op->reply, PRIV_NONE);
+	return op;
 }
 
+static void op_free(struct shell_op *op)
+{
+	priv_msg_release(&op->reply);
+	free_chunks(op->taken);
+	free(op->output);
+	free(op);
+}
+
+/* Puts the output an op took back in front of c's buffers (lock held). */
+static void put_back(struct cmd *c, struct shell_op *op)
+{
+	struct chunk *last = op->taken;
+	while (last->next != NULL)
+		last = last->next;
+	for (struct chunk *ch = op->taken; ch != NULL; ch = ch->next)
+		c->buffered += ch->len;
+	last->next = c->head;
+	c->head = op->taken;
+	if (c->tail == NULL)
+		c->tail = last;
+	op->taken = NULL;
+	log_info("receive for command %s not delivered; output kept", c->id);
+}
+
+void shells_op_end(struct shell_op *op, bool delivered)
+{
+	if (op == NULL)
+		return;
+	pthread_mutex_lock(&S.lock);
+	if (op->state == OP_SPAWNING) {
+		/* The helper's answer is still to come: it frees op. */
+		op->state = OP_ABANDONED;
+		pthread_mutex_unlock(&S.lock);
+		return;
+	}
+	struct shell *s = find_shell(op->shell_id, op->uid);
+	struct cmd *c = find_cmd(s, op->cmd_id);
+	if (c != NULL && c->waiter == op)
+		c->waiter = NULL;
+	if (!delivered && op->taken != NULL && c != NULL) {
+		/* The client did not get this output: it goes back in front,
+		 * for the next Receive. */
+		put_back(c, op);
+	}
+	pthread_mutex_unlock(&S.lock);
+	op_free(op);
+}
+
+/* ---- Command ---- */
+
+/* The helper answered a PRIV_SPAWN (on the helper client's reader). */
 static void spawn_answered(void *arg, struct priv_msg *reply)
 {
-	struct request *r = arg;
-	struct shell_wait *w = r->shell_wait;
-	w->reply = *reply; /* moves the fds too */
-	priv_msg_init(reply, PRIV_NONE);
+	struct shell_op *op = arg;
 	pthread_mutex_lock(&S.lock);
-	w->state = WAIT_SPAWNED;
+	if (op->state == OP_ABANDONED) {
+		/* Nobody waits: the descriptors close with the reply. */
+		pthread_mutex_unlock(&S.lock);
+		op_free(op);
+		return;
+	}
+	op->reply = *reply; /* moves the fds too */
+	priv_msg_init(reply, PRIV_NONE);
+	op->state = OP_SPAWNED;
+	op->waiter.wake(op->waiter.arg);
 	pthread_mutex_unlock(&S.lock);
-	request_wake(r);
 }
 
 static int set_nonblock(int fd)
@@ -721,103 +780,98 @@ static int set_nonblock(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-enum fault_id shells_command(struct request *r, const char *shell_id,
-			     const struct shell_command_spec *spec,
-			     char *id_out)
+static int64_t running_cmds(const struct shell *s)
 {
-	struct shell_wait *w = wait_state(r);
-	const struct winrmd_config *cfg = r->cfg;
-	pthread_mutex_lock(&S.lock);
-	struct shell *s = find_shell(shell_id, caller(r));
-	if (s == NULL) {
-		pthread_mutex_unlock(&S.lock);
-		/* The shell went away while the process was started: the
-		 * descriptors close with the reply. */
-		return FAULT_UNEXPECTED_SELECTORS;
-	}
-	s->last_activity = time_mono_ms();
-	if (w->state == WAIT_NONE) {
-		int64_t running = 0;
-		for (struct cmd *c = s->cmds; c != NULL; c = c->next)
-			if (!c->exited)
-				running++;
-		if (running >= cfg->max_processes_per_shell) {
-			pthread_mutex_unlock(&S.lock);
-			return FAULT_QUOTA_MAX_PROCESSES;
+	int64_t running = 0;
+	for (const struct cmd *c = s->cmds; c != NULL; c = c->next)
+		if (!c->exited)
+			running++;
+	return running;
+}
+
+/* Asks the helper to start spec in s (lock held on entry, released on
+ * return); its answer wakes op's waiter. */
+static enum shell_status start_spawn(struct shell_op *op,
+				     const struct winrmd_config *cfg,
+				     const struct shell_caller *who,
+				     struct shell *s,
+				     const struct shell_command_spec *spec)
+{
+	uint32_t flags = (spec->skip_shell ? PRIV_SPAWN_SKIP_SHELL : 0) |
+			 (s->opts.noprofile ? PRIV_SPAWN_NOPROFILE : 0);
+	struct buf line = BUF_INIT;
+	struct priv_spawn m = {
+		.conn = who->conn_id,
+		.flags = flags,
+		.cwd = s->opts.working_directory,
+		.n_env = s->opts.n_env,
+	};
+	if (spec->skip_shell) {
+		m.program = spec->command;
+		m.argc = spec->n_args;
+		m.argv = (const char *const *)spec->args;
+	} else {
+		/* cmd.exe /c style: the command and its arguments joined by
+		 * single spaces, not re-quoted. */
+		buf_append_str(&line, spec->command);
+		for (size_t i = 0; i < spec->n_args; i++) {
+			buf_append_byte(&line, ' ');
+			buf_append_str(&line, spec->args[i]);
 		}
-		uint32_t flags = (spec->skip_shell ? PRIV_SPAWN_SKIP_SHELL : 0) |
-				 (s->opts.noprofile ? PRIV_SPAWN_NOPROFILE : 0);
-		struct buf line = BUF_INIT;
-		struct priv_spawn m = {
-			.conn = r->conn->id,
-			.flags = flags,
-			.cwd = s->opts.working_directory,
-			.n_env = s->opts.n_env,
-		};
-		if (spec->skip_shell) {
-			m.program = spec->command;
-			m.argc = spec->n_args;
-			m.argv = (const char *const *)spec->args;
-		} else {
-			/* cmd.exe /c style: the command and its arguments
-			 * joined by single spaces, not re-quoted. */
-			buf_append_str(&line, spec->command);
-			for (size_t i = 0; i < spec->n_args; i++) {
-				buf_append_byte(&line, ' ');
-				buf_append_str(&line, spec->args[i]);
-			}
-			m.program = (const char *)line.data;
-		}
-		struct priv_env_var *env = xcalloc(s->opts.n_env + 1, sizeof(*env));
-		for (size_t i = 0; i < s->opts.n_env; i++)
-			env[i] = (struct priv_env_var){ s->opts.env[i].name,
-							s->opts.env[i].value };
-		m.env = env;
-		m.max_memory = cfg->max_memory_per_shell_mb >= 2147483647
-				       ? 0 : (uint64_t)cfg->max_memory_per_shell_mb << 20;
-		w->state = WAIT_SPAWNING;
-		pthread_mutex_unlock(&S.lock);
-		const char *why = NULL;
-		int rc = priv_request_async(PRIV_SPAWN, &m, spawn_answered, r, &why);
-		buf_release(&line);
-		free(env);
-		if (rc == -2) {
-			/* Resource handlers check the bounds first; this is the
-			 * safety net: never a frame the helper must refuse. */
-			log_warn("%s: command refused: %s over the limit",
-				 r->identity->user, why);
-			pthread_mutex_lock(&S.lock);
-			w->state = WAIT_NONE;
-			pthread_mutex_unlock(&S.lock);
-			return FAULT_QUOTA_REQUEST_LIMIT;
-		}
-		if (rc != 0)
-			return FAULT_INTERNAL_ERROR;
-		r->handler_pending = true;
-		return FAULT_NONE;
+		m.program = (const char *)line.data;
 	}
-	if (w->state != WAIT_SPAWNED) {
+	struct priv_env_var *env = xcalloc(s->opts.n_env + 1, sizeof(*env));
+	for (size_t i = 0; i < s->opts.n_env; i++)
+		env[i] = (struct priv_env_var){ s->opts.env[i].name,
+						s->opts.env[i].value };
+	m.env = env;
+	m.max_memory = cfg->max_memory_per_shell_mb >= 2147483647
+			       ? 0 : (uint64_t)cfg->max_memory_per_shell_mb << 20;
+	/* Encoded before the unlock: m points into the shell's options. */
+	struct priv_msg req;
+	const char *why = NULL;
+	int rc = priv_encode(&req, PRIV_SPAWN, &m, &why);
+	buf_release(&line);
+	free(env);
+	if (rc != 0) {
 		pthread_mutex_unlock(&S.lock);
-		return FAULT_INTERNAL_ERROR;
+		/* Resource handlers check the bounds first; this is the safety
+		 * net: never a frame the helper must refuse. */
+		log_warn("%s: command refused: %s over the limit",
+			 LOG_ESC(who->user), why);
+		return SHELL_OVER_HELPER_LIMIT;
 	}
-	w->state = WAIT_DONE;
-	struct priv_msg *rep = &w->reply;
+	op->state = OP_SPAWNING;
+	pthread_mutex_unlock(&S.lock);
+	if (priv_call_async(&req, spawn_answered, op) != 0) {
+		pthread_mutex_lock(&S.lock);
+		op->state = OP_DONE;
+		pthread_mutex_unlock(&S.lock);
+		return SHELL_INTERNAL;
+	}
+	return SHELL_PENDING;
+}
+
+/* Adds the command the helper started, from its answer in op->reply, to
+ * s (lock held); fills id_out. */
+static enum shell_status attach_cmd(struct shell_op *op, struct shell *s,
+				    const struct shell_caller *who,
+				    const struct shell_command_spec *spec,
+				    char id_out[SHELL_ID_LEN + 1])
+{
+	struct priv_msg *rep = &op->reply;
 	struct priv_spawn_result res;
 	if (priv_decode_spawn_result(rep, &res, NULL) != 0 ||
-	    (res.error == 0 && rep->n_fds != 4)) {
-		pthread_mutex_unlock(&S.lock);
-		return FAULT_INTERNAL_ERROR;
-	}
+	    (res.error == 0 && rep->n_fds != 4))
+		return SHELL_INTERNAL;
 	if (res.error != 0) {
-		pthread_mutex_unlock(&S.lock);
-		log_info("%s: command not started: %s", LOG_ESC(r->identity->user),
+		log_info("%s: command not started: %s", LOG_ESC(who->user),
 			 LOG_ESC(res.message));
-		return FAULT_PROCESS_START;
+		return SHELL_START_FAILED;
 	}
-	uint64_t handle = res.handle;
 	struct cmd *c = xcalloc(1, sizeof(*c));
 	c->shell = s;
-	c->handle = handle;
+	c->handle = res.handle;
 	c->serial = S.next_serial++;
 	buf_init(&c->stdin_buf);
 	for (int k = 0; k < 4; k++) {
@@ -826,14 +880,10 @@ enum fault_id shells_command(struct request *r, const char *shell_id,
 	}
 	if (spec->client_command_id != NULL &&
 	    strlen(spec->client_command_id) == SHELL_ID_LEN &&
-	    find_cmd(s, spec->client_command_id) == NULL) {
-		memcpy(c->id, spec->client_command_id, SHELL_ID_LEN + 1);
-		for (char *p = c->id; *p; p++)
-			if (*p >= 'a' && *p <= 'z')
-				*p = (char)(*p - 'a' + 'A');
-	} else {
+	    find_cmd(s, spec->client_command_id) == NULL)
+		copy_client_id(c->id, spec->client_command_id);
+	else
 		guid_generate(c->id);
-	}
 	for (int k = 0; k < 4; k++) {
 		struct epoll_event ev = {
 			.events = k == FD_STDIN ? 0 : EPOLLIN,
@@ -844,47 +894,84 @@ enum fault_id shells_command(struct request *r, const char *shell_id,
 	c->next = s->cmds;
 	s->cmds = c;
 	memcpy(id_out, c->id, SHELL_ID_LEN + 1);
-	pthread_mutex_unlock(&S.lock);
-	return FAULT_NONE;
+	return SHELL_OK;
 }
 
-enum fault_id shells_send(struct request *r, const char *shell_id,
-			  const char *command_id, const void *data, size_t len,
-			  bool end)
+enum shell_status shells_command(struct shell_op *op,
+				 const struct winrmd_config *cfg,
+				 const struct shell_caller *who,
+				 const char *shell_id,
+				 const struct shell_command_spec *spec,
+				 const struct shell_waiter *waiter,
+				 char id_out[SHELL_ID_LEN + 1])
 {
 	pthread_mutex_lock(&S.lock);
-	struct shell *s = find_shell(shell_id, caller(r));
+	struct shell *s = find_shell(shell_id, who->uid);
+	if (s == NULL) {
+		pthread_mutex_unlock(&S.lock);
+		/* Also when the shell went away while the process was
+		 * started: the descriptors close with the reply. */
+		return SHELL_NOT_FOUND;
+	}
+	s->last_activity = time_mono_ms();
+	if (op->state == OP_NEW) {
+		if (running_cmds(s) >= cfg->max_processes_per_shell) {
+			pthread_mutex_unlock(&S.lock);
+			return SHELL_MAX_PROCESSES;
+		}
+		op->waiter = *waiter;
+		return start_spawn(op, cfg, who, s, spec); /* unlocks */
+	}
+	if (op->state != OP_SPAWNED) {
+		pthread_mutex_unlock(&S.lock);
+		return SHELL_INTERNAL;
+	}
+	op->state = OP_DONE;
+	enum shell_status st = attach_cmd(op, s, who, spec, id_out);
+	pthread_mutex_unlock(&S.lock);
+	return st;
+}
+
+/* ---- Send and Signal ---- */
+
+enum shell_status shells_send(const struct shell_caller *who,
+			      const char *shell_id, const char *command_id,
+			      const void *data, size_t len, bool end)
+{
+	pthread_mutex_lock(&S.lock);
+	struct shell *s = find_shell(shell_id, who->uid);
 	struct cmd *c = find_cmd(s, command_id);
 	if (c == NULL) {
 		pthread_mutex_unlock(&S.lock);
-		return FAULT_UNEXPECTED_SELECTORS;
+		return SHELL_NOT_FOUND;
 	}
 	s->last_activity = time_mono_ms();
 	if (c->fd[FD_STDIN] < 0 || c->stdin_end) {
 		/* stdin already closed: Windows drops the bytes silently */
 		pthread_mutex_unlock(&S.lock);
-		return FAULT_NONE;
+		return SHELL_OK;
 	}
 	if (c->stdin_buf.len - c->stdin_off + len > CMD_STDIN_MAX) {
 		pthread_mutex_unlock(&S.lock);
-		return FAULT_QUOTA_LIMIT;
+		return SHELL_STDIN_FULL;
 	}
 	buf_append(&c->stdin_buf, data, len);
 	if (end)
 		c->stdin_end = true;
 	on_writable(c); /* writes what the pipe takes now, polls for the rest */
 	pthread_mutex_unlock(&S.lock);
-	return FAULT_NONE;
+	return SHELL_OK;
 }
 
-enum fault_id shells_signal(struct request *r, const char *shell_id,
-			    const char *command_id, enum shell_signal sig)
+enum shell_status shells_signal(const struct shell_caller *who,
+				const char *shell_id, const char *command_id,
+				enum shell_signal sig)
 {
 	pthread_mutex_lock(&S.lock);
-	struct shell *s = find_shell(shell_id, caller(r));
+	struct shell *s = find_shell(shell_id, who->uid);
 	if (s == NULL) {
 		pthread_mutex_unlock(&S.lock);
-		return FAULT_UNEXPECTED_SELECTORS;
+		return SHELL_NOT_FOUND;
 	}
 	s->last_activity = time_mono_ms();
 	struct cmd *c = find_cmd(s, command_id);
@@ -892,20 +979,22 @@ enum fault_id shells_signal(struct request *r, const char *shell_id,
 		/* Signal after the command is gone succeeds (pywinrm, Go and
 		 * Ruby terminate routinely after Done). */
 		pthread_mutex_unlock(&S.lock);
-		return FAULT_NONE;
+		return SHELL_OK;
 	}
 	if (sig == SHELL_SIGNAL_TERMINATE) {
-		remove_cmd(c, r->conn->id);
+		remove_cmd(c, who->conn_id);
 	} else if (!c->exited) {
-		helper_signal(r->conn->id, c->handle,
+		helper_signal(who->conn_id, c->handle,
 			      sig == SHELL_SIGNAL_CTRL_C ? PRIV_SIGNAL_CTRL_C
 							 : PRIV_SIGNAL_CTRL_BREAK);
 	}
 	pthread_mutex_unlock(&S.lock);
-	return FAULT_NONE;
+	return SHELL_OK;
 }
 
-/* Takes output for one response: whole chunks of the wanted streams in
+/* ---- Receive ---- */
+
+/* Takes output for one answer: whole chunks of the wanted streams in
  * arrival order, up to max bytes (a chunk is split when needed). */
 static struct chunk *take_output(struct cmd *c, bool want_out, bool want_err,
 				 size_t max)
@@ -915,7 +1004,7 @@ static struct chunk *take_output(struct cmd *c, bool want_out, bool want_err,
 	struct chunk **pp = &c->head;
 	while (*pp != NULL && total < max) {
 		struct chunk *ch = *pp;
-		bool want = ch->stream == STREAM_STDOUT ? want_out : want_err;
+		bool want = ch->stream == SHELL_STDOUT ? want_out : want_err;
 		if (!want) {
 			pp = &ch->next;
 			continue;
@@ -954,136 +1043,101 @@ static struct chunk *take_output(struct cmd *c, bool want_out, bool want_err,
 static bool has_output(const struct cmd *c, bool want_out, bool want_err)
 {
 	for (const struct chunk *ch = c->head; ch != NULL; ch = ch->next)
-		if (ch->stream == STREAM_STDOUT ? want_out : want_err)
+		if (ch->stream == SHELL_STDOUT ? want_out : want_err)
 			return true;
 	return false;
 }
 
-static void render_stream(struct buf *out, const char *name, const char *cmd_id,
-			  const uint8_t *data, size_t len, bool end)
+/* Hands op's taken output and c's state to the caller (lock held). */
+static void fill_received(struct shell_op *op, const struct cmd *c, bool done,
+			  struct shell_received *got)
 {
-	buf_printf(out, "<rsp:Stream Name=\"%s\" CommandId=\"%s\"%s>", name,
-		   cmd_id, end ? " End=\"true\"" : "");
-	base64_encode(out, data, len);
-	buf_append_str(out, "</rsp:Stream>");
+	size_t n = 0;
+	for (const struct chunk *ch = op->taken; ch != NULL; ch = ch->next)
+		n++;
+	op->output = xcalloc(n + 1, sizeof(*op->output));
+	n = 0;
+	for (const struct chunk *ch = op->taken; ch != NULL; ch = ch->next)
+		op->output[n++] = (struct shell_output){ ch->stream, ch->data,
+							 ch->len };
+	memset(got, 0, sizeof(*got));
+	memcpy(got->command_id, c->id, sizeof(got->command_id));
+	got->output = op->output;
+	got->n_output = n;
+	got->done = done;
+	got->exit_code = done ? c->exit_code : 0;
 }
 
-enum fault_id shells_receive(struct request *r, const char *shell_id,
-			     const char *command_id, bool want_stdout,
-			     bool want_stderr, int64_t timeout_ms,
-			     size_t max_payload, struct buf *out)
+/* Makes op wait for output of c (lock held). */
+static void wait_for_output(struct shell_op *op, struct cmd *c,
+			    const struct shell_waiter *waiter)
 {
-	struct shell_wait *w = wait_state(r);
-	pthread_mutex_lock(&S.lock);
-	if (w->state == WAIT_NONE) {
-		w->deadline = time_mono_ms() + timeout_ms;
-		snprintf(w->shell_id, sizeof(w->shell_id), "%s", shell_id);
-		snprintf(w->cmd_id, sizeof(w->cmd_id), "%s", command_id);
-		w->uid = caller(r);
+	if (c->waiter != NULL && c->waiter != op) {
+		/* A newer Receive (the client reconnected) replaces the
+		 * waiting one, which answers TimedOut. */
+		wake_waiter(c, OP_TIMEOUT);
 	}
-	struct shell *s = find_shell(shell_id, caller(r));
+	c->waiter = op;
+	op->waiter = *waiter;
+	op->state = OP_WAITING;
+}
+
+enum shell_status shells_receive(struct shell_op *op,
+				 const struct shell_caller *who,
+				 const char *shell_id, const char *command_id,
+				 bool want_stdout, bool want_stderr,
+				 int64_t timeout_ms, size_t max_bytes,
+				 const struct shell_waiter *waiter,
+				 struct shell_received *got)
+{
+	pthread_mutex_lock(&S.lock);
+	if (op->state == OP_NEW) {
+		op->deadline = time_mono_ms() + timeout_ms;
+		snprintf(op->shell_id, sizeof(op->shell_id), "%s", shell_id);
+		snprintf(op->cmd_id, sizeof(op->cmd_id), "%s", command_id);
+		op->uid = who->uid;
+	}
+	struct shell *s = find_shell(shell_id, who->uid);
 	struct cmd *c = find_cmd(s, command_id);
 	if (c == NULL) {
 		pthread_mutex_unlock(&S.lock);
-		return FAULT_UNEXPECTED_SELECTORS;
+		return SHELL_NOT_FOUND;
 	}
 	s->last_activity = time_mono_ms();
 	if (S.stopping) {
 		pthread_mutex_unlock(&S.lock);
-		return FAULT_INTERNAL_ERROR;
+		return SHELL_INTERNAL;
 	}
 	bool ready = has_output(c, want_stdout, want_stderr) || finished(c);
 	if (!ready) {
-		if (w->state == WAIT_TIMEOUT || w->state == WAIT_GONE ||
-		    time_mono_ms() >= w->deadline) {
+		if (op->state == OP_TIMEOUT || op->state == OP_GONE ||
+		    time_mono_ms() >= op->deadline) {
 			pthread_mutex_unlock(&S.lock);
-			return FAULT_TIMED_OUT;
+			return SHELL_TIMED_OUT;
 		}
-		if (c->waiter != NULL && c->waiter != r) {
-			/* A newer Receive (the client reconnected) replaces
-			 * the waiting one, which answers TimedOut. */
-			wake_waiter(c, WAIT_TIMEOUT);
-		}
-		c->waiter = r;
-		w->state = WAIT_OUTPUT;
-		r->handler_pending = true;
+		wait_for_output(op, c, waiter);
 		pthread_mutex_unlock(&S.lock);
 		kick(); /* the I/O thread recomputes its next deadline */
-		return FAULT_NONE;
+		return SHELL_PENDING;
 	}
-	if (c->waiter == r)
+	if (c->waiter == op)
 		c->waiter = NULL;
-	if ((w->state == WAIT_OUTPUT || w->state == WAIT_WOKEN) &&
-	    request_peer_gone(r)) {
+	if ((op->state == OP_WAITING || op->state == OP_WOKEN) &&
+	    op->waiter.gone != NULL && op->waiter.gone(op->waiter.arg)) {
 		/* The client left while this Receive waited: what it would
-		 * get stays for the next Receive (a write to a closed
-		 * socket may still succeed, so delivery cannot tell). */
-		w->state = WAIT_TIMEOUT;
-		pthread_mutex_unlock(&S.lock);
+		 * get stays for the next Receive (a write to a closed socket
+		 * may still succeed, so delivery cannot tell). */
+		op->state = OP_TIMEOUT;
 		log_info("receive for command %s: the client left; output kept",
 			 c->id);
-		r->resp.close = true;
-		return FAULT_TIMED_OUT;
+		pthread_mutex_unlock(&S.lock);
+		return SHELL_CLIENT_GONE;
 	}
-	w->state = WAIT_DONE;
-	struct chunk *taken = take_output(c, want_stdout, want_stderr, max_payload);
+	op->state = OP_DONE;
+	/* Kept in op until the caller knows whether it was delivered. */
+	op->taken = take_output(c, want_stdout, want_stderr, max_bytes);
 	bool done = finished(c) && !has_output(c, want_stdout, want_stderr);
-	buf_append_str(out, "<rsp:ReceiveResponse>");
-	for (struct chunk *ch = taken; ch != NULL; ch = ch->next)
-		render_stream(out, ch->stream == STREAM_STDOUT ? "stdout" : "stderr",
-			      c->id, ch->data, ch->len, false);
-	if (done) {
-		if (want_stdout)
-			render_stream(out, "stdout", c->id, NULL, 0, true);
-		if (want_stderr)
-			render_stream(out, "stderr", c->id, NULL, 0, true);
-		buf_printf(out,
-			   "<rsp:CommandState CommandId=\"%s\" State=\"" NS_SHELL_STATE
-			   "/Done\"><rsp:ExitCode>%d</rsp:ExitCode></rsp:CommandState>",
-			   c->id, c->exit_code);
-	} else {
-		buf_printf(out,
-			   "<rsp:CommandState CommandId=\"%s\" State=\"" NS_SHELL_STATE
-			   "/Running\"></rsp:CommandState>", c->id);
-	}
-	buf_append_str(out, "</rsp:ReceiveResponse>");
-	/* Kept until the response is known to be sent (see below). */
-	w->taken = taken;
-	w->reported_done = done;
+	fill_received(op, c, done, got);
 	pthread_mutex_unlock(&S.lock);
-	return FAULT_NONE;
-}
-
-void shells_request_finished(struct request *r, bool delivered)
-{
-	struct shell_wait *w = r->shell_wait;
-	if (w == NULL)
-		return;
-	pthread_mutex_lock(&S.lock);
-	struct shell *s = find_shell(w->shell_id, w->uid);
-	struct cmd *c = find_cmd(s, w->cmd_id);
-	if (c != NULL && c->waiter == r)
-		c->waiter = NULL;
-	if (!delivered && w->taken != NULL && c != NULL) {
-		/* The client did not get this output: it goes back in front,
-		 * for the next Receive. */
-		struct chunk *last = w->taken;
-		while (last->next != NULL)
-			last = last->next;
-		for (struct chunk *ch = w->taken; ch != NULL; ch = ch->next)
-			c->buffered += ch->len;
-		last->next = c->head;
-		c->head = w->taken;
-		if (c->tail == NULL)
-			c->tail = last;
-		w->taken = NULL;
-		log_info("receive for command %s not delivered; output kept", c->id);
-	}
-	if (delivered && w->reported_done && c != NULL)
-		c->done_delivered = true;
-	free_chunks(w->taken);
-	pthread_mutex_unlock(&S.lock);
-	priv_msg_release(&w->reply);
-	free(w);
-	r->shell_wait = NULL;
+	return SHELL_OK;
 }

@@ -35,6 +35,10 @@ enum fault_id res_shell_get(struct request *r, const struct wsman_request *req,
 enum fault_id res_shell_enumerate(struct request *r,
 				  const struct wsman_request *req,
 				  struct buf *out);
+/* Called by the gate when a request ends: ends its shell operation, if
+ * any; delivered tells whether the response was fully sent (output of an
+ * undelivered Receive goes back for the next one). */
+void res_shell_finished(struct request *r, bool delivered);
 
 /* config.c: winrm/config */
 enum fault_id res_config_get(struct request *r, const struct wsman_request *req,

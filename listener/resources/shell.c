@@ -3,8 +3,11 @@
  * (http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd):
  * Create, Command, Send, Receive, Signal, Delete, Get and Enumerate, as the real
  * clients drive them (wsman-protocol.md §4).  This file reads the request
- * bodies and writes the responses; shells.c keeps the state and the
- * helper runs the processes.
+ * bodies, maps the shell store's answers to faults and writes the
+ * responses (rsp:ReceiveResponse included); the shell store (shells.c)
+ * keeps the state and the helper runs the processes.  A Command or
+ * Receive that waits keeps its struct shell_op in r->shell_wait until the
+ * request ends (res_shell_finished).
  *
  * Client quirks accepted here: options and booleans in any case
  * (True/FALSE), Ruby's command wrapped in one pair of double quotes,
@@ -23,6 +26,7 @@
 
 #include "lib/wsman/envelope.h"
 #include "lib/wsman/ns.h"
+#include "listener/conn.h"
 #include "listener/request.h"
 #include "lib/priv/msg.h"
 #include "listener/shells.h"
@@ -77,6 +81,87 @@ static char *attr(const xmlNode *n, const char *name)
 static const char *shell_id_of(const struct wsman_request *req)
 {
 	return wsman_selector(req, "ShellId");
+}
+
+/* ---- the shell store ---- */
+
+static struct shell_caller caller_of(const struct request *r)
+{
+	return (struct shell_caller){
+		.uid = r->identity->uid,
+		.user = r->identity->user,
+		.conn_id = r->conn->id,
+		.client_ip = r->conn->remote_addr,
+	};
+}
+
+static void wake_request(void *arg)
+{
+	request_wake(arg);
+}
+
+static bool client_left(void *arg)
+{
+	return request_peer_gone(arg);
+}
+
+static struct shell_waiter waiter_of(struct request *r)
+{
+	return (struct shell_waiter){ wake_request, client_left, r };
+}
+
+/* The op of r's Command or Receive, made on the first call. */
+static struct shell_op *op_of(struct request *r)
+{
+	if (r->shell_wait == NULL) {
+		r->shell_wait = shells_op_new();
+		r->on_finished = res_shell_finished;
+	}
+	return r->shell_wait;
+}
+
+void res_shell_finished(struct request *r, bool delivered)
+{
+	shells_op_end(r->shell_wait, delivered);
+	r->shell_wait = NULL;
+}
+
+/* The fault for a store's answer; SHELL_PENDING suspends r (FAULT_NONE
+ * with r->handler_pending: request_wake follows). */
+static enum fault_id fault_of(struct request *r, enum shell_status st)
+{
+	switch (st) {
+	case SHELL_OK:
+		return FAULT_NONE;
+	case SHELL_PENDING:
+		r->handler_pending = true;
+		return FAULT_NONE;
+	case SHELL_NOT_ALLOWED:
+		return FAULT_SHELLS_NOT_ALLOWED;
+	case SHELL_NOT_FOUND:
+		return FAULT_UNEXPECTED_SELECTORS;
+	case SHELL_MAX_SHELLS:
+		return FAULT_QUOTA_MAX_SHELLS;
+	case SHELL_MAX_USERS:
+		return FAULT_QUOTA_MAX_USERS;
+	case SHELL_MAX_PROCESSES:
+		return FAULT_QUOTA_MAX_PROCESSES;
+	case SHELL_OVER_HELPER_LIMIT:
+		return FAULT_QUOTA_REQUEST_LIMIT;
+	case SHELL_STDIN_FULL:
+		return FAULT_QUOTA_LIMIT;
+	case SHELL_START_FAILED:
+		return FAULT_PROCESS_START;
+	case SHELL_TIMED_OUT:
+		return FAULT_TIMED_OUT;
+	case SHELL_CLIENT_GONE:
+		/* Nobody reads this answer; the connection goes too. */
+		r->resp.close = true;
+		return FAULT_TIMED_OUT;
+	case SHELL_INTERNAL:
+		break;
+	}
+	return FAULT_INTERNAL_ERROR;
 }
 
 /* ---- responses ---- */
@@ -197,7 +282,8 @@ enum fault_id res_shell_create(struct request *r, const struct wsman_request *re
 	}
 
 	struct shell_info info;
-	f = shells_create(r, &o, &info);
+	struct shell_caller who = caller_of(r);
+	f = fault_of(r, shells_create(r->cfg, &who, &o, &info));
 	shell_options_release(&o);
 	if (f != FAULT_NONE)
 		return f;
@@ -255,12 +341,15 @@ enum fault_id res_shell_command(struct request *r, const struct wsman_request *r
 	spec.client_command_id = attr(body, "CommandId");
 
 	char id[SHELL_ID_LEN + 1];
+	struct shell_caller who = caller_of(r);
+	struct shell_waiter w = waiter_of(r);
 	if (spec.command[0] == '\0')
 		f = FAULT_SCHEMA_VALIDATION;
 	else if (spec.skip_shell && spec.n_args > PRIV_MAX_ARGS)
 		f = FAULT_QUOTA_REQUEST_LIMIT; /* the helper's bound (msg.h) */
 	else
-		f = shells_command(r, shell_id, &spec, id);
+		f = fault_of(r, shells_command(op_of(r), r->cfg, &who, shell_id,
+					       &spec, &w, id));
 	free(spec.command);
 	for (size_t i = 0; i < spec.n_args; i++)
 		free(spec.args[i]);
@@ -286,6 +375,7 @@ enum fault_id res_shell_send(struct request *r, const struct wsman_request *req,
 	const xmlNode *body = req->body;
 	if (!xml_is_element(body, NS_SHELL, "Send"))
 		return FAULT_SCHEMA_VALIDATION;
+	struct shell_caller who = caller_of(r);
 	for (xmlNode *s = body->children; s != NULL; s = s->next) {
 		if (!xml_is_element(s, NS_SHELL, "Stream"))
 			continue;
@@ -312,7 +402,8 @@ enum fault_id res_shell_send(struct request *r, const struct wsman_request *req,
 		else if (f == FAULT_NONE && base64_decode(&bytes, data, k) != 0)
 			f = FAULT_SCHEMA_VALIDATION;
 		if (f == FAULT_NONE)
-			f = shells_send(r, shell_id, cmd, bytes.data, bytes.len, end);
+			f = fault_of(r, shells_send(&who, shell_id, cmd, bytes.data,
+						    bytes.len, end));
 		buf_release_secret(&bytes);
 		free(name);
 		free(cmd);
@@ -328,6 +419,44 @@ enum fault_id res_shell_send(struct request *r, const struct wsman_request *req,
 }
 
 /* ---- Receive ---- */
+
+static void render_stream(struct buf *out, const char *name, const char *cmd_id,
+			  const uint8_t *data, size_t len, bool end)
+{
+	buf_printf(out, "<rsp:Stream Name=\"%s\" CommandId=\"%s\"%s>", name,
+		   cmd_id, end ? " End=\"true\"" : "");
+	base64_encode(out, data, len);
+	buf_append_str(out, "</rsp:Stream>");
+}
+
+/* The rsp:ReceiveResponse body: the output in arrival order, then the
+ * command's state (end-of-stream markers and the exit code once done). */
+static void render_received(struct buf *out, const struct shell_received *got,
+			    bool want_out, bool want_err)
+{
+	const char *id = got->command_id;
+	buf_append_str(out, "<rsp:ReceiveResponse>");
+	for (size_t i = 0; i < got->n_output; i++) {
+		const struct shell_output *o = &got->output[i];
+		render_stream(out, o->stream == SHELL_STDOUT ? "stdout" : "stderr",
+			      id, o->data, o->len, false);
+	}
+	if (got->done) {
+		if (want_out)
+			render_stream(out, "stdout", id, NULL, 0, true);
+		if (want_err)
+			render_stream(out, "stderr", id, NULL, 0, true);
+		buf_printf(out,
+			   "<rsp:CommandState CommandId=\"%s\" State=\"" NS_SHELL_STATE
+			   "/Done\"><rsp:ExitCode>%d</rsp:ExitCode></rsp:CommandState>",
+			   id, got->exit_code);
+	} else {
+		buf_printf(out,
+			   "<rsp:CommandState CommandId=\"%s\" State=\"" NS_SHELL_STATE
+			   "/Running\"></rsp:CommandState>", id);
+	}
+	buf_append_str(out, "</rsp:ReceiveResponse>");
+}
 
 enum fault_id res_shell_receive(struct request *r, const struct wsman_request *req,
 				struct buf *out)
@@ -364,17 +493,19 @@ enum fault_id res_shell_receive(struct request *r, const struct wsman_request *r
 	int64_t payload = (env - 4096) / 4 * 3;
 	if (payload < 1024)
 		payload = 1024;
-	struct buf body_out = BUF_INIT;
-	enum fault_id f = shells_receive(r, shell_id, cmd, want_out, want_err,
-					 timeout, (size_t)payload, &body_out);
+	struct shell_caller who = caller_of(r);
+	struct shell_waiter w = waiter_of(r);
+	struct shell_received got;
+	enum shell_status st = shells_receive(op_of(r), &who, shell_id, cmd,
+					      want_out, want_err, timeout,
+					      (size_t)payload, &w, &got);
 	free(cmd);
-	if (f == FAULT_NONE && !r->handler_pending) {
-		begin(out, req, ACTION_SHELL_RECEIVE);
-		buf_append(out, body_out.data, body_out.len);
-		wsman_response_end(out);
-	}
-	buf_release(&body_out);
-	return f;
+	if (st != SHELL_OK)
+		return fault_of(r, st);
+	begin(out, req, ACTION_SHELL_RECEIVE);
+	render_received(out, &got, want_out, want_err);
+	wsman_response_end(out);
+	return FAULT_NONE;
 }
 
 /* ---- Signal ---- */
@@ -410,8 +541,9 @@ enum fault_id res_shell_signal(struct request *r, const struct wsman_request *re
 	}
 	if (f == FAULT_NONE && cmd == NULL)
 		f = FAULT_INVALID_PARAMETER;
+	struct shell_caller who = caller_of(r);
 	if (f == FAULT_NONE)
-		f = shells_signal(r, shell_id, cmd, sig);
+		f = fault_of(r, shells_signal(&who, shell_id, cmd, sig));
 	free(code);
 	free(cmd);
 	if (f != FAULT_NONE)
@@ -430,7 +562,8 @@ enum fault_id res_shell_delete(struct request *r, const struct wsman_request *re
 	const char *shell_id = shell_id_of(req);
 	if (shell_id == NULL)
 		return FAULT_INSUFFICIENT_SELECTORS;
-	enum fault_id f = shells_delete(r, shell_id);
+	struct shell_caller who = caller_of(r);
+	enum fault_id f = fault_of(r, shells_delete(&who, shell_id));
 	if (f != FAULT_NONE)
 		return f;
 	begin(out, req, ACTION_DELETE);
@@ -445,7 +578,8 @@ enum fault_id res_shell_get(struct request *r, const struct wsman_request *req,
 	if (shell_id == NULL)
 		return FAULT_INSUFFICIENT_SELECTORS;
 	struct shell_info info;
-	enum fault_id f = shells_get(r, shell_id, &info);
+	struct shell_caller who = caller_of(r);
+	enum fault_id f = fault_of(r, shells_get(&who, shell_id, &info));
 	if (f != FAULT_NONE)
 		return f;
 	begin(out, req, ACTION_GET);
@@ -474,7 +608,8 @@ enum fault_id res_shell_enumerate(struct request *r,
 	if (req->n_selectors > 0)
 		return FAULT_INVALID_SELECTORS;
 	struct shell_info *infos;
-	size_t n = shells_list(r, &infos);
+	struct shell_caller who = caller_of(r);
+	size_t n = shells_list(&who, &infos);
 	struct buf items = BUF_INIT;
 	for (size_t i = 0; i < n; i++) {
 		render_shell(&items, &infos[i]);
