@@ -121,11 +121,14 @@ done:
 		log_warn("certificate mapping request refused: %s", LOG_ESC(error));
 		result(call->seq, code, error, NULL);
 	} else {
+		/* What was written is in use before the answer goes out: the
+		 * file's identity is taken now, so that an edit made as soon
+		 * as the client has its answer is seen as a change. */
+		if (op != PRIV_CERTMAP_LIST)
+			certmap_table_install(t);
 		result(call->seq, 0, "", t);
-		if (op != PRIV_CERTMAP_LIST) {
-			certmap_table_install(t); /* what was written is in use */
-			t = NULL;
-		}
+		if (op != PRIV_CERTMAP_LIST)
+			t = NULL; /* the table's now */
 	}
 	certmap_free(t);
 	free(error);

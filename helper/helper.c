@@ -34,6 +34,7 @@
 
 #include "lib/fileio.h"
 #include "lib/log.h"
+#include "lib/x509.h"
 #include "helper/loop.h"
 #include "helper/conns.h"
 #include "helper/module.h"
@@ -167,7 +168,7 @@ static char *listener_cert_pem(const struct listener_config *l)
 	struct buf pem = BUF_INIT;
 	char *why = NULL;
 	if (l->transport == TRANSPORT_HTTPS && l->enabled &&
-	    file_read_regular(l->certificate_file, 1024 * 1024, &pem, NULL,
+	    file_read_regular(l->certificate_file, X509_MAX_FILE, &pem, NULL,
 			      &why) != 0) {
 		log_err("%s: %s", l->certificate_file, why);
 		free(why);

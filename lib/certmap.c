@@ -5,9 +5,12 @@
  * Put, Delete), and the selection of an entry for a verified client
  * certificate.  See certmap.h.
  *
- * Before libconfig sees the text, a small scanner refuses NUL bytes and any
- * '@' outside strings and comments: the file is read by the root helper,
- * and an @include would make it read others.
+ * Before libconfig sees the text, a small scanner (lcfg_lex_step) refuses
+ * NUL bytes and any '@' outside strings and comments: the file is read by
+ * the root helper, and an @include would make it read others.  Strings are
+ * written back with lcfg_put_quoted, problems kept in file order with
+ * lcfg's list: the same as winrmd.conf's (config.c), which this module
+ * does not depend on.
  *
  * Must not: log, exit, keep global state, or write a Password.
  *
@@ -20,11 +23,10 @@
 
 #include "lib/certmap.h"
 #include "lib/fileio.h"
-#include "lib/config.h"
+#include "lib/lcfg.h"
 #include "lib/x509.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -414,17 +416,10 @@ int certmap_match(const struct certmap *t, const struct x509_client *c,
  * that they come out in file order.
  */
 
-struct load_error {
-	int line;     /* 0: the file as a whole */
-	size_t seq;
-	char *text;
-};
-
 struct load {
 	const char *name;
 	struct certmap *t;
-	struct load_error *errors;
-	size_t n_errors;
+	struct lcfg_errors errors;
 };
 
 static void error_at(struct load *ld, int line, const char *key,
@@ -434,24 +429,12 @@ static void error_at(struct load *ld, int line, const char *key,
 static void error_at(struct load *ld, int line, const char *key,
 		     const char *fmt, ...)
 {
-	struct buf b = BUF_INIT;
 	va_list ap;
 
-	buf_append_str(&b, ld->name);
-	if (line > 0)
-		buf_printf(&b, ":%d", line);
-	buf_append_str(&b, ": ");
-	if (key != NULL)
-		buf_printf(&b, "%s: ", key);
 	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
+	lcfg_verror(&ld->errors, line > 0 ? (unsigned)line : 0, ld->name, line,
+		    key, fmt, ap);
 	va_end(ap);
-	ld->errors = xrealloc(ld->errors,
-			      (ld->n_errors + 1) * sizeof(*ld->errors));
-	ld->errors[ld->n_errors] = (struct load_error){
-		line, ld->n_errors, buf_steal(&b)
-	};
-	ld->n_errors++;
 }
 
 static int line_of(const config_setting_t *s)
@@ -459,40 +442,19 @@ static int line_of(const config_setting_t *s)
 	return (int)config_setting_source_line(s);
 }
 
-static int compare_errors(const void *a, const void *b)
-{
-	const struct load_error *x = a, *y = b;
-
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
 /* Ends a load: the table, or -1 with every error in *error_r. */
 static int load_finish(struct load *ld, struct certmap **table_r,
 		       char **error_r)
 {
-	struct buf b = BUF_INIT;
-
 	*table_r = NULL;
-	*error_r = NULL;
-	if (ld->n_errors == 0) {
+	*error_r = lcfg_errors_take(&ld->errors);
+	if (*error_r == NULL) {
 		*table_r = ld->t;
-		free(ld->errors);
 		return 0;
 	}
-	qsort(ld->errors, ld->n_errors, sizeof(*ld->errors), compare_errors);
-	for (size_t i = 0; i < ld->n_errors; i++) {
-		buf_printf(&b, "%s%s", i > 0 ? "\n" : "", ld->errors[i].text);
-		free(ld->errors[i].text);
-	}
-	free(ld->errors);
-	*error_r = buf_steal(&b);
 	certmap_free(ld->t);
 	return -1;
 }
-
-enum lex { LEX_CODE, LEX_STRING, LEX_LINE_COMMENT, LEX_BLOCK_COMMENT };
 
 /*
  * Refuses what libconfig must not see: NUL bytes, and '@' (@include) in
@@ -500,52 +462,23 @@ enum lex { LEX_CODE, LEX_STRING, LEX_LINE_COMMENT, LEX_BLOCK_COMMENT };
  */
 static int prescan(struct load *ld, const char *text, size_t len)
 {
-	enum lex state = LEX_CODE;
+	enum lcfg_lex state = LCFG_CODE;
 	int line = 1;
 
-	for (size_t i = 0; i < len; i++) {
-		char c = text[i], next = i + 1 < len ? text[i + 1] : '\0';
-
-		if (c == '\0') {
+	for (size_t i = 0; i < len;) {
+		if (text[i] == '\0') {
 			error_at(ld, line, NULL,
 				 "syntax error: NUL byte in the file");
 			return -1;
 		}
-		if (c == '\n')
-			line++;
-		switch (state) {
-		case LEX_LINE_COMMENT:
-			if (c == '\n')
-				state = LEX_CODE;
-			break;
-		case LEX_BLOCK_COMMENT:
-			if (c == '*' && next == '/') {
-				state = LEX_CODE;
-				i++;
-			}
-			break;
-		case LEX_STRING:
-			if (c == '\\' && next != '\0' && next != '\n')
-				i++;
-			else if (c == '"')
-				state = LEX_CODE;
-			break;
-		case LEX_CODE:
-			if (c == '"') {
-				state = LEX_STRING;
-			} else if (c == '#' || (c == '/' && next == '/')) {
-				state = LEX_LINE_COMMENT;
-			} else if (c == '/' && next == '*') {
-				state = LEX_BLOCK_COMMENT;
-				i++;
-			} else if (c == '@') {
-				error_at(ld, line, NULL, "syntax error: "
-					 "@include is not allowed in this "
-					 "file");
-				return -1;
-			}
-			break;
+		size_t n = lcfg_lex_step(&state, text, len, i);
+		if (n == 0 && text[i] == '@') {
+			error_at(ld, line, NULL, "syntax error: @include is "
+				 "not allowed in this file");
+			return -1;
 		}
+		for (size_t end = i + (n > 0 ? n : 1); i < end; i++)
+			line += text[i] == '\n';
 	}
 	return 0;
 }
@@ -616,7 +549,7 @@ static void parse_entry(struct load *ld, const config_setting_t *g,
 		if (f == F_ENABLED) {
 			if (type != CONFIG_TYPE_BOOL) {
 				error_at(ld, line_of(s), key, "expected a "
-					 "boolean, got %s", config_type_name(type));
+					 "boolean, got %s", lcfg_type_name(type));
 				ok = false;
 			} else {
 				enabled = config_setting_get_bool(s) != 0;
@@ -625,7 +558,7 @@ static void parse_entry(struct load *ld, const config_setting_t *g,
 		}
 		if (type != CONFIG_TYPE_STRING) {
 			error_at(ld, line_of(s), key, "expected a string, "
-				 "got %s", config_type_name(type));
+				 "got %s", lcfg_type_name(type));
 			ok = false;
 			continue;
 		}
@@ -678,7 +611,7 @@ static void parse_root(struct load *ld, const config_setting_t *root)
 		if (!config_setting_is_list(s)) {
 			error_at(ld, line_of(s), KEY_LIST, "expected a list "
 				 "of groups, got %s",
-				 config_type_name(config_setting_type(s)));
+				 lcfg_type_name(config_setting_type(s)));
 			continue;
 		}
 		for (int j = 0; j < config_setting_length(s); j++) {
@@ -690,7 +623,7 @@ static void parse_root(struct load *ld, const config_setting_t *root)
 					 j);
 				error_at(ld, line_of(e), key, "expected a "
 					 "group, got %s",
-					 config_type_name(config_setting_type(e)));
+					 lcfg_type_name(config_setting_type(e)));
 				continue;
 			}
 			parse_entry(ld, e, j);
@@ -702,8 +635,10 @@ int certmap_load_string(const char *text, size_t len, const char *name,
 			struct certmap **table_r, char **error_r)
 {
 	struct load ld = { name != NULL ? name : "<string>", certmap_new(),
-			   NULL, 0 };
+			   LCFG_ERRORS_INIT };
 	config_t lc;
+	int line;
+	char *why;
 
 	if (len > CERTMAP_MAX_FILE) {
 		error_at(&ld, 0, NULL, "larger than %d bytes",
@@ -713,25 +648,14 @@ int certmap_load_string(const char *text, size_t len, const char *name,
 	if (prescan(&ld, text, len) != 0)
 		return load_finish(&ld, table_r, error_r);
 
-	/* NUL-terminated, and with a final newline: libconfig 1.5 rejects
-	 * a # or // comment that ends the text. */
-	char *copy = xmalloc(len + 2);
-	memcpy(copy, text, len);
-	copy[len] = '\n';
-	copy[len + 1] = '\0';
 	config_init(&lc);
-	if (config_read_string(&lc, copy)) {
+	if (lcfg_parse(&lc, text, len, &line, &why) == 0) {
 		parse_root(&ld, config_root_setting(&lc));
 	} else {
-		const char *why = config_error_text(&lc);
-		int line = config_error_line(&lc);
-		if (why == NULL || strcmp(why, "syntax error") == 0)
-			error_at(&ld, line, NULL, "syntax error");
-		else
-			error_at(&ld, line, NULL, "syntax error: %s", why);
+		error_at(&ld, line, NULL, "%s", why);
+		free(why);
 	}
 	config_destroy(&lc);
-	free(copy);
 	return load_finish(&ld, table_r, error_r);
 }
 
@@ -765,24 +689,6 @@ int certmap_load_file(const char *path, struct certmap **table_r,
  * Writing.
  */
 
-static void put_quoted(struct buf *b, const char *s)
-{
-	buf_append_byte(b, '"');
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			buf_append_byte(b, '\\');
-			buf_append_byte(b, c);
-		} else if (is_control(c)) {
-			/* not in a valid table; kept loadable anyway */
-			buf_printf(b, "\\x%02x", c);
-		} else {
-			buf_append_byte(b, c);
-		}
-	}
-	buf_append_byte(b, '"');
-}
-
 void certmap_format(const struct certmap *t, struct buf *out)
 {
 	static const char header[] =
@@ -802,13 +708,13 @@ void certmap_format(const struct certmap *t, struct buf *out)
 	for (size_t i = 0; i < t->n; i++) {
 		const struct certmap_entry *e = &t->entries[i];
 		buf_append_str(out, "\t{\n\t\tURI = ");
-		put_quoted(out, e->uri);
+		lcfg_put_quoted(out, e->uri);
 		buf_append_str(out, ";\n\t\tSubject = ");
-		put_quoted(out, e->subject);
+		lcfg_put_quoted(out, e->subject);
 		buf_append_str(out, ";\n\t\tIssuer = ");
-		put_quoted(out, e->issuer);
+		lcfg_put_quoted(out, e->issuer);
 		buf_append_str(out, ";\n\t\tUserName = ");
-		put_quoted(out, e->user);
+		lcfg_put_quoted(out, e->user);
 		buf_printf(out, ";\n\t\tEnabled = %s;\n\t}%s\n",
 			   e->enabled ? "true" : "false",
 			   i + 1 < t->n ? "," : "");

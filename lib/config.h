@@ -7,6 +7,12 @@
  * table.  A loaded struct winrmd_config is immutable and reference counted
  * so that a SIGHUP reload can swap it while requests still hold the old one.
  *
+ * Implemented by lib/config.c (key table, defaults, loader and its
+ * checks), lib/config-source.c (reading, @include, file:line map),
+ * lib/config-dump.c (config_dump, config_value_*) and lib/config-check.c
+ * (config_check_files); the libconfig helpers they share with certmap.c
+ * are lib/lcfg.c's.
+ *
  * This module never logs and never exits: errors go back to the caller as
  * text, one line per problem, each "FILE:LINE: KEY: message".
  */
@@ -205,7 +211,5 @@ bool config_ws_settable(const char *path);
 /* Listener helpers. */
 const char *config_transport_name(enum listener_transport t); /* "HTTP"/"HTTPS" */
 const char *config_cbt_name(enum cbt_level l);  /* "None"/"Relaxed"/"Strict" */
-/* "a string", "an integer"... for a libconfig CONFIG_TYPE_* (messages). */
-const char *config_type_name(int libconfig_type);
 
 #endif

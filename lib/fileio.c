@@ -7,6 +7,7 @@
 #include "lib/fileio.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,9 +38,20 @@ int file_read_regular(const char *path, size_t max, struct buf *out,
 		*why_r = xstrdup("not a regular file");
 		goto fail;
 	}
+	/* Room for the whole file and one byte more, to see the end: a file
+	 * that does not grow meanwhile is read without a reallocation, which
+	 * would leave a copy of its bytes (a private key) in freed memory. */
+	if (st.st_size >= 0 && (uintmax_t)st.st_size <= max)
+		buf_reserve(out, (size_t)st.st_size + 1);
 	for (;;) {
-		buf_reserve(out, 65536);
-		ssize_t n = read(fd, out->data + out->len, 65536);
+		if (out->cap - out->len <= 1)
+			buf_reserve(out, 65536);
+		size_t room = out->cap - out->len - 1; /* 1: the final NUL */
+		/* at most one byte more than max: enough to see "too large" */
+		size_t used = out->len - start; /* at most max here */
+		if (room > max - used)
+			room = max - used + 1;
+		ssize_t n = read(fd, out->data + out->len, room);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {

@@ -1,7 +1,8 @@
 /*
  * fileio.h - reading and replacing winrmd's own files (winrmd.conf and
- * what it includes, certmapping.conf).  Reads are bounded and refuse
- * anything but a regular file.  A replacement leaves, after a crash,
+ * what it includes, certmapping.conf) and reading the PEM files they name
+ * (certificates, keys, CAs).  Reads are bounded, refuse anything but a
+ * regular file, and fail rather than cut a file short.  A replacement leaves, after a crash,
  * either the old contents or the new ones, never a torn file: write a
  * temporary file beside it, sync it, rename it over the old one, sync the
  * directory.
@@ -17,9 +18,13 @@
 /*
  * Appends the contents of the regular file path (at most max bytes) to
  * out, which stays NUL-terminated; fills *st_r when it is not NULL.
- * Returns 0, or -1 (out as it was) with errno set (EFBIG: larger than max; EINVAL: not a
- * regular file) and *why_r the reason without the path, e.g. "cannot
- * open: No such file or directory" (caller frees).
+ * Returns 0, or -1 (out as it was) with errno set (EFBIG: larger than max;
+ * EINVAL: not a regular file) and *why_r the reason without the path,
+ * e.g. "cannot open: No such file or directory", "larger than 1048576
+ * bytes" (caller frees).  Never a part of the file.  out grows once,
+ * before the first read, for a file that does not grow meanwhile: no copy
+ * of its bytes is left in freed memory (keys; release out with
+ * buf_release_secret).
  */
 int file_read_regular(const char *path, size_t max, struct buf *out,
 		      struct stat *st_r, char **why_r);

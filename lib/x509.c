@@ -22,17 +22,15 @@
 #include "autoconfig.h"
 
 #include "lib/x509.h"
+#include "lib/fileio.h"
 #include "lib/util.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -107,58 +105,6 @@ static int thumbprint_x509(const X509 *x, char out[X509_THUMBPRINT_SIZE])
 		return -1;
 	hex_upper(md, n, out);
 	return 0;
-}
-
-/*
- * Reads a regular file of at most max bytes into out (NUL-terminated).
- * Returns 0, or -1 with the reason in why.  *mode_r (may be NULL) gets
- * the file's mode.
- */
-static int read_file(const char *path, size_t max, struct buf *out,
-		     mode_t *mode_r, char *why, size_t whylen)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-
-	if (fd < 0) {
-		set_err(why, whylen, "cannot open: %s", strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) != 0) {
-		set_err(why, whylen, "cannot stat: %s", strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		set_err(why, whylen, "not a regular file");
-		goto fail;
-	}
-	for (;;) {
-		buf_reserve(out, 16384);
-		ssize_t n = read(fd, out->data + out->len, 16384);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			set_err(why, whylen, "cannot read: %s",
-				strerror(errno));
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		out->len += (size_t)n;
-		if (out->len > max) {
-			set_err(why, whylen, "larger than %zu bytes", max);
-			goto fail;
-		}
-	}
-	close(fd);
-	buf_append(out, "", 0);
-	if (mode_r != NULL)
-		*mode_r = st.st_mode;
-	return 0;
-fail:
-	close(fd);
-	buf_reset(out);
-	return -1;
 }
 
 /*
@@ -322,7 +268,7 @@ static int load_ca_file(X509_STORE *store, const char *ca_file, char *err,
 			size_t errlen)
 {
 	struct buf b = BUF_INIT;
-	char why[256];
+	char *why;
 	int count = 0, r = X509C_CA_FILE;
 	BIO *bio;
 	X509 *x;
@@ -332,9 +278,10 @@ static int load_ca_file(X509_STORE *store, const char *ca_file, char *err,
 		set_err(err, errlen, "no CA file is configured");
 		return X509C_CA_FILE;
 	}
-	if (read_file(ca_file, X509_MAX_FILE, &b, NULL, why,
-		      sizeof(why)) != 0) {
+	if (file_read_regular(ca_file, X509_MAX_FILE, &b, NULL, &why) != 0) {
 		set_err(err, errlen, "CA file %s: %s", ca_file, why);
+		free(why);
+		buf_release(&b);
 		return X509C_CA_FILE;
 	}
 	bio = BIO_new_mem_buf(b.data, (int)b.len);
@@ -638,13 +585,15 @@ static X509 *load_server_cert(const char *path, char *err, size_t errlen)
 {
 	struct buf b = BUF_INIT;
 	struct pem_block p;
-	char why[256], *first = NULL;
+	char *why, *first = NULL;
 	const char *derwhy;
 	X509 *x = NULL;
 	int r;
 
-	if (read_file(path, X509_MAX_FILE, &b, NULL, why, sizeof(why)) != 0) {
+	if (file_read_regular(path, X509_MAX_FILE, &b, NULL, &why) != 0) {
 		set_err(err, errlen, "certificate file %s: %s", path, why);
+		free(why);
+		buf_release(&b);
 		return NULL;
 	}
 	r = find_pem(&b, is_certificate, &p, &first);
@@ -674,15 +623,19 @@ static EVP_PKEY *load_server_key(const char *path, mode_t *mode_r,
 {
 	struct buf b = BUF_INIT;
 	struct pem_block p;
-	char why[256], *first = NULL;
+	struct stat st;
+	char *why, *first = NULL;
 	EVP_PKEY *key = NULL;
 	int r;
 
-	if (read_file(path, X509_MAX_FILE, &b, mode_r, why,
-		      sizeof(why)) != 0) {
+	if (file_read_regular(path, X509_MAX_FILE, &b, &st, &why) != 0) {
 		set_err(err, errlen, "key file %s: %s", path, why);
+		free(why);
+		buf_release_secret(&b);
 		return NULL;
 	}
+	if (mode_r != NULL)
+		*mode_r = st.st_mode;
 	r = find_pem(&b, is_private_key, &p, &first);
 	if (r < 0) {
 		set_err(err, errlen, "key file %s: malformed PEM", path);

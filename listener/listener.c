@@ -36,8 +36,10 @@
 #include "listener/helper-client.h"
 #include "listener/conn.h"
 #include "listener/connlimit.h"
+#include "lib/fileio.h"
 #include "lib/log.h"
 #include "listener/gate.h"
+#include "lib/x509.h"
 #include "listener/request.h"
 #include "listener/runtime.h"
 #include "listener/resources/resources.h"
@@ -67,20 +69,18 @@ static char *trust_pem;
 static char *running_priorities;   /* Service.TlsPriorities at start */
 static bool running_client_ca;     /* ClientCAFile was set at start */
 
-/* Reads a whole (small) file; NULL with *error_r. */
+/* Reads a whole PEM file (a regular file of at most X509_MAX_FILE
+ * bytes, never a part of one); NULL with *error_r ("FILE: why"). */
 static char *read_pem(const char *path, char **error_r)
 {
-	FILE *f = fopen(path, "re");
-	if (f == NULL) {
-		*error_r = xasprintf("%s: %s", path, strerror(errno));
+	struct buf b = BUF_INIT;
+	char *why;
+	if (file_read_regular(path, X509_MAX_FILE, &b, NULL, &why) != 0) {
+		*error_r = xasprintf("%s: %s", path, why);
+		free(why);
+		buf_release(&b);
 		return NULL;
 	}
-	struct buf b = BUF_INIT;
-	char tmp[4096];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0 && b.len < 1024 * 1024)
-		buf_append(&b, tmp, n);
-	fclose(f);
 	return buf_steal(&b);
 }
 static atomic_uint_fast64_t next_conn_id = 1;

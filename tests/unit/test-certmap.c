@@ -10,6 +10,7 @@
 #include "autoconfig.h"
 
 #include "lib/certmap.h"
+#include "lib/lcfg.h"
 #include "tests/lib/tap.h"
 #include "lib/util.h"
 #include "lib/x509.h"
@@ -561,6 +562,80 @@ static void test_format(void)
 	buf_release(&b);
 }
 
+/*
+ * Quoting: the canonical text quotes with lcfg_put_quoted, as winrmd.conf
+ * does; quotes, backslashes and UTF-8 round-trip through the file.
+ */
+static void test_escapes(void)
+{
+	static const char *const subjects[] = {
+		"a\"b@x.net", "back\\slash@x.net", "\\\"*", "*\"\\",
+		"caf\xc3\xa9@\xc3\xa9xample.net",
+		"\xf0\x9f\x98\x80\xe2\x82\xac*", "#@//x/*",
+	};
+	struct certmap *t = certmap_new(), *again = NULL;
+	struct buf b = BUF_INIT, b2 = BUF_INIT;
+	char *err = NULL;
+
+	for (size_t i = 0; i < sizeof(subjects) / sizeof(subjects[0]); i++)
+		is_int(certmap_add(t, "http://x/\"\\*", subjects[i], ISS_A,
+				   "bob", true, &err), CERTMAP_OK,
+		       "escapes: subject %zu added", i + 1);
+	certmap_format(t, &b);
+	for (size_t i = 0; i < t->n; i++) {
+		char *q = lcfg_quoted(subjects[i]);
+		char *line = xasprintf("\t\tSubject = %s;\n", q);
+		contains((char *)b.data, line, "escapes: subject %zu written "
+			 "as lcfg_quoted", i + 1);
+		free(line);
+		free(q);
+	}
+	contains((char *)b.data, "\t\tURI = \"http://x/\\\"\\\\*\";\n",
+		 "escapes: URI with a quote and a backslash");
+	contains((char *)b.data, "\xc3\xa9xample", "escapes: UTF-8 as it is");
+	again = load_ok((char *)b.data, "escapes: canonical text");
+	ok(again != NULL && same_tables(t, again),
+	   "escapes: load(format(t)) == t");
+	if (again != NULL) {
+		certmap_format(again, &b2);
+		is_str((char *)b2.data, (char *)b.data,
+		       "escapes: format(load(format(t))) is byte-identical");
+	}
+	certmap_free(again);
+	again = NULL;
+
+	/* and through the file */
+	char *path = tmp_path("escapes.conf");
+	is_int(certmap_save_file(path, t, &err), 0, "escapes: saved");
+	is_int(certmap_load_file(path, &again, &err), 0, "escapes: reloaded");
+	ok(again != NULL && same_tables(t, again),
+	   "escapes: the saved file loads to the same table");
+	certmap_free(again);
+	unlink(path);
+	free(path);
+	certmap_free(t);
+	buf_release(&b);
+	buf_release(&b2);
+
+	/* escapes written by hand read as libconfig reads them */
+	t = load_ok("CertMapping = ( { URI = \"\\x2a\"; Subject = "
+		    "\"\\x41lice\\\\@x\\\"\"; Issuer = \"" ISS_A "\"; "
+		    "UserName = \"bob\"; } );\n", "escapes: \\x by hand");
+	is_str(t != NULL && t->n == 1 ? t->entries[0].uri : NULL, "*",
+	       "escapes: \\x2a is '*'");
+	is_str(t != NULL && t->n == 1 ? t->entries[0].subject : NULL,
+	       "Alice\\@x\"", "escapes: \\x41, \\\\ and \\\"");
+	certmap_free(t);
+	/* a control character escaped is still a control character */
+	load_fails("CertMapping = ( { URI = \"*\"; Subject = \"a\\nb\";\n"
+		   "Issuer = \"" ISS_A "\"; UserName = \"bob\"; } );\n",
+		   "t:1: CertMapping.[0].Subject: must not contain control "
+		   "characters", "escapes: \\n in Subject");
+	/* a syntax error at the end names the last line, as in winrmd.conf */
+	load_fails("CertMapping = (\n", "t:2: syntax error",
+		   "escapes: unterminated list");
+}
+
 static size_t count_dir(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -1015,6 +1090,7 @@ int main(void)
 	test_load_errors();
 	test_load_file();
 	test_format();
+	test_escapes();
 	test_save();
 	test_crud();
 	test_match();

@@ -706,6 +706,80 @@ static void test_keypair(void)
 	free(open_key);
 }
 
+/*
+ * Files over X509_MAX_FILE: an error naming the file, never the first
+ * X509_MAX_FILE bytes taken for the whole file (a valid certificate up
+ * front would pass).
+ */
+
+/* A copy of pki file name + ext padded with comment lines (text outside
+ * PEM blocks) to exactly size bytes; returns its path (caller frees). */
+static char *padded(const char *name, const char *ext, size_t size,
+		    const char *out_name)
+{
+	char *src = pki_path(name, ext), *dst = pki_path(out_name, ext);
+	struct buf b = BUF_INIT;
+
+	read_path(src, &b);
+	while (b.len < size) {
+		size_t n = size - b.len > 64 ? 64 : size - b.len;
+		char line[64];
+		memset(line, 'x', n);
+		line[n - 1] = '\n';
+		buf_append(&b, line, n);
+	}
+	write_path(dst, b.data, b.len, 0600);
+	buf_release_secret(&b);
+	free(src);
+	return dst;
+}
+
+static void test_file_limits(void)
+{
+	char want[128];
+	snprintf(want, sizeof(want), "larger than %d bytes", X509_MAX_FILE);
+
+	char *at = padded("server", ".pem", X509_MAX_FILE, "at_limit");
+	char *over = padded("server", ".pem", X509_MAX_FILE + 1, "over_limit");
+	struct stat st;
+	ok(stat(at, &st) == 0 && st.st_size == X509_MAX_FILE &&
+	   stat(over, &st) == 0 && st.st_size == X509_MAX_FILE + 1,
+	   "limits: files of X509_MAX_FILE and one byte more");
+	keypair(at, "server.key", 0, "", "certificate file at the limit");
+	keypair(over, "server.key", -1, want, "certificate file over the "
+		"limit");
+	keypair(over, "server.key", -1, "over_limit.pem: larger than",
+		"certificate file over the limit: named");
+	char err[512];
+	is_int(x509_check_keypair(over, NULL, err, sizeof(err)), -1,
+	       "certificate over the limit without a key: still an error");
+
+	char *key_at = padded("server", ".key", X509_MAX_FILE, "key_at_limit");
+	char *key_over = padded("server", ".key", X509_MAX_FILE + 1,
+				"key_over_limit");
+	keypair("server.pem", key_at, 0, "", "key file at the limit");
+	keypair("server.pem", key_over, -2, "key_over_limit.key: larger "
+		"than", "key file over the limit");
+
+	char *ca_at = padded("ca", ".pem", X509_MAX_FILE, "ca_at_limit");
+	char *ca_over = padded("ca", ".pem", X509_MAX_FILE + 1,
+			       "ca_over_limit");
+	const char *alice[] = { "client_alice" };
+	struct x509_client c;
+	int r = verify_names(alice, 1, ca_at, 0, &c, err, sizeof(err));
+	is_int(r, X509C_OK, "CA file at the limit verifies");
+	x509_client_release(&c);
+	r = verify_names(alice, 1, ca_over, 0, &c, err, sizeof(err));
+	refused(r, X509C_CA_FILE, err, want, &c, "CA file over the limit");
+	contains(err, "ca_over_limit.pem", "CA file over the limit: named");
+
+	char *files[] = { at, over, key_at, key_over, ca_at, ca_over };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		unlink(files[i]);
+		free(files[i]);
+	}
+}
+
 int main(void)
 {
 	const char *env = getenv("WINRMD_SRCDIR");
@@ -733,6 +807,7 @@ int main(void)
 	test_ca_file();
 	test_end_point();
 	test_keypair();
+	test_file_limits();
 
 	nftw(pki_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return tap_done();
