@@ -5,7 +5,9 @@
 
 A module is a .c file and the .h of the same path (listener/request.c and
 listener/request.h are the module listener/request).  Module A depends on
-module B when A's .c or .h includes B's .h.  Prints every cycle (strongly
+module B when A's .c or .h includes B's .h.  A header without a .c of its
+own (types and macros only, e.g. lib/config-keys.h) is no module: what it
+includes counts for whoever includes it.  Prints every cycle (strongly
 connected set of more than one module) among the modules under DIR and
 the modules they include, and exits 1 if there is one; prints "no cycle"
 and exits 0 otherwise.  Run from the top of the source tree.
@@ -28,16 +30,26 @@ def modules_under(dirs):
     return mods
 
 
+def includes(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return [i[:-2] for i in INCLUDE.findall(f.read()) if i.endswith(".h")]
+
+
 def graph(mods):
+    code = {m for m, files in mods.items() if any(f.endswith(".c") for f in files)}
     edges = {}
-    for mod, files in mods.items():
-        deps = set()
-        for path in files:
-            with open(path, encoding="utf-8", errors="replace") as f:
-                for inc in INCLUDE.findall(f.read()):
-                    target = inc[:-2] if inc.endswith(".h") else None
-                    if target and target != mod and target in mods:
-                        deps.add(target)
+    for mod in code:
+        deps, seen = set(), set()
+        todo = [inc for path in mods[mod] for inc in includes(path)]
+        while todo:
+            target = todo.pop()
+            if target == mod or target in seen or target not in mods:
+                continue
+            seen.add(target)
+            if target in code:
+                deps.add(target)
+            else:  # a header-only module: look through it
+                todo.extend(includes(target + ".h"))
         edges[mod] = deps
     return edges
 
@@ -80,7 +92,7 @@ def main():
     dirs = sys.argv[1:] or ["listener"]
     mods = modules_under(dirs + ["lib"])
     edges = graph(mods)
-    wanted = {m for m in mods if any(m.startswith(d.rstrip("/") + "/") for d in dirs)}
+    wanted = {m for m in edges if any(m.startswith(d.rstrip("/") + "/") for d in dirs)}
     found = [c for c in cycles(edges) if any(m in wanted for m in c)]
     for c in found:
         print("cycle: " + " <-> ".join(c))
