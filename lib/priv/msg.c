@@ -38,6 +38,7 @@ struct layout {
  * frame size alone. */
 #define ANY PRIV_MAX_FRAME
 
+/* clang-format off */
 #define U32(S, f) { F_U32, #f, offsetof(S, f), 0, 0, NULL }
 #define U64(S, f) { F_U64, #f, offsetof(S, f), 0, 0, NULL }
 #define STR(S, f, max) { F_STR, #f, offsetof(S, f), (max), 0, NULL }
@@ -45,6 +46,7 @@ struct layout {
 #define LIST(S, f, count, max, elem)                                     \
 	{ F_LIST, #f, offsetof(S, f), (max), offsetof(S, count), &(elem) }
 #define LAYOUT(S, table) { sizeof(S), table, sizeof(table) / sizeof(table[0]) }
+/* clang-format on */
 
 /* Elements of lists */
 static const struct field str_elem_f[] = { { F_STR, "string", 0, ANY, 0, NULL } };

@@ -42,6 +42,7 @@ struct argv_case {
 	const char *err; /* substring of the error text, rc -1 only */
 };
 
+/* clang-format off */
 static const struct argv_case argv_cases[] = {
 	/* operations and their shortcuts */
 	{ { "get", "winrm/config" }, 0, CTL_OP_GET, "winrm/config", NULL,
@@ -176,6 +177,7 @@ static const struct argv_case argv_cases[] = {
 	{ { "get", "winrm/config", "-S" }, -1, 0, NULL, NULL,
 	  "-S needs a socket path" },
 };
+/* clang-format on */
 
 static void test_argv_table(void)
 {
@@ -341,6 +343,7 @@ static void test_argv_help(void)
 
 #define CFG CTL_WSMAN_URI "/config"
 
+/* clang-format off */
 static const struct {
 	const char *text;
 	int rc;
@@ -408,6 +411,7 @@ static const struct {
 	  0, NULL, "selector \"address\" given twice" },
 	{ "winrm/con fig", -1, NULL, NULL, 0, NULL, "contains a blank" },
 };
+/* clang-format on */
 
 static void test_resources(void)
 {
@@ -454,6 +458,7 @@ static void test_resources(void)
 #define SYNTAX "Syntax Error: input must be of the form " \
 	       "{KEY=\"VALUE\"[;KEY=\"VALUE\"]}\n"
 
+/* clang-format off */
 static const struct {
 	const char *text;
 	int rc;
@@ -496,6 +501,7 @@ static const struct {
 	  "Error: Multiple matching parameter names not allowed in @{...}: "
 	  "a\n" },
 };
+/* clang-format on */
 
 static void test_hash(void)
 {
