@@ -57,8 +57,8 @@ static void check_round_trip(const struct buf *utf8, const struct buf *u16,
 			     enum wsman_charset cs)
 {
 	must(u16->len >= 2, "BOM present");
-	iconv_t cd = iconv_open("UTF-8", cs == WSMAN_UTF16LE ? "UTF-16LE"
-							     : "UTF-16BE");
+	iconv_t cd = iconv_open("UTF-8",
+				cs == WSMAN_UTF16LE ? "UTF-16LE" : "UTF-16BE");
 	must(cd != (iconv_t)-1, "iconv_open");
 	size_t cap = u16->len * 2 + 1;
 	char *out = malloc(cap);
@@ -110,7 +110,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int initialised;
 	static const char *const types[] = {
-		NULL, "application/soap+xml;charset=UTF-16",
+		NULL,
+		"application/soap+xml;charset=UTF-16",
 	};
 
 	if (!initialised) {

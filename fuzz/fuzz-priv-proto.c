@@ -49,7 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Decode the body with a getter sequence chosen by its bytes. */
 		m.rpos = 0;
 		m.bad = false;
-		for (unsigned i = 0; i < 64 && !m.bad && m.rpos < m.body.len; i++) {
+		for (unsigned i = 0; i < 64 && !m.bad && m.rpos < m.body.len;
+		     i++) {
 			size_t n;
 			switch (m.body.data[m.rpos] % 4) {
 			case 0: priv_get_u32(&m); break;

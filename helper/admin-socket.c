@@ -47,8 +47,9 @@ static int open_socket(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		log_warn("AdminSocket %s: path too long; no local administration",
-			 path);
+		log_warn(
+			"AdminSocket %s: path too long; no local administration",
+			path);
 		return -1;
 	}
 	strcpy(sa.sun_path, path);
@@ -64,7 +65,8 @@ static int open_socket(const char *path)
 			close(probe);
 			close(fd);
 			log_warn("AdminSocket %s is in use by another process; "
-				 "no local administration", path);
+				 "no local administration",
+				 path);
 			return -1;
 		}
 		if (probe >= 0)
@@ -91,7 +93,8 @@ static void on_accept(void *arg, int fd)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				log_warn("AdminSocket: accept: %s", strerror(errno));
+				log_warn("AdminSocket: accept: %s",
+					 strerror(errno));
 			return;
 		}
 		struct ucred cred;
@@ -99,7 +102,8 @@ static void on_accept(void *arg, int fd)
 		struct stat st;
 		if (conns_count_local() >= MAX_LOCAL_CONNS) {
 			log_warn("AdminSocket: %d local connections are open; "
-				 "refusing another", MAX_LOCAL_CONNS);
+				 "refusing another",
+				 MAX_LOCAL_CONNS);
 			close(c);
 			continue;
 		}
@@ -110,7 +114,8 @@ static void on_accept(void *arg, int fd)
 			close(c);
 			continue;
 		}
-		struct priv_local_conn lc = { .conn = HCONN_LOCAL_BIT | next_local++ };
+		struct priv_local_conn lc = { .conn = HCONN_LOCAL_BIT |
+						      next_local++ };
 		struct hconn *h = conns_new_local(lc.conn);
 		h->sock_dev = st.st_dev;
 		h->sock_ino = st.st_ino;
@@ -119,7 +124,8 @@ static void on_accept(void *arg, int fd)
 		snprintf(h->scheme, sizeof(h->scheme), "Local");
 		log_debug("local connection %llx from uid %u",
 			  (unsigned long long)lc.conn, (unsigned)cred.uid);
-		helper_answer(0, PRIV_LOCAL_CONN, &lc, &c, 1); /* c sent, closed */
+		helper_answer(0, PRIV_LOCAL_CONN, &lc, &c,
+			      1); /* c sent, closed */
 	}
 }
 
@@ -142,8 +148,8 @@ static void handle_auth_peer(struct helper_call *call)
 	char claimed[64], account[32];
 	snprintf(claimed, sizeof(claimed), "uid %u", (unsigned)c->peer_uid);
 	snprintf(account, sizeof(account), "#%u", (unsigned)c->peer_uid);
-	authres_verify(authres_attempt_new(call->seq, c, "Local", "PeerCredentials",
-					   xstrdup(claimed)),
+	authres_verify(authres_attempt_new(call->seq, c, "Local",
+					   "PeerCredentials", xstrdup(claimed)),
 		       account, NULL);
 }
 

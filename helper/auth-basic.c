@@ -51,15 +51,17 @@ static void handle_auth_basic(struct helper_call *call)
 		 * (a reload may have landed since): refused, not fatal. */
 		authres_refuse(call->seq, remote, "Basic", user, NULL,
 			       "method disabled");
-	} else if (!(flags & PRIV_AUTH_HTTPS) && !helper_config->allow_unencrypted) {
+	} else if (!(flags & PRIV_AUTH_HTTPS) &&
+		   !helper_config->allow_unencrypted) {
 		authres_refuse(call->seq, remote, "Basic", user, NULL,
 			       "Basic over HTTP needs AllowUnencrypted=true");
 	} else if (local == NULL) {
 		authres_refuse(call->seq, remote, "Basic", user, NULL, why);
 	} else {
-		struct auth_attempt *a = authres_attempt_new(
-			call->seq, c, "Basic", "Basic", xstrdup(user));
-		a->fold_case = true;    /* Windows: Basic names ignore case */
+		struct auth_attempt *a = authres_attempt_new(call->seq, c,
+							     "Basic", "Basic",
+							     xstrdup(user));
+		a->fold_case = true; /* Windows: Basic names ignore case */
 		authres_verify(a, local, r->password);
 	}
 	free(local);

@@ -46,17 +46,20 @@ static void handle_auth_cert(struct helper_call *call)
 	snprintf(c->scheme, sizeof(c->scheme), "Certificate");
 
 	struct tls_hs_msg msgs[TLSPROOF_MAX_MSGS];
-	size_t n = r->n_msgs < TLSPROOF_MAX_MSGS ? r->n_msgs : TLSPROOF_MAX_MSGS;
+	size_t n = r->n_msgs < TLSPROOF_MAX_MSGS ? r->n_msgs
+						 : TLSPROOF_MAX_MSGS;
 	for (size_t i = 0; i < n; i++)
 		msgs[i] = (struct tls_hs_msg){
 			.type = (uint8_t)r->msgs[i].type,
-			.from_client = (r->msgs[i].type & PRIV_HS_FROM_CLIENT) != 0,
+			.from_client = (r->msgs[i].type &
+					PRIV_HS_FROM_CLIENT) != 0,
 			.body = r->msgs[i].body.data,
 			.len = r->msgs[i].body.len,
 		};
 	bool bad_type = false;
 	for (size_t i = 0; i < r->n_msgs; i++)
-		bad_type = bad_type || (r->msgs[i].type & ~(PRIV_HS_FROM_CLIENT | 0xffu));
+		bad_type = bad_type ||
+			   (r->msgs[i].type & ~(PRIV_HS_FROM_CLIENT | 0xffu));
 
 	struct x509_client client;
 	memset(&client, 0, sizeof(client));
@@ -78,33 +81,40 @@ static void handle_auth_cert(struct helper_call *call)
 	} else if (bad_type || r->n_msgs > TLSPROOF_MAX_MSGS) {
 		authres_refuse(call->seq, remote, "Certificate", NULL, NULL,
 			       "not a TLS handshake");
-	} else if (tlsproof_verify(msgs, n, tls_key_is_fresh, &conn_id, &proof, err,
-				   sizeof(err)) != TLSPROOF_OK) {
-		authres_refuse(call->seq, remote, "Certificate", NULL, NULL, err);
-	} else if (x509_verify_client(proof.certs, proof.cert_lens, proof.n_certs,
-				      helper_config->client_ca_file, 0, &client, err,
-				      sizeof(err)) != X509C_OK) {
-		authres_refuse(call->seq, remote, "Certificate", NULL, NULL, err);
+	} else if (tlsproof_verify(msgs, n, tls_key_is_fresh, &conn_id, &proof,
+				   err, sizeof(err)) != TLSPROOF_OK) {
+		authres_refuse(call->seq, remote, "Certificate", NULL, NULL,
+			       err);
+	} else if (x509_verify_client(proof.certs, proof.cert_lens,
+				      proof.n_certs,
+				      helper_config->client_ca_file, 0, &client,
+				      err, sizeof(err)) != X509C_OK) {
+		authres_refuse(call->seq, remote, "Certificate", NULL, NULL,
+			       err);
 	} else if ((t = certmap_table_current(&error)) == NULL) {
 		log_err("certificate mappings unusable: %s", LOG_ESC(error));
-		authres_refuse(call->seq, remote, "Certificate", client.subject, NULL,
-			       "the CertMapping table does not load");
+		authres_refuse(call->seq, remote, "Certificate", client.subject,
+			       NULL, "the CertMapping table does not load");
 	} else {
 		int m = certmap_match(t, &client, uri, &e);
-		const char *claimed = client.n_upns > 0 ? client.upns[0]
-				    : client.n_emails > 0 ? client.emails[0]
-							  : client.subject;
+		const char *claimed = client.n_upns > 0     ? client.upns[0]
+				      : client.n_emails > 0 ? client.emails[0]
+							    : client.subject;
 		if (m != CERTMAP_MATCH) {
 			char why[300];
-			snprintf(why, sizeof(why), "%s for issuer %s and URI %s",
-				 m == CERTMAP_AMBIGUOUS ? "more than one mapping matches"
-							: "no enabled mapping matches",
+			snprintf(why, sizeof(why),
+				 "%s for issuer %s and URI %s",
+				 m == CERTMAP_AMBIGUOUS
+					 ? "more than one mapping matches"
+					 : "no enabled mapping matches",
 				 client.issuer_thumbprint, uri);
-			authres_refuse(call->seq, remote, "Certificate", claimed, NULL, why);
+			authres_refuse(call->seq, remote, "Certificate",
+				       claimed, NULL, why);
 		} else {
 			char *who = xasprintf("%s (thumbprint %s)", claimed,
 					      client.thumbprint);
-			authres_verify(authres_attempt_new(call->seq, c, "Certificate",
+			authres_verify(authres_attempt_new(call->seq, c,
+							   "Certificate",
 							   "Certificate", who),
 				       e->user, NULL);
 		}

@@ -44,7 +44,9 @@
 #include "lib/x509.h"
 
 /* 1.3.6.1.4.1.311.2.2.10, the NTLMSSP mechanism */
-static gss_OID_desc ntlm_oid = { 10, (void *)"\x2b\x06\x01\x04\x01\x82\x37\x02\x02\x0a" };
+static gss_OID_desc ntlm_oid = {
+	10, (void *)"\x2b\x06\x01\x04\x01\x82\x37\x02\x02\x0a"
+};
 
 static char *keytab;
 static char hostname[256];
@@ -96,16 +98,17 @@ static void gss_reason(OM_uint32 major, OM_uint32 minor, const gss_OID mech,
 	OM_uint32 ctx = 0, min2;
 	gss_buffer_desc text;
 	do {
-		if (gss_display_status(&min2, major, GSS_C_GSS_CODE, GSS_C_NO_OID,
-				       &ctx, &text) != GSS_S_COMPLETE)
+		if (gss_display_status(&min2, major, GSS_C_GSS_CODE,
+				       GSS_C_NO_OID, &ctx,
+				       &text) != GSS_S_COMPLETE)
 			break;
 		buf_append(&b, text.value, text.length);
 		gss_release_buffer(&min2, &text);
 	} while (ctx != 0);
 	if (minor != 0) {
 		ctx = 0;
-		if (gss_display_status(&min2, minor, GSS_C_MECH_CODE, mech, &ctx,
-				       &text) == GSS_S_COMPLETE) {
+		if (gss_display_status(&min2, minor, GSS_C_MECH_CODE, mech,
+				       &ctx, &text) == GSS_S_COMPLETE) {
 			buf_append_str(&b, ": ");
 			buf_append(&b, text.value, text.length);
 			gss_release_buffer(&min2, &text);
@@ -153,7 +156,8 @@ static void handle_auth_gss(struct helper_call *call)
 	if (cb_len > X509_END_POINT_MAX ||
 	    (!kerberos_scheme && strcmp(scheme, "Negotiate") != 0))
 		fatal("protocol violation: AUTH_GSS with scheme \"%s\" and a "
-		      "%zu-byte channel binding", scheme, cb_len);
+		      "%zu-byte channel binding",
+		      scheme, cb_len);
 
 	struct buf token = BUF_INIT;
 	char reason[256];
@@ -211,9 +215,12 @@ static void handle_auth_gss(struct helper_call *call)
 	gss_buffer_desc out = GSS_C_EMPTY_BUFFER;
 	gss_name_t src = GSS_C_NO_NAME;
 	gss_OID mech = GSS_C_NO_OID;
-	major = gss_accept_sec_context(&minor, &c->ctx, GSS_C_NO_CREDENTIAL, &in,
-				       bind ? &bindings : GSS_C_NO_CHANNEL_BINDINGS,
-				       &src, &mech, &out, &ret_flags, NULL, NULL);
+	major = gss_accept_sec_context(&minor, &c->ctx, GSS_C_NO_CREDENTIAL,
+				       &in,
+				       bind ? &bindings
+					    : GSS_C_NO_CHANNEL_BINDINGS,
+				       &src, &mech, &out, &ret_flags, NULL,
+				       NULL);
 	OM_uint32 min2;
 
 	if (GSS_ERROR(major)) {
@@ -240,9 +247,12 @@ static void handle_auth_gss(struct helper_call *call)
 
 	/* Complete: who is it, and which local account? */
 	/* Kerberos, also under Microsoft's OID 1.2.840.48018.1.2.2 */
-	static gss_OID_desc ms_krb5 = { 9, (void *)"\x2a\x86\x48\x82\xf7\x12\x01\x02\x02" };
-	bool krb5 = mech != GSS_C_NO_OID && (gss_oid_equal(mech, gss_mech_krb5) ||
-					      gss_oid_equal(mech, &ms_krb5));
+	static gss_OID_desc ms_krb5 = {
+		9, (void *)"\x2a\x86\x48\x82\xf7\x12\x01\x02\x02"
+	};
+	bool krb5 = mech != GSS_C_NO_OID &&
+		    (gss_oid_equal(mech, gss_mech_krb5) ||
+		     gss_oid_equal(mech, &ms_krb5));
 	bool ntlm = mech != GSS_C_NO_OID && gss_oid_equal(mech, &ntlm_oid);
 	char *claimed = display_name(src);
 	const char *method = scheme; /* for the audit line */
@@ -254,7 +264,8 @@ static void handle_auth_gss(struct helper_call *call)
 	} else if (krb5 && !helper_config->auth_kerberos) {
 		/* Named as the success line would name it.  (The Kerberos
 		 * scheme was refused above already.) */
-		method = kerberos_scheme ? "Kerberos/Kerberos" : "Negotiate/Kerberos";
+		method = kerberos_scheme ? "Kerberos/Kerberos"
+					 : "Negotiate/Kerberos";
 		why = "Kerberos is disabled (Service.Auth.Kerberos = false), "
 		      "inside Negotiate too";
 	} else if (krb5) {
@@ -280,8 +291,9 @@ static void handle_auth_gss(struct helper_call *call)
 	if ((flags & PRIV_AUTH_HTTPS) && cbt == CBT_STRICT &&
 	    !(ret_flags & GSS_C_CHANNEL_BOUND_FLAG)) {
 		conns_reset(c);
-		authres_refuse(seq, remote, scheme, claimed, local,
-			       "no channel binding, and CbtHardeningLevel is Strict");
+		authres_refuse(
+			seq, remote, scheme, claimed, local,
+			"no channel binding, and CbtHardeningLevel is Strict");
 		free(claimed);
 		free(local);
 		goto done;

@@ -62,8 +62,9 @@ bool authres_locked(uint32_t seq, const char *remote, const char *user,
 		return false;
 	log_audit("authentication remote=%s method=%s claimed=\"%s\" "
 		  "result=failure reason=\"too many failures; refused for "
-		  "another %lld s\"", LOG_ESC(remote), LOG_ESC(method),
-		  LOG_ESC(user), (long long)((left + 999) / 1000));
+		  "another %lld s\"",
+		  LOG_ESC(remote), LOG_ESC(method), LOG_ESC(user),
+		  (long long)((left + 999) / 1000));
 	answer_refusal(seq, PRIV_AUTH_THROTTLED, "too many failures");
 	return true;
 }
@@ -94,8 +95,9 @@ void authres_refuse(uint32_t seq, const char *remote, const char *method,
 			  LOG_ESC(user), LOG_ESC(reason));
 	else
 		log_audit("authentication remote=%s method=%s claimed=\"%s\" "
-			  "result=failure reason=\"%s\"", LOG_ESC(remote),
-			  LOG_ESC(method), LOG_ESC(claimed), LOG_ESC(reason));
+			  "result=failure reason=\"%s\"",
+			  LOG_ESC(remote), LOG_ESC(method), LOG_ESC(claimed),
+			  LOG_ESC(reason));
 	struct throttle_policy p = policy();
 	int64_t now = time_mono_ms();
 	int64_t delay = throttle_failure(THROTTLE_ADDR, remote, now, &p);
@@ -137,7 +139,8 @@ static void verified(void *arg, const struct verify_result *res)
 	if (!res->authenticated || c == NULL) {
 		if (c != NULL)
 			conns_reset(c);
-		authres_refuse(a->seq, remote, a->method, a->claimed, a->account,
+		authres_refuse(a->seq, remote, a->method, a->claimed,
+			       a->account,
 			       c == NULL ? "connection closed" : res->reason);
 		auth_attempt_free(a);
 		return;
@@ -157,9 +160,9 @@ static void verified(void *arg, const struct verify_result *res)
 	c->state = HCONN_AUTHENTICATED;
 
 	log_audit("authentication remote=%s method=%s/%s claimed=\"%s\" "
-		  "mapped=%s uid=%u result=success", LOG_ESC(remote), a->method,
-		  a->mech, LOG_ESC(a->claimed), LOG_ESC(res->user),
-		  (unsigned)res->uid);
+		  "mapped=%s uid=%u result=success",
+		  LOG_ESC(remote), a->method, a->mech, LOG_ESC(a->claimed),
+		  LOG_ESC(res->user), (unsigned)res->uid);
 	log_audit("authorization remote=%s user=%s result=%s%s reason=\"%s\"",
 		  LOG_ESC(remote), LOG_ESC(res->user),
 		  (res->flags & PRIV_ID_AUTHORIZED) ? "allowed" : "denied",

@@ -14,15 +14,15 @@
 
 /* One authentication waiting for its verification child. */
 struct auth_attempt {
-	uint32_t seq;            /* the listener's request */
+	uint32_t seq; /* the listener's request */
 	struct hconn *conn;
-	const char *method;      /* "Negotiate", "Kerberos", "Basic" (static) */
-	const char *mech;        /* "Kerberos", "NTLM", "Basic" (static) */
-	char *claimed;           /* owned */
-	char *account;           /* mapped local name: the throttling key (owned) */
-	struct buf token;        /* final GSS token for the OK answer */
+	const char *method; /* "Negotiate", "Kerberos", "Basic" (static) */
+	const char *mech;   /* "Kerberos", "NTLM", "Basic" (static) */
+	char *claimed;      /* owned */
+	char *account;      /* mapped local name: the throttling key (owned) */
+	struct buf token;   /* final GSS token for the OK answer */
 	bool ntlm_local;
-	bool fold_case;          /* the account may match in lower case
+	bool fold_case; /* the account may match in lower case
 	                            (see verify_start) */
 };
 

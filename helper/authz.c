@@ -65,19 +65,22 @@ unsigned authz_decide(const char *user, uid_t uid, gid_t gid, bool ntlm_local,
 		int r = in_group(rules->admin_groups[i], gids, n);
 		if (r < 0) {
 			free(gids);
-			snprintf(reason, reason_len, "lookup of group %s failed",
+			snprintf(reason, reason_len,
+				 "lookup of group %s failed",
 				 rules->admin_groups[i]);
 			return 0;
 		}
 		if (r == 1) {
-			if (ntlm_local && rules->local_account_token_filter_policy == 0) {
+			if (ntlm_local &&
+			    rules->local_account_token_filter_policy == 0) {
 				/* Remote UAC: a local account proven by NTLM
 				 * gets a filtered, non-admin token. */
-				snprintf(reason, reason_len,
-					 "member of %s, but a local account over NTLM "
-					 "is not an administrator while "
-					 "LocalAccountTokenFilterPolicy is 0",
-					 rules->admin_groups[i]);
+				snprintf(
+					reason, reason_len,
+					"member of %s, but a local account over NTLM "
+					"is not an administrator while "
+					"LocalAccountTokenFilterPolicy is 0",
+					rules->admin_groups[i]);
 				continue;
 			}
 			snprintf(reason, reason_len, "member of admin group %s",
@@ -91,20 +94,24 @@ unsigned authz_decide(const char *user, uid_t uid, gid_t gid, bool ntlm_local,
 		int r = in_group(rules->remote_users_group, gids, n);
 		if (r < 0) {
 			free(gids);
-			snprintf(reason, reason_len, "lookup of group %s failed",
+			snprintf(reason, reason_len,
+				 "lookup of group %s failed",
 				 rules->remote_users_group);
 			return 0;
 		}
 		if (r == 1) {
-			snprintf(reason, reason_len, "member of remote users group %s",
+			snprintf(reason, reason_len,
+				 "member of remote users group %s",
 				 rules->remote_users_group);
 			flags = PRIV_ID_AUTHORIZED;
 		}
 	}
 	free(gids);
-	if (flags == 0 && strstr(reason, "LocalAccountTokenFilterPolicy") == NULL)
-		snprintf(reason, reason_len,
-			 "not root and not a member of an admin group or of the "
-			 "remote users group");
+	if (flags == 0 &&
+	    strstr(reason, "LocalAccountTokenFilterPolicy") == NULL)
+		snprintf(
+			reason, reason_len,
+			"not root and not a member of an admin group or of the "
+			"remote users group");
 	return flags;
 }

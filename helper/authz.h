@@ -20,7 +20,7 @@
 struct authz_rules {
 	char *const *admin_groups;
 	size_t n_admin_groups;
-	const char *remote_users_group;   /* "" or NULL: none */
+	const char *remote_users_group; /* "" or NULL: none */
 	int local_account_token_filter_policy;
 };
 

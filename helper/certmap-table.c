@@ -24,7 +24,7 @@ static struct certmap *table;
 static char *table_path;
 static struct stat table_st;
 static bool table_missing;
-static struct stat bad_st;     /* of the last file that did not load */
+static struct stat bad_st; /* of the last file that did not load */
 
 static bool same_file(const struct stat *a, const struct stat *b)
 {
@@ -53,8 +53,9 @@ const struct certmap *certmap_table_current(char **error_r)
 	const char *path = helper_config->certmapping_file;
 	struct stat st;
 	bool missing = stat(path, &st) != 0;
-	if (table != NULL && table_path != NULL && strcmp(table_path, path) == 0 &&
-	    missing == table_missing && (missing || same_file(&st, &table_st)))
+	if (table != NULL && table_path != NULL &&
+	    strcmp(table_path, path) == 0 && missing == table_missing &&
+	    (missing || same_file(&st, &table_st)))
 		return table;
 	struct certmap *t = NULL;
 	if (certmap_load_file(path, &t, error_r) != 0) {
@@ -63,7 +64,8 @@ const struct certmap *certmap_table_current(char **error_r)
 			return NULL;
 		if (!missing && !same_file(&st, &bad_st)) {
 			log_err("certificate mappings not reloaded, the previous "
-				"ones stay in use: %s", *error_r);
+				"ones stay in use: %s",
+				*error_r);
 			bad_st = st;
 		}
 		free(*error_r);

@@ -67,7 +67,8 @@ static void handle_certmap(struct helper_call *call)
 	if (certmap_load_file(path, &t, &error) != 0) {
 		/* Never replace a file the administrator must repair. */
 		char *e = xasprintf("the certificate mapping file does not "
-				    "load: %s", error);
+				    "load: %s",
+				    error);
 		free(error);
 		error = e;
 		code = EIO;
@@ -102,7 +103,8 @@ static void handle_certmap(struct helper_call *call)
 	if (status != CERTMAP_OK) {
 		code = status_errno(status);
 		if (error == NULL)
-			error = xstrdup(status == CERTMAP_ENOENT
+			error = xstrdup(
+				status == CERTMAP_ENOENT
 					? "no certificate mapping has these "
 					  "URI, Subject and Issuer selectors"
 					: "a certificate mapping with these URI, "
@@ -114,11 +116,13 @@ static void handle_certmap(struct helper_call *call)
 		goto done;
 	}
 	log_notice("certificate mapping URI=\"%s\" Subject=\"%s\" Issuer=%s "
-		   "%s by %s", LOG_ESC(uri), LOG_ESC(subject), LOG_ESC(issuer),
-		   what, LOG_ESC(hc->identity.user));
+		   "%s by %s",
+		   LOG_ESC(uri), LOG_ESC(subject), LOG_ESC(issuer), what,
+		   LOG_ESC(hc->identity.user));
 done:
 	if (code != 0) {
-		log_warn("certificate mapping request refused: %s", LOG_ESC(error));
+		log_warn("certificate mapping request refused: %s",
+			 LOG_ESC(error));
 		result(call->seq, code, error, NULL);
 	} else {
 		/* What was written is in use before the answer goes out: the

@@ -65,7 +65,8 @@ int closefds_except_scan(const int *keep, size_t n)
 			if (e->d_name[0] < '0' || e->d_name[0] > '9')
 				continue;
 			long fd = strtol(e->d_name, NULL, 10);
-			if (fd >= 3 && fd <= INT_MAX && fd != self && !kept((int)fd, k, m))
+			if (fd >= 3 && fd <= INT_MAX && fd != self &&
+			    !kept((int)fd, k, m))
 				close((int)fd);
 		}
 		closedir(d);

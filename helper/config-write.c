@@ -61,12 +61,14 @@ static long find_assignment(const struct buf *t, size_t from, const char *name)
 	size_t n = strlen(name);
 	const char *s = (const char *)t->data;
 	for (size_t i = from; i + n <= t->len; i++) {
-		if (s[i] == '#' || (s[i] == '/' && i + 1 < t->len && s[i + 1] == '/')) {
+		if (s[i] == '#' ||
+		    (s[i] == '/' && i + 1 < t->len && s[i + 1] == '/')) {
 			while (i < t->len && s[i] != '\n')
 				i++;
 			continue;
 		}
-		if (strncmp(s + i, name, n) != 0 || (i > 0 && name_char(s[i - 1])) ||
+		if (strncmp(s + i, name, n) != 0 ||
+		    (i > 0 && name_char(s[i - 1])) ||
 		    (i + n < t->len && name_char(s[i + n])))
 			continue;
 		size_t j = i + n;
@@ -117,8 +119,9 @@ static int apply_edit(struct buf *t, const char *dir, const char *path,
 	config_init(&lc);
 	config_set_include_dir(&lc, dir);
 	if (config_read_string(&lc, (const char *)t->data) != CONFIG_TRUE) {
-		*error_r = xasprintf("the current file does not parse: line %d: %s",
-				     config_error_line(&lc), config_error_text(&lc));
+		*error_r = xasprintf(
+			"the current file does not parse: line %d: %s",
+			config_error_line(&lc), config_error_text(&lc));
 		config_destroy(&lc);
 		return -1;
 	}
@@ -126,15 +129,17 @@ static int apply_edit(struct buf *t, const char *dir, const char *path,
 	config_setting_t *s = config_lookup(&lc, path);
 	if (s != NULL) {
 		if (config_setting_source_file(s) != NULL) {
-			*error_r = xasprintf("%s is set in the included file %s; "
-					     "change it there", path,
-					     config_setting_source_file(s));
+			*error_r =
+				xasprintf("%s is set in the included file %s; "
+					  "change it there",
+					  path, config_setting_source_file(s));
 			rc = -1;
 			goto out;
 		}
 		const char *leafname = strrchr(path, '.');
 		leafname = leafname ? leafname + 1 : path;
-		size_t from = line_offset(t, (int)config_setting_source_line(s));
+		size_t from = line_offset(t,
+					  (int)config_setting_source_line(s));
 		long v = find_assignment(t, from, leafname);
 		if (v < 0) {
 			*error_r = xasprintf("cannot find %s on line %u", path,
@@ -157,35 +162,45 @@ static int apply_edit(struct buf *t, const char *dir, const char *path,
 		config_setting_t *g = config_lookup(&lc, group);
 		if (g != NULL && config_setting_is_group(g)) {
 			if (config_setting_source_file(g) != NULL) {
-				*error_r = xasprintf("%s is in the included file %s; "
-						     "change it there", group,
-						     config_setting_source_file(g));
+				*error_r = xasprintf(
+					"%s is in the included file %s; "
+					"change it there",
+					group, config_setting_source_file(g));
 				rc = -1;
 				break;
 			}
 			const char *gleaf = strrchr(group, '.');
 			gleaf = gleaf ? gleaf + 1 : group;
-			size_t from = line_offset(t, (int)config_setting_source_line(g));
+			size_t from = line_offset(
+				t, (int)config_setting_source_line(g));
 			long v = find_assignment(t, from, gleaf);
-			const char *brace = v >= 0 ? memchr(t->data + v, '{', t->len - (size_t)v) : NULL;
+			const char *brace = v >= 0 ? memchr(t->data + v, '{',
+							    t->len - (size_t)v)
+						   : NULL;
 			if (brace == NULL) {
-				*error_r = xasprintf("cannot find the group %s", group);
+				*error_r = xasprintf("cannot find the group %s",
+						     group);
 				rc = -1;
 				break;
 			}
 			size_t at = (size_t)(brace - (const char *)t->data) + 1;
 			/* Indent like the group's next line, tab otherwise. */
-			const char *nl = memchr(t->data + at, '\n', t->len - at);
+			const char *nl = memchr(t->data + at, '\n',
+						t->len - at);
 			size_t ind = 0;
 			if (nl != NULL) {
 				const char *p = nl + 1;
-				while (p + ind < (const char *)t->data + t->len &&
+				while (p + ind <
+					       (const char *)t->data + t->len &&
 				       (p[ind] == ' ' || p[ind] == '\t'))
 					ind++;
 			}
-			char *ins = ind > 0 ? xasprintf("\n%.*s%s", (int)ind, nl + 1,
-							(const char *)text.data)
-					    : xasprintf("\n\t%s", (const char *)text.data);
+			char *ins =
+				ind > 0 ? xasprintf("\n%.*s%s", (int)ind,
+						    nl + 1,
+						    (const char *)text.data)
+					: xasprintf("\n\t%s",
+						    (const char *)text.data);
 			text_splice(t, at, 0, ins);
 			free(ins);
 			goto inserted;
@@ -260,12 +275,14 @@ static void handle_config_put(struct helper_call *call)
 		struct buf lit = BUF_INIT;
 		const char *why;
 		if (!config_ws_settable(paths[i])) {
-			error = xasprintf("%s cannot be changed over WS-Management",
-					  paths[i]);
-		} else if (config_value_literal(paths[i], values[i], &lit, &why) != 0) {
+			error = xasprintf(
+				"%s cannot be changed over WS-Management",
+				paths[i]);
+		} else if (config_value_literal(paths[i], values[i], &lit,
+						&why) != 0) {
 			error = xasprintf("%s: %s", paths[i], why);
-		} else if (apply_edit(&text, dir, paths[i], (const char *)lit.data,
-				      &error) != 0) {
+		} else if (apply_edit(&text, dir, paths[i],
+				      (const char *)lit.data, &error) != 0) {
 			/* error set */
 		}
 		buf_release(&lit);
@@ -274,8 +291,8 @@ static void handle_config_put(struct helper_call *call)
 	if (error != NULL)
 		goto done;
 	enum atomic_step step;
-	tmp = atomic_write_temp(path, text.data, text.len, st.st_mode & 07777, &st,
-				&step);
+	tmp = atomic_write_temp(path, text.data, text.len, st.st_mode & 07777,
+				&st, &step);
 	if (tmp == NULL) {
 		code = (uint32_t)errno;
 		error = xasprintf("cannot write %s: %s", path, strerror(errno));
@@ -298,7 +315,8 @@ static void handle_config_put(struct helper_call *call)
 			}
 		}
 		error = xasprintf("the change would make the configuration "
-				  "invalid: %s", msg.data ? (char *)msg.data : "");
+				  "invalid: %s",
+				  msg.data ? (char *)msg.data : "");
 		buf_release(&msg);
 		free(load_error);
 		goto done;
@@ -307,7 +325,8 @@ static void handle_config_put(struct helper_call *call)
 	 * not a reason to refuse a change that is in place. */
 	if (atomic_install(tmp, path) < 0) {
 		code = (uint32_t)errno;
-		error = xasprintf("cannot replace %s: %s", path, strerror(errno));
+		error = xasprintf("cannot replace %s: %s", path,
+				  strerror(errno));
 		config_unref(cfg);
 		goto done;
 	}
@@ -344,13 +363,17 @@ static void config_write_cleanup(const char *path)
 		while ((e = readdir(d)) != NULL) {
 			/* exactly what atomic_write_temp names ".<base>.XXXXXX" */
 			const char *name = e->d_name;
-			if (name[0] != '.' || strncmp(name + 1, base, bl) != 0 ||
+			if (name[0] != '.' ||
+			    strncmp(name + 1, base, bl) != 0 ||
 			    name[1 + bl] != '.' || strlen(name) != 1 + bl + 7)
 				continue;
 			char *p = xasprintf("%s/%s", dir, e->d_name);
 			struct stat st;
-			if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0) {
-				log_notice("removing %s, left by an interrupted change", p);
+			if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+			    st.st_uid == 0) {
+				log_notice(
+					"removing %s, left by an interrupted change",
+					p);
 				unlink(p);
 			}
 			free(p);

@@ -28,7 +28,7 @@ static struct hconn *buckets[BUCKETS];
 static size_t n_conns;
 static size_t n_local; /* ids with HCONN_LOCAL_BIT */
 
-static int64_t idle_limit_ms;   /* 0: entries never expire */
+static int64_t idle_limit_ms; /* 0: entries never expire */
 
 size_t conns_count_local(void)
 {
@@ -91,7 +91,8 @@ static void expire(struct hconn *c, int64_t now)
 {
 	if (c->state == HCONN_AUTHENTICATED)
 		log_info("connection %llu unused for %lld s: forgetting the "
-			 "identity of %s", (unsigned long long)c->id,
+			 "identity of %s",
+			 (unsigned long long)c->id,
 			 (long long)((now - c->last_used) / 1000),
 			 LOG_ESC(c->identity.user));
 	else
@@ -161,7 +162,8 @@ static void evict_one(void)
 	for (size_t b = 0; b < BUCKETS; b++)
 		for (struct hconn *c = buckets[b]; c != NULL; c = c->next)
 			if (c->state != HCONN_VERIFYING &&
-			    (victim == NULL || c->last_used < victim->last_used))
+			    (victim == NULL ||
+			     c->last_used < victim->last_used))
 				victim = c;
 	if (victim != NULL) {
 		log_warn("connection table full; forgetting connection %llu",
@@ -239,7 +241,8 @@ void conns_remove(uint64_t id)
 void conns_discard(struct hconn *c)
 {
 	for (size_t b = 0; b < BUCKETS; b++)
-		for (struct hconn **pp = &buckets[b]; *pp != NULL; pp = &(*pp)->next)
+		for (struct hconn **pp = &buckets[b]; *pp != NULL;
+		     pp = &(*pp)->next)
 			if (*pp == c) {
 				*pp = c->next;
 				conns_free(c);

@@ -21,36 +21,36 @@
 
 enum hconn_state {
 	HCONN_NEW = 0,
-	HCONN_HANDSHAKE,      /* GSS context continuing */
-	HCONN_VERIFYING,      /* a child checks the account; no other request */
+	HCONN_HANDSHAKE, /* GSS context continuing */
+	HCONN_VERIFYING, /* a child checks the account; no other request */
 	HCONN_AUTHENTICATED,
 };
 
 struct hidentity {
-	char *claimed;        /* as the client named itself */
-	char *user;           /* local account */
+	char *claimed; /* as the client named itself */
+	char *user;    /* local account */
 	uid_t uid;
 	gid_t gid;
-	unsigned flags;       /* enum priv_identity_flags */
-	const char *mech;     /* "Kerberos", "NTLM", "Basic" (static) */
+	unsigned flags;   /* enum priv_identity_flags */
+	const char *mech; /* "Kerberos", "NTLM", "Basic" (static) */
 };
 
 struct hconn {
 	uint64_t id;
 	enum hconn_state state;
-	gss_ctx_id_t ctx;     /* GSS_C_NO_CONTEXT unless GSS */
-	bool ctx_is_krb5;     /* Kerberos (IOV wrap) rather than NTLM */
+	gss_ctx_id_t ctx; /* GSS_C_NO_CONTEXT unless GSS */
+	bool ctx_is_krb5; /* Kerberos (IOV wrap) rather than NTLM */
 	char scheme[16];
 	char remote[64];
-	struct hidentity identity;  /* valid in HCONN_AUTHENTICATED */
+	struct hidentity identity; /* valid in HCONN_AUTHENTICATED */
 	/* Local connections: the socket the helper accepted (its inode
 	 * names it) and the peer's credentials read then. */
 	bool local;
 	dev_t sock_dev;
 	ino_t sock_ino;
 	uid_t peer_uid;
-	int64_t last_used;    /* monotonic ms of the last request naming it */
-	unsigned commands;    /* commands it spawned that still run (spawn.c) */
+	int64_t last_used; /* monotonic ms of the last request naming it */
+	unsigned commands; /* commands it spawned that still run (spawn.c) */
 	struct hconn *next;
 };
 

@@ -49,15 +49,17 @@ static void handle_unwrap(struct helper_call *call)
 	for (size_t i = 0; i < r->n && error == 0; i++) {
 		const struct priv_sealed_part *p = &r->parts[i];
 		buf_init(&plain[i]);
-		if (sealgss_unwrap(c->ctx, c->ctx_is_krb5, p->hdr.data, p->hdr.len,
-				   p->sealed.data, p->sealed.len, &plain[i],
-				   err, sizeof(err)) != 0)
+		if (sealgss_unwrap(c->ctx, c->ctx_is_krb5, p->hdr.data,
+				   p->hdr.len, p->sealed.data, p->sealed.len,
+				   &plain[i], err, sizeof(err)) != 0)
 			error = EBADMSG;
 		views[i] = (struct priv_bytes){ plain[i].data, plain[i].len };
 	}
 	if (error != 0) {
-		log_audit("decryption remote=%s user=%s result=failure reason=\"%s\"",
-			  LOG_ESC(c->remote), LOG_ESC(c->identity.user), LOG_ESC(err));
+		log_audit(
+			"decryption remote=%s user=%s result=failure reason=\"%s\"",
+			LOG_ESC(c->remote), LOG_ESC(c->identity.user),
+			LOG_ESC(err));
 		if (!c->ctx_is_krb5) {
 			/* NTLM seals with one RC4 stream per direction: after
 			 * a message that did not unwrap, both sides are out

@@ -48,18 +48,10 @@ static bool running = true;
 static int64_t term_deadline; /* 0 = no SIGTERM seen */
 
 static const struct helper_module *const modules[] = {
-	&module_core,
-	&module_conns,
-	&module_auth_gss,
-	&module_auth_basic,
-	&module_certmap_table,
-	&module_auth_cert,
-	&module_admin_socket,
-	&module_tls_key,
-	&module_crypt,
-	&module_spawn,
-	&module_config_write,
-	&module_certmap_write,
+	&module_core,         &module_conns,         &module_auth_gss,
+	&module_auth_basic,   &module_certmap_table, &module_auth_cert,
+	&module_admin_socket, &module_tls_key,       &module_crypt,
+	&module_spawn,        &module_config_write,  &module_certmap_write,
 };
 #define N_MODULES (sizeof(modules) / sizeof(modules[0]))
 
@@ -71,10 +63,12 @@ static void build_table(void)
 {
 	for (size_t m = 0; m < N_MODULES; m++) {
 		for (size_t i = 0; i < modules[m]->n_requests; i++) {
-			const struct helper_request *r = &modules[m]->requests[i];
+			const struct helper_request *r =
+				&modules[m]->requests[i];
 			if (r->type >= PRIV_TYPE_MAX || table[r->type] != NULL)
 				fatal("module %s: request %s declared twice",
-				      modules[m]->name, priv_type_name(r->type));
+				      modules[m]->name,
+				      priv_type_name(r->type));
 			table[r->type] = r;
 		}
 	}
@@ -91,8 +85,9 @@ static void reconfigure_modules(void)
 static void dispatch(struct priv_msg *req)
 {
 	const char *type = priv_type_name(req->type);
-	const struct helper_request *r =
-		req->type < PRIV_TYPE_MAX ? table[req->type] : NULL;
+	const struct helper_request *r = req->type < PRIV_TYPE_MAX
+						 ? table[req->type]
+						 : NULL;
 	if (r == NULL || req->seq == 0)
 		fatal("protocol violation: unexpected %s (type %u) from the listener",
 		      type, req->type);
@@ -112,7 +107,8 @@ static void dispatch(struct priv_msg *req)
 		flags |= REQ_AUTHENTICATED;
 	if (flags & (REQ_AUTH_STEP | REQ_AUTHENTICATED))
 		flags |= REQ_CONN;
-	uint64_t id = (flags & REQ_CONN) ? *(const uint64_t *)args : 0; /* conn comes first */
+	uint64_t id = (flags & REQ_CONN) ? *(const uint64_t *)args
+					 : 0; /* conn comes first */
 	if ((flags & REQ_CONN) && id == 0 && !(flags & REQ_CONN_ZERO))
 		fatal("protocol violation: %s without a connection", type);
 	bool local = (id & HCONN_LOCAL_BIT) != 0;
@@ -141,12 +137,14 @@ static void dispatch(struct priv_msg *req)
 			conns_reset(call.conn); /* for good: log in again */
 		else if (!(c->identity.flags & PRIV_ID_AUTHORIZED))
 			refusal = "the user is not authorized";
-		else if ((flags & REQ_ADMIN) && !(c->identity.flags & PRIV_ID_ADMIN))
+		else if ((flags & REQ_ADMIN) &&
+			 !(c->identity.flags & PRIV_ID_ADMIN))
 			refusal = "only administrators may do this";
 		if (refusal != NULL) {
 			log_warn("%s refused for connection %llu: %s", type,
 				 (unsigned long long)id, refusal);
-			helper_refuse(req->seq, r->answer_type, EACCES, refusal);
+			helper_refuse(req->seq, r->answer_type, EACCES,
+				      refusal);
 			return;
 		}
 	}
@@ -158,7 +156,8 @@ static void dispatch(struct priv_msg *req)
 static void handle_ping(struct helper_call *call)
 {
 	const struct priv_ping *p = call->args;
-	struct priv_pong pong = { .token = p->token, .pid = (uint32_t)getpid() };
+	struct priv_pong pong = { .token = p->token,
+				  .pid = (uint32_t)getpid() };
 	helper_answer(call->seq, PRIV_PONG, &pong, NULL, 0);
 }
 
@@ -181,8 +180,8 @@ static void handle_reload(struct helper_call *call)
 	char *error = NULL, *warnings = NULL;
 	const char *path = helper_config_path();
 	struct winrmd_config *cfg = config_load_file(path, &error);
-	if (cfg != NULL &&
-	    config_check_files(cfg, path, CONFIG_CHECK_KEYS, &error, &warnings) != 0) {
+	if (cfg != NULL && config_check_files(cfg, path, CONFIG_CHECK_KEYS,
+					      &error, &warnings) != 0) {
 		config_unref(cfg);
 		cfg = NULL;
 	}
@@ -276,8 +275,9 @@ static void pam_preload(const char *service)
 
 static void usage(void)
 {
-	fprintf(stderr, "winrmd-priv is started by winrmd; it is not run by hand.\n"
-			"usage: winrmd-priv -s FD -c CONFIG [-d] [-j]\n");
+	fprintf(stderr,
+		"winrmd-priv is started by winrmd; it is not run by hand.\n"
+		"usage: winrmd-priv -s FD -c CONFIG [-d] [-j]\n");
 	exit(2);
 }
 
@@ -380,7 +380,8 @@ int main(int argc, char **argv)
 				break;
 			}
 			if (rc < 0)
-				fatal("protocol violation: %s", strerror(errno));
+				fatal("protocol violation: %s",
+				      strerror(errno));
 			dispatch(&req);
 			priv_msg_release(&req);
 		}

@@ -64,8 +64,8 @@ void helper_config_install(struct winrmd_config *cfg)
 
 /* ---- answers ---- */
 
-void helper_answer(uint32_t seq, uint16_t type, const void *s,
-		   const int *fds, unsigned n_fds)
+void helper_answer(uint32_t seq, uint16_t type, const void *s, const int *fds,
+		   unsigned n_fds)
 {
 	struct priv_msg m;
 	const char *why;
@@ -74,7 +74,8 @@ void helper_answer(uint32_t seq, uint16_t type, const void *s,
 	m.seq = seq;
 	for (unsigned i = 0; i < n_fds; i++)
 		if (priv_put_fd(&m, fds[i]) != 0)
-			fatal("%s with too many descriptors", priv_type_name(type));
+			fatal("%s with too many descriptors",
+			      priv_type_name(type));
 	if (priv_send(listener_fd, &m) != 0) {
 		priv_msg_release(&m);
 		log_err("cannot write to the listener: %s; exiting",
@@ -144,7 +145,8 @@ size_t helper_watch_pollfds(struct pollfd *out, size_t max)
 {
 	size_t n = n_watches < max ? n_watches : max;
 	for (size_t i = 0; i < n; i++)
-		out[i] = (struct pollfd){ .fd = watches[i].fd, .events = POLLIN };
+		out[i] = (struct pollfd){ .fd = watches[i].fd,
+					  .events = POLLIN };
 	return n;
 }
 
@@ -240,7 +242,8 @@ void helper_reap_children(void)
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (struct child **pp = &children; *pp != NULL; pp = &(*pp)->next) {
+		for (struct child **pp = &children; *pp != NULL;
+		     pp = &(*pp)->next) {
 			if ((*pp)->pid == pid) {
 				struct child *c = *pp;
 				*pp = c->next;

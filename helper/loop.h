@@ -41,8 +41,8 @@ void helper_set_listener_fd(int fd);
  * helper, and a failed send means the listener is gone: both end the
  * helper.
  */
-void helper_answer(uint32_t seq, uint16_t type, const void *s,
-		   const int *fds, unsigned n_fds);
+void helper_answer(uint32_t seq, uint16_t type, const void *s, const int *fds,
+		   unsigned n_fds);
 /* helper_answer with a refusal: the answer type's struct starts with
  * (u32 error, string message), every other field empty. */
 void helper_refuse(uint32_t seq, uint16_t type, uint32_t error,
@@ -79,7 +79,7 @@ void helper_set_signal_fd(int fd);
 struct pollfd;
 size_t helper_watch_pollfds(struct pollfd *out, size_t max);
 void helper_watch_dispatch(const struct pollfd *pfd, size_t n);
-int helper_run_timers(void);    /* returns the poll timeout (-1: none) */
+int helper_run_timers(void); /* returns the poll timeout (-1: none) */
 void helper_reap_children(void);
 #define HELPER_MAX_WATCHES 1024
 

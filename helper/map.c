@@ -17,13 +17,13 @@
 bool map_name_ok(const char *name)
 {
 	size_t n = strlen(name);
-	if (n == 0 || n > 64 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
-	    name[0] == '-')
+	if (n == 0 || n > 64 || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0 || name[0] == '-')
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)name[i];
-		if (c < 0x20 || c == 0x7f || c == '/' || c == ':' || c == '\\' ||
-		    c == '@' || c == ' ')
+		if (c < 0x20 || c == 0x7f || c == '/' || c == ':' ||
+		    c == '\\' || c == '@' || c == ' ')
 			return false;
 	}
 	return true;
@@ -42,7 +42,8 @@ char *map_kerberos(const char *principal, const char **reason_r)
 	if (krb5_parse_name(kc, principal, &p) != 0) {
 		*reason_r = "malformed principal name";
 	} else if (krb5_aname_to_localname(kc, p, sizeof(local), local) != 0) {
-		*reason_r = "no local account for this principal (auth_to_local)";
+		*reason_r =
+			"no local account for this principal (auth_to_local)";
 	} else if (!map_name_ok(local)) {
 		*reason_r = "auth_to_local gave an unusable account name";
 	} else {

@@ -16,10 +16,10 @@
 #include <stddef.h>
 
 struct map_rules {
-	const char *hostname;          /* this machine's short name */
-	char *const *trusted_domains;  /* NTLM domains / UPN suffixes */
+	const char *hostname;         /* this machine's short name */
+	char *const *trusted_domains; /* NTLM domains / UPN suffixes */
 	size_t n_trusted_domains;
-	const char *default_realm;     /* Kerberos default realm, may be NULL */
+	const char *default_realm; /* Kerberos default realm, may be NULL */
 };
 
 /* Each returns a newly allocated local name (caller frees) or NULL with

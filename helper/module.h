@@ -34,24 +34,24 @@ struct hconn; /* helper/conns.h */
 enum req_flags {
 	REQ_ONCE = 1 << 0,
 	REQ_CONN = 1 << 1,
-	REQ_CONN_ZERO = 1 << 2,      /* with REQ_CONN: id 0 is allowed */
-	REQ_AUTH_STEP = 1 << 3,      /* implies REQ_CONN */
-	REQ_AUTHENTICATED = 1 << 4,  /* implies REQ_CONN */
-	REQ_ADMIN = 1 << 5,          /* implies REQ_AUTHENTICATED */
+	REQ_CONN_ZERO = 1 << 2,     /* with REQ_CONN: id 0 is allowed */
+	REQ_AUTH_STEP = 1 << 3,     /* implies REQ_CONN */
+	REQ_AUTHENTICATED = 1 << 4, /* implies REQ_CONN */
+	REQ_ADMIN = 1 << 5,         /* implies REQ_AUTHENTICATED */
 };
 
 /* One request being answered. */
 struct helper_call {
-	uint32_t seq;            /* answer with helper_answer(seq, ...) */
-	struct priv_msg *msg;    /* the request; its fds may be taken */
-	const void *args;        /* the decoded struct (valid during the call) */
-	struct hconn *conn;      /* with REQ_CONN: the connection, or NULL */
+	uint32_t seq;         /* answer with helper_answer(seq, ...) */
+	struct priv_msg *msg; /* the request; its fds may be taken */
+	const void *args;     /* the decoded struct (valid during the call) */
+	struct hconn *conn;   /* with REQ_CONN: the connection, or NULL */
 };
 
 struct helper_request {
 	uint16_t type;
-	unsigned flags;          /* enum req_flags */
-	uint16_t answer_type;    /* what a refusal is sent as */
+	unsigned flags;       /* enum req_flags */
+	uint16_t answer_type; /* what a refusal is sent as */
 	/* Answers now or later (keeping call->seq); never blocks. */
 	void (*handle)(struct helper_call *call);
 };
@@ -60,9 +60,9 @@ struct helper_module {
 	const char *name;
 	const struct helper_request *requests;
 	size_t n_requests;
-	void (*start)(void);     /* after the first configuration load */
+	void (*start)(void);       /* after the first configuration load */
 	void (*reconfigure)(void); /* after the configuration changed */
-	void (*stop)(void);      /* before the helper exits */
+	void (*stop)(void);        /* before the helper exits */
 };
 
 #define HELPER_REQUESTS(table) table, sizeof(table) / sizeof(table[0])

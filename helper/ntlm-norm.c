@@ -34,7 +34,8 @@ void ntlm_normalize(struct buf *tok)
 			return;
 		uint32_t first = UINT32_MAX;
 		for (size_t f = 12; f <= 52; f += 8) {
-			uint16_t len = (uint16_t)(tok->data[f] | tok->data[f + 1] << 8);
+			uint16_t len = (uint16_t)(tok->data[f] |
+						  tok->data[f + 1] << 8);
 			uint32_t off = le32(tok->data + f + 4);
 			if (len > 0 && off < first)
 				first = off;
@@ -53,9 +54,11 @@ static void utf16le_to_utf8(struct buf *out, const uint8_t *p, size_t n)
 	for (size_t i = 0; i + 1 < n; i += 2) {
 		uint32_t c = (uint32_t)p[i] | (uint32_t)p[i + 1] << 8;
 		if (c >= 0xd800 && c < 0xdc00 && i + 3 < n) {
-			uint32_t lo = (uint32_t)p[i + 2] | (uint32_t)p[i + 3] << 8;
+			uint32_t lo = (uint32_t)p[i + 2] | (uint32_t)p[i + 3]
+								   << 8;
 			if (lo >= 0xdc00 && lo < 0xe000) {
-				c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+				c = 0x10000 + ((c - 0xd800) << 10) +
+				    (lo - 0xdc00);
 				i += 2;
 			} else {
 				c = '?';
@@ -74,7 +77,8 @@ static void utf16le_to_utf8(struct buf *out, const uint8_t *p, size_t n)
 			buf_append_byte(out, (uint8_t)(0x80 | (c & 0x3f)));
 		} else {
 			buf_append_byte(out, (uint8_t)(0xf0 | c >> 18));
-			buf_append_byte(out, (uint8_t)(0x80 | (c >> 12 & 0x3f)));
+			buf_append_byte(out,
+					(uint8_t)(0x80 | (c >> 12 & 0x3f)));
 			buf_append_byte(out, (uint8_t)(0x80 | (c >> 6 & 0x3f)));
 			buf_append_byte(out, (uint8_t)(0x80 | (c & 0x3f)));
 		}
@@ -95,8 +99,10 @@ static bool ntlm_field(const uint8_t *m, size_t len, size_t off, bool unicode,
 		utf16le_to_utf8(out, m + foff, flen);
 	} else {
 		for (size_t i = 0; i < flen; i++)
-			buf_append_byte(out, m[foff + i] >= 0x20 && m[foff + i] < 0x7f
-						     ? m[foff + i] : '?');
+			buf_append_byte(out, m[foff + i] >= 0x20 &&
+							     m[foff + i] < 0x7f
+						     ? m[foff + i]
+						     : '?');
 	}
 	return true;
 }

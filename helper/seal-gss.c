@@ -194,8 +194,8 @@ int sealgss_unwrap(gss_ctx_id_t ctx, bool krb5, const uint8_t *hdr,
 	/* RFC 4121 tokens start with TOK_ID 05 04; RFC 1964 ones with the
 	 * 0x60 of their GSS framing. */
 	if (hdr_len >= 16 && hdr[0] == 0x05 && hdr[1] == 0x04)
-		return unwrap_cfx(ctx, hdr, hdr_len, sealed, sealed_len,
-				  plain, err, errlen);
+		return unwrap_cfx(ctx, hdr, hdr_len, sealed, sealed_len, plain,
+				  err, errlen);
 	if (hdr[0] == 0x60)
 		return unwrap_plain(ctx, hdr, hdr_len, sealed, sealed_len,
 				    plain, err, errlen);
@@ -221,8 +221,9 @@ static int wrap_ntlm(gss_ctx_id_t ctx, const uint8_t *plain, size_t len,
 	}
 	if (!conf || out.length != len + SEALGSS_NTLM_SIG_LEN) {
 		gss_release_buffer(&m, &out);
-		set_err(err, errlen, !conf ? "gss_wrap did not encrypt"
-				 : "gss_wrap output is not signature + data");
+		set_err(err, errlen,
+			!conf ? "gss_wrap did not encrypt"
+			      : "gss_wrap output is not signature + data");
 		return -1;
 	}
 	buf_append(hdr, out.value, SEALGSS_NTLM_SIG_LEN);
@@ -256,8 +257,9 @@ static int wrap_krb5(gss_ctx_id_t ctx, const uint8_t *plain, size_t len,
 		if (GSS_ERROR(major))
 			gss_error(err, errlen, "gss_wrap_iov", major, minor);
 		else
-			set_err(err, errlen, "gss_wrap_iov did not encrypt "
-					     "in place");
+			set_err(err, errlen,
+				"gss_wrap_iov did not encrypt "
+				"in place");
 		gss_release_iov_buffer(&m, iov, 3);
 		return -1;
 	}
@@ -267,9 +269,8 @@ static int wrap_krb5(gss_ctx_id_t ctx, const uint8_t *plain, size_t len,
 	return 0;
 }
 
-int sealgss_wrap(gss_ctx_id_t ctx, bool krb5, const uint8_t *plain,
-		 size_t len, struct buf *hdr, struct buf *sealed, char *err,
-		 size_t errlen)
+int sealgss_wrap(gss_ctx_id_t ctx, bool krb5, const uint8_t *plain, size_t len,
+		 struct buf *hdr, struct buf *sealed, char *err, size_t errlen)
 {
 	if (ctx == GSS_C_NO_CONTEXT) {
 		set_err(err, errlen, "no security context");

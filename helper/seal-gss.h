@@ -71,8 +71,7 @@ int sealgss_unwrap(gss_ctx_id_t ctx, bool krb5, const uint8_t *hdr,
  * (the wire carries LE32(hdr->len) || hdr || sealed) and returns 0, or
  * returns -1 with err filled and both buffers unchanged.
  */
-int sealgss_wrap(gss_ctx_id_t ctx, bool krb5, const uint8_t *plain,
-		 size_t len, struct buf *hdr, struct buf *sealed, char *err,
-		 size_t errlen);
+int sealgss_wrap(gss_ctx_id_t ctx, bool krb5, const uint8_t *plain, size_t len,
+		 struct buf *hdr, struct buf *sealed, char *err, size_t errlen);
 
 #endif

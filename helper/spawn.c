@@ -43,8 +43,8 @@
 
 struct command {
 	uint64_t handle;
-	pid_t monitor;       /* root process holding the PAM session */
-	pid_t pid;           /* the user's process and process group; 0 until started */
+	pid_t monitor; /* root process holding the PAM session */
+	pid_t pid; /* the user's process and process group; 0 until started */
 	uid_t uid;
 	char *user;
 	uint64_t conn_id;    /* the connection that started it */
@@ -60,9 +60,9 @@ static uint64_t next_handle = 1;
 
 /* What the monitor tells the helper on the control pipe. */
 struct ctl_report {
-	int32_t error;       /* 0: started */
+	int32_t error; /* 0: started */
 	int32_t pid;
-	char stage[32];      /* where it failed: "pam_open_session", "exec"... */
+	char stage[32]; /* where it failed: "pam_open_session", "exec"... */
 };
 
 /* ---- the user's process (in the grandchild) ---- */
@@ -77,9 +77,9 @@ struct spawn_args {
 	const char *program;
 	const char *const *argv; /* program arguments (SKIP_SHELL) */
 	size_t argc;
-	const char *cwd;      /* "" = home */
-	char **env;           /* NAME=value, NULL-terminated */
-	uint64_t max_memory;  /* 0 = unlimited */
+	const char *cwd;     /* "" = home */
+	char **env;          /* NAME=value, NULL-terminated */
+	uint64_t max_memory; /* 0 = unlimited */
 };
 
 static void report_exec_error(int fd, const char *stage)
@@ -112,7 +112,8 @@ static void exec_user(const struct spawn_args *a, int in, int out, int err,
 		report_exec_error(exec_err, "privilege check");
 	}
 	if (a->max_memory > 0) {
-		struct rlimit rl = { (rlim_t)a->max_memory, (rlim_t)a->max_memory };
+		struct rlimit rl = { (rlim_t)a->max_memory,
+				     (rlim_t)a->max_memory };
 		if (setrlimit(RLIMIT_AS, &rl) != 0)
 			report_exec_error(exec_err, "setrlimit");
 	}
@@ -140,8 +141,9 @@ static void exec_user(const struct spawn_args *a, int in, int out, int err,
 	const char *shell = a->shell[0] != '\0' ? a->shell : "/bin/sh";
 	const char *base = strrchr(shell, '/');
 	base = base ? base + 1 : shell;
-	char *argv0 = (a->flags & PRIV_SPAWN_NOPROFILE) ? xstrdup(base)
-						       : xasprintf("-%s", base);
+	char *argv0 = (a->flags & PRIV_SPAWN_NOPROFILE)
+			      ? xstrdup(base)
+			      : xasprintf("-%s", base);
 	char *argv[] = { argv0, "-c", (char *)a->program, NULL };
 	execve(shell, argv, a->env);
 	report_exec_error(exec_err, "exec");
@@ -163,7 +165,8 @@ static void env_add(char ***env, size_t *n, const char *name, const char *value)
 {
 	size_t len = strlen(name);
 	for (size_t i = 0; i < *n; i++) {
-		if (strncmp((*env)[i], name, len) == 0 && (*env)[i][len] == '=') {
+		if (strncmp((*env)[i], name, len) == 0 &&
+		    (*env)[i][len] == '=') {
 			free((*env)[i]);
 			(*env)[i] = xasprintf("%s=%s", name, value);
 			return;
@@ -220,14 +223,16 @@ static void monitor_main(struct spawn_args *a,
 	env_add(&env, &n, "USER", a->user);
 	env_add(&env, &n, "LOGNAME", a->user);
 	env_add(&env, &n, "SHELL", a->shell[0] ? a->shell : "/bin/sh");
-	env_add(&env, &n, "PATH", a->uid == 0
-		? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-		: "/usr/local/bin:/usr/bin:/bin");
+	env_add(&env, &n, "PATH",
+		a->uid == 0
+			? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+			: "/usr/local/bin:/usr/bin:/bin");
 	env_add(&env, &n, "LANG", "C.UTF-8");
 	for (size_t i = 0; i < helper_config->n_keep_environment; i++) {
 		const char *v = getenv(helper_config->keep_environment[i]);
 		if (v != NULL)
-			env_add(&env, &n, helper_config->keep_environment[i], v);
+			env_add(&env, &n, helper_config->keep_environment[i],
+				v);
 	}
 	char **pam_env = pam_getenvlist(ph);
 	for (size_t i = 0; pam_env != NULL && pam_env[i] != NULL; i++) {
@@ -369,7 +374,8 @@ static void on_ctl(void *arg, int fd)
 	close(fd);
 	c->ctl_fd = -1;
 	if (n != (ssize_t)sizeof(rep)) {
-		spawn_reply(c->seq, EIO, "the command could not be started", NULL);
+		spawn_reply(c->seq, EIO, "the command could not be started",
+			    NULL);
 		log_err("command for %s: the monitor died before starting it",
 			LOG_ESC(c->user));
 		for (int i = 0; i < 4; i++) {
@@ -420,13 +426,15 @@ static void handle_spawn(struct helper_call *call)
 	const struct priv_spawn *r = call->args;
 	struct hconn *hc = call->conn; /* authenticated and authorized */
 	if (!helper_config->allow_remote_shell_access) {
-		spawn_reply(call->seq, EACCES, "remote shell access is disabled", NULL);
+		spawn_reply(call->seq, EACCES,
+			    "remote shell access is disabled", NULL);
 		return;
 	}
 	errno = 0;
 	struct passwd *pw = getpwnam(hc->identity.user);
 	if (pw == NULL || pw->pw_uid != hc->identity.uid) {
-		spawn_reply(call->seq, ENOENT, "the account no longer exists", NULL);
+		spawn_reply(call->seq, ENOENT, "the account no longer exists",
+			    NULL);
 		return;
 	}
 	struct spawn_args a = {
@@ -443,7 +451,8 @@ static void handle_spawn(struct helper_call *call)
 		.max_memory = r->max_memory,
 	};
 	if (!helper_watch_room(1)) {
-		spawn_reply(call->seq, EAGAIN, "too many commands are starting", NULL);
+		spawn_reply(call->seq, EAGAIN, "too many commands are starting",
+			    NULL);
 		return;
 	}
 	int fds[10];
@@ -484,7 +493,7 @@ static void handle_spawn(struct helper_call *call)
 	c->uid = pw->pw_uid;
 	c->user = xstrdup(hc->identity.user);
 	c->conn_id = r->conn;
-	hc->commands++;     /* its identity does not expire meanwhile */
+	hc->commands++; /* its identity does not expire meanwhile */
 	c->ctl_fd = fds[8];
 	c->seq = call->seq;
 	c->listener_fds[0] = fds[1];
@@ -528,14 +537,18 @@ static void handle_signal(struct helper_call *call)
 	if (r->conn == 0) {
 		/* winrmd itself ends a shell (idle, run time, shutdown): only
 		 * termination, and only of commands the helper started. */
-		if (r->kind != PRIV_SIGNAL_TERMINATE && r->kind != PRIV_SIGNAL_KILL)
+		if (r->kind != PRIV_SIGNAL_TERMINATE &&
+		    r->kind != PRIV_SIGNAL_KILL)
 			fatal("protocol violation: SIGNAL %u without a connection",
 			      r->kind);
 		if (c != NULL && c->pid > 0) {
-			kill(-c->pid, r->kind == PRIV_SIGNAL_KILL ? SIGKILL : SIGTERM);
-			if (r->kind == PRIV_SIGNAL_TERMINATE && c->kill_timer == NULL)
+			kill(-c->pid,
+			     r->kind == PRIV_SIGNAL_KILL ? SIGKILL : SIGTERM);
+			if (r->kind == PRIV_SIGNAL_TERMINATE &&
+			    c->kill_timer == NULL)
 				c->kill_timer = helper_timer_at(
-					time_mono_ms() + TERMINATE_GRACE_MS, kill_now, c);
+					time_mono_ms() + TERMINATE_GRACE_MS,
+					kill_now, c);
 		}
 		signal_answer(call->seq, 0, NULL);
 		return;
@@ -548,17 +561,19 @@ static void handle_signal(struct helper_call *call)
 	}
 	if (c->uid != hc->identity.uid) {
 		log_warn("%s tried to signal command %llu of %s; refused",
-			 LOG_ESC(hc->identity.user), (unsigned long long)r->handle,
-			 LOG_ESC(c->user));
+			 LOG_ESC(hc->identity.user),
+			 (unsigned long long)r->handle, LOG_ESC(c->user));
 		signal_answer(call->seq, EPERM, "not the owner of the command");
 		return;
 	}
-	int sig = r->kind == PRIV_SIGNAL_CTRL_C ? SIGINT
-		: r->kind == PRIV_SIGNAL_CTRL_BREAK ? SIGQUIT
-		: r->kind == PRIV_SIGNAL_KILL ? SIGKILL : SIGTERM;
+	int sig = r->kind == PRIV_SIGNAL_CTRL_C       ? SIGINT
+		  : r->kind == PRIV_SIGNAL_CTRL_BREAK ? SIGQUIT
+		  : r->kind == PRIV_SIGNAL_KILL       ? SIGKILL
+						      : SIGTERM;
 	kill(-c->pid, sig);
 	if (r->kind == PRIV_SIGNAL_TERMINATE && c->kill_timer == NULL)
-		c->kill_timer = helper_timer_at(time_mono_ms() + TERMINATE_GRACE_MS,
+		c->kill_timer = helper_timer_at(time_mono_ms() +
+							TERMINATE_GRACE_MS,
 						kill_now, c);
 	signal_answer(call->seq, 0, NULL);
 }
@@ -577,7 +592,8 @@ static void spawn_shutdown(void)
 		int status;
 		pid_t pid;
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-			for (struct command *c = commands; c != NULL; c = c->next)
+			for (struct command *c = commands; c != NULL;
+			     c = c->next)
 				if (c->monitor == pid) {
 					command_free(c);
 					break;
@@ -601,7 +617,8 @@ static void spawn_shutdown(void)
 
 static const struct helper_request requests[] = {
 	{ PRIV_SPAWN, REQ_AUTHENTICATED, PRIV_SPAWN_RESULT, handle_spawn },
-	{ PRIV_SIGNAL, REQ_AUTHENTICATED | REQ_CONN_ZERO, PRIV_ERROR, handle_signal },
+	{ PRIV_SIGNAL, REQ_AUTHENTICATED | REQ_CONN_ZERO, PRIV_ERROR,
+	  handle_signal },
 };
 
 const struct helper_module module_spawn = {

@@ -80,7 +80,8 @@ static struct slot *find_or_add(enum throttle_table tt, const char *key,
 			return c;
 		}
 		if (c->locked_until > now) {
-			if (locked == NULL || c->locked_until < locked->locked_until)
+			if (locked == NULL ||
+			    c->locked_until < locked->locked_until)
 				locked = c;
 		} else if (victim == NULL || c->last < victim->last) {
 			victim = c;
@@ -95,8 +96,8 @@ static struct slot *find_or_add(enum throttle_table tt, const char *key,
 }
 
 /* The slot whose lock applies to key, or NULL. */
-static struct slot *lookup(enum throttle_table tt, const char *key,
-			   int64_t now, const struct throttle_policy *p)
+static struct slot *lookup(enum throttle_table tt, const char *key, int64_t now,
+			   const struct throttle_policy *p)
 {
 	struct table *t = table_of(tt);
 	struct slot *s = find(t, key);
@@ -123,8 +124,8 @@ bool throttle_locked(enum throttle_table t, const char *key, int64_t now_ms,
 	return true;
 }
 
-int64_t throttle_failure(enum throttle_table t, const char *key,
-			 int64_t now_ms, const struct throttle_policy *p)
+int64_t throttle_failure(enum throttle_table t, const char *key, int64_t now_ms,
+			 const struct throttle_policy *p)
 {
 	struct slot *s = find_or_add(t, key, now_ms, p);
 	if (now_ms - s->window_start >= p->window_ms) {

@@ -27,15 +27,15 @@
 #include <stdint.h>
 
 struct throttle_policy {
-	int64_t max_failures;   /* failures in the window that lock the key */
+	int64_t max_failures; /* failures in the window that lock the key */
 	int64_t window_ms;
-	int64_t lockout_ms;     /* 0: never lock, only delay */
+	int64_t lockout_ms; /* 0: never lock, only delay */
 	int64_t max_delay_ms;
 };
 
 enum throttle_table {
-	THROTTLE_ADDR,          /* remote addresses */
-	THROTTLE_ACCOUNT,       /* local account names */
+	THROTTLE_ADDR,    /* remote addresses */
+	THROTTLE_ACCOUNT, /* local account names */
 };
 
 /* Slots per table. */
@@ -47,8 +47,8 @@ enum throttle_table {
 bool throttle_locked(enum throttle_table t, const char *key, int64_t now_ms,
 		     const struct throttle_policy *p, int64_t *left_ms);
 /* Records a failure; returns how long to delay the answer. */
-int64_t throttle_failure(enum throttle_table t, const char *key,
-			 int64_t now_ms, const struct throttle_policy *p);
+int64_t throttle_failure(enum throttle_table t, const char *key, int64_t now_ms,
+			 const struct throttle_policy *p);
 /* Forgets the key's failures (after a success). */
 void throttle_success(enum throttle_table t, const char *key);
 /* Drops everything (tests). */

@@ -90,9 +90,10 @@ static void load_keys(void)
 		EVP_PKEY *pkey;
 		uint8_t id[X509_KEY_ID_LEN];
 		char err[512];
-		if (x509_server_key_load(l->certificate_file, l->key_file, &pkey, id,
-					 err, sizeof(err)) != 0) {
-			log_err("HTTPS listener %s:%d: %s", l->address, l->port, err);
+		if (x509_server_key_load(l->certificate_file, l->key_file,
+					 &pkey, id, err, sizeof(err)) != 0) {
+			log_err("HTTPS listener %s:%d: %s", l->address, l->port,
+				err);
 			continue;
 		}
 		struct key *k = key_find(id, sizeof(id));
@@ -102,8 +103,8 @@ static void load_keys(void)
 			k = &keys[n_keys++];
 			memcpy(k->id, id, sizeof(id));
 		} else {
-			log_err("more than %d TLS keys; %s not loaded", MAX_KEYS,
-				l->key_file);
+			log_err("more than %d TLS keys; %s not loaded",
+				MAX_KEYS, l->key_file);
 			EVP_PKEY_free(pkey);
 			continue;
 		}
@@ -129,7 +130,8 @@ static void record(uint64_t conn, uint16_t scheme, const struct buf *sig)
 	r->at = time_mono_ms();
 }
 
-bool tls_key_is_fresh(void *arg, uint16_t scheme, const uint8_t *sig, size_t len)
+bool tls_key_is_fresh(void *arg, uint16_t scheme, const uint8_t *sig,
+		      size_t len)
 {
 	uint64_t conn = *(const uint64_t *)arg;
 	uint8_t h[SHA256_DIGEST_LENGTH];
@@ -137,9 +139,11 @@ bool tls_key_is_fresh(void *arg, uint16_t scheme, const uint8_t *sig, size_t len
 	int64_t now = time_mono_ms();
 	for (size_t i = 0; i < MAX_RECORDS; i++) {
 		const struct record *r = &records[i];
-		if (r->conn == conn && r->at != 0 && now - r->at <= RECORD_MAX_AGE_MS &&
+		if (r->conn == conn && r->at != 0 &&
+		    now - r->at <= RECORD_MAX_AGE_MS &&
 		    memcmp(r->sig_hash, h, sizeof(h)) == 0)
-			return r->randomized && tlsproof_scheme_randomized(scheme);
+			return r->randomized &&
+			       tlsproof_scheme_randomized(scheme);
 	}
 	return false;
 }
@@ -162,20 +166,23 @@ static void handle_sign(struct helper_call *call)
 		log_warn("SIGN for connection %llu refused: %s",
 			 (unsigned long long)r->conn,
 			 k == NULL ? "no such key" : "no such scheme");
-		answer(call->seq, ENOENT, k == NULL ? "no such key" : "no such scheme",
-		       NULL);
+		answer(call->seq, ENOENT,
+		       k == NULL ? "no such key" : "no such scheme", NULL);
 		return;
 	}
 	struct buf sig = BUF_INIT;
 	int rc;
 	if (r->flags & PRIV_SIGN_HASHED) {
-		rc = tlssign_sign_digest(k->pkey, (uint16_t)r->scheme, r->tbs.data,
-					 r->tbs.len, &sig, why, sizeof(why));
+		rc = tlssign_sign_digest(k->pkey, (uint16_t)r->scheme,
+					 r->tbs.data, r->tbs.len, &sig, why,
+					 sizeof(why));
 	} else {
-		rc = tlsproof_check_tbs(r->tbs.data, r->tbs.len, why, sizeof(why)) < 0
+		rc = tlsproof_check_tbs(r->tbs.data, r->tbs.len, why,
+					sizeof(why)) < 0
 			     ? -1
-			     : tlssign_sign(k->pkey, (uint16_t)r->scheme, r->tbs.data,
-					    r->tbs.len, &sig, why, sizeof(why));
+			     : tlssign_sign(k->pkey, (uint16_t)r->scheme,
+					    r->tbs.data, r->tbs.len, &sig, why,
+					    sizeof(why));
 	}
 	if (rc != 0) {
 		/* A correct listener asks only what GnuTLS needs signed. */

@@ -12,6 +12,7 @@
 /* A tlsproof_fresh_fn: arg points at the connection id (uint64_t).  True
  * when sig is a signature the helper made for that connection, recently,
  * with a randomized scheme. */
-bool tls_key_is_fresh(void *arg, uint16_t scheme, const uint8_t *sig, size_t len);
+bool tls_key_is_fresh(void *arg, uint16_t scheme, const uint8_t *sig,
+		      size_t len);
 
 #endif

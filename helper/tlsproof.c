@@ -214,11 +214,11 @@ static bool ecdh_params(struct rd *r, char *why, size_t why_len)
 		return false;
 	}
 	switch (group) {
-	case 0x0017: want = 65; break;	/* secp256r1 */
-	case 0x0018: want = 97; break;	/* secp384r1 */
+	case 0x0017: want = 65; break;  /* secp256r1 */
+	case 0x0018: want = 97; break;  /* secp384r1 */
 	case 0x0019: want = 133; break; /* secp521r1 */
-	case 0x001d: want = 32; break;	/* x25519 */
-	case 0x001e: want = 56; break;	/* x448 */
+	case 0x001d: want = 32; break;  /* x25519 */
+	case 0x001e: want = 56; break;  /* x448 */
 	default:
 		set_why(why, why_len,
 			"ServerECDHParams of unknown group 0x%04x", group);
@@ -292,7 +292,7 @@ int tlsproof_key_fits(EVP_PKEY *key, uint16_t scheme, uint16_t version,
 	}
 	if (s->curve != 0 && version == TLSPROOF_TLS13) {
 		if (EVP_PKEY_get_group_name(key, group, sizeof(group), NULL) !=
-			1 ||
+			    1 ||
 		    OBJ_txt2nid(group) != s->curve) {
 			ERR_clear_error();
 			set_why(why, why_len, "%s needs a key on %s", s->name,
@@ -456,7 +456,7 @@ static bool next_is(const struct state *st, uint8_t type, bool from_client)
 
 static struct rd body(const struct tls_hs_msg *m)
 {
-	struct rd r = {m->body, m->len};
+	struct rd r = { m->body, m->len };
 	return r;
 }
 
@@ -568,14 +568,15 @@ static int certificate(const struct tls_hs_msg *m, uint16_t version,
 			/* worded as x509_verify_client words it */
 			set_why(why, why_len,
 				"%s certificate of %zu bytes is larger than the "
-				"%zu bytes allowed", who, cert.n, leaf_max);
+				"%zu bytes allowed",
+				who, cert.n, leaf_max);
 			return TLSPROOF_TOO_LARGE;
 		}
 		if (k > 0 && cert.n > X509_MAX_INTERMEDIATE_CERT) {
 			set_why(why, why_len,
 				"%s chain certificate of %zu bytes is larger than "
-				"the %d bytes allowed", who, cert.n,
-				X509_MAX_INTERMEDIATE_CERT);
+				"the %d bytes allowed",
+				who, cert.n, X509_MAX_INTERMEDIATE_CERT);
 			return TLSPROOF_TOO_LARGE;
 		}
 		if (k < max) {
@@ -617,8 +618,8 @@ static EVP_PKEY *leaf_key(const uint8_t *der, size_t len)
 
 static void put_header(struct buf *b, uint8_t type, size_t len)
 {
-	uint8_t h[4] = {type, (uint8_t)(len >> 16), (uint8_t)(len >> 8),
-			(uint8_t)len};
+	uint8_t h[4] = { type, (uint8_t)(len >> 16), (uint8_t)(len >> 8),
+			 (uint8_t)len };
 	buf_append(b, h, sizeof(h));
 }
 
@@ -823,7 +824,7 @@ static int parse_client_auth(struct state *st, struct parsed *p,
 	}
 	if (p->version == TLSPROOF_TLS12 &&
 	    expect(st, HS_CLIENT_KEY_EXCHANGE, true, "ClientKeyExchange") ==
-		NULL)
+		    NULL)
 		return TLSPROOF_MALFORMED;
 	p->client_cv = st->i;
 	if ((m = expect(st, HS_CERTIFICATE_VERIFY, true,
@@ -841,7 +842,7 @@ static int parse_client_auth(struct state *st, struct parsed *p,
 static int parse13(struct state *st, struct parsed *p)
 {
 	const struct tls_hs_msg *m;
-	struct rd context, empty = {NULL, 0}, r;
+	struct rd context, empty = { NULL, 0 }, r;
 	int rc;
 
 	if (expect(st, HS_ENCRYPTED_EXTENSIONS, false, "EncryptedExtensions") ==
@@ -857,8 +858,8 @@ static int parse13(struct state *st, struct parsed *p)
 		set_why(st->why, st->why_len,
 			"the server requested no client certificate");
 		return next_is(st, HS_CERTIFICATE, false)
-			   ? TLSPROOF_NO_CLIENT_CERT
-			   : TLSPROOF_MALFORMED;
+			       ? TLSPROOF_NO_CLIENT_CERT
+			       : TLSPROOF_MALFORMED;
 	}
 	m = expect(st, HS_CERTIFICATE_REQUEST, false, "CertificateRequest");
 	if (!certificate_request(m, p->version, &context)) {
@@ -885,7 +886,7 @@ static int parse13(struct state *st, struct parsed *p)
 static int parse12(struct state *st, struct parsed *p)
 {
 	const struct tls_hs_msg *m;
-	struct rd context, none = {NULL, 0}, r;
+	struct rd context, none = { NULL, 0 }, r;
 	enum kx kx = kx_of(p->suite);
 	int rc;
 
@@ -925,8 +926,8 @@ static int parse12(struct state *st, struct parsed *p)
 		set_why(st->why, st->why_len,
 			"the server requested no client certificate");
 		return next_is(st, HS_SERVER_HELLO_DONE, false)
-			   ? TLSPROOF_NO_CLIENT_CERT
-			   : TLSPROOF_MALFORMED;
+			       ? TLSPROOF_NO_CLIENT_CERT
+			       : TLSPROOF_MALFORMED;
 	}
 	m = expect(st, HS_CERTIFICATE_REQUEST, false, "CertificateRequest");
 	if (!certificate_request(m, p->version, &context)) {
@@ -949,8 +950,8 @@ static int check_server(const struct tls_hs_msg *msgs, const struct parsed *p,
 			tlsproof_fresh_fn is_fresh, void *arg, char *why,
 			size_t why_len)
 {
-	const struct tlsproof_scheme *s =
-	    tlsproof_scheme_find(p->server_scheme);
+	const struct tlsproof_scheme *s = tlsproof_scheme_find(
+		p->server_scheme);
 	struct buf content = BUF_INIT, hash = BUF_INIT;
 	EVP_PKEY *key = NULL;
 	char reason[160];
@@ -972,11 +973,10 @@ static int check_server(const struct tls_hs_msg *msgs, const struct parsed *p,
 	}
 	if (!is_fresh(arg, p->server_scheme, p->server_sig.p,
 		      p->server_sig.n)) {
-		set_why(
-		    why, why_len,
-		    "the server's %s signature is not one the "
-		    "helper made for this connection (replayed transcript?)",
-		    s->name);
+		set_why(why, why_len,
+			"the server's %s signature is not one the "
+			"helper made for this connection (replayed transcript?)",
+			s->name);
 		return TLSPROOF_NOT_FRESH;
 	}
 	if ((key = leaf_key(p->server_leaf, p->server_leaf_len)) == NULL) {
@@ -1021,8 +1021,8 @@ static int check_client(const struct tls_hs_msg *msgs, const struct parsed *p,
 			char *why, size_t why_len)
 {
 	struct buf content = BUF_INIT, data = BUF_INIT;
-	const struct tlsproof_scheme *s =
-	    tlsproof_scheme_find(p->client_scheme);
+	const struct tlsproof_scheme *s = tlsproof_scheme_find(
+		p->client_scheme);
 	EVP_PKEY *key;
 	char reason[160];
 	int rc;
@@ -1069,7 +1069,7 @@ int tlsproof_verify(const struct tls_hs_msg *msgs, size_t n,
 		    tlsproof_fresh_fn is_fresh, void *arg,
 		    struct tlsproof_result *out, char *why, size_t why_len)
 {
-	struct state st = {msgs, n, 0, why, why_len};
+	struct state st = { msgs, n, 0, why, why_len };
 	struct parsed p;
 	size_t total = 0;
 	int rc;

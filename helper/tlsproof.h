@@ -118,7 +118,7 @@
 
 /* One handshake message as the hook reported it. */
 struct tls_hs_msg {
-	uint8_t type;	     /* wire type (HelloRetryRequest: 2) */
+	uint8_t type;        /* wire type (HelloRetryRequest: 2) */
 	bool from_client;    /* the hook's incoming */
 	const uint8_t *body; /* without the 4-byte header */
 	size_t len;
@@ -126,18 +126,18 @@ struct tls_hs_msg {
 
 enum tlsproof_status {
 	TLSPROOF_OK = 0,
-	TLSPROOF_MALFORMED,	 /* a message does not parse, is out of
+	TLSPROOF_MALFORMED,      /* a message does not parse, is out of
 				    order, over a cap, or missing */
-	TLSPROOF_UNSUPPORTED,	 /* version, cipher suite, key exchange,
+	TLSPROOF_UNSUPPORTED,    /* version, cipher suite, key exchange,
 				    signature scheme or key type */
 	TLSPROOF_NO_CLIENT_CERT, /* no client Certificate/CertificateVerify:
 				    none requested or sent, or a resumed
 				    session */
-	TLSPROOF_TOO_LARGE,	 /* the client's chain is longer than
+	TLSPROOF_TOO_LARGE,      /* the client's chain is longer than
 				    TLSPROOF_MAX_CHAIN, or a certificate over
 				    x509.h's limits (X509_MAX_CLIENT_CERT for
 				    the leaf) */
-	TLSPROOF_NOT_FRESH,	 /* the server's signature is not one the
+	TLSPROOF_NOT_FRESH,      /* the server's signature is not one the
 				    helper made for this connection, or is
 				    deterministic: replay */
 	TLSPROOF_BAD_SERVER_SIG, /* a signature the helper made does not
@@ -145,7 +145,7 @@ enum tlsproof_status {
 				    had something else signed */
 	TLSPROOF_BAD_CLIENT_SIG, /* the client's CertificateVerify does not
 				    verify with its leaf's key */
-	TLSPROOF_INTERNAL,	 /* OpenSSL failed otherwise */
+	TLSPROOF_INTERNAL,       /* OpenSSL failed otherwise */
 };
 
 struct tlsproof_result {
@@ -153,7 +153,7 @@ struct tlsproof_result {
 	uint16_t cipher_suite;
 	uint16_t server_scheme; /* of the server's signature */
 	uint16_t client_scheme; /* of the client's CertificateVerify */
-	bool hello_retry;	/* TLS 1.3 with a HelloRetryRequest */
+	bool hello_retry;       /* TLS 1.3 with a HelloRetryRequest */
 	/* The client's Certificate message's certificates, leaf first, as
 	 * DER; they point into the bodies of the messages given to
 	 * tlsproof_verify (valid as long as those are). */
@@ -214,14 +214,14 @@ struct tlsproof_scheme {
 	const char *name; /* IANA name, "ecdsa_secp256r1_sha256" */
 	const char *key;  /* key type for EVP_PKEY_is_a: "RSA", "RSA-PSS",
 			     "EC", "ED25519", "ED448" */
-	const char *md;	  /* digest name ("SHA256"...), NULL for EdDSA */
-	int md_len;	  /* its length in bytes, 0 for EdDSA */
-	int padding;	  /* RSA_PKCS1_PADDING, RSA_PKCS1_PSS_PADDING
+	const char *md;   /* digest name ("SHA256"...), NULL for EdDSA */
+	int md_len;       /* its length in bytes, 0 for EdDSA */
+	int padding;      /* RSA_PKCS1_PADDING, RSA_PKCS1_PSS_PADDING
 			     (salt length = md_len, MGF1 with md), or 0 */
-	int curve;	  /* ECDSA: the curve's NID, which TLS 1.3
+	int curve;        /* ECDSA: the curve's NID, which TLS 1.3
 			     requires (TLS 1.2 does not); else 0 */
 	bool randomized;  /* ECDSA and PSS as OpenSSL makes them */
-	bool tls13;	  /* allowed in a TLS 1.3 CertificateVerify */
+	bool tls13;       /* allowed in a TLS 1.3 CertificateVerify */
 };
 
 /* The scheme of code point code, or NULL when it is not supported

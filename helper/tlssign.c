@@ -109,7 +109,7 @@ int tlssign_sign_digest(EVP_PKEY *key, uint16_t scheme, const uint8_t *digest,
 	     EVP_PKEY_CTX_set_rsa_padding(pctx, s->padding) != 1) ||
 	    (s->padding == RSA_PKCS1_PSS_PADDING &&
 	     (EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) !=
-		  1 ||
+		      1 ||
 	      EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1))) {
 		openssl_why(why, why_len, s->name);
 		goto out;

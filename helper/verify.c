@@ -60,14 +60,10 @@ static int conversation(int n, const struct pam_message **msg,
 				goto fail; /* no password in a GSS login */
 			r[i].resp = strdup(d->password);
 			break;
-		case PAM_PROMPT_ECHO_ON:
-			r[i].resp = strdup(d->user);
-			break;
+		case PAM_PROMPT_ECHO_ON: r[i].resp = strdup(d->user); break;
 		case PAM_ERROR_MSG:
-		case PAM_TEXT_INFO:
-			break;
-		default:
-			goto fail;
+		case PAM_TEXT_INFO: break;
+		default: goto fail;
 		}
 	}
 	*resp = r;
@@ -88,8 +84,8 @@ static void run_pam(const struct winrmd_config *cfg, const char *user,
 	pam_handle_t *ph = NULL;
 	int rc = pam_start(cfg->pam_service, user, &conv, &ph);
 	if (rc != PAM_SUCCESS) {
-		snprintf(res->reason, sizeof(res->reason), "PAM start failed: %s",
-			 pam_strerror(ph, rc));
+		snprintf(res->reason, sizeof(res->reason),
+			 "PAM start failed: %s", pam_strerror(ph, rc));
 		return;
 	}
 	pam_set_item(ph, PAM_RHOST, remote);
@@ -126,7 +122,8 @@ static void child_main(int fd, const struct winrmd_config *cfg,
 	/* "#<uid>": the account of a uid (peer credentials).  The lookup
 	 * happens here, not in the helper: a directory lookup may block. */
 	char *end;
-	struct passwd *pw = user[0] == '#' ? getpwuid((uid_t)strtoul(user + 1, &end, 10))
+	struct passwd *pw = user[0] == '#' ? getpwuid((uid_t)strtoul(user + 1,
+								     &end, 10))
 					   : getpwnam(user);
 	if (pw == NULL && fold_case) {
 		/* Windows names are case-insensitive; POSIX ones are not.
@@ -137,13 +134,16 @@ static void child_main(int fd, const struct winrmd_config *cfg,
 		size_t n = strlen(user);
 		if (n < sizeof(lower)) {
 			for (size_t i = 0; i <= n; i++)
-				lower[i] = (char)((user[i] >= 'A' && user[i] <= 'Z')
-							  ? user[i] - 'A' + 'a' : user[i]);
+				lower[i] = (char)((user[i] >= 'A' &&
+						   user[i] <= 'Z')
+							  ? user[i] - 'A' + 'a'
+							  : user[i]);
 			pw = getpwnam(lower);
 		}
 	}
 	if (pw == NULL) {
-		snprintf(res.reason, sizeof(res.reason), "no such local account");
+		snprintf(res.reason, sizeof(res.reason),
+			 "no such local account");
 		goto out;
 	}
 	snprintf(res.user, sizeof(res.user), "%s", pw->pw_name);
@@ -277,5 +277,6 @@ void verify_start(const struct winrmd_config *cfg, const char *user,
 	pv->fd = p[0];
 	helper_watch_fd(p[0], on_readable, pv);
 	helper_watch_child(pid, on_exit_status, NULL);
-	pv->timer = helper_timer_at(time_mono_ms() + VERIFY_TIMEOUT_MS, on_timeout, pv);
+	pv->timer = helper_timer_at(time_mono_ms() + VERIFY_TIMEOUT_MS,
+				    on_timeout, pv);
 }

@@ -15,12 +15,12 @@
 #include "lib/config.h"
 
 struct verify_result {
-	bool authenticated;      /* password (if any) and account are good */
-	char user[72];           /* the account's name as NSS spells it */
+	bool authenticated; /* password (if any) and account are good */
+	char user[72];      /* the account's name as NSS spells it */
 	uint32_t uid, gid;
-	uint32_t flags;          /* enum priv_identity_flags */
-	char reason[200];        /* why not authenticated */
-	char authz_reason[200];  /* the authorization decision, for the audit */
+	uint32_t flags;         /* enum priv_identity_flags */
+	char reason[200];       /* why not authenticated */
+	char authz_reason[200]; /* the authorization decision, for the audit */
 };
 
 typedef void (*verify_cb)(void *arg, const struct verify_result *res);

@@ -473,7 +473,8 @@ static int prescan(struct load *ld, const char *text, size_t len)
 		}
 		size_t n = lcfg_lex_step(&state, text, len, i);
 		if (n == 0 && text[i] == '@') {
-			error_at(ld, line, NULL, "syntax error: @include is "
+			error_at(ld, line, NULL,
+				 "syntax error: @include is "
 				 "not allowed in this file");
 			return -1;
 		}
@@ -486,13 +487,15 @@ static int prescan(struct load *ld, const char *text, size_t len)
 enum field { F_URI, F_SUBJECT, F_ISSUER, F_USER, F_ENABLED, N_FIELDS };
 
 static const char *const field_names[N_FIELDS] = {
-	[F_URI] = "URI", [F_SUBJECT] = "Subject", [F_ISSUER] = "Issuer",
+	[F_URI] = "URI",       [F_SUBJECT] = "Subject", [F_ISSUER] = "Issuer",
 	[F_USER] = "UserName", [F_ENABLED] = "Enabled",
 };
 
 static const char *(*const field_checks[N_FIELDS])(const char *) = {
-	[F_URI] = certmap_check_uri, [F_SUBJECT] = certmap_check_subject,
-	[F_ISSUER] = certmap_check_issuer, [F_USER] = certmap_check_user,
+	[F_URI] = certmap_check_uri,
+	[F_SUBJECT] = certmap_check_subject,
+	[F_ISSUER] = certmap_check_issuer,
+	[F_USER] = certmap_check_user,
 	[F_ENABLED] = NULL,
 };
 
@@ -514,8 +517,7 @@ static const char *field_suggestion(const char *name)
 }
 
 /* One group of the CertMapping list; adds it to the table when valid. */
-static void parse_entry(struct load *ld, const config_setting_t *g,
-			int idx)
+static void parse_entry(struct load *ld, const config_setting_t *g, int idx)
 {
 	const char *value[N_FIELDS] = { NULL };
 	const config_setting_t *seen[N_FIELDS] = { NULL };
@@ -532,13 +534,16 @@ static void parse_entry(struct load *ld, const config_setting_t *g,
 		if (f < 0) {
 			const char *hint = field_suggestion(name);
 			if (strcasecmp(name, "Password") == 0)
-				error_at(ld, line_of(s), key, "not supported: "
+				error_at(ld, line_of(s), key,
+					 "not supported: "
 					 "winrmd stores no passwords (the "
 					 "mapped account is checked with PAM); "
 					 "remove it");
 			else if (hint != NULL)
-				error_at(ld, line_of(s), key, "unknown setting "
-					 "(did you mean %s?)", hint);
+				error_at(ld, line_of(s), key,
+					 "unknown setting "
+					 "(did you mean %s?)",
+					 hint);
 			else
 				error_at(ld, line_of(s), key,
 					 "unknown setting");
@@ -548,8 +553,10 @@ static void parse_entry(struct load *ld, const config_setting_t *g,
 		seen[f] = s;
 		if (f == F_ENABLED) {
 			if (type != CONFIG_TYPE_BOOL) {
-				error_at(ld, line_of(s), key, "expected a "
-					 "boolean, got %s", lcfg_type_name(type));
+				error_at(ld, line_of(s), key,
+					 "expected a "
+					 "boolean, got %s",
+					 lcfg_type_name(type));
 				ok = false;
 			} else {
 				enabled = config_setting_get_bool(s) != 0;
@@ -557,8 +564,10 @@ static void parse_entry(struct load *ld, const config_setting_t *g,
 			continue;
 		}
 		if (type != CONFIG_TYPE_STRING) {
-			error_at(ld, line_of(s), key, "expected a string, "
-				 "got %s", lcfg_type_name(type));
+			error_at(ld, line_of(s), key,
+				 "expected a string, "
+				 "got %s",
+				 lcfg_type_name(type));
 			ok = false;
 			continue;
 		}
@@ -584,8 +593,10 @@ static void parse_entry(struct load *ld, const config_setting_t *g,
 					       value[F_SUBJECT],
 					       value[F_ISSUER]);
 	if (dup != NULL) {
-		error_at(ld, line_of(g), path, "same URI, Subject and Issuer "
-			 "as the entry on line %d", dup->source_line);
+		error_at(ld, line_of(g), path,
+			 "same URI, Subject and Issuer "
+			 "as the entry on line %d",
+			 dup->source_line);
 		return;
 	}
 	append(ld->t, value[F_URI], value[F_SUBJECT], value[F_ISSUER],
@@ -600,7 +611,8 @@ static void parse_root(struct load *ld, const config_setting_t *root)
 
 		if (strcmp(name, KEY_LIST) != 0) {
 			if (strcasecmp(name, KEY_LIST) == 0)
-				error_at(ld, line_of(s), name, "unknown "
+				error_at(ld, line_of(s), name,
+					 "unknown "
 					 "setting (did you mean " KEY_LIST
 					 "?)");
 			else
@@ -609,21 +621,23 @@ static void parse_root(struct load *ld, const config_setting_t *root)
 			continue;
 		}
 		if (!config_setting_is_list(s)) {
-			error_at(ld, line_of(s), KEY_LIST, "expected a list "
+			error_at(ld, line_of(s), KEY_LIST,
+				 "expected a list "
 				 "of groups, got %s",
 				 lcfg_type_name(config_setting_type(s)));
 			continue;
 		}
 		for (int j = 0; j < config_setting_length(s); j++) {
-			const config_setting_t *e =
-				config_setting_get_elem(s, j);
+			const config_setting_t *e = config_setting_get_elem(s,
+									    j);
 			if (!config_setting_is_group(e)) {
 				char key[64];
-				snprintf(key, sizeof(key), KEY_LIST ".[%d]",
-					 j);
-				error_at(ld, line_of(e), key, "expected a "
+				snprintf(key, sizeof(key), KEY_LIST ".[%d]", j);
+				error_at(ld, line_of(e), key,
+					 "expected a "
 					 "group, got %s",
-					 lcfg_type_name(config_setting_type(e)));
+					 lcfg_type_name(
+						 config_setting_type(e)));
 				continue;
 			}
 			parse_entry(ld, e, j);
@@ -722,8 +736,7 @@ void certmap_format(const struct certmap *t, struct buf *out)
 	buf_append_str(out, ");\n");
 }
 
-int certmap_save_file(const char *path, const struct certmap *t,
-		      char **error_r)
+int certmap_save_file(const char *path, const struct certmap *t, char **error_r)
 {
 	struct stat st;
 	bool exists = false;
@@ -732,7 +745,8 @@ int certmap_save_file(const char *path, const struct certmap *t,
 	if (lstat(path, &st) == 0) {
 		if (!S_ISREG(st.st_mode)) {
 			*error_r = xasprintf("%s: not a regular file (refusing "
-					     "to replace it)", path);
+					     "to replace it)",
+					     path);
 			return -1;
 		}
 		exists = true;
@@ -744,24 +758,32 @@ int certmap_save_file(const char *path, const struct certmap *t,
 	struct buf text = BUF_INIT;
 	certmap_format(t, &text);
 	/* keep a replaced file's owner (root's table, 0600 whatever it was) */
-	const struct stat *owner =
-		exists && (st.st_uid != geteuid() || st.st_gid != getegid()) ? &st : NULL;
+	const struct stat *owner = exists && (st.st_uid != geteuid() ||
+					      st.st_gid != getegid())
+					   ? &st
+					   : NULL;
 	enum atomic_step step;
-	char *tmp = atomic_write_temp(path, text.data, text.len, 0600, owner, &step);
+	char *tmp = atomic_write_temp(path, text.data, text.len, 0600, owner,
+				      &step);
 	buf_release(&text);
 	char *dir = path_dir(path);
 	int r = -1;
 	if (tmp == NULL) {
 		const char *e = strerror(errno);
 		if (step == ATOMIC_CREATE)
-			*error_r = xasprintf("%s: cannot create a temporary file "
-					     "in %s: %s", path, dir, e);
+			*error_r =
+				xasprintf("%s: cannot create a temporary file "
+					  "in %s: %s",
+					  path, dir, e);
 		else if (step == ATOMIC_OWNER)
-			*error_r = xasprintf("%s: cannot set the owner and mode "
-					     "of its temporary file: %s", path, e);
+			*error_r =
+				xasprintf("%s: cannot set the owner and mode "
+					  "of its temporary file: %s",
+					  path, e);
 		else
 			*error_r = xasprintf("%s: cannot write its temporary "
-					     "file: %s", path, e);
+					     "file: %s",
+					     path, e);
 	} else {
 		int rc = atomic_install(tmp, path);
 		if (rc < 0) {
@@ -770,8 +792,8 @@ int certmap_save_file(const char *path, const struct certmap *t,
 			unlink(tmp);
 		} else if (rc > 0) {
 			*error_r = xasprintf("%s: written, but syncing %s "
-					     "failed: %s", path, dir,
-					     strerror(errno));
+					     "failed: %s",
+					     path, dir, strerror(errno));
 		} else {
 			r = 0;
 		}

@@ -38,21 +38,21 @@
 
 struct x509_client; /* x509.h */
 
-#define CERTMAP_ISSUER_LEN 40      /* hex digits of a SHA-1 thumbprint */
-#define CERTMAP_MAX_URI 2048       /* bytes */
-#define CERTMAP_MAX_SUBJECT 1024   /* bytes */
-#define CERTMAP_MAX_USER 64        /* bytes, as map_name_ok */
+#define CERTMAP_ISSUER_LEN 40    /* hex digits of a SHA-1 thumbprint */
+#define CERTMAP_MAX_URI 2048     /* bytes */
+#define CERTMAP_MAX_SUBJECT 1024 /* bytes */
+#define CERTMAP_MAX_USER 64      /* bytes, as map_name_ok */
 #define CERTMAP_MAX_FILE (1024 * 1024)
 
 struct certmap_entry {
-	char *uri;        /* ResourceURI, "*", or a prefix ending in "*" */
-	char *subject;    /* UPN / e-mail pattern: "alice@X", "*@X", "a*",
+	char *uri;     /* ResourceURI, "*", or a prefix ending in "*" */
+	char *subject; /* UPN / e-mail pattern: "alice@X", "*@X", "a*",
 	                     or "*" (every certificate) */
 	char issuer[CERTMAP_ISSUER_LEN + 1]; /* SHA-1 thumbprint of the CA
 	                     that signed the client certificate, upper case */
-	char *user;       /* local account name */
+	char *user;                          /* local account name */
 	bool enabled;
-	int source_line;  /* of the entry in the file it came from; else 0 */
+	int source_line; /* of the entry in the file it came from; else 0 */
 };
 
 /* A table.  entries[0..n) are in file order, then creation order; the
@@ -65,9 +65,9 @@ struct certmap {
 /* Results of the changing helpers. */
 enum certmap_status {
 	CERTMAP_OK = 0,
-	CERTMAP_EINVAL = -1,   /* a field is not valid; the text says which */
-	CERTMAP_EEXIST = -2,   /* an entry with that URI, Subject, Issuer */
-	CERTMAP_ENOENT = -3,   /* no entry with that URI, Subject, Issuer */
+	CERTMAP_EINVAL = -1, /* a field is not valid; the text says which */
+	CERTMAP_EEXIST = -2, /* an entry with that URI, Subject, Issuer */
+	CERTMAP_ENOENT = -3, /* no entry with that URI, Subject, Issuer */
 };
 
 /* Results of certmap_match. */

@@ -38,7 +38,9 @@ int config_check_files(const struct winrmd_config *cfg, const char *path,
 			continue;
 		char err[512];
 		int r = x509_check_keypair(l->certificate_file,
-					   (flags & CONFIG_CHECK_KEYS) ? l->key_file : NULL,
+					   (flags & CONFIG_CHECK_KEYS)
+						   ? l->key_file
+						   : NULL,
 					   err, sizeof(err));
 		bool key = r == -2;
 		struct buf *to = r < 0 ? &errs : &warns;
@@ -52,7 +54,8 @@ int config_check_files(const struct winrmd_config *cfg, const char *path,
 	if (warnings_r != NULL)
 		*warnings_r = warns.len ? buf_steal(&warns) : NULL;
 	buf_release(&warns);
-	if (cfg->client_ca_file[0] != '\0' && access(cfg->client_ca_file, R_OK) != 0)
+	if (cfg->client_ca_file[0] != '\0' &&
+	    access(cfg->client_ca_file, R_OK) != 0)
 		buf_printf(&errs, "%s%s: Service.Auth.ClientCAFile: %s: %s",
 			   errs.len ? "\n" : "", path, cfg->client_ca_file,
 			   strerror(errno));

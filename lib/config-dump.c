@@ -73,15 +73,16 @@ static int change_groups(struct buf *out, const char *from, const char *to)
 	return td;
 }
 
-static void dump_key(struct buf *out, const struct key_def *k,
-		     const void *base, int depth)
+static void dump_key(struct buf *out, const struct key_def *k, const void *base,
+		     int depth)
 {
 	indent(out, depth);
 	buf_printf(out, "%s = ", key_leaf(k->path));
 	switch (k->type) {
 	case KT_BOOL:
-		buf_append_str(out, *(const bool *)key_cfield(base, k) ? "true"
-								   : "false");
+		buf_append_str(out, *(const bool *)key_cfield(base, k)
+					    ? "true"
+					    : "false");
 		break;
 	case KT_INT: {
 		int64_t v = key_get_int(base, k);
@@ -170,19 +171,17 @@ int config_value_text(const struct winrmd_config *cfg, const char *path,
 	switch (k->type) {
 	case KT_BOOL:
 		buf_append_str(out, *(const bool *)key_cfield(cfg, k)
-					    ? "true" : "false");
+					    ? "true"
+					    : "false");
 		break;
-	case KT_INT:
-		buf_printf(out, "%" PRId64, key_get_int(cfg, k));
-		break;
+	case KT_INT: buf_printf(out, "%" PRId64, key_get_int(cfg, k)); break;
 	case KT_STR:
 		buf_append_str(out, *(char *const *)key_cfield(cfg, k));
 		break;
 	case KT_ENUM:
 		buf_append_str(out, k->values->name((int)key_get_int(cfg, k)));
 		break;
-	case KT_LIST:
-		break;
+	case KT_LIST: break;
 	}
 	return 0;
 }
@@ -196,7 +195,8 @@ int config_value_literal(const char *path, const char *text, struct buf *out,
 		return -1;
 	}
 	if (key_is_digest(key_leaf(k->path))) {
-		*error_r = "Digest authentication is not supported by this server";
+		*error_r =
+			"Digest authentication is not supported by this server";
 		return -1;
 	}
 	switch (k->type) {
@@ -225,7 +225,8 @@ int config_value_literal(const char *path, const char *text, struct buf *out,
 			*error_r = "value out of range";
 			return -1;
 		}
-		buf_printf(out, "%lld%s", v, v < INT32_MIN || v > INT32_MAX ? "L" : "");
+		buf_printf(out, "%lld%s", v,
+			   v < INT32_MIN || v > INT32_MAX ? "L" : "");
 		return 0;
 	}
 	case KT_ENUM: {
@@ -244,8 +245,7 @@ int config_value_literal(const char *path, const char *text, struct buf *out,
 		}
 		lcfg_put_quoted(out, text);
 		return 0;
-	case KT_LIST:
-		break;
+	case KT_LIST: break;
 	}
 	*error_r = "not settable";
 	return -1;

@@ -113,12 +113,12 @@ static char *read_file(const char *path, size_t *len_r, char **why_r)
  */
 
 struct source {
-	const char *file;  /* one of src->files */
+	const char *file; /* one of src->files */
 	const char *p;
 	size_t len;
 	size_t i;
 	int line;
-	bool bol;          /* only blanks since the start of the line */
+	bool bol; /* only blanks since the start of the line */
 };
 
 static void new_line(struct config_source *src, const char *file, int line)
@@ -231,8 +231,8 @@ static void splice_number(struct config_source *src, struct source *s)
 		int n = d1 - start > 40 ? 40 : (int)(d1 - start);
 		config_source_error(src, cur_line(src), NULL,
 				    "syntax error: integer %.*s%s is out of "
-				    "range", n, p + start,
-				    d1 - start > 40 ? "..." : "");
+				    "range",
+				    n, p + start, d1 - start > 40 ? "..." : "");
 	}
 	put_span(src, s, j);
 	if (!suffix && v > (neg ? (uint64_t)INT32_MAX + 1 : INT32_MAX))
@@ -258,7 +258,8 @@ static int splice_include(struct config_source *src, struct source *s,
 	while (j < rest && (p[j] == ' ' || p[j] == '\t'))
 		j++;
 	if (j == rest || p[j] != '"') {
-		config_source_error(src, cur_line(src), NULL, "syntax error: "
+		config_source_error(src, cur_line(src), NULL,
+				    "syntax error: "
 				    "@include needs a quoted file name");
 		return -1;
 	}
@@ -266,7 +267,8 @@ static int splice_include(struct config_source *src, struct source *s,
 	while (j < rest && p[j] != '"' && p[j] != '\n' && p[j] != '\0')
 		j++;
 	if (j == rest || p[j] != '"' || j == name0) {
-		config_source_error(src, cur_line(src), NULL, "syntax error: "
+		config_source_error(src, cur_line(src), NULL,
+				    "syntax error: "
 				    "@include needs a quoted file name");
 		return -1;
 	}
@@ -299,8 +301,8 @@ static int splice_include(struct config_source *src, struct source *s,
 	if (src->total > CONFIG_MAX_SIZE) {
 		config_source_error(src, cur_line(src), "@include",
 				    "%s: the configuration with its included "
-				    "files is larger than %d bytes", path,
-				    CONFIG_MAX_SIZE);
+				    "files is larger than %d bytes",
+				    path, CONFIG_MAX_SIZE);
 		free(text);
 		return -1;
 	}
@@ -377,8 +379,7 @@ int config_source_string(struct config_source *src, const char *text,
 				    CONFIG_MAX_SIZE);
 		return -1;
 	}
-	if (splice_file(src, src->name, text, len, 0) != 0 ||
-	    src->errors.n > 0)
+	if (splice_file(src, src->name, text, len, 0) != 0 || src->errors.n > 0)
 		return -1;
 	/* libconfig 1.5 rejects a # or // comment that ends the text (the
 	 * line it adds is mapped as the one after the last) */
@@ -404,8 +405,8 @@ int config_source_file(struct config_source *src)
 	/* @include names are relative to the directory of the file */
 	const char *name = src->name, *slash = strrchr(name, '/');
 	if (slash != NULL)
-		src->include_dir = xstrndup(name, slash == name
-						  ? 1 : (size_t)(slash - name));
+		src->include_dir = xstrndup(
+			name, slash == name ? 1 : (size_t)(slash - name));
 	int r = config_source_string(src, text, len);
 	free(text);
 	return r;

@@ -19,24 +19,24 @@
 #define CONFIG_MAX_DEPTH 10           /* nested @include */
 
 struct config_origin {
-	const char *file;  /* one of config_source.files */
-	int line;          /* 0: the file as a whole */
+	const char *file; /* one of config_source.files */
+	int line;         /* 0: the file as a whole */
 };
 
 /* Filled by config_source_init; the fields are read-only outside
  * config-source.c. */
 struct config_source {
-	const char *name;             /* of the top file, in messages */
-	struct buf text;              /* what libconfig parses */
-	struct config_origin *lines;  /* [i]: where line i + 1 of text is
+	const char *name;            /* of the top file, in messages */
+	struct buf text;             /* what libconfig parses */
+	struct config_origin *lines; /* [i]: where line i + 1 of text is
 					 from */
 	size_t n_lines;
-	char **files;                 /* names of the files read, owned */
+	char **files; /* names of the files read, owned */
 	size_t n_files;
-	size_t total;                 /* bytes read from all files */
-	char *include_dir;            /* NULL: the working directory */
+	size_t total;      /* bytes read from all files */
+	char *include_dir; /* NULL: the working directory */
 	enum lcfg_lex state;
-	struct lcfg_errors errors;    /* ordered by line of text */
+	struct lcfg_errors errors; /* ordered by line of text */
 };
 
 void config_source_init(struct config_source *src, const char *name);

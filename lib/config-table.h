@@ -23,24 +23,24 @@
 struct enum_def {
 	int (*parse)(const char *s); /* value, or -1 when not a valid name */
 	const char *(*name)(int v);
-	const char *allowed;         /* for messages */
+	const char *allowed; /* for messages */
 };
 
 enum key_type { KT_BOOL, KT_INT, KT_STR, KT_ENUM, KT_LIST };
 enum key_scope { SCOPE_GLOBAL, SCOPE_LISTENER };
 
 struct key_def {
-	const char *path;         /* "Service.Auth.Basic"; LISTENER: "Port" */
+	const char *path; /* "Service.Auth.Basic"; LISTENER: "Port" */
 	enum key_type type;
 	enum key_scope scope;
-	unsigned flags;           /* enum config_key_flags */
-	size_t offset;            /* of the field in its struct */
-	size_t size;              /* of the field (int or int64_t) */
-	size_t count_offset;      /* KT_LIST: the size_t count */
-	int64_t def;              /* KT_BOOL, KT_INT, KT_ENUM */
-	int64_t min, max;         /* KT_INT */
-	const char *def_str;      /* KT_STR */
-	const char *const *def_list; /* KT_LIST, NULL-terminated */
+	unsigned flags;                /* enum config_key_flags */
+	size_t offset;                 /* of the field in its struct */
+	size_t size;                   /* of the field (int or int64_t) */
+	size_t count_offset;           /* KT_LIST: the size_t count */
+	int64_t def;                   /* KT_BOOL, KT_INT, KT_ENUM */
+	int64_t min, max;              /* KT_INT */
+	const char *def_str;           /* KT_STR */
+	const char *const *def_list;   /* KT_LIST, NULL-terminated */
 	const struct enum_def *values; /* KT_ENUM */
 };
 
@@ -53,8 +53,7 @@ static inline void *key_field(void *base, const struct key_def *k)
 	return (char *)base + k->offset;
 }
 
-static inline const void *key_cfield(const void *base,
-				     const struct key_def *k)
+static inline const void *key_cfield(const void *base, const struct key_def *k)
 {
 	return (const char *)base + k->offset;
 }

@@ -73,12 +73,10 @@ static const char *level_name(int v)
 	return log_level_name((enum log_level)v);
 }
 
-static const struct enum_def enum_cbt = {
-	cbt_parse, cbt_name, "None, Relaxed, Strict"
-};
-static const struct enum_def enum_transport = {
-	transport_parse, transport_name, "HTTP, HTTPS"
-};
+static const struct enum_def enum_cbt = { cbt_parse, cbt_name,
+					  "None, Relaxed, Strict" };
+static const struct enum_def enum_transport = { transport_parse, transport_name,
+						"HTTP, HTTPS" };
 static const struct enum_def enum_log_level = {
 	log_level_parse, level_name, "err, warning, notice, info, debug"
 };
@@ -86,48 +84,60 @@ static const struct enum_def enum_log_level = {
 #define SCOPE_TYPE_GLOBAL struct winrmd_config
 #define SCOPE_TYPE_LISTENER struct listener_config
 #define FIELD_OF(sc, f) (((SCOPE_TYPE_##sc *)0)->f)
-#define FIELD(sc, f)                                                      \
-	.scope = SCOPE_##sc, .offset = offsetof(SCOPE_TYPE_##sc, f),      \
+#define FIELD(sc, f)                                                           \
+	.scope = SCOPE_##sc, .offset = offsetof(SCOPE_TYPE_##sc, f),           \
 	.size = sizeof(FIELD_OF(sc, f))
 
-#define K_BOOL(sc, p, f, d, fl)                                           \
+#define K_BOOL(sc, p, f, d, fl)                                                \
 	{ .path = p, .type = KT_BOOL, FIELD(sc, f), .def = d, .flags = fl },
-#define K_INT(sc, p, f, d, lo, hi, fl)                                    \
-	{ .path = p, .type = KT_INT, FIELD(sc, f), .def = d, .min = lo,   \
-	  .max = hi, .flags = fl },
-#define K_STR(sc, p, f, d, fl)                                            \
+#define K_INT(sc, p, f, d, lo, hi, fl)                                         \
+	{ .path = p,                                                           \
+	  .type = KT_INT,                                                      \
+	  FIELD(sc, f),                                                        \
+	  .def = d,                                                            \
+	  .min = lo,                                                           \
+	  .max = hi,                                                           \
+	  .flags = fl },
+#define K_STR(sc, p, f, d, fl)                                                 \
 	{ .path = p, .type = KT_STR, FIELD(sc, f), .def_str = d, .flags = fl },
-#define K_ENUM(sc, p, f, d, v, fl)                                        \
-	{ .path = p, .type = KT_ENUM, FIELD(sc, f), .def = d,             \
-	  .values = &enum_##v, .flags = fl },
-#define K_LIST(sc, p, f, n, d, fl)                                        \
-	{ .path = p, .type = KT_LIST, FIELD(sc, f),                       \
-	  .count_offset = offsetof(SCOPE_TYPE_##sc, n), .def_list = d,    \
+#define K_ENUM(sc, p, f, d, v, fl)                                             \
+	{ .path = p,                                                           \
+	  .type = KT_ENUM,                                                     \
+	  FIELD(sc, f),                                                        \
+	  .def = d,                                                            \
+	  .values = &enum_##v,                                                 \
+	  .flags = fl },
+#define K_LIST(sc, p, f, n, d, fl)                                             \
+	{ .path = p,                                                           \
+	  .type = KT_LIST,                                                     \
+	  FIELD(sc, f),                                                        \
+	  .count_offset = offsetof(SCOPE_TYPE_##sc, n),                        \
+	  .def_list = d,                                                       \
 	  .flags = fl },
 
-const struct key_def config_keys[] = {
-	CONFIG_KEYS(K_BOOL, K_INT, K_STR, K_ENUM, K_LIST)
-};
+const struct key_def config_keys[] = { CONFIG_KEYS(K_BOOL, K_INT, K_STR, K_ENUM,
+						   K_LIST) };
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 const size_t config_n_keys = N_KEYS;
 
 /* The table's types must match the struct fields. */
-#define A_BOOL(sc, p, f, d, fl)                                           \
-	_Static_assert(_Generic(FIELD_OF(sc, f), bool: 1, default: 0),   \
+#define A_BOOL(sc, p, f, d, fl)                                                \
+	_Static_assert(_Generic(FIELD_OF(sc, f), bool : 1, default : 0),       \
 		       p ": field is not a bool");
-#define A_INT(sc, p, f, d, lo, hi, fl)                                    \
-	_Static_assert(_Generic(FIELD_OF(sc, f), int: 1, int64_t: 1,      \
-				default: 0), p ": field is not an integer");
-#define A_STR(sc, p, f, d, fl)                                            \
-	_Static_assert(_Generic(FIELD_OF(sc, f), char *: 1, default: 0), \
+#define A_INT(sc, p, f, d, lo, hi, fl)                                         \
+	_Static_assert(_Generic(FIELD_OF(sc, f), int : 1, int64_t : 1,         \
+				default : 0),                                  \
+		       p ": field is not an integer");
+#define A_STR(sc, p, f, d, fl)                                                 \
+	_Static_assert(_Generic(FIELD_OF(sc, f), char * : 1, default : 0),     \
 		       p ": field is not a char *");
-#define A_ENUM(sc, p, f, d, v, fl)                                        \
-	_Static_assert(sizeof(FIELD_OF(sc, f)) == sizeof(int),            \
+#define A_ENUM(sc, p, f, d, v, fl)                                             \
+	_Static_assert(sizeof(FIELD_OF(sc, f)) == sizeof(int),                 \
 		       p ": field is not an int-sized enum");
-#define A_LIST(sc, p, f, n, d, fl)                                        \
-	_Static_assert(_Generic(FIELD_OF(sc, f), char **: 1, default: 0) \
-			       && _Generic(FIELD_OF(sc, n), size_t: 1,    \
-					   default: 0),                   \
+#define A_LIST(sc, p, f, n, d, fl)                                             \
+	_Static_assert(_Generic(FIELD_OF(sc, f), char ** : 1, default : 0) &&  \
+			       _Generic(FIELD_OF(sc, n), size_t : 1,           \
+					default : 0),                          \
 		       p ": fields are not char ** and size_t");
 CONFIG_KEYS(A_BOOL, A_INT, A_STR, A_ENUM, A_LIST)
 
@@ -173,16 +183,10 @@ static void set_default(void *base, const struct key_def *k)
 	size_t n = 0;
 
 	switch (k->type) {
-	case KT_BOOL:
-		*(bool *)key_field(base, k) = k->def != 0;
-		break;
+	case KT_BOOL: *(bool *)key_field(base, k) = k->def != 0; break;
 	case KT_INT:
-	case KT_ENUM:
-		set_int(base, k, k->def);
-		break;
-	case KT_STR:
-		*(char **)key_field(base, k) = xstrdup(k->def_str);
-		break;
+	case KT_ENUM: set_int(base, k, k->def); break;
+	case KT_STR: *(char **)key_field(base, k) = xstrdup(k->def_str); break;
 	case KT_LIST:
 		while (k->def_list[n] != NULL)
 			n++;
@@ -280,8 +284,8 @@ const char *config_cbt_name(enum cbt_level l)
  */
 
 struct load {
-	struct config_source src;    /* the text, its line map, the problems */
-	struct winrmd_config *cfg;   /* being filled */
+	struct config_source src;  /* the text, its line map, the problems */
+	struct winrmd_config *cfg; /* being filled */
 };
 
 static void error_setting(struct load *ld, const config_setting_t *s,
@@ -332,8 +336,7 @@ static void error_type(struct load *ld, const config_setting_t *s,
 	find_digest(ld, s, path);
 }
 
-static const struct key_def *find_key(enum key_scope scope,
-				      const char *path)
+static const struct key_def *find_key(enum key_scope scope, const char *path)
 {
 	for (size_t i = 0; i < N_KEYS; i++)
 		if (config_keys[i].scope == scope &&
@@ -427,7 +430,8 @@ static bool tls_priorities_ok(const char *text, char **why_r)
 		return true;
 	}
 	if (err_pos != NULL && err_pos >= text && *err_pos != '\0')
-		*why_r = xasprintf("%s at \"%.40s\"", gnutls_strerror(rc), err_pos);
+		*why_r = xasprintf("%s at \"%.40s\"", gnutls_strerror(rc),
+				   err_pos);
 	else
 		*why_r = xstrdup(gnutls_strerror(rc));
 	return false;
@@ -435,8 +439,7 @@ static bool tls_priorities_ok(const char *text, char **why_r)
 
 /* A string value for key k: checked, and stored unless *failed. */
 static void set_string(struct load *ld, const struct key_def *k,
-		       const config_setting_t *s, const char *path,
-		       void *base)
+		       const config_setting_t *s, const char *path, void *base)
 {
 	const char *v = config_setting_get_string(s);
 	char *q = lcfg_quoted(v), *norm = NULL;
@@ -456,11 +459,16 @@ static void set_string(struct load *ld, const struct key_def *k,
 	} else if ((k->flags & CK_URL_SEGMENT) &&
 		   v[strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 			       "abcdefghijklmnopqrstuvwxyz0123456789._-")]) {
-		error_setting(ld, s, path, "%s may hold only letters, digits, "
-			      "'.', '_' and '-'", q);
-	} else if ((k->flags & CK_TLS_PRIORITIES) && !tls_priorities_ok(v, &norm)) {
-		error_setting(ld, s, path, "%s is not a valid GnuTLS priority "
-			      "string (%s)", q, norm);
+		error_setting(ld, s, path,
+			      "%s may hold only letters, digits, "
+			      "'.', '_' and '-'",
+			      q);
+	} else if ((k->flags & CK_TLS_PRIORITIES) &&
+		   !tls_priorities_ok(v, &norm)) {
+		error_setting(ld, s, path,
+			      "%s is not a valid GnuTLS priority "
+			      "string (%s)",
+			      q, norm);
 		free(norm);
 	} else {
 		free_value(base, k);
@@ -507,12 +515,13 @@ static void set_value(struct load *ld, const struct key_def *k,
 		if (type != CONFIG_TYPE_BOOL)
 			break;
 		if (config_setting_get_bool(s) && (k->flags & CK_UNSUPPORTED))
-			error_setting(ld, s, path, "%s authentication is not "
+			error_setting(ld, s, path,
+				      "%s authentication is not "
 				      "supported by this server",
 				      key_leaf(k->path));
 		else
-			*(bool *)key_field(base, k) =
-				config_setting_get_bool(s);
+			*(bool *)key_field(base,
+					   k) = config_setting_get_bool(s);
 		return;
 	case KT_INT: {
 		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
@@ -521,9 +530,10 @@ static void set_value(struct load *ld, const struct key_def *k,
 				    ? config_setting_get_int(s)
 				    : config_setting_get_int64(s);
 		if (v < k->min || v > k->max)
-			error_setting(ld, s, path, "value %" PRId64 " is "
-				      "out of range (%" PRId64 "..%" PRId64
-				      ")", v, k->min, k->max);
+			error_setting(ld, s, path,
+				      "value %" PRId64 " is "
+				      "out of range (%" PRId64 "..%" PRId64 ")",
+				      v, k->min, k->max);
 		else
 			set_int(base, k, v);
 		return;
@@ -541,8 +551,10 @@ static void set_value(struct load *ld, const struct key_def *k,
 		return;
 	}
 	static const char *const expected[] = {
-		[KT_BOOL] = "a boolean", [KT_INT] = "an integer",
-		[KT_STR] = "a string", [KT_ENUM] = "a string",
+		[KT_BOOL] = "a boolean",
+		[KT_INT] = "an integer",
+		[KT_STR] = "a string",
+		[KT_ENUM] = "a string",
 		[KT_LIST] = "an array of strings",
 	};
 	error_type(ld, s, path, expected[k->type]);
@@ -628,8 +640,8 @@ static void check_listener(struct load *ld, const config_setting_t *entry,
 		if (k->scope != SCOPE_LISTENER || !(k->flags & CK_HTTPS_ONLY))
 			continue;
 		const char *v = *(char **)key_field(l, k);
-		const config_setting_t *m =
-			config_setting_get_member(entry, k->path);
+		const config_setting_t *m = config_setting_get_member(entry,
+								      k->path);
 		char *p = xasprintf("%s.%s", path, k->path);
 		if (https && v[0] == '\0')
 			error_setting(ld, m != NULL ? m : entry, p,
@@ -642,7 +654,8 @@ static void check_listener(struct load *ld, const config_setting_t *entry,
 	for (size_t i = 0; l->enabled && i < idx; i++) {
 		const struct listener_config *o = &ld->cfg->listeners[i];
 		if (o->enabled && listeners_clash(o, l)) {
-			error_setting(ld, entry, path, "same address and port "
+			error_setting(ld, entry, path,
+				      "same address and port "
 				      "as the listener on line %d",
 				      o->source_line);
 			break;
@@ -674,13 +687,23 @@ static void parse_listeners(struct load *ld, const config_setting_t *s)
 		init_scope(l, SCOPE_LISTENER);
 		cfg->n_listeners++;
 		l->source_line =
-			config_source_origin(&ld->src, config_setting_source_line(e)).line;
-		const config_setting_t *m = config_setting_get_member(e, "CertificateFile");
-		l->certificate_line = m != NULL
-			? config_source_origin(&ld->src, config_setting_source_line(m)).line : l->source_line;
+			config_source_origin(&ld->src,
+					     config_setting_source_line(e))
+				.line;
+		const config_setting_t *m =
+			config_setting_get_member(e, "CertificateFile");
+		l->certificate_line =
+			m != NULL ? config_source_origin(
+					    &ld->src,
+					    config_setting_source_line(m))
+					    .line
+				  : l->source_line;
 		m = config_setting_get_member(e, "KeyFile");
-		l->key_line = m != NULL
-			? config_source_origin(&ld->src, config_setting_source_line(m)).line : l->source_line;
+		l->key_line = m != NULL ? config_source_origin(
+						  &ld->src,
+						  config_setting_source_line(m))
+						  .line
+					: l->source_line;
 		char *prefix = xasprintf("%s.", path);
 		walk_group(ld, e, "", prefix, SCOPE_LISTENER, l);
 		check_listener(ld, e, path, cfg->n_listeners - 1);
@@ -754,16 +777,25 @@ struct winrmd_config *config_load_file(const char *path, char **error_r)
 bool config_ws_settable(const char *path)
 {
 	static const char *const settable[] = {
-		"Service.MaxEnvelopeSizekb", "Service.MaxTimeoutms",
-		"Service.MaxConnections", "Service.MaxConcurrentOperationsPerUser",
+		"Service.MaxEnvelopeSizekb",
+		"Service.MaxTimeoutms",
+		"Service.MaxConnections",
+		"Service.MaxConcurrentOperationsPerUser",
 		"Service.AllowUnencrypted",
-		"Service.Auth.Basic", "Service.Auth.Kerberos",
-		"Service.Auth.Negotiate", "Service.Auth.Certificate",
-		"Service.Auth.CredSSP", "Service.Auth.CbtHardeningLevel",
-		"Winrs.AllowRemoteShellAccess", "Winrs.IdleTimeout",
-		"Winrs.MaxConcurrentUsers", "Winrs.MaxShellRunTime",
-		"Winrs.MaxProcessesPerShell", "Winrs.MaxMemoryPerShellMB",
-		"Winrs.MaxShellsPerUser", NULL,
+		"Service.Auth.Basic",
+		"Service.Auth.Kerberos",
+		"Service.Auth.Negotiate",
+		"Service.Auth.Certificate",
+		"Service.Auth.CredSSP",
+		"Service.Auth.CbtHardeningLevel",
+		"Winrs.AllowRemoteShellAccess",
+		"Winrs.IdleTimeout",
+		"Winrs.MaxConcurrentUsers",
+		"Winrs.MaxShellRunTime",
+		"Winrs.MaxProcessesPerShell",
+		"Winrs.MaxMemoryPerShellMB",
+		"Winrs.MaxShellsPerUser",
+		NULL,
 	};
 	for (size_t i = 0; settable[i] != NULL; i++)
 		if (strcmp(settable[i], path) == 0)

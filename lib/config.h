@@ -42,95 +42,95 @@ enum cbt_level { CBT_NONE = 0, CBT_RELAXED, CBT_STRICT };
 enum listener_transport { TRANSPORT_HTTP = 0, TRANSPORT_HTTPS };
 
 struct listener_config {
-	char *address;        /* "*" (all, IPv6 dual stack), or a literal IPv4/IPv6
+	char *address; /* "*" (all, IPv6 dual stack), or a literal IPv4/IPv6
 	                         address, optionally written "IP:a.b.c.d" */
-	int port;             /* 1..65535; default 5985 (HTTP) / 5986 (HTTPS) */
+	int port;      /* 1..65535; default 5985 (HTTP) / 5986 (HTTPS) */
 	enum listener_transport transport;
-	char *url_prefix;     /* without slashes, default "wsman" */
+	char *url_prefix;       /* without slashes, default "wsman" */
 	char *certificate_file; /* PEM, HTTPS only; "" when unset */
 	char *key_file;         /* PEM, HTTPS only; "" when unset */
 	bool enabled;
-	int source_line;        /* line of the listener entry in the file, 0 if default */
-	int certificate_line;   /* of its CertificateFile setting, else source_line */
-	int key_line;           /* of its KeyFile setting, else source_line */
+	int source_line; /* line of the listener entry in the file, 0 if default */
+	int certificate_line; /* of its CertificateFile setting, else source_line */
+	int key_line;         /* of its KeyFile setting, else source_line */
 };
 
 struct winrmd_config {
 	/* Service (Windows: winrm/config/service and winrm/config) */
-	int64_t max_envelope_size_kb;     /* MaxEnvelopeSizekb, default 500, 32..65536 */
-	int64_t max_timeout_ms;           /* MaxTimeoutms, default 60000, 500..4294967295 */
-	int64_t max_connections;          /* MaxConnections, default 300, 1..100000 */
+	int64_t max_envelope_size_kb; /* MaxEnvelopeSizekb, default 500, 32..65536 */
+	int64_t max_timeout_ms; /* MaxTimeoutms, default 60000, 500..4294967295 */
+	int64_t max_connections; /* MaxConnections, default 300, 1..100000 */
 	int64_t max_connections_per_address; /* default 30, 1..100000: one IPv4
 	                                     address or IPv6 /64 */
-	int64_t header_wait_timeout_s;    /* HeaderWaitTimeout (http.sys name),
+	int64_t header_wait_timeout_s; /* HeaderWaitTimeout (http.sys name),
 	                                     default 20, 1..3600 */
 	int64_t max_concurrent_operations_per_user; /* default 1500, 1..4294967295 */
-	bool allow_unencrypted;           /* AllowUnencrypted, default false */
-	bool allow_remote_access;         /* AllowRemoteAccess, default true */
+	bool allow_unencrypted;   /* AllowUnencrypted, default false */
+	bool allow_remote_access; /* AllowRemoteAccess, default true */
 
 	/* Service.Auth */
-	bool auth_basic;          /* default false */
-	bool auth_kerberos;       /* default true */
-	bool auth_negotiate;      /* default true */
-	bool auth_certificate;    /* default false */
-	bool auth_credssp;        /* default false; true is refused (not supported) */
+	bool auth_basic;       /* default false */
+	bool auth_kerberos;    /* default true */
+	bool auth_negotiate;   /* default true */
+	bool auth_certificate; /* default false */
+	bool auth_credssp; /* default false; true is refused (not supported) */
 	enum cbt_level cbt_hardening_level; /* default Relaxed */
-	char *keytab;             /* Keytab, default "/etc/krb5.keytab" */
-	char *ntlm_user_file;     /* NtlmUserFile, default "" (gss-ntlmssp default/winbind) */
-	char *pam_service;        /* PamService, default "winrmd" */
-	char *client_ca_file;     /* ClientCAFile, default "": CAs that client
+	char *keytab; /* Keytab, default "/etc/krb5.keytab" */
+	char *ntlm_user_file; /* NtlmUserFile, default "" (gss-ntlmssp default/winbind) */
+	char *pam_service;    /* PamService, default "winrmd" */
+	char *client_ca_file; /* ClientCAFile, default "": CAs that client
 	                             certificates must chain to (PEM) */
-	char *tls_priorities;     /* Service.TlsPriorities (GnuTLS syntax) */
+	char *tls_priorities; /* Service.TlsPriorities (GnuTLS syntax) */
 
 	/* Listeners */
 	struct listener_config *listeners;
 	size_t n_listeners;
 
 	/* Winrs (winrm/config/winrs) */
-	bool allow_remote_shell_access;   /* default true */
-	int64_t idle_timeout_ms;          /* IdleTimeout, default 7200000, 60000..2147483647 */
-	int64_t max_concurrent_users;     /* default 2147483647, 1..2147483647 */
-	int64_t max_shell_run_time_ms;    /* default 2147483647, 60000..2147483647 */
-	int64_t max_processes_per_shell;  /* default 2147483647, 1..2147483647 */
-	int64_t max_memory_per_shell_mb;  /* default 2147483647, 1..2147483647 */
-	int64_t max_shells_per_user;      /* default 2147483647, 1..2147483647 */
-	char **keep_environment;          /* KeepEnvironment, default []: names of
+	bool allow_remote_shell_access; /* default true */
+	int64_t idle_timeout_ms; /* IdleTimeout, default 7200000, 60000..2147483647 */
+	int64_t max_concurrent_users; /* default 2147483647, 1..2147483647 */
+	int64_t max_shell_run_time_ms; /* default 2147483647, 60000..2147483647 */
+	int64_t max_processes_per_shell; /* default 2147483647, 1..2147483647 */
+	int64_t max_memory_per_shell_mb; /* default 2147483647, 1..2147483647 */
+	int64_t max_shells_per_user;     /* default 2147483647, 1..2147483647 */
+	char **keep_environment; /* KeepEnvironment, default []: names of
 	                                     variables of the daemon's own
 	                                     environment passed to commands */
 	size_t n_keep_environment;
 
 	/* Authorization */
-	char **admin_groups;              /* AdminGroups, default ["sudo", "wheel"];
+	char **admin_groups; /* AdminGroups, default ["sudo", "wheel"];
 	                                     also NULL-terminated */
 	size_t n_admin_groups;
-	char *remote_users_group;         /* RemoteUsersGroup, default "winrmusers" */
+	char *remote_users_group; /* RemoteUsersGroup, default "winrmusers" */
 	int local_account_token_filter_policy; /* 0 or 1, default 0 */
-	char **trusted_domains;           /* TrustedDomains, default []: NTLM
+	char **trusted_domains; /* TrustedDomains, default []: NTLM
 	                                     domains (and UPN suffixes) whose
 	                                     users map to local accounts */
 	size_t n_trusted_domains;
-	bool kerberos_case_insensitive;   /* KerberosCaseInsensitive, default
+	bool kerberos_case_insensitive; /* KerberosCaseInsensitive, default
 	                                     false: a principal's local name is
 	                                     also tried in lower case */
 
 	/* Throttling of failed authentications */
-	int64_t throttle_max_failures;    /* MaxFailures, default 10 */
-	int64_t throttle_window_s;        /* FailureWindow, seconds, default 300 */
-	int64_t throttle_lockout_s;       /* LockoutTime, seconds, default 300; 0 = never refuse */
-	int64_t throttle_max_delay_ms;    /* MaxDelayms, default 2000 */
+	int64_t throttle_max_failures; /* MaxFailures, default 10 */
+	int64_t throttle_window_s;     /* FailureWindow, seconds, default 300 */
+	int64_t throttle_lockout_s; /* LockoutTime, seconds, default 300; 0 = never refuse */
+	int64_t throttle_max_delay_ms; /* MaxDelayms, default 2000 */
 
 	/* Logging */
-	int log_level;                    /* Level: "err".."debug", default "info" */
+	int log_level; /* Level: "err".."debug", default "info" */
 
 	/* Daemon (no Windows equivalent) */
-	char *user;                       /* User, default "winrmd": listener account */
-	char *helper_path;                /* HelperPath, default LIBEXECDIR "/winrmd-priv" */
-	char *certmapping_file;           /* CertMappingFile, default SYSCONFDIR "/certmapping.conf" */
-	char *admin_socket;               /* AdminSocket, default "/run/winrmd/admin.sock" */
+	char *user;        /* User, default "winrmd": listener account */
+	char *helper_path; /* HelperPath, default LIBEXECDIR "/winrmd-priv" */
+	char *certmapping_file; /* CertMappingFile, default SYSCONFDIR "/certmapping.conf" */
+	char *admin_socket; /* AdminSocket, default "/run/winrmd/admin.sock" */
 
 	/* private */
-	atomic_int refcount;              /* see config_ref/config_unref */
-	char *source;                     /* file name the config came from, or "<defaults>" */
+	atomic_int refcount; /* see config_ref/config_unref */
+	char *source; /* file name the config came from, or "<defaults>" */
 };
 
 /* Idle keep-alive HTTP connections are closed after this many seconds, as
@@ -209,7 +209,8 @@ int config_value_literal(const char *path, const char *text, struct buf *out,
 bool config_ws_settable(const char *path);
 
 /* Listener helpers. */
-const char *config_transport_name(enum listener_transport t); /* "HTTP"/"HTTPS" */
-const char *config_cbt_name(enum cbt_level l);  /* "None"/"Relaxed"/"Strict" */
+const char *
+config_transport_name(enum listener_transport t); /* "HTTP"/"HTTPS" */
+const char *config_cbt_name(enum cbt_level l); /* "None"/"Relaxed"/"Strict" */
 
 #endif

@@ -114,7 +114,8 @@ char *atomic_write_temp(const char *path, const void *data, size_t len,
 {
 	const char *slash = strrchr(path, '/');
 	char *dir = path_dir(path);
-	char *tmp = xasprintf("%s/.%s.XXXXXX", dir, slash != NULL ? slash + 1 : path);
+	char *tmp = xasprintf("%s/.%s.XXXXXX", dir,
+			      slash != NULL ? slash + 1 : path);
 	free(dir);
 	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {

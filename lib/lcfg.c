@@ -47,8 +47,7 @@ size_t lcfg_lex_step(enum lcfg_lex *state, const char *text, size_t len,
 		if (c == '"')
 			*state = LCFG_CODE;
 		return 1;
-	case LCFG_CODE:
-		break;
+	case LCFG_CODE: break;
 	}
 	if (c == '"') {
 		*state = LCFG_STRING;
@@ -101,8 +100,8 @@ char *lcfg_quoted(const char *s)
 /*
  * Parsing.
  */
-int lcfg_parse(struct config_t *lc, const char *text, size_t len,
-	       int *line_r, char **why_r)
+int lcfg_parse(struct config_t *lc, const char *text, size_t len, int *line_r,
+	       char **why_r)
 {
 	struct buf copy = BUF_INIT;
 

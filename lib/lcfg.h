@@ -68,8 +68,8 @@ char *lcfg_quoted(const char *s);
  * libconfig names; 0 when none) and *why_r, "syntax error" or "syntax
  * error: WHY" (caller frees).
  */
-int lcfg_parse(struct config_t *lc, const char *text, size_t len,
-	       int *line_r, char **why_r);
+int lcfg_parse(struct config_t *lc, const char *text, size_t len, int *line_r,
+	       char **why_r);
 
 /* "a string", "an integer"... for a libconfig CONFIG_TYPE_* (messages). */
 const char *lcfg_type_name(int libconfig_type);
@@ -81,15 +81,18 @@ const char *lcfg_type_name(int libconfig_type);
  */
 struct lcfg_error {
 	unsigned order;
-	size_t seq;    /* among all added, for a stable sort */
-	char *text;    /* owned */
+	size_t seq; /* among all added, for a stable sort */
+	char *text; /* owned */
 };
 
 struct lcfg_errors {
 	struct lcfg_error *v;
 	size_t n;
 };
-#define LCFG_ERRORS_INIT { NULL, 0 }
+#define LCFG_ERRORS_INIT                                                       \
+	{                                                                      \
+		NULL, 0                                                        \
+	}
 
 /*
  * Adds "FILE:LINE: KEY: message": ":LINE" only when line > 0, "KEY: "

@@ -48,7 +48,8 @@ enum log_level log_get_level(void)
 
 int log_level_parse(const char *name)
 {
-	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]);
+	     i++)
 		if (strcasecmp(name, level_names[i].name) == 0)
 			return (int)level_names[i].level;
 	return -1;
@@ -126,18 +127,19 @@ void log_vmsg(enum log_level level, const char *func, const char *fmt,
 		struct tm tm;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		localtime_r(&ts.tv_sec, &tm);
-		n = snprintf(line, sizeof(line),
-			     "%04d-%02d-%02d %02d:%02d:%02d.%03ld %s[%d] %s: %s: ",
-			     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			     tm.tm_hour, tm.tm_min, tm.tm_sec,
-			     ts.tv_nsec / 1000000, log_tag, (int)getpid(),
-			     log_level_name(level), func);
+		n = snprintf(
+			line, sizeof(line),
+			"%04d-%02d-%02d %02d:%02d:%02d.%03ld %s[%d] %s: %s: ",
+			tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+			log_tag, (int)getpid(), log_level_name(level), func);
 	}
 	if (n > 0)
 		off = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
 	n = vsnprintf(line + off, sizeof(line) - off, fmt, ap);
 	if (n > 0)
-		off += (size_t)n < sizeof(line) - off ? (size_t)n : sizeof(line) - off - 1;
+		off += (size_t)n < sizeof(line) - off ? (size_t)n
+						      : sizeof(line) - off - 1;
 	/* One line per message: fold embedded newlines so that a value taken
 	 * from a request can never forge a log line, and keep other control
 	 * bytes (terminal escapes) out of it.  This is the last line of

@@ -41,16 +41,17 @@ void log_vmsg(enum log_level level, const char *func, const char *fmt,
 /* Logs at error level and terminates the process with status 1.  Only for
  * start-up and for protocol violations in the helper: nothing on the
  * request path may call it. */
-void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatal(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
 
 #define log_err(...) log_msg(LOG_LVL_ERR, __func__, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, __func__, __VA_ARGS__)
 #define log_notice(...) log_msg(LOG_LVL_NOTICE, __func__, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LVL_INFO, __func__, __VA_ARGS__)
-#define log_debug(...)                                                     \
-	do {                                                               \
-		if (log_get_level() >= LOG_LVL_DEBUG)                      \
-			log_msg(LOG_LVL_DEBUG, __func__, __VA_ARGS__);     \
+#define log_debug(...)                                                         \
+	do {                                                                   \
+		if (log_get_level() >= LOG_LVL_DEBUG)                          \
+			log_msg(LOG_LVL_DEBUG, __func__, __VA_ARGS__);         \
 	} while (0)
 
 /*

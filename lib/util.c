@@ -24,7 +24,8 @@ static void out_of_memory(size_t n)
 {
 	/* Not log.c: logging itself may need memory.  One write, then abort. */
 	char msg[96];
-	int len = snprintf(msg, sizeof(msg), "winrmd: out of memory (%zu bytes)\n", n);
+	int len = snprintf(msg, sizeof(msg),
+			   "winrmd: out of memory (%zu bytes)\n", n);
 	if (len > 0 && write(STDERR_FILENO, msg, (size_t)len) < 0) {
 		/* nothing more we can do */
 	}
@@ -233,7 +234,8 @@ int base64_decode(struct buf *out, const char *text, size_t len)
 		size_t chunk = len > 4 * 1024 * 1024 ? 4 * 1024 * 1024 : len;
 		buf_reserve(out, chunk / 4 * 3);
 		int n = EVP_DecodeBlock(out->data + out->len,
-					(const unsigned char *)text, (int)chunk);
+					(const unsigned char *)text,
+					(int)chunk);
 		if (n < 0) {
 			out->len = start;
 			out->data[start] = '\0';
@@ -295,8 +297,9 @@ void guid_generate(char out[37])
 	}
 	r[6] = (uint8_t)((r[6] & 0x0f) | 0x40); /* version 4 */
 	r[8] = (uint8_t)((r[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-	snprintf(out, 37,
-		 "%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-%02X%02X%02X%02X%02X%02X",
-		 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
-		 r[10], r[11], r[12], r[13], r[14], r[15]);
+	snprintf(
+		out, 37,
+		"%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-%02X%02X%02X%02X%02X%02X",
+		r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
+		r[10], r[11], r[12], r[13], r[14], r[15]);
 }

@@ -195,7 +195,8 @@ static int add_upn(struct x509_client *c, const OTHERNAME *on, char *err,
 	int len;
 
 	if (on->value == NULL || on->value->type != V_ASN1_UTF8STRING) {
-		set_err(err, errlen, "subjectAltName UPN is not a "
+		set_err(err, errlen,
+			"subjectAltName UPN is not a "
 			"UTF8String");
 		return X509C_BAD_NAME;
 	}
@@ -206,7 +207,8 @@ static int add_upn(struct x509_client *c, const OTHERNAME *on, char *err,
 	}
 	if (len == 0 || !clean_text(utf8, (size_t)len)) {
 		OPENSSL_free(utf8);
-		set_err(err, errlen, "subjectAltName UPN is empty or holds a "
+		set_err(err, errlen,
+			"subjectAltName UPN is empty or holds a "
 			"NUL or control character");
 		return X509C_BAD_NAME;
 	}
@@ -215,15 +217,16 @@ static int add_upn(struct x509_client *c, const OTHERNAME *on, char *err,
 	return X509C_OK;
 }
 
-static int add_email(struct x509_client *c, const ASN1_IA5STRING *s,
-		     char *err, size_t errlen)
+static int add_email(struct x509_client *c, const ASN1_IA5STRING *s, char *err,
+		     size_t errlen)
 {
 	const unsigned char *d = ASN1_STRING_get0_data(s);
 	int len = ASN1_STRING_length(s);
 
 	for (int i = 0; i < len; i++) {
 		if (d[i] <= 0x20 || d[i] >= 0x7f) {
-			set_err(err, errlen, "subjectAltName rfc822Name holds "
+			set_err(err, errlen,
+				"subjectAltName rfc822Name holds "
 				"a byte that is not printable ASCII");
 			return X509C_BAD_NAME;
 		}
@@ -241,8 +244,8 @@ static int collect_names(X509 *leaf, struct x509_client *c, char *err,
 			 size_t errlen)
 {
 	int crit = -1, r = X509C_OK;
-	GENERAL_NAMES *gens =
-		X509_get_ext_d2i(leaf, NID_subject_alt_name, &crit, NULL);
+	GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name,
+					       &crit, NULL);
 
 	if (gens == NULL) {
 		if (crit == -1)
@@ -294,8 +297,10 @@ static int load_ca_file(X509_STORE *store, const char *ca_file, char *err,
 		int ok = X509_STORE_add_cert(store, x);
 		X509_free(x);
 		if (ok != 1) {
-			set_err(err, errlen, "CA file %s: certificate %d "
-				"cannot be added", ca_file, count + 1);
+			set_err(err, errlen,
+				"CA file %s: certificate %d "
+				"cannot be added",
+				ca_file, count + 1);
 			goto out;
 		}
 		count++;
@@ -308,8 +313,10 @@ static int load_ca_file(X509_STORE *store, const char *ca_file, char *err,
 		set_err(err, errlen, "CA file %s: no PEM certificate in it",
 			ca_file);
 	} else {
-		set_err(err, errlen, "CA file %s: the PEM block after "
-			"certificate %d is malformed", ca_file, count);
+		set_err(err, errlen,
+			"CA file %s: the PEM block after "
+			"certificate %d is malformed",
+			ca_file, count);
 	}
 out:
 	BIO_free(bio);
@@ -329,26 +336,29 @@ static int chain_error(X509_STORE_CTX *ctx, char *err, size_t errlen)
 			       : xstrdup("?");
 
 	if (e == X509_V_ERR_INVALID_PURPOSE && depth == 0) {
-		set_err(err, errlen, "certificate %s may not be used for TLS "
+		set_err(err, errlen,
+			"certificate %s may not be used for TLS "
 			"client authentication (extendedKeyUsage without "
-			"clientAuth)", who);
+			"clientAuth)",
+			who);
 		free(who);
 		free(by);
 		return X509C_NOT_CLIENT;
 	}
-	set_err(err, errlen, "certificate verification failed at depth %d "
-		"(%s, issuer %s): %s", depth, who, by,
-		X509_verify_cert_error_string(e));
+	set_err(err, errlen,
+		"certificate verification failed at depth %d "
+		"(%s, issuer %s): %s",
+		depth, who, by, X509_verify_cert_error_string(e));
 	free(who);
 	free(by);
 	return X509C_UNTRUSTED;
 }
 
 /* The verification proper; fills c from the verified chain. */
-static int verify_chain(X509 *leaf, STACK_OF(X509) *untrusted,
+static int verify_chain(X509 *leaf, STACK_OF(X509) * untrusted,
 			const uint8_t *leaf_der, size_t leaf_len,
-			const char *ca_file, time_t now,
-			struct x509_client *c, char *err, size_t errlen)
+			const char *ca_file, time_t now, struct x509_client *c,
+			char *err, size_t errlen)
 {
 	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -381,13 +391,15 @@ static int verify_chain(X509 *leaf, STACK_OF(X509) *untrusted,
 	/* The SSL-client purpose lets a leaf without extendedKeyUsage pass. */
 	uint32_t flags = X509_get_extension_flags(leaf);
 	if (!(flags & EXFLAG_XKUSAGE)) {
-		set_err(err, errlen, "the certificate has no extendedKeyUsage: "
+		set_err(err, errlen,
+			"the certificate has no extendedKeyUsage: "
 			"clientAuth is required");
 		r = X509C_NOT_CLIENT;
 		goto out;
 	}
 	if (!(X509_get_extended_key_usage(leaf) & XKU_SSL_CLIENT)) {
-		set_err(err, errlen, "the certificate's extendedKeyUsage does "
+		set_err(err, errlen,
+			"the certificate's extendedKeyUsage does "
 			"not include clientAuth");
 		r = X509C_NOT_CLIENT;
 		goto out;
@@ -414,9 +426,9 @@ out:
 	return r;
 }
 
-int x509_verify_client(const uint8_t *const *ders, const size_t *lens,
-		       size_t n, const char *ca_file, time_t now,
-		       struct x509_client *out, char *err, size_t errlen)
+int x509_verify_client(const uint8_t *const *ders, const size_t *lens, size_t n,
+		       const char *ca_file, time_t now, struct x509_client *out,
+		       char *err, size_t errlen)
 {
 	struct x509_client c;
 	STACK_OF(X509) *untrusted = NULL;
@@ -434,27 +446,33 @@ int x509_verify_client(const uint8_t *const *ders, const size_t *lens,
 	}
 	/* Before any parsing (MaxClientCertInfoSize). */
 	if (lens[0] > X509_MAX_CLIENT_CERT) {
-		set_err(err, errlen, "client certificate of %zu bytes is "
-			"larger than the %d bytes allowed", lens[0],
-			X509_MAX_CLIENT_CERT);
+		set_err(err, errlen,
+			"client certificate of %zu bytes is "
+			"larger than the %d bytes allowed",
+			lens[0], X509_MAX_CLIENT_CERT);
 		return X509C_TOO_LARGE;
 	}
 	if (n - 1 > X509_MAX_INTERMEDIATES) {
-		set_err(err, errlen, "%zu intermediate certificates sent, at "
-			"most %d are accepted", n - 1, X509_MAX_INTERMEDIATES);
+		set_err(err, errlen,
+			"%zu intermediate certificates sent, at "
+			"most %d are accepted",
+			n - 1, X509_MAX_INTERMEDIATES);
 		return X509C_TOO_LARGE;
 	}
 	for (size_t i = 1; i < n; i++) {
 		if (ders[i] == NULL || lens[i] == 0) {
-			set_err(err, errlen, "intermediate certificate %zu is "
-				"empty", i);
+			set_err(err, errlen,
+				"intermediate certificate %zu is "
+				"empty",
+				i);
 			return X509C_NO_CERT;
 		}
 		if (lens[i] > X509_MAX_INTERMEDIATE_CERT) {
-			set_err(err, errlen, "intermediate certificate %zu of "
+			set_err(err, errlen,
+				"intermediate certificate %zu of "
 				"%zu bytes is larger than the %d bytes "
-				"allowed", i, lens[i],
-				X509_MAX_INTERMEDIATE_CERT);
+				"allowed",
+				i, lens[i], X509_MAX_INTERMEDIATE_CERT);
 			return X509C_TOO_LARGE;
 		}
 	}
@@ -517,8 +535,8 @@ void x509_client_release(struct x509_client *c)
  */
 
 struct pem_block {
-	char *name;        /* "CERTIFICATE", "PRIVATE KEY"... */
-	char *header;      /* "Proc-Type: 4,ENCRYPTED..." or "" */
+	char *name;   /* "CERTIFICATE", "PRIVATE KEY"... */
+	char *header; /* "Proc-Type: 4,ENCRYPTED..." or "" */
 	unsigned char *data;
 	long len;
 };
@@ -601,16 +619,22 @@ static X509 *load_server_cert(const char *path, char *err, size_t errlen)
 		set_err(err, errlen, "certificate file %s: malformed PEM",
 			path);
 	} else if (r == 0 && first == NULL) {
-		set_err(err, errlen, "certificate file %s: not PEM (no "
-			"\"-----BEGIN CERTIFICATE-----\" line)", path);
+		set_err(err, errlen,
+			"certificate file %s: not PEM (no "
+			"\"-----BEGIN CERTIFICATE-----\" line)",
+			path);
 	} else if (r == 0) {
-		set_err(err, errlen, "certificate file %s: no CERTIFICATE in "
-			"it (it holds a %s)", path, first);
+		set_err(err, errlen,
+			"certificate file %s: no CERTIFICATE in "
+			"it (it holds a %s)",
+			path, first);
 	} else {
 		x = parse_der(p.data, (size_t)p.len, &derwhy);
 		if (x == NULL)
-			set_err(err, errlen, "certificate file %s: the "
-				"certificate %s", path, derwhy);
+			set_err(err, errlen,
+				"certificate file %s: the "
+				"certificate %s",
+				path, derwhy);
 		pem_block_free(&p);
 	}
 	free(first);
@@ -618,8 +642,8 @@ static X509 *load_server_cert(const char *path, char *err, size_t errlen)
 	return x;
 }
 
-static EVP_PKEY *load_server_key(const char *path, mode_t *mode_r,
-				 char *err, size_t errlen)
+static EVP_PKEY *load_server_key(const char *path, mode_t *mode_r, char *err,
+				 size_t errlen)
 {
 	struct buf b = BUF_INIT;
 	struct pem_block p;
@@ -640,14 +664,19 @@ static EVP_PKEY *load_server_key(const char *path, mode_t *mode_r,
 	if (r < 0) {
 		set_err(err, errlen, "key file %s: malformed PEM", path);
 	} else if (r == 0 && first == NULL) {
-		set_err(err, errlen, "key file %s: not PEM (no \"-----BEGIN "
-			"PRIVATE KEY-----\" line)", path);
+		set_err(err, errlen,
+			"key file %s: not PEM (no \"-----BEGIN "
+			"PRIVATE KEY-----\" line)",
+			path);
 	} else if (r == 0) {
-		set_err(err, errlen, "key file %s: no private key in it (it "
-			"holds a %s)", path, first);
+		set_err(err, errlen,
+			"key file %s: no private key in it (it "
+			"holds a %s)",
+			path, first);
 	} else if (strcmp(p.name, "ENCRYPTED PRIVATE KEY") == 0 ||
 		   strstr(p.header, "ENCRYPTED") != NULL) {
-		set_err(err, errlen, "key file %s: the private key is "
+		set_err(err, errlen,
+			"key file %s: the private key is "
 			"encrypted; winrmd needs it unencrypted (mode 0600)",
 			path);
 		pem_block_free(&p);
@@ -662,8 +691,10 @@ static EVP_PKEY *load_server_key(const char *path, mode_t *mode_r,
 		BIO_free(bio);
 		pem_block_free(&p);
 		if (key == NULL)
-			set_err(err, errlen, "key file %s: the private key "
-				"cannot be parsed", path);
+			set_err(err, errlen,
+				"key file %s: the private key "
+				"cannot be parsed",
+				path);
 	}
 	free(first);
 	buf_release_secret(&b);
@@ -707,8 +738,8 @@ static char *time_text(const ASN1_TIME *t)
 	return text;
 }
 
-int x509_check_keypair(const char *cert_path, const char *key_path,
-		       char *err, size_t errlen)
+int x509_check_keypair(const char *cert_path, const char *key_path, char *err,
+		       size_t errlen)
 {
 	mode_t mode = 0;
 	time_t now = time(NULL);
@@ -728,8 +759,10 @@ int x509_check_keypair(const char *cert_path, const char *key_path,
 	if (key == NULL)
 		goto out;
 	if (EVP_PKEY_eq(X509_get0_pubkey(x), key) != 1) {
-		set_err(err, errlen, "key file %s does not match the "
-			"certificate in %s", key_path, cert_path);
+		set_err(err, errlen,
+			"key file %s does not match the "
+			"certificate in %s",
+			key_path, cert_path);
 		goto out;
 	}
 	r = 0;
@@ -743,21 +776,26 @@ cert_only:
 	}
 	if (X509_cmp_time(X509_get0_notBefore(x), &now) > 0) {
 		char *t = time_text(X509_get0_notBefore(x));
-		add_warning(err, errlen, "the certificate in %s is not valid "
-			    "before %s", cert_path, t);
+		add_warning(err, errlen,
+			    "the certificate in %s is not valid "
+			    "before %s",
+			    cert_path, t);
 		free(t);
 		r = 1;
 	}
 	if ((X509_get_extension_flags(x) & EXFLAG_XKUSAGE) &&
 	    !(X509_get_extended_key_usage(x) & XKU_SSL_SERVER)) {
-		add_warning(err, errlen, "the certificate in %s is not for TLS "
+		add_warning(err, errlen,
+			    "the certificate in %s is not for TLS "
 			    "servers (extendedKeyUsage without serverAuth)",
 			    cert_path);
 		r = 1;
 	}
 	if (key_path != NULL && (mode & S_IROTH)) {
-		add_warning(err, errlen, "key file %s is readable by every "
-			    "user", key_path);
+		add_warning(err, errlen,
+			    "key file %s is readable by every "
+			    "user",
+			    key_path);
 		r = 1;
 	}
 out:
@@ -785,13 +823,15 @@ int x509_server_key_load(const char *cert_path, const char *key_path,
 	if (*key_r == NULL)
 		goto out;
 	if (EVP_PKEY_eq(X509_get0_pubkey(x), *key_r) != 1) {
-		set_err(err, errlen, "key file %s does not match the "
-			"certificate in %s", key_path, cert_path);
+		set_err(err, errlen,
+			"key file %s does not match the "
+			"certificate in %s",
+			key_path, cert_path);
 		goto out;
 	}
 	len = i2d_X509(x, &der);
-	if (len <= 0 || EVP_Digest(der, (size_t)len, id, NULL, EVP_sha256(),
-				   NULL) != 1) {
+	if (len <= 0 ||
+	    EVP_Digest(der, (size_t)len, id, NULL, EVP_sha256(), NULL) != 1) {
 		set_err(err, errlen, "certificate %s: cannot encode it",
 			cert_path);
 		goto out;

@@ -37,19 +37,19 @@
 
 enum x509_status {
 	X509C_OK = 0,
-	X509C_NO_CERT,       /* no certificate, or an empty one */
-	X509C_TOO_LARGE,     /* leaf over X509_MAX_CLIENT_CERT (or an
+	X509C_NO_CERT,    /* no certificate, or an empty one */
+	X509C_TOO_LARGE,  /* leaf over X509_MAX_CLIENT_CERT (or an
 	                        intermediate over its limit, or too many) */
-	X509C_BAD_DER,       /* not a certificate in strict DER */
-	X509C_UNTRUSTED,     /* chain verification failed (untrusted,
+	X509C_BAD_DER,    /* not a certificate in strict DER */
+	X509C_UNTRUSTED,  /* chain verification failed (untrusted,
 	                        expired, not yet valid, bad signature,
 	                        bad extensions...); the reason says which */
-	X509C_NOT_CLIENT,    /* the leaf may not be used for TLS client
+	X509C_NOT_CLIENT, /* the leaf may not be used for TLS client
 	                        authentication (no clientAuth EKU) */
-	X509C_BAD_NAME,      /* a subjectAltName UPN or rfc822Name is
+	X509C_BAD_NAME,   /* a subjectAltName UPN or rfc822Name is
 	                        malformed (wrong type, NUL, control char) */
-	X509C_CA_FILE,       /* the CA file cannot be used (server side) */
-	X509C_INTERNAL,      /* OpenSSL failed otherwise (out of memory) */
+	X509C_CA_FILE,    /* the CA file cannot be used (server side) */
+	X509C_INTERNAL,   /* OpenSSL failed otherwise (out of memory) */
 };
 
 /*
@@ -58,13 +58,13 @@ enum x509_status {
  * struct, and freed by x509_client_release.
  */
 struct x509_client {
-	char **upns;        /* SAN otherName 1.3.6.1.4.1.311.20.2.3 (UPN),
+	char **upns; /* SAN otherName 1.3.6.1.4.1.311.20.2.3 (UPN),
 	                       in certificate order */
 	size_t n_upns;
-	char **emails;      /* SAN rfc822Name, in certificate order */
+	char **emails; /* SAN rfc822Name, in certificate order */
 	size_t n_emails;
-	char *subject;      /* subject DN, RFC 2253 text ("CN=alice,O=x") */
-	char *issuer;       /* issuer DN, RFC 2253 text */
+	char *subject; /* subject DN, RFC 2253 text ("CN=alice,O=x") */
+	char *issuer;  /* issuer DN, RFC 2253 text */
 	char thumbprint[X509_THUMBPRINT_SIZE];        /* SHA-1 of the leaf */
 	char issuer_thumbprint[X509_THUMBPRINT_SIZE]; /* SHA-1 of the
 	                       certificate that signed the leaf: the verified
@@ -94,9 +94,9 @@ struct x509_client {
  * enum x509_status with *out empty (releasing it is harmless) and the
  * reason in err (errlen bytes, NUL-terminated; errlen 0: no text).
  */
-int x509_verify_client(const uint8_t *const *ders, const size_t *lens,
-		       size_t n, const char *ca_file, time_t now,
-		       struct x509_client *out, char *err, size_t errlen);
+int x509_verify_client(const uint8_t *const *ders, const size_t *lens, size_t n,
+		       const char *ca_file, time_t now, struct x509_client *out,
+		       char *err, size_t errlen);
 
 /* Frees what *c holds and empties it; an empty or zeroed struct is fine. */
 void x509_client_release(struct x509_client *c);
@@ -128,8 +128,8 @@ int x509_server_key_load(const char *cert_path, const char *key_path,
 			 EVP_PKEY **key_r, uint8_t id[X509_KEY_ID_LEN],
 			 char *err, size_t errlen);
 
-int x509_check_keypair(const char *cert_path, const char *key_path,
-		       char *err, size_t errlen);
+int x509_check_keypair(const char *cert_path, const char *key_path, char *err,
+		       size_t errlen);
 
 /*
  * RFC 5929 tls-server-end-point channel-binding application data of the

@@ -23,9 +23,10 @@ struct listener;
 struct tls_conn;
 
 struct conn {
-	uint64_t id;                /* unique for the daemon's lifetime, never 0 */
+	uint64_t id; /* unique for the daemon's lifetime, never 0 */
 	const struct listener *listener;
-	char remote_addr[INET6_ADDRSTRLEN]; /* text form, for logs and ClientIP */
+	char remote_addr
+		[INET6_ADDRSTRLEN]; /* text form, for logs and ClientIP */
 	uint16_t remote_port;
 	int fd;
 	bool https;                 /* arrived on an HTTPS listener */

@@ -73,11 +73,11 @@ struct addr_count {
 
 /* Events summarised in the log. */
 struct ratelog {
-	unsigned pending;        /* events not logged yet */
-	bool ever;               /* logged once */
-	int64_t last_ms;         /* when last logged */
-	char addr[64];           /* the last event's client */
-	int64_t setting;         /* the setting's value then */
+	unsigned pending; /* events not logged yet */
+	bool ever;        /* logged once */
+	int64_t last_ms;  /* when last logged */
+	char addr[64];    /* the last event's client */
+	int64_t setting;  /* the setting's value then */
 };
 
 /* What one report says (copied out of the lock). */
@@ -142,7 +142,8 @@ static uint32_t key_hash(const struct connlimit_key *k)
 
 static bool key_eq(const struct connlimit_key *a, const struct connlimit_key *b)
 {
-	return a->family == b->family && memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+	return a->family == b->family &&
+	       memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
 }
 
 /* The link that points at k's count, or at the NULL ending its chain. */
@@ -209,8 +210,8 @@ static void give_back_place(const struct connlimit_key *k)
 /* ---- the log summaries ---- */
 
 /* Counts one event (under the lock); fills r when it is time to log. */
-static void ratelog_note(struct ratelog *rl, const char *addr,
-			 int64_t setting, int64_t now, struct report *r)
+static void ratelog_note(struct ratelog *rl, const char *addr, int64_t setting,
+			 int64_t now, struct report *r)
 {
 	rl->pending++;
 	snprintf(rl->addr, sizeof(rl->addr), "%s", addr != NULL ? addr : "?");
@@ -240,26 +241,30 @@ static void ratelog_flush(struct ratelog *rl, int64_t now, struct report *r)
 static void report_refused(const struct report *r)
 {
 	if (r->n > 0)
-		log_warn("refused %u connection%s over Service.MaxConnectionsPerAddress"
-			 " (%lld connections from one address; the last from %s)",
-			 r->n, r->n == 1 ? "" : "s", (long long)r->setting, r->addr);
+		log_warn(
+			"refused %u connection%s over Service.MaxConnectionsPerAddress"
+			" (%lld connections from one address; the last from %s)",
+			r->n, r->n == 1 ? "" : "s", (long long)r->setting,
+			r->addr);
 }
 
 static void report_deadline(const struct report *r)
 {
 	if (r->n > 0)
-		log_info("closed %u connection%s that did not send complete request"
-			 " headers within Service.HeaderWaitTimeout (%.1f s; the "
-			 "last from %s)", r->n, r->n == 1 ? "" : "s",
-			 (double)r->setting / 1000.0, r->addr);
+		log_info(
+			"closed %u connection%s that did not send complete request"
+			" headers within Service.HeaderWaitTimeout (%.1f s; the "
+			"last from %s)",
+			r->n, r->n == 1 ? "" : "s", (double)r->setting / 1000.0,
+			r->addr);
 }
 
 /* ---- is the client still there? ---- */
 
 enum peer_state {
 	PEER_HERE,
-	PEER_GONE,         /* reset, or shut its side with nothing unread */
-	PEER_LEFT_BYTES,   /* shut its side, but bytes wait to be read */
+	PEER_GONE,       /* reset, or shut its side with nothing unread */
+	PEER_LEFT_BYTES, /* shut its side, but bytes wait to be read */
 };
 
 static enum peer_state peer_state_of(int fd, short revents)
@@ -270,7 +275,7 @@ static enum peer_state peer_state_of(int fd, short revents)
 		return PEER_HERE;
 	int unread = 0;
 	if (ioctl(fd, SIOCINQ, &unread) != 0)
-		return PEER_LEFT_BYTES;   /* cannot tell: leave it be */
+		return PEER_LEFT_BYTES; /* cannot tell: leave it be */
 	return unread == 0 ? PEER_GONE : PEER_LEFT_BYTES;
 }
 
@@ -309,12 +314,9 @@ static bool gone_at_accept(int fd, bool tls)
 	if (poll(&p, 1, 0) != 1)
 		return false;
 	switch (peer_state_of(fd, p.revents)) {
-	case PEER_GONE:
-		return true;
-	case PEER_LEFT_BYTES:
-		return tls || !head_may_complete(fd);
-	case PEER_HERE:
-		break;
+	case PEER_GONE: return true;
+	case PEER_LEFT_BYTES: return tls || !head_may_complete(fd);
+	case PEER_HERE: break;
 	}
 	return false;
 }
@@ -355,7 +357,8 @@ bool connlimit_may_accept(const struct sockaddr *sa)
 	pthread_mutex_unlock(&lock);
 	if (!ok)
 		log_debug("connection from %s refused: %u connections from it "
-			  "already", text, max);
+			  "already",
+			  text, max);
 	report_refused(&r);
 	return ok;
 }
@@ -390,7 +393,8 @@ enum connlimit_verdict connlimit_open(struct connlimit_entry *e, int fd,
 		e->counted = take_place(&e->key);
 		if (!e->counted) {
 			v = CONNLIMIT_OVER;
-			ratelog_note(&refused_log, addr, max, time_mono_ms(), &r);
+			ratelog_note(&refused_log, addr, max, time_mono_ms(),
+				     &r);
 		}
 	}
 	if (v != CONNLIMIT_OK && fd >= 0)
@@ -398,11 +402,15 @@ enum connlimit_verdict connlimit_open(struct connlimit_entry *e, int fd,
 	pthread_mutex_unlock(&lock);
 
 	if (v == CONNLIMIT_GONE)
-		log_debug("connection %llu from %s: the client had already gone; "
-			  "closed", (unsigned long long)id, addr);
+		log_debug(
+			"connection %llu from %s: the client had already gone; "
+			"closed",
+			(unsigned long long)id, addr);
 	else if (v == CONNLIMIT_OVER)
-		log_debug("connection %llu from %s refused: %u connections from "
-			  "it already", (unsigned long long)id, addr, max);
+		log_debug(
+			"connection %llu from %s refused: %u connections from "
+			"it already",
+			(unsigned long long)id, addr, max);
 	report_refused(&r);
 	return v;
 }
@@ -481,11 +489,13 @@ static unsigned collect_idle(int64_t now, size_t *n_poll, struct report *r)
 			continue;
 		}
 		if (e->deadline_ms != 0 && now >= e->deadline_ms) {
-			log_debug("connection %llu from %s: no complete request "
-				  "headers in time; closed",
-				  (unsigned long long)e->id, e->addr);
+			log_debug(
+				"connection %llu from %s: no complete request "
+				"headers in time; closed",
+				(unsigned long long)e->id, e->addr);
 			shut_down(e);
-			ratelog_note(&deadline_log, e->addr, header_wait_ms, now, r);
+			ratelog_note(&deadline_log, e->addr, header_wait_ms,
+				     now, r);
 			dropped++;
 			continue;
 		}
@@ -512,13 +522,15 @@ static unsigned drop_gone(size_t n)
 			continue;
 		}
 		bool reset = (ev & (POLLHUP | POLLERR)) != 0;
-		if (!reset && !(e->suspect && e->suspect_requests == e->requests)) {
+		if (!reset &&
+		    !(e->suspect && e->suspect_requests == e->requests)) {
 			e->suspect = true;
 			e->suspect_requests = e->requests;
 			continue;
 		}
-		log_debug("connection %llu from %s: the client has gone; closed",
-			  (unsigned long long)e->id, e->addr);
+		log_debug(
+			"connection %llu from %s: the client has gone; closed",
+			(unsigned long long)e->id, e->addr);
 		shut_down(e);
 		dropped++;
 	}
@@ -582,7 +594,8 @@ int connlimit_start(void)
 	sweeper_stop = false;
 	int err = pthread_create(&sweeper, NULL, sweeper_main, NULL);
 	if (err != 0) {
-		log_err("cannot start the connection sweeper: %s", strerror(err));
+		log_err("cannot start the connection sweeper: %s",
+			strerror(err));
 		pthread_cond_destroy(&sweeper_cond);
 		return -1;
 	}

@@ -31,8 +31,8 @@
 
 /* Whose connections are counted together. */
 struct connlimit_key {
-	uint8_t family;     /* AF_INET or AF_INET6; 0: not counted */
-	uint8_t addr[8];    /* IPv4: 4 bytes; IPv6: the /64 prefix */
+	uint8_t family;  /* AF_INET or AF_INET6; 0: not counted */
+	uint8_t addr[8]; /* IPv4: 4 bytes; IPv6: the /64 prefix */
 };
 
 /*
@@ -40,24 +40,24 @@ struct connlimit_key {
  * connlimit's, guarded by its lock, from connlimit_open to connlimit_close.
  */
 struct connlimit_entry {
-	struct connlimit_entry *prev, *next;  /* the list the sweeper walks */
-	int fd;                 /* libmicrohttpd's socket: shutdown() only */
-	uint64_t id;            /* the connection's id, for logs */
-	const char *addr;       /* text address, for logs (owner: struct conn) */
+	struct connlimit_entry *prev, *next; /* the list the sweeper walks */
+	int fd;           /* libmicrohttpd's socket: shutdown() only */
+	uint64_t id;      /* the connection's id, for logs */
+	const char *addr; /* text address, for logs (owner: struct conn) */
 	struct connlimit_key key;
-	bool counted;           /* holds one of its address's places */
-	bool shut;              /* shut down already */
-	bool busy;              /* a request is in progress (headers complete) */
-	int64_t deadline_ms;    /* headers due by then (monotonic); 0: none */
-	unsigned requests;      /* requests begun so far */
-	bool suspect;           /* found gone by the last sweep */
+	bool counted;        /* holds one of its address's places */
+	bool shut;           /* shut down already */
+	bool busy;           /* a request is in progress (headers complete) */
+	int64_t deadline_ms; /* headers due by then (monotonic); 0: none */
+	unsigned requests;   /* requests begun so far */
+	bool suspect;        /* found gone by the last sweep */
 	unsigned suspect_requests; /* requests then */
 };
 
 enum connlimit_verdict {
 	CONNLIMIT_OK,
-	CONNLIMIT_OVER,   /* over MaxConnectionsPerAddress: shut down */
-	CONNLIMIT_GONE,   /* the client had gone before the accept: shut down */
+	CONNLIMIT_OVER, /* over MaxConnectionsPerAddress: shut down */
+	CONNLIMIT_GONE, /* the client had gone before the accept: shut down */
 };
 
 /* The key of a client address; false (family 0) for other families. */

@@ -17,8 +17,9 @@
 #include "listener/resources/resources.h"
 
 enum dispatch_flags {
-	DISPATCH_ANONYMOUS = 1 << 0, /* may answer WSMANIDENTIFY: unauthenticated */
-	DISPATCH_ADMIN = 1 << 1,     /* root or an admin group only */
+	DISPATCH_ANONYMOUS =
+		1 << 0,          /* may answer WSMANIDENTIFY: unauthenticated */
+	DISPATCH_ADMIN = 1 << 1, /* root or an admin group only */
 };
 
 /* Writes the complete response envelope to out, or returns a fault (and
@@ -33,7 +34,7 @@ struct dispatch_entry {
 	const char *resource_uri; /* NULL: any (Identify) */
 	dispatch_handler handler;
 	unsigned flags;
-	const char *name;         /* for logs */
+	const char *name; /* for logs */
 };
 
 /*

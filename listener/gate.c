@@ -41,7 +41,7 @@
 /* Where a request stands in the gate; request_run resumes from here. */
 enum phase {
 	PHASE_START = 0,
-	PHASE_AUTH_WAIT,   /* the helper verifies a credential */
+	PHASE_AUTH_WAIT, /* the helper verifies a credential */
 	PHASE_AUTHENTICATED,
 	PHASE_HANDLER_WAIT, /* a handler waits (Command, Receive) */
 };
@@ -67,9 +67,10 @@ enum request_step gate_begin(struct request *r)
 	if (r->has_content_length && r->content_length > envelope_limit(r)) {
 		log_info("%s: request body of %llu bytes refused (limit %zu)",
 			 r->conn->remote_addr,
-			 (unsigned long long)r->content_length, envelope_limit(r));
-		request_respond_fault(r, FAULT_ENCODING_LIMIT_REQUEST, NULL, WSMAN_UTF8,
-			      NULL);
+			 (unsigned long long)r->content_length,
+			 envelope_limit(r));
+		request_respond_fault(r, FAULT_ENCODING_LIMIT_REQUEST, NULL,
+				      WSMAN_UTF8, NULL);
 		r->resp.close = true; /* the body is never read */
 		return REQUEST_RESPOND;
 	}
@@ -80,7 +81,8 @@ enum request_step gate_begin(struct request *r)
 	 * Anything else is answered 401 before a byte of its body matters,
 	 * so it is counted and dropped.
 	 */
-	r->keep_body = r->identify_unauthenticated || r->authorization != NULL ||
+	r->keep_body = r->identify_unauthenticated ||
+		       r->authorization != NULL ||
 		       r->conn->auth.state == CONN_AUTHENTICATED ||
 		       r->conn->local;
 	return REQUEST_SUSPEND; /* i.e. "go on reading" */
@@ -109,7 +111,8 @@ static enum request_step run_anonymous_identify(struct request *r)
 	if (fault != FAULT_NONE) {
 		log_info("%s: anonymous request refused: %s",
 			 r->conn->remote_addr, fault_name(fault));
-		request_respond_fault(r, fault, req.message_id, WSMAN_UTF8, NULL);
+		request_respond_fault(r, fault, req.message_id, WSMAN_UTF8,
+				      NULL);
 		wsman_request_release(&req);
 		return REQUEST_RESPOND;
 	}
@@ -155,7 +158,8 @@ static void finish_handler(struct request *r, const struct dispatch_entry *e,
 		  e ? e->name : "",
 		  req->action ? LOG_ESC(req->action) : "(no action)",
 		  fault_name(fault));
-	request_respond_fault(r, fault, req->message_id, req->charset, r->fault_message);
+	request_respond_fault(r, fault, req->message_id, req->charset,
+			      r->fault_message);
 }
 
 /* Runs (or runs again, once woken) the handler of r->wreq; returns
@@ -203,33 +207,37 @@ static enum request_step run_envelope(struct request *r)
 	 * body of such a request is never encrypted: there is no GSS
 	 * context to decrypt it with). */
 	enum fault_id fault = r->resource_uri != NULL && !r->encrypted
-				      ? FAULT_NONE : parse_envelope(r);
+				      ? FAULT_NONE
+				      : parse_envelope(r);
 	struct wsman_request *req = r->wreq;
 	if (fault != FAULT_NONE) {
 		log_info("%s: user %s: request refused: %s",
 			 LOG_ESC(r->conn->remote_addr), LOG_ESC(id->user),
 			 fault_name(fault));
-		request_respond_fault(r, fault, req->message_id, req->charset, NULL);
+		request_respond_fault(r, fault, req->message_id, req->charset,
+				      NULL);
 		return REQUEST_RESPOND;
 	}
 	const struct dispatch_entry *e = dispatch_find(req, &fault);
-	if (e != NULL && (e->flags & DISPATCH_ADMIN) && !(id->flags & PRIV_ID_ADMIN)) {
+	if (e != NULL && (e->flags & DISPATCH_ADMIN) &&
+	    !(id->flags & PRIV_ID_ADMIN)) {
 		log_audit("authorization remote=%s user=%s result=denied "
 			  "reason=\"%s needs an administrator\"",
 			  LOG_ESC(r->conn->remote_addr), LOG_ESC(id->user),
 			  LOG_ESC(e->name));
-		request_respond_fault(r, FAULT_ACCESS_DENIED, req->message_id, req->charset,
-			      NULL);
+		request_respond_fault(r, FAULT_ACCESS_DENIED, req->message_id,
+				      req->charset, NULL);
 		return REQUEST_RESPOND;
 	}
 	int64_t limit = r->cfg->max_concurrent_operations_per_user;
 	if (!operations_acquire(id->uid, limit)) {
-		log_audit("quota remote=%s user=%s result=denied reason=\"%lld "
-			  "operations in progress (Service.MaxConcurrentOperationsPerUser)\"",
-			  LOG_ESC(r->conn->remote_addr), LOG_ESC(id->user),
-			  (long long)limit);
-		request_respond_fault(r, FAULT_QUOTA_MAX_OPERATIONS, req->message_id,
-			      req->charset, NULL);
+		log_audit(
+			"quota remote=%s user=%s result=denied reason=\"%lld "
+			"operations in progress (Service.MaxConcurrentOperationsPerUser)\"",
+			LOG_ESC(r->conn->remote_addr), LOG_ESC(id->user),
+			(long long)limit);
+		request_respond_fault(r, FAULT_QUOTA_MAX_OPERATIONS,
+				      req->message_id, req->charset, NULL);
 		return REQUEST_RESPOND;
 	}
 	r->holds_operation = true;
@@ -255,7 +263,8 @@ static int decrypt_request(struct request *r, const char *protocol)
 {
 	struct seal_message msg;
 	const char *why;
-	if (seal_parse(r->body.data, r->body.len, r->content_type, &msg, &why) != 0) {
+	if (seal_parse(r->body.data, r->body.len, r->content_type, &msg,
+		       &why) != 0) {
 		respond_undecryptable(r, why);
 		return -1;
 	}
@@ -271,18 +280,23 @@ static int decrypt_request(struct request *r, const char *protocol)
 	}
 	struct priv_sealed_part *parts = xcalloc(msg.nparts, sizeof(*parts));
 	for (size_t i = 0; i < msg.nparts; i++) {
-		parts[i].hdr = (struct priv_bytes){ msg.parts[i].hdr, msg.parts[i].hdr_len };
-		parts[i].sealed = (struct priv_bytes){ msg.parts[i].sealed,
-						       msg.parts[i].sealed_len };
+		parts[i].hdr = (struct priv_bytes){ msg.parts[i].hdr,
+						    msg.parts[i].hdr_len };
+		parts[i].sealed = (struct priv_bytes){
+			msg.parts[i].sealed, msg.parts[i].sealed_len
+		};
 	}
-	struct priv_unwrap req = { .conn = r->conn->id, .n = msg.nparts, .parts = parts };
+	struct priv_unwrap req = { .conn = r->conn->id,
+				   .n = msg.nparts,
+				   .parts = parts };
 	struct priv_msg reply;
 	struct priv_unwrap_result res;
 	int call = priv_request(PRIV_UNWRAP, &req, &reply, &why);
 	free(parts);
 	if (call == -2) {
 		seal_message_release(&msg);
-		respond_undecryptable(r, "the encrypted message is over the limits");
+		respond_undecryptable(
+			r, "the encrypted message is over the limits");
 		return -1;
 	}
 	if (call != 0 || priv_decode_unwrap_result(&reply, &res, &why) != 0) {
@@ -304,15 +318,17 @@ static int decrypt_request(struct request *r, const char *protocol)
 		}
 		rc = -1;
 	} else if (res.n != msg.nparts) {
-		respond_undecryptable(r, "the helper answered the wrong number of parts");
+		respond_undecryptable(
+			r, "the helper answered the wrong number of parts");
 		rc = -1;
 	} else {
 		for (size_t i = 0; i < res.n && rc == 0; i++) {
 			size_t len = res.plain[i].len;
 			if (!seal_length_ok(msg.parts[i].original_length, len,
 					    msg.parts[i].sealed_len)) {
-				respond_undecryptable(r, "Length= does not match the "
-							 "decrypted message");
+				respond_undecryptable(
+					r, "Length= does not match the "
+					   "decrypted message");
 				rc = -1;
 				break;
 			}
@@ -327,7 +343,8 @@ static int decrypt_request(struct request *r, const char *protocol)
 		r->content_type = xstrdup(msg.content_type);
 		r->encrypted = true;
 		r->seal_multi = msg.multi;
-		snprintf(r->seal_protocol, sizeof(r->seal_protocol), "%s", protocol);
+		snprintf(r->seal_protocol, sizeof(r->seal_protocol), "%s",
+			 protocol);
 	}
 	buf_release_secret(&plain);
 	priv_msg_release(&reply);
@@ -356,7 +373,8 @@ static int seal_piece(struct request *r, const uint8_t *p, size_t len,
 		/* Length= is the sealed length: what the client's unwrap
 		 * returns (plaintext, plus RC4's padding byte). */
 		seal_build(out, r->seal_protocol, charset_type, res.sealed.len,
-			   res.hdr.data, res.hdr.len, res.sealed.data, res.sealed.len);
+			   res.hdr.data, res.hdr.len, res.sealed.data,
+			   res.sealed.len);
 		rc = 0;
 	}
 	priv_msg_release(&reply);
@@ -376,7 +394,8 @@ static void encrypt_response(struct request *r)
 	struct buf out = BUF_INIT;
 	size_t step = r->seal_multi ? SEAL_CHUNK : resp->body.len;
 	for (size_t off = 0; off < resp->body.len; off += step) {
-		size_t n = resp->body.len - off < step ? resp->body.len - off : step;
+		size_t n = resp->body.len - off < step ? resp->body.len - off
+						       : step;
 		if (seal_piece(r, resp->body.data + off, n, ct, &out) != 0) {
 			buf_release(&out);
 			request_internal_error(r);
@@ -398,7 +417,8 @@ static enum request_step run_authenticated(struct request *r)
 	if (!(id->flags & PRIV_ID_AUTHORIZED)) {
 		/* Authenticated but not authorized: Windows answers 500 with
 		 * w:AccessDenied (the helper logged the decision). */
-		request_respond_fault(r, FAULT_ACCESS_DENIED, NULL, WSMAN_UTF8, NULL);
+		request_respond_fault(r, FAULT_ACCESS_DENIED, NULL, WSMAN_UTF8,
+				      NULL);
 		return REQUEST_RESPOND;
 	}
 	if (r->body.len == 0) {
@@ -418,7 +438,8 @@ static enum request_step run_authenticated(struct request *r)
 			  "reason=\"unencrypted message over HTTP; "
 			  "AllowUnencrypted is false\"",
 			  LOG_ESC(r->conn->remote_addr), LOG_ESC(id->user));
-		request_respond_fault(r, FAULT_UNENCRYPTED_REFUSED, NULL, WSMAN_UTF8, NULL);
+		request_respond_fault(r, FAULT_UNENCRYPTED_REFUSED, NULL,
+				      WSMAN_UTF8, NULL);
 		return REQUEST_RESPOND;
 	}
 	return run_envelope(r);
@@ -431,8 +452,8 @@ enum request_step gate_run(struct request *r)
 		if (r->too_large) {
 			log_info("%s: request body over %zu bytes refused",
 				 r->conn->remote_addr, envelope_limit(r));
-			request_respond_fault(r, FAULT_ENCODING_LIMIT_REQUEST, NULL,
-				      WSMAN_UTF8, NULL);
+			request_respond_fault(r, FAULT_ENCODING_LIMIT_REQUEST,
+					      NULL, WSMAN_UTF8, NULL);
 			r->resp.close = true;
 			return REQUEST_RESPOND;
 		}
@@ -444,18 +465,15 @@ enum request_step gate_run(struct request *r)
 		case AUTH_PENDING:
 			r->phase = PHASE_AUTH_WAIT;
 			return REQUEST_SUSPEND;
-		case AUTH_OK:
-			break;
-		default:
-			return REQUEST_RESPOND;
+		case AUTH_OK: break;
+		default: return REQUEST_RESPOND;
 		}
 		break;
 	case PHASE_AUTH_WAIT:
 		if (auth_resume(r) != AUTH_OK)
 			return REQUEST_RESPOND;
 		break;
-	case PHASE_AUTHENTICATED:
-		break;
+	case PHASE_AUTHENTICATED: break;
 	case PHASE_HANDLER_WAIT:
 		if (run_handler(r) == REQUEST_SUSPEND)
 			return REQUEST_SUSPEND;
@@ -468,6 +486,7 @@ respond:
 	if (r->encrypted)
 		encrypt_response(r);
 	if (r->final_auth_header != NULL)
-		response_add_header(&r->resp, "WWW-Authenticate", r->final_auth_header);
+		response_add_header(&r->resp, "WWW-Authenticate",
+				    r->final_auth_header);
 	return REQUEST_RESPOND;
 }

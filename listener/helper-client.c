@@ -24,9 +24,9 @@
 
 struct pending {
 	uint32_t seq;
-	priv_reply_cb cb;      /* async caller, or NULL for a blocked caller */
+	priv_reply_cb cb; /* async caller, or NULL for a blocked caller */
 	void *arg;
-	bool done;             /* blocked caller: reply is in *reply */
+	bool done; /* blocked caller: reply is in *reply */
 	struct priv_msg *reply;
 	pthread_cond_t cond;
 	struct pending *next;
@@ -36,7 +36,7 @@ static struct {
 	int fd;
 	pthread_t reader;
 	atomic_bool running;
-	bool lost;                 /* helper gone: fail everything at once */
+	bool lost; /* helper gone: fail everything at once */
 	uint32_t next_seq;
 	pthread_mutex_t lock;      /* guards pending list, next_seq, lost */
 	pthread_mutex_t send_lock; /* one frame on the wire at a time */
@@ -102,7 +102,8 @@ static void *reader_main(void *unused)
 		int rc = priv_recv(client.fd, &msg);
 		if (rc != 0) {
 			if (rc < 0)
-				log_err("helper connection broken: %s", strerror(errno));
+				log_err("helper connection broken: %s",
+					strerror(errno));
 			else
 				log_debug("helper closed its socket");
 			priv_msg_release(&msg);
@@ -126,7 +127,8 @@ static void *reader_main(void *unused)
 		struct pending *p = pending_take(msg.seq);
 		pthread_mutex_unlock(&client.lock);
 		if (p == NULL) {
-			log_err("helper replied to unknown request %u", msg.seq);
+			log_err("helper replied to unknown request %u",
+				msg.seq);
 			priv_msg_release(&msg);
 			break;
 		}

@@ -15,12 +15,12 @@
 struct auth_method;
 
 struct identity {
-	char *claimed;       /* name as the client gave it (owned) */
-	char *user;          /* mapped local account (owned) */
+	char *claimed; /* name as the client gave it (owned) */
+	char *user;    /* mapped local account (owned) */
 	uid_t uid;
 	gid_t gid;
-	unsigned flags;      /* enum priv_identity_flags */
-	char *mech;          /* "Kerberos", "NTLM", "Basic", "Certificate" (owned) */
+	unsigned flags; /* enum priv_identity_flags */
+	char *mech;     /* "Kerberos", "NTLM", "Basic", "Certificate" (owned) */
 };
 
 /* Frees what id holds and zeroes it (nobody again). */
@@ -39,11 +39,12 @@ enum conn_auth_state {
 
 struct conn_auth {
 	enum conn_auth_state state;
-	const struct auth_method *method; /* that authenticated the connection */
-	char scheme[16];                  /* scheme word the client used */
-	uint8_t basic_hash[32];           /* SHA-256 of the verified Basic header */
-	char *cert_uri;                   /* resource URI the certificate was mapped for */
-	bool helper_state;                /* the helper holds state for this conn */
+	const struct auth_method
+		*method;        /* that authenticated the connection */
+	char scheme[16];        /* scheme word the client used */
+	uint8_t basic_hash[32]; /* SHA-256 of the verified Basic header */
+	char *cert_uri;    /* resource URI the certificate was mapped for */
+	bool helper_state; /* the helper holds state for this conn */
 	struct identity id;
 };
 

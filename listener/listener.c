@@ -66,8 +66,8 @@ static size_t n_listeners;
 /* CA certificates (PEM) named in the TLS CertificateRequest of HTTPS
  * listeners when certificate authentication can be used; read as root. */
 static char *trust_pem;
-static char *running_priorities;   /* Service.TlsPriorities at start */
-static bool running_client_ca;     /* ClientCAFile was set at start */
+static char *running_priorities; /* Service.TlsPriorities at start */
+static bool running_client_ca;   /* ClientCAFile was set at start */
 
 /* Reads a whole PEM file (a regular file of at most X509_MAX_FILE
  * bytes, never a part of one); NULL with *error_r ("FILE: why"). */
@@ -119,7 +119,8 @@ static int parse_address(const char *text, int port,
 	}
 	char tmp[INET6_ADDRSTRLEN + 2];
 	size_t n = strlen(text);
-	if (n >= 2 && text[0] == '[' && text[n - 1] == ']' && n - 2 < sizeof(tmp)) {
+	if (n >= 2 && text[0] == '[' && text[n - 1] == ']' &&
+	    n - 2 < sizeof(tmp)) {
 		memcpy(tmp, text + 1, n - 2);
 		tmp[n - 2] = '\0';
 		text = tmp;
@@ -187,7 +188,8 @@ static int open_socket(const struct sockaddr_storage *ss, socklen_t len,
 	int one = 1, zero = 0;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ss->ss_family == AF_INET6 &&
-	    IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr))
+	    IN6_IS_ADDR_UNSPECIFIED(
+		    &((const struct sockaddr_in6 *)ss)->sin6_addr))
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	if (bind(fd, (const struct sockaddr *)ss, len) != 0 ||
 	    listen(fd, 1024) != 0)
@@ -211,7 +213,10 @@ fail:
 #define MAX_PENDING_LOCAL 64
 static struct {
 	pthread_mutex_t lock;
-	struct pending_local { int fd; uint64_t id; } pending[MAX_PENDING_LOCAL];
+	struct pending_local {
+		int fd;
+		uint64_t id;
+	} pending[MAX_PENDING_LOCAL];
 	size_t n;
 } local_conns = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -224,7 +229,8 @@ static uint64_t local_conn_id(int fd)
 	for (size_t i = 0; i < local_conns.n; i++) {
 		if (local_conns.pending[i].fd == fd) {
 			id = local_conns.pending[i].id;
-			local_conns.pending[i] = local_conns.pending[--local_conns.n];
+			local_conns.pending[i] =
+				local_conns.pending[--local_conns.n];
 			break;
 		}
 	}
@@ -274,7 +280,9 @@ static void on_local_conn(struct priv_msg *msg)
 	pthread_mutex_lock(&local_conns.lock);
 	bool room = local_conns.n < MAX_PENDING_LOCAL;
 	if (room)
-		local_conns.pending[local_conns.n++] = (struct pending_local){ fd, lc.conn };
+		local_conns.pending[local_conns.n++] = (struct pending_local){
+			fd, lc.conn
+		};
 	pthread_mutex_unlock(&local_conns.lock);
 	if (!room) {
 		log_warn("too many local connections waiting; closing one");
@@ -286,7 +294,8 @@ static void on_local_conn(struct priv_msg *msg)
 	if (MHD_add_connection(l->mhd, fd, (struct sockaddr *)&sa,
 			       sizeof(sa)) != MHD_YES) {
 		/* libmicrohttpd closed it */
-		log_warn("cannot serve a local connection: %s", strerror(errno));
+		log_warn("cannot serve a local connection: %s",
+			 strerror(errno));
 		local_conn_id(fd);
 		forget_local(lc.conn);
 	}
@@ -320,9 +329,11 @@ int listeners_open(const struct winrmd_config *cfg, char **error_r)
 		bool v6 = strchr(lc->address, ':') != NULL &&
 			  strncasecmp(lc->address, "IP:", 3) != 0;
 		l->display = xasprintf("%s://%s%s%s:%d/%s",
-				       lc->transport == TRANSPORT_HTTPS ? "https" : "http",
-				       v6 ? "[" : "", lc->address, v6 ? "]" : "",
-				       lc->port, lc->url_prefix);
+				       lc->transport == TRANSPORT_HTTPS
+					       ? "https"
+					       : "http",
+				       v6 ? "[" : "", lc->address,
+				       v6 ? "]" : "", lc->port, lc->url_prefix);
 		l->fd = -1;
 		n_listeners++;
 
@@ -332,7 +343,8 @@ int listeners_open(const struct winrmd_config *cfg, char **error_r)
 			 * renewals); the key stays the helper's. */
 			char *err = NULL;
 			char *cert = read_pem(lc->certificate_file, &err);
-			struct tls_cred *cred = cert ? tls_cred_new(cert, &err) : NULL;
+			struct tls_cred *cred = cert ? tls_cred_new(cert, &err)
+						     : NULL;
 			free(cert);
 			if (cred == NULL) {
 				*error_r = xasprintf("%s: %s", l->display, err);
@@ -340,7 +352,8 @@ int listeners_open(const struct winrmd_config *cfg, char **error_r)
 				return -1;
 			}
 			tls_set(l, cred);
-			if (trust_pem == NULL && cfg->client_ca_file[0] != '\0') {
+			if (trust_pem == NULL &&
+			    cfg->client_ca_file[0] != '\0') {
 				trust_pem = read_pem(cfg->client_ca_file, &err);
 				if (trust_pem == NULL) {
 					*error_r = err;
@@ -396,33 +409,40 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 		c->listener = l;
 		c->https = l->transport == TRANSPORT_HTTPS;
 		c->local = l->local;
-		const union MHD_ConnectionInfo *ci =
-			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+			mc, MHD_CONNECTION_INFO_CONNECTION_FD);
 		c->fd = ci != NULL ? ci->connect_fd : -1;
 		c->id = l->local ? local_conn_id(c->fd) : 0;
 		if (c->id == 0)
 			c->id = atomic_fetch_add(&next_conn_id, 1);
 		else
 			c->auth.helper_state = true; /* the helper made it */
-		ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		const struct sockaddr *client = ci != NULL ? ci->client_addr : NULL;
+		ci = MHD_get_connection_info(
+			mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		const struct sockaddr *client = ci != NULL ? ci->client_addr
+							   : NULL;
 		if (l->local) {
 			strcpy(c->remote_addr, "local");
 		} else if (ci != NULL && ci->client_addr != NULL) {
 			const struct sockaddr *sa = ci->client_addr;
 			if (sa->sa_family == AF_INET) {
 				const struct sockaddr_in *s4 = (const void *)sa;
-				inet_ntop(AF_INET, &s4->sin_addr, c->remote_addr,
+				inet_ntop(AF_INET, &s4->sin_addr,
+					  c->remote_addr,
 					  sizeof(c->remote_addr));
 				c->remote_port = ntohs(s4->sin_port);
 			} else if (sa->sa_family == AF_INET6) {
-				const struct sockaddr_in6 *s6 = (const void *)sa;
+				const struct sockaddr_in6 *s6 = (const void *)
+					sa;
 				if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-					inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12],
-						  c->remote_addr, sizeof(c->remote_addr));
+					inet_ntop(AF_INET,
+						  &s6->sin6_addr.s6_addr[12],
+						  c->remote_addr,
+						  sizeof(c->remote_addr));
 				else
 					inet_ntop(AF_INET6, &s6->sin6_addr,
-						  c->remote_addr, sizeof(c->remote_addr));
+						  c->remote_addr,
+						  sizeof(c->remote_addr));
 				c->remote_port = ntohs(s6->sin6_port);
 			}
 		}
@@ -430,14 +450,17 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 			/* Answers go out at once: a delayed-ACK stall costs
 			 * 40 ms per request on a reused connection. */
 			int one = 1;
-			setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+				   sizeof(one));
 		}
 		if (l->transport == TRANSPORT_HTTPS) {
 			/* The session exists, no byte was read yet: the
 			 * whole handshake is recorded. */
-			ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+			ci = MHD_get_connection_info(
+				mc, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 			if (ci != NULL && ci->tls_session != NULL)
-				c->tls = tls_conn_new(ci->tls_session, c->id, l);
+				c->tls = tls_conn_new(ci->tls_session, c->id,
+						      l);
 		}
 		/* Counted for its address (not on the local socket) and given
 		 * its header deadline.  One over its address's limit, or whose
@@ -453,7 +476,8 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
 		struct conn *c = *socket_context;
 		if (c != NULL) {
-			log_debug("connection %llu closed", (unsigned long long)c->id);
+			log_debug("connection %llu closed",
+				  (unsigned long long)c->id);
 			/* Before libmicrohttpd closes the socket: from now on
 			 * connlimit's sweeper no longer touches it. */
 			connlimit_close(&c->lim);
@@ -478,9 +502,10 @@ static enum MHD_Result queue(struct MHD_Connection *mc, struct request *r)
 	} else {
 		size_t len = resp->body.len;
 		void *data = len > 0 ? buf_steal(&resp->body) : NULL;
-		m = MHD_create_response_from_buffer(len, data,
-						    len > 0 ? MHD_RESPMEM_MUST_FREE
-							    : MHD_RESPMEM_PERSISTENT);
+		m = MHD_create_response_from_buffer(
+			len, data,
+			len > 0 ? MHD_RESPMEM_MUST_FREE
+				: MHD_RESPMEM_PERSISTENT);
 		if (m == NULL) {
 			free(data);
 			return MHD_NO;
@@ -492,7 +517,8 @@ static enum MHD_Result queue(struct MHD_Connection *mc, struct request *r)
 			MHD_add_response_header(m, resp->headers[i].name,
 						resp->headers[i].value);
 		if (resp->close)
-			MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
+			MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION,
+						"close");
 	}
 	enum MHD_Result ret = MHD_queue_response(mc, (unsigned)resp->status, m);
 	if (!shared)
@@ -582,8 +608,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc,
 	struct request *r = hr != NULL ? hr->r : NULL;
 
 	if (hr == NULL) {
-		const union MHD_ConnectionInfo *ci =
-			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+			mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 		struct conn *c = ci != NULL ? ci->socket_context : NULL;
 		if (c == NULL)
 			return MHD_NO;
@@ -597,18 +623,22 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc,
 		*req_cls = hr;
 		if (atomic_load(&stopping)) {
 			r->resp.close = true;
-			return respond_status(mc, r, MHD_HTTP_SERVICE_UNAVAILABLE);
+			return respond_status(mc, r,
+					      MHD_HTTP_SERVICE_UNAVAILABLE);
 		}
 		if (!path_matches(l, url))
 			return respond_status(mc, r, MHD_HTTP_NOT_FOUND);
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-			return respond_status(mc, r, MHD_HTTP_METHOD_NOT_ALLOWED);
+			return respond_status(mc, r,
+					      MHD_HTTP_METHOD_NOT_ALLOWED);
 		r->content_type = header_copy(mc, MHD_HTTP_HEADER_CONTENT_TYPE);
-		r->authorization = header_copy(mc, MHD_HTTP_HEADER_AUTHORIZATION);
-		const char *id = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+		r->authorization = header_copy(mc,
+					       MHD_HTTP_HEADER_AUTHORIZATION);
+		const char *id = MHD_lookup_connection_value(mc,
+							     MHD_HEADER_KIND,
 							     "WSMANIDENTIFY");
-		r->identify_unauthenticated = id != NULL &&
-					      strcasecmp(id, "unauthenticated") == 0;
+		r->identify_unauthenticated =
+			id != NULL && strcasecmp(id, "unauthenticated") == 0;
 		const char *cl = MHD_lookup_connection_value(
 			mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL) {
@@ -735,8 +765,9 @@ int listeners_start(const struct winrmd_config *cfg)
 		return -1;
 	for (size_t i = 0; i < n_listeners; i++) {
 		struct listener *l = &listeners[i];
-		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-				 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
+				 MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+				 MHD_USE_ERROR_LOG;
 		struct MHD_OptionItem opts[16];
 		size_t n = 0;
 #define OPT(o, v, p) opts[n++] = (struct MHD_OptionItem){ o, (intptr_t)(v), p }
@@ -747,20 +778,24 @@ int listeners_start(const struct winrmd_config *cfg)
 			flags |= MHD_USE_NO_LISTEN_SOCKET;
 		OPT(MHD_OPTION_THREAD_POOL_SIZE, l->local ? 2 : threads, NULL);
 		OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL);
-		OPT(MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_IDLE_TIMEOUT_S, NULL);
-		OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY_LIMIT, NULL);
+		OPT(MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_IDLE_TIMEOUT_S,
+		    NULL);
+		OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY_LIMIT,
+		    NULL);
 		OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, l);
 		OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, l);
 		if (l->transport == TRANSPORT_HTTPS) {
 			flags |= MHD_USE_TLS;
 			/* single-pointer options travel in ptr_value */
-			OPT(MHD_OPTION_HTTPS_CERT_CALLBACK, 0, tls_cert_callback());
+			OPT(MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
+			    tls_cert_callback());
 			OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)tls_prio);
 			/* With a trust list libmicrohttpd asks for a client
 			 * certificate (optional: the handshake never fails for
 			 * lack of one; the helper verifies what comes). */
 			if (trust_pem != NULL)
-				OPT(MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)trust_pem);
+				OPT(MHD_OPTION_HTTPS_MEM_TRUST, 0,
+				    (void *)trust_pem);
 		}
 		OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
@@ -798,7 +833,8 @@ void listeners_stop(void)
 		/* libmicrohttpd aborts when stopped now; its threads still
 		 * use the listeners: leave everything to the process exit. */
 		log_err("%d requests still wait after %d s; exiting without "
-			"stopping the HTTP server", left, SHUTDOWN_GRACE_MS / 1000);
+			"stopping the HTTP server",
+			left, SHUTDOWN_GRACE_MS / 1000);
 		return;
 	}
 	for (size_t i = 0; i < n_listeners; i++) {
@@ -820,7 +856,9 @@ void listeners_stop(void)
 	trust_pem = NULL;
 	free(running_priorities);
 	running_priorities = NULL;
-	for (size_t i = 0; i < sizeof(identify_response) / sizeof(identify_response[0]); i++) {
+	for (size_t i = 0;
+	     i < sizeof(identify_response) / sizeof(identify_response[0]);
+	     i++) {
 		if (identify_response[i] != NULL)
 			MHD_destroy_response(identify_response[i]);
 		identify_response[i] = NULL;
@@ -840,7 +878,8 @@ void listeners_reload_tls(const struct winrmd_config *cfg,
 		size_t k;
 		for (k = 0; k < cfg->n_listeners && k < n; k++) {
 			const struct listener_config *lc = &cfg->listeners[k];
-			if (lc->transport == TRANSPORT_HTTPS && lc->port == l->port &&
+			if (lc->transport == TRANSPORT_HTTPS &&
+			    lc->port == l->port &&
 			    strcmp(lc->address, l->address) == 0)
 				break;
 		}
@@ -850,7 +889,8 @@ void listeners_reload_tls(const struct winrmd_config *cfg,
 		struct tls_cred *cred = tls_cred_new(cert_pems[k], &err);
 		if (cred == NULL) {
 			log_err("%s: the new certificate does not load (%s); "
-				"keeping the old one", l->display, err);
+				"keeping the old one",
+				l->display, err);
 			free(err);
 			continue;
 		}
@@ -867,8 +907,8 @@ static struct tls_conn *tls_conn_of_session(void *session)
 	void *mc = gnutls_session_get_ptr((gnutls_session_t)session);
 	if (mc == NULL)
 		return NULL;
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-		mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	const struct conn *c = ci != NULL ? ci->socket_context : NULL;
 	return c != NULL ? c->tls : NULL;
 }
@@ -893,12 +933,14 @@ void listeners_check_reload(const struct winrmd_config *cfg)
 		enabled++;
 	}
 	if (differ || enabled != network)
-		log_warn("listener changes in the configuration take effect "
-			 "only after a restart; the running listeners stay as they are");
+		log_warn(
+			"listener changes in the configuration take effect "
+			"only after a restart; the running listeners stay as they are");
 	if (running_priorities != NULL &&
 	    strcmp(running_priorities, cfg->tls_priorities) != 0)
 		log_warn("Service.TlsPriorities changed: it takes effect only "
-			 "after a restart (running with \"%s\")", running_priorities);
+			 "after a restart (running with \"%s\")",
+			 running_priorities);
 	bool https = false;
 	for (size_t i = 0; i < n_listeners; i++)
 		https = https || listeners[i].transport == TRANSPORT_HTTPS;

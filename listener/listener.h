@@ -13,16 +13,16 @@
 #include "lib/config.h"
 
 struct listener {
-	char *address;            /* as configured ("*" or a literal) */
+	char *address; /* as configured ("*" or a literal) */
 	int port;
 	enum listener_transport transport;
-	char *url_prefix;         /* "wsman" */
-	char *display;            /* "http://127.0.0.1:5985/wsman", for logs */
-	int fd;                   /* listening socket */
-	bool from_systemd;        /* socket-activated */
-	bool local;               /* the Unix-domain administration socket */
-	int cfg_index;            /* position in the configuration's Listeners */
-	void *mhd;                /* struct MHD_Daemon * */
+	char *url_prefix;  /* "wsman" */
+	char *display;     /* "http://127.0.0.1:5985/wsman", for logs */
+	int fd;            /* listening socket */
+	bool from_systemd; /* socket-activated */
+	bool local;        /* the Unix-domain administration socket */
+	int cfg_index;     /* position in the configuration's Listeners */
+	void *mhd;         /* struct MHD_Daemon * */
 };
 
 /* Opens the sockets of every enabled listener in cfg (or adopts the ones

@@ -140,14 +140,16 @@ static void drop_privileges(const char *user)
 	struct passwd *pw = getpwnam(user);
 	if (pw == NULL)
 		fatal("the listener account \"%s\" does not exist (create it "
-		      "with systemd-sysusers, or set Daemon.User)", user);
+		      "with systemd-sysusers, or set Daemon.User)",
+		      user);
 	if (pw->pw_uid == 0)
 		fatal("Daemon.User must not be root: the network listener "
 		      "never runs privileged");
 	gid_t gid = pw->pw_gid;
 	if (setgroups(1, &gid) != 0 || setresgid(gid, gid, gid) != 0 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
-		fatal("cannot drop privileges to %s: %s", user, strerror(errno));
+		fatal("cannot drop privileges to %s: %s", user,
+		      strerror(errno));
 	/* Verify: regaining root must be impossible now. */
 	if (setuid(0) == 0 || geteuid() == 0 || getegid() == 0)
 		fatal("privileges could be regained after the drop; refusing to run");
@@ -188,18 +190,21 @@ static void reload(void)
 	if (priv_request(PRIV_RELOAD, NULL, &reply, NULL) != 0) {
 		log_err("reload failed: no answer from the helper");
 	} else if (priv_decode_reload_result(&reply, &res, &why) != 0) {
-		log_err("reload failed: malformed answer from the helper (%s)", why);
+		log_err("reload failed: malformed answer from the helper (%s)",
+			why);
 	} else if (!res.ok) {
 		log_err("reload refused, the running configuration stays: %s",
 			res.text);
 	} else {
 		char *error = NULL;
-		struct winrmd_config *cfg = config_load_string(res.text, config_path,
+		struct winrmd_config *cfg = config_load_string(res.text,
+							       config_path,
 							       &error);
 		if (cfg == NULL) {
 			/* The helper's dump always loads; this is a bug. */
 			log_err("reload failed: effective configuration does not "
-				"load back: %s", error);
+				"load back: %s",
+				error);
 			free(error);
 		} else {
 			log_set_level((enum log_level)cfg->log_level);
@@ -244,7 +249,8 @@ static int reap_helper(int wait_ms)
 		pid_t p = waitpid(helper_pid, &status, WNOHANG);
 		if (p == helper_pid) {
 			if (WIFSIGNALED(status))
-				log_err("helper killed by signal %d", WTERMSIG(status));
+				log_err("helper killed by signal %d",
+					WTERMSIG(status));
 			else
 				log_err("helper exited with status %d",
 					WEXITSTATUS(status));
@@ -377,7 +383,8 @@ int main(int argc, char **argv)
 			fwrite(out.data, 1, out.len, stdout);
 			buf_release(&out);
 		} else {
-			fprintf(stderr, "winrmd: %s: configuration OK\n", config_path);
+			fprintf(stderr, "winrmd: %s: configuration OK\n",
+				config_path);
 		}
 		config_unref(cfg);
 		return 0;
@@ -464,7 +471,7 @@ int main(int argc, char **argv)
 
 	sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
 	listeners_refuse_new();
-	shells_stop();     /* answers the waiting Receives first */
+	shells_stop(); /* answers the waiting Receives first */
 	listeners_stop();
 	shells_join();
 	if (helper_pid > 0) {

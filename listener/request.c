@@ -59,7 +59,8 @@ void request_free(struct request *r)
 {
 	if (r == NULL)
 		return;
-	if (r->on_finished != NULL) /* the request ended without gate_finished */
+	if (r->on_finished !=
+	    NULL) /* the request ended without gate_finished */
 		r->on_finished(r, false);
 	if (r->holds_operation)
 		operations_release(r->operation_uid);
@@ -83,8 +84,8 @@ void request_free(struct request *r)
 
 /* A SOAP fault, HTTP 500, in the request's charset when it is known. */
 void request_respond_fault(struct request *r, enum fault_id id,
-			  const char *relates_to, enum wsman_charset cs,
-			  const char *message)
+			   const char *relates_to, enum wsman_charset cs,
+			   const char *message)
 {
 	struct response *resp = &r->resp;
 	buf_reset(&resp->body);

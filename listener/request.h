@@ -38,23 +38,24 @@ struct request_hooks {
 #define RESPONSE_MAX_HEADERS 8
 
 struct response {
-	int status;                 /* 0 until decided */
-	const char *content_type;   /* static string; NULL for empty bodies */
+	int status;               /* 0 until decided */
+	const char *content_type; /* static string; NULL for empty bodies */
 	struct buf body;
 	struct {
-		const char *name;   /* static */
-		char *value;        /* owned */
+		const char *name; /* static */
+		char *value;      /* owned */
 	} headers[RESPONSE_MAX_HEADERS];
 	unsigned n_headers;
-	bool close;                 /* close the connection after this response */
-	bool shared_identify;       /* body is the cached anonymous Identify */
+	bool close;           /* close the connection after this response */
+	bool shared_identify; /* body is the cached anonymous Identify */
 };
 
 enum request_step { REQUEST_RESPOND, REQUEST_SUSPEND };
 
 struct request {
 	struct conn *conn;
-	struct winrmd_config *cfg;  /* reference held for the request's lifetime */
+	struct winrmd_config
+		*cfg; /* reference held for the request's lifetime */
 	struct request_hooks hooks;
 
 	/* request headers copied on the first call (owned, NULL if absent) */
@@ -66,7 +67,7 @@ struct request {
 
 	/* body */
 	struct buf body;
-	bool keep_body;             /* false: bytes are counted and dropped */
+	bool keep_body; /* false: bytes are counted and dropped */
 	bool too_large;
 	uint64_t body_bytes;
 
@@ -75,33 +76,33 @@ struct request {
 	/* the gate's progress (request.c) */
 	int phase;
 	/* authentication */
-	const struct auth_method *auth_method; /* awaiting the helper's verdict */
-	struct priv_msg auth_reply;            /* the verdict, once arrived */
-	const struct identity *identity;       /* NULL until authenticated */
-	char *final_auth_header;               /* "Negotiate <final token>" */
-	uint8_t basic_hash[32];                /* Basic header being verified */
+	const struct auth_method
+		*auth_method;            /* awaiting the helper's verdict */
+	struct priv_msg auth_reply;      /* the verdict, once arrived */
+	const struct identity *identity; /* NULL until authenticated */
+	char *final_auth_header;         /* "Negotiate <final token>" */
+	uint8_t basic_hash[32];          /* Basic header being verified */
 
 	/* the parsed envelope (kept while a handler waits); parsed before
 	 * authentication only for a method that needs the resource URI */
 	struct wsman_request *wreq;
-	const char *resource_uri;              /* wreq's, or NULL */
+	const char *resource_uri; /* wreq's, or NULL */
 	/* handlers that wait (Command, Receive) */
-	bool handler_pending;                  /* set by a handler: request_wake follows */
-	void *shell_wait;                      /* the shell resource's struct shell_op */
+	bool handler_pending; /* set by a handler: request_wake follows */
+	void *shell_wait;     /* the shell resource's struct shell_op */
 	/* set by a handler that keeps state until the request ends: told
 	 * whether the response was delivered (gate_finished) */
 	void (*on_finished)(struct request *r, bool delivered);
-	void *handler_ctx;                     /* other waiting handlers' state */
+	void *handler_ctx; /* other waiting handlers' state */
 	void (*handler_ctx_free)(void *);
-	char *fault_message;                   /* extra f:Message text for a fault */
-	bool holds_operation;                  /* a MaxConcurrentOperationsPerUser slot */
-	uid_t operation_uid;                   /* ... held for this account */
+	char *fault_message;  /* extra f:Message text for a fault */
+	bool holds_operation; /* a MaxConcurrentOperationsPerUser slot */
+	uid_t operation_uid;  /* ... held for this account */
 
 	/* message encryption (MS-WSMV 2.2.9.1) */
-	bool encrypted;                        /* the request was; so is the answer */
-	char seal_protocol[64];                /* protocol string to mirror */
-	bool seal_multi;                       /* multipart/x-multi-encrypted */
-
+	bool encrypted;         /* the request was; so is the answer */
+	char seal_protocol[64]; /* protocol string to mirror */
+	bool seal_multi;        /* multipart/x-multi-encrypted */
 };
 
 /* Allocates a request of conn with the configuration cfg (the request

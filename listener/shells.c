@@ -60,21 +60,21 @@ struct shell;
 struct cmd {
 	char id[SHELL_ID_LEN + 1];
 	struct shell *shell;
-	uint64_t serial;          /* epoll cookie: serial << 2 | fd kind */
-	uint64_t handle;          /* the helper's */
+	uint64_t serial; /* epoll cookie: serial << 2 | fd kind */
+	uint64_t handle; /* the helper's */
 	int fd[4];
 	struct buf stdin_buf;
 	size_t stdin_off;
 	bool stdin_end;
 	struct chunk *head, *tail;
 	size_t buffered;
-	bool paused;              /* output pipes not polled: buffer full */
+	bool paused; /* output pipes not polled: buffer full */
 	bool exited;
 	int exit_code;
 	int64_t exited_at;
-	bool removed;             /* terminated or its shell deleted */
-	struct shell_op *waiter;  /* the Receive waiting for this command */
-	struct cmd *next;         /* in shell->cmds, or in the graveyard */
+	bool removed;            /* terminated or its shell deleted */
+	struct shell_op *waiter; /* the Receive waiting for this command */
+	struct cmd *next;        /* in shell->cmds, or in the graveyard */
 };
 
 struct shell {
@@ -94,24 +94,24 @@ struct shell {
 /* Where a Command or Receive stands between its calls. */
 enum op_state {
 	OP_NEW = 0,
-	OP_SPAWNING,     /* Command: the helper is starting the process */
-	OP_SPAWNED,      /* Command: the helper answered (reply below) */
-	OP_ABANDONED,    /* Command: ended while spawning; the answer frees it */
-	OP_WAITING,      /* Receive: waiting for output or exit */
-	OP_WOKEN,        /* Receive: something arrived */
-	OP_TIMEOUT,      /* Receive: the timeout passed, or a newer one came */
-	OP_GONE,         /* Receive: the command went away meanwhile */
-	OP_DONE,         /* answered */
+	OP_SPAWNING,  /* Command: the helper is starting the process */
+	OP_SPAWNED,   /* Command: the helper answered (reply below) */
+	OP_ABANDONED, /* Command: ended while spawning; the answer frees it */
+	OP_WAITING,   /* Receive: waiting for output or exit */
+	OP_WOKEN,     /* Receive: something arrived */
+	OP_TIMEOUT,   /* Receive: the timeout passed, or a newer one came */
+	OP_GONE,      /* Receive: the command went away meanwhile */
+	OP_DONE,      /* answered */
 };
 
 struct shell_op {
 	enum op_state state;
 	struct shell_waiter waiter;
 	int64_t deadline;
-	struct priv_msg reply;         /* Command: PRIV_SPAWN_RESULT */
+	struct priv_msg reply; /* Command: PRIV_SPAWN_RESULT */
 	/* Receive: output taken for the answer, and where it came from */
 	struct chunk *taken;
-	struct shell_output *output;   /* views of taken, for the caller */
+	struct shell_output *output; /* views of taken, for the caller */
 	char shell_id[SHELL_ID_LEN + 1];
 	char cmd_id[SHELL_ID_LEN + 1];
 	uid_t uid;
@@ -128,7 +128,9 @@ static struct {
 	struct cmd *graveyard;
 	struct shell *shell_graveyard;
 	uint64_t next_serial;
-} S = { .lock = PTHREAD_MUTEX_INITIALIZER, .epfd = -1, .evfd = -1,
+} S = { .lock = PTHREAD_MUTEX_INITIALIZER,
+	.epfd = -1,
+	.evfd = -1,
 	.next_serial = 1 };
 
 /* ---- small helpers (lock held) ---- */
@@ -199,7 +201,8 @@ static void fill_info(const struct shell *s, struct shell_info *info)
 	info->input_streams = xstrdup(s->opts.input_streams);
 	info->output_streams = xstrdup(s->opts.output_streams);
 	info->working_directory = s->opts.working_directory
-					  ? xstrdup(s->opts.working_directory) : NULL;
+					  ? xstrdup(s->opts.working_directory)
+					  : NULL;
 	info->n_env = s->opts.n_env;
 	info->env = xcalloc(s->opts.n_env + 1, sizeof(*info->env));
 	for (size_t i = 0; i < s->opts.n_env; i++) {
@@ -252,7 +255,8 @@ static void ignore_reply(void *arg, struct priv_msg *reply)
 
 static void helper_signal(uint64_t conn_id, uint64_t handle, uint32_t kind)
 {
-	struct priv_signal_command m = { .conn = conn_id, .handle = handle,
+	struct priv_signal_command m = { .conn = conn_id,
+					 .handle = handle,
 					 .kind = kind };
 	if (priv_request_async(PRIV_SIGNAL, &m, ignore_reply, NULL, NULL) != 0)
 		log_warn("cannot signal command %llu: the helper is gone",
@@ -325,7 +329,8 @@ static void set_paused(struct cmd *c, bool paused)
 		if (c->fd[k] < 0)
 			continue;
 		struct epoll_event ev = { .events = paused ? 0 : EPOLLIN,
-					  .data.u64 = c->serial << 2 | (uint64_t)k };
+					  .data.u64 = c->serial << 2 |
+						      (uint64_t)k };
 		epoll_ctl(S.epfd, EPOLL_CTL_MOD, c->fd[k], &ev);
 	}
 }
@@ -363,7 +368,9 @@ static void on_readable(struct cmd *c, enum fd_kind k)
 			/* POSIX has no exit code for a signal: 128 + signal,
 			 * as shells report it. */
 			c->exit_code = WIFEXITED(status) ? WEXITSTATUS(status)
-				     : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
+				       : WIFSIGNALED(status)
+					       ? 128 + WTERMSIG(status)
+					       : 255;
 		} else {
 			c->exit_code = 255; /* the monitor died */
 		}
@@ -384,7 +391,8 @@ static void on_readable(struct cmd *c, enum fd_kind k)
 static void on_writable(struct cmd *c)
 {
 	while (c->stdin_buf.len > c->stdin_off) {
-		ssize_t n = write(c->fd[FD_STDIN], c->stdin_buf.data + c->stdin_off,
+		ssize_t n = write(c->fd[FD_STDIN],
+				  c->stdin_buf.data + c->stdin_off,
 				  c->stdin_buf.len - c->stdin_off);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -437,7 +445,8 @@ static int64_t run_timers(int64_t now, const struct winrmd_config *cfg)
 					close_fd(c, FD_STDOUT);
 					close_fd(c, FD_STDERR);
 					wake_waiter(c, OP_WOKEN);
-				} else if (c->exited_at + EXIT_DRAIN_MS < next) {
+				} else if (c->exited_at + EXIT_DRAIN_MS <
+					   next) {
 					next = c->exited_at + EXIT_DRAIN_MS;
 				}
 			}
@@ -563,7 +572,6 @@ void shells_join(void)
 	close(S.evfd);
 }
 
-
 size_t shells_count(void)
 {
 	pthread_mutex_lock(&S.lock);
@@ -618,13 +626,15 @@ enum shell_status shells_create(const struct winrmd_config *cfg,
 	if (mine >= cfg->max_shells_per_user) {
 		pthread_mutex_unlock(&S.lock);
 		log_info("%s: shell refused: MaxShellsPerUser (%lld) reached",
-			 LOG_ESC(who->user), (long long)cfg->max_shells_per_user);
+			 LOG_ESC(who->user),
+			 (long long)cfg->max_shells_per_user);
 		return SHELL_MAX_SHELLS;
 	}
 	if (mine == 0 && users >= cfg->max_concurrent_users) {
 		pthread_mutex_unlock(&S.lock);
 		log_info("%s: shell refused: MaxConcurrentUsers (%lld) reached",
-			 LOG_ESC(who->user), (long long)cfg->max_concurrent_users);
+			 LOG_ESC(who->user),
+			 (long long)cfg->max_concurrent_users);
 		return SHELL_MAX_USERS;
 	}
 	struct shell *s = xcalloc(1, sizeof(*s));
@@ -643,8 +653,10 @@ enum shell_status shells_create(const struct winrmd_config *cfg,
 	memset(opts, 0, sizeof(*opts));
 	s->created = s->last_activity = time_mono_ms();
 	s->idle_timeout_ms = s->opts.idle_timeout_ms > 0 &&
-					     s->opts.idle_timeout_ms < cfg->idle_timeout_ms
-				     ? s->opts.idle_timeout_ms : cfg->idle_timeout_ms;
+					     s->opts.idle_timeout_ms <
+						     cfg->idle_timeout_ms
+				     ? s->opts.idle_timeout_ms
+				     : cfg->idle_timeout_ms;
 	s->next = S.shells;
 	S.shells = s;
 	fill_info(s, info);
@@ -826,7 +838,8 @@ static enum shell_status start_spawn(struct shell_op *op,
 						s->opts.env[i].value };
 	m.env = env;
 	m.max_memory = cfg->max_memory_per_shell_mb >= 2147483647
-			       ? 0 : (uint64_t)cfg->max_memory_per_shell_mb << 20;
+			       ? 0
+			       : (uint64_t)cfg->max_memory_per_shell_mb << 20;
 	/* Encoded before the unlock: m points into the shell's options. */
 	struct priv_msg req;
 	const char *why = NULL;
@@ -897,13 +910,11 @@ static enum shell_status attach_cmd(struct shell_op *op, struct shell *s,
 	return SHELL_OK;
 }
 
-enum shell_status shells_command(struct shell_op *op,
-				 const struct winrmd_config *cfg,
-				 const struct shell_caller *who,
-				 const char *shell_id,
-				 const struct shell_command_spec *spec,
-				 const struct shell_waiter *waiter,
-				 char id_out[SHELL_ID_LEN + 1])
+enum shell_status
+shells_command(struct shell_op *op, const struct winrmd_config *cfg,
+	       const struct shell_caller *who, const char *shell_id,
+	       const struct shell_command_spec *spec,
+	       const struct shell_waiter *waiter, char id_out[SHELL_ID_LEN + 1])
 {
 	pthread_mutex_lock(&S.lock);
 	struct shell *s = find_shell(shell_id, who->uid);
@@ -985,8 +996,9 @@ enum shell_status shells_signal(const struct shell_caller *who,
 		remove_cmd(c, who->conn_id);
 	} else if (!c->exited) {
 		helper_signal(who->conn_id, c->handle,
-			      sig == SHELL_SIGNAL_CTRL_C ? PRIV_SIGNAL_CTRL_C
-							 : PRIV_SIGNAL_CTRL_BREAK);
+			      sig == SHELL_SIGNAL_CTRL_C
+				      ? PRIV_SIGNAL_CTRL_C
+				      : PRIV_SIGNAL_CTRL_BREAK);
 	}
 	pthread_mutex_unlock(&S.lock);
 	return SHELL_OK;
@@ -1082,13 +1094,11 @@ static void wait_for_output(struct shell_op *op, struct cmd *c,
 	op->state = OP_WAITING;
 }
 
-enum shell_status shells_receive(struct shell_op *op,
-				 const struct shell_caller *who,
-				 const char *shell_id, const char *command_id,
-				 bool want_stdout, bool want_stderr,
-				 int64_t timeout_ms, size_t max_bytes,
-				 const struct shell_waiter *waiter,
-				 struct shell_received *got)
+enum shell_status
+shells_receive(struct shell_op *op, const struct shell_caller *who,
+	       const char *shell_id, const char *command_id, bool want_stdout,
+	       bool want_stderr, int64_t timeout_ms, size_t max_bytes,
+	       const struct shell_waiter *waiter, struct shell_received *got)
 {
 	pthread_mutex_lock(&S.lock);
 	if (op->state == OP_NEW) {

@@ -39,27 +39,27 @@
 enum shell_status {
 	SHELL_OK = 0,
 	SHELL_PENDING,
-	SHELL_NOT_ALLOWED,        /* Winrs.AllowRemoteShellAccess is false */
-	SHELL_NOT_FOUND,          /* no such shell or command for this caller */
-	SHELL_MAX_SHELLS,         /* Winrs.MaxShellsPerUser reached */
-	SHELL_MAX_USERS,          /* Winrs.MaxConcurrentUsers reached */
-	SHELL_MAX_PROCESSES,      /* Winrs.MaxProcessesPerShell reached */
-	SHELL_OVER_HELPER_LIMIT,  /* the command breaks the helper's bounds */
-	SHELL_STDIN_FULL,         /* Send: too much input queued already */
-	SHELL_START_FAILED,       /* the helper could not start the process */
-	SHELL_TIMED_OUT,          /* Receive: nothing within the timeout */
-	SHELL_CLIENT_GONE,        /* Receive: the caller's client left while it
+	SHELL_NOT_ALLOWED,       /* Winrs.AllowRemoteShellAccess is false */
+	SHELL_NOT_FOUND,         /* no such shell or command for this caller */
+	SHELL_MAX_SHELLS,        /* Winrs.MaxShellsPerUser reached */
+	SHELL_MAX_USERS,         /* Winrs.MaxConcurrentUsers reached */
+	SHELL_MAX_PROCESSES,     /* Winrs.MaxProcessesPerShell reached */
+	SHELL_OVER_HELPER_LIMIT, /* the command breaks the helper's bounds */
+	SHELL_STDIN_FULL,        /* Send: too much input queued already */
+	SHELL_START_FAILED,      /* the helper could not start the process */
+	SHELL_TIMED_OUT,         /* Receive: nothing within the timeout */
+	SHELL_CLIENT_GONE,       /* Receive: the caller's client left while it
 				   * waited; the output stays for the next one */
-	SHELL_INTERNAL,           /* winrmd is stopping, or the helper failed */
+	SHELL_INTERNAL,          /* winrmd is stopping, or the helper failed */
 };
 
 /* Who asks: an authenticated account on one connection (strings are
  * only read during the call). */
 struct shell_caller {
-	uid_t uid;                 /* the owner key of every lookup */
-	const char *user;          /* account name: rsp:Owner and logs */
-	uint64_t conn_id;          /* the connection, for the helper's check */
-	const char *client_ip;     /* rsp:ClientIP */
+	uid_t uid;             /* the owner key of every lookup */
+	const char *user;      /* account name: rsp:Owner and logs */
+	uint64_t conn_id;      /* the connection, for the helper's check */
+	const char *client_ip; /* rsp:ClientIP */
 };
 
 /*
@@ -96,15 +96,15 @@ struct shell_env {
 
 /* What a Create asked for (owned by the shell once created). */
 struct shell_options {
-	char *input_streams;       /* e.g. "stdin" */
-	char *output_streams;      /* e.g. "stdout stderr" */
-	char *working_directory;   /* NULL: the account's home */
+	char *input_streams;     /* e.g. "stdin" */
+	char *output_streams;    /* e.g. "stdout stderr" */
+	char *working_directory; /* NULL: the account's home */
 	struct shell_env *env;
 	size_t n_env;
-	int64_t idle_timeout_ms;   /* requested rsp:IdleTimeOut, 0 = default */
-	bool noprofile;            /* WINRS_NOPROFILE */
-	int codepage;              /* WINRS_CODEPAGE, 0 = not given */
-	char *client_shell_id;     /* rsp:Shell/@ShellId (PSRP), or NULL */
+	int64_t idle_timeout_ms; /* requested rsp:IdleTimeOut, 0 = default */
+	bool noprofile;          /* WINRS_NOPROFILE */
+	int codepage;            /* WINRS_CODEPAGE, 0 = not given */
+	char *client_shell_id;   /* rsp:Shell/@ShellId (PSRP), or NULL */
 };
 
 void shell_options_release(struct shell_options *o);
@@ -151,11 +151,11 @@ size_t shells_list(const struct shell_caller *who, struct shell_info **infos);
 
 /* A command to start (Command body), owned by the caller. */
 struct shell_command_spec {
-	char *command;             /* rsp:Command (outer quotes already stripped) */
-	char **args;               /* rsp:Arguments, one per element */
+	char *command; /* rsp:Command (outer quotes already stripped) */
+	char **args;   /* rsp:Arguments, one per element */
 	size_t n_args;
-	bool skip_shell;           /* WINRS_SKIP_CMD_SHELL */
-	char *client_command_id;   /* rsp:CommandLine/@CommandId, or NULL */
+	bool skip_shell;         /* WINRS_SKIP_CMD_SHELL */
+	char *client_command_id; /* rsp:CommandLine/@CommandId, or NULL */
 };
 
 /*
@@ -177,7 +177,11 @@ enum shell_status shells_send(const struct shell_caller *who,
 			      const char *shell_id, const char *command_id,
 			      const void *data, size_t len, bool end);
 
-enum shell_signal { SHELL_SIGNAL_TERMINATE, SHELL_SIGNAL_CTRL_C, SHELL_SIGNAL_CTRL_BREAK };
+enum shell_signal {
+	SHELL_SIGNAL_TERMINATE,
+	SHELL_SIGNAL_CTRL_C,
+	SHELL_SIGNAL_CTRL_BREAK
+};
 /* Signal: Terminate ends the command; the Ctrl signals go to its process
  * group.  A command already gone is not an error. */
 enum shell_status shells_signal(const struct shell_caller *who,
@@ -196,11 +200,11 @@ struct shell_output {
 /* What a Receive returns; the pointers belong to the op (valid until
  * shells_op_end). */
 struct shell_received {
-	char command_id[SHELL_ID_LEN + 1];  /* as the store spells it */
+	char command_id[SHELL_ID_LEN + 1]; /* as the store spells it */
 	const struct shell_output *output;
 	size_t n_output;
-	bool done;       /* the command ended and no wanted output is left */
-	int exit_code;   /* when done: the exit status, 128 + signal */
+	bool done;     /* the command ended and no wanted output is left */
+	int exit_code; /* when done: the exit status, 128 + signal */
 };
 
 /*
@@ -212,13 +216,11 @@ struct shell_received {
  * replaces a waiting one, which then times out.  max_bytes bounds the
  * raw output bytes in one answer.
  */
-enum shell_status shells_receive(struct shell_op *op,
-				 const struct shell_caller *who,
-				 const char *shell_id, const char *command_id,
-				 bool want_stdout, bool want_stderr,
-				 int64_t timeout_ms, size_t max_bytes,
-				 const struct shell_waiter *waiter,
-				 struct shell_received *got);
+enum shell_status
+shells_receive(struct shell_op *op, const struct shell_caller *who,
+	       const char *shell_id, const char *command_id, bool want_stdout,
+	       bool want_stderr, int64_t timeout_ms, size_t max_bytes,
+	       const struct shell_waiter *waiter, struct shell_received *got);
 
 /* Counts, for tests and logs. */
 size_t shells_count(void);

@@ -33,25 +33,26 @@
 struct tls_cred {
 	gnutls_pcert_st pcerts[MAX_CHAIN];
 	unsigned n;
-	uint8_t key_id[SHA256_DIGEST_LENGTH]; /* of the leaf's DER: names the key */
+	uint8_t key_id
+		[SHA256_DIGEST_LENGTH]; /* of the leaf's DER: names the key */
 	gnutls_pk_algorithm_t pk;
 	unsigned bits;
 	gnutls_ecc_curve_t curve;             /* EC keys */
 	uint8_t digest[SHA256_DIGEST_LENGTH]; /* of the PEM text: unchanged? */
-	struct tls_cred *older;   /* the graveyard */
+	struct tls_cred *older;               /* the graveyard */
 };
 
 struct tls_conn {
 	gnutls_session_t session;
 	uint64_t conn_id;
 	const void *owner;
-	const struct tls_cred *cred;   /* the certificate sent */
-	gnutls_privkey_t key;          /* external: signs through the helper */
+	const struct tls_cred *cred; /* the certificate sent */
+	gnutls_privkey_t key;        /* external: signs through the helper */
 	struct priv_hs_msg msgs[MAX_HS_MSGS];
-	uint8_t *bodies[MAX_HS_MSGS];  /* owned copies */
+	uint8_t *bodies[MAX_HS_MSGS]; /* owned copies */
 	size_t n_msgs, total;
-	bool overflow;                 /* more than the limits: nothing kept */
-	bool client_cert;              /* the client sent a certificate */
+	bool overflow;    /* more than the limits: nothing kept */
+	bool client_cert; /* the client sent a certificate */
 	bool client_finished, server_finished;
 };
 
@@ -79,7 +80,8 @@ static void cred_free(struct tls_cred *c)
 struct tls_cred *tls_cred_new(const char *cert_pem, char **error_r)
 {
 	struct tls_cred *c = xcalloc(1, sizeof(*c));
-	gnutls_datum_t cd = { (unsigned char *)cert_pem, (unsigned)strlen(cert_pem) };
+	gnutls_datum_t cd = { (unsigned char *)cert_pem,
+			      (unsigned)strlen(cert_pem) };
 	SHA256((const unsigned char *)cert_pem, strlen(cert_pem), c->digest);
 	c->n = MAX_CHAIN;
 	int rc = gnutls_pcert_list_import_x509_raw(c->pcerts, &c->n, &cd,
@@ -87,7 +89,8 @@ struct tls_cred *tls_cred_new(const char *cert_pem, char **error_r)
 	if (rc < 0 || c->n == 0) {
 		c->n = 0;
 		*error_r = xasprintf("certificate: %s",
-				     rc < 0 ? gnutls_strerror(rc) : "none in the file");
+				     rc < 0 ? gnutls_strerror(rc)
+					    : "none in the file");
 		cred_free(c);
 		return NULL;
 	}
@@ -170,25 +173,23 @@ static uint16_t scheme_of(gnutls_sign_algorithm_t algo)
  * an RSA listener; every current client offers it). */
 static bool key_can(const struct tls_cred *cred, gnutls_sign_algorithm_t algo)
 {
-	if (scheme_of(algo) == 0 || !gnutls_sign_supports_pk_algorithm(algo, cred->pk))
+	if (scheme_of(algo) == 0 ||
+	    !gnutls_sign_supports_pk_algorithm(algo, cred->pk))
 		return false;
 	switch (algo) {
 	case GNUTLS_SIGN_RSA_SHA256:
 	case GNUTLS_SIGN_RSA_SHA384:
-	case GNUTLS_SIGN_RSA_SHA512:
-		return false;
+	case GNUTLS_SIGN_RSA_SHA512: return false;
 	case GNUTLS_SIGN_RSA_PSS_SHA256:
 	case GNUTLS_SIGN_RSA_PSS_SHA384:
-	case GNUTLS_SIGN_RSA_PSS_SHA512:
-		return cred->pk == GNUTLS_PK_RSA_PSS;
+	case GNUTLS_SIGN_RSA_PSS_SHA512: return cred->pk == GNUTLS_PK_RSA_PSS;
 	case GNUTLS_SIGN_ECDSA_SECP256R1_SHA256:
 		return cred->curve == GNUTLS_ECC_CURVE_SECP256R1;
 	case GNUTLS_SIGN_ECDSA_SECP384R1_SHA384:
 		return cred->curve == GNUTLS_ECC_CURVE_SECP384R1;
 	case GNUTLS_SIGN_ECDSA_SECP521R1_SHA512:
 		return cred->curve == GNUTLS_ECC_CURVE_SECP521R1;
-	default:
-		return true;
+	default: return true;
 	}
 }
 
@@ -199,7 +200,8 @@ static int sign_by_helper(struct tls_conn *tc, gnutls_sign_algorithm_t algo,
 	if (scheme_of(algo) == 0) {
 		log_warn("TLS handshake refused: the helper makes no %s "
 			 "signatures (TLS 1.0 and 1.1 are not supported)",
-			 gnutls_sign_get_name(algo) ? gnutls_sign_get_name(algo) : "such");
+			 gnutls_sign_get_name(algo) ? gnutls_sign_get_name(algo)
+						    : "such");
 		return GNUTLS_E_PK_SIGN_FAILED;
 	}
 	struct priv_sign req = {
@@ -291,8 +293,9 @@ static int retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
 		tc->cred = cred;
 		if (gnutls_privkey_init(&tc->key) < 0)
 			return -1;
-		if (gnutls_privkey_import_ext4(tc->key, tc, sign_data, sign_hash,
-					       NULL, NULL, key_info, 0) < 0) {
+		if (gnutls_privkey_import_ext4(tc->key, tc, sign_data,
+					       sign_hash, NULL, NULL, key_info,
+					       0) < 0) {
 			gnutls_privkey_deinit(tc->key);
 			tc->key = NULL;
 			return -1;
@@ -339,17 +342,21 @@ static int on_handshake_msg(gnutls_session_t session, unsigned int htype,
 	struct tls_conn *tc = T.conn_of != NULL ? T.conn_of(session) : NULL;
 	if (htype == GNUTLS_HANDSHAKE_HELLO_RETRY_REQUEST)
 		htype = GNUTLS_HANDSHAKE_SERVER_HELLO;
-	if (tc == NULL || htype > 255 || htype == GNUTLS_HANDSHAKE_CHANGE_CIPHER_SPEC)
+	if (tc == NULL || htype > 255 ||
+	    htype == GNUTLS_HANDSHAKE_CHANGE_CIPHER_SPEC)
 		return 0;
 	if (tc->client_finished && tc->server_finished)
 		return 0; /* after the handshake: tickets, key updates */
 	if (htype == GNUTLS_HANDSHAKE_CERTIFICATE_PKT && incoming &&
 	    msg->size > 4)
-		tc->client_cert = true; /* at least a list length and one entry */
+		tc->client_cert =
+			true; /* at least a list length and one entry */
 	if (htype == GNUTLS_HANDSHAKE_FINISHED)
-		*(incoming ? &tc->client_finished : &tc->server_finished) = true;
+		*(incoming ? &tc->client_finished
+			   : &tc->server_finished) = true;
 	if (!tc->overflow) {
-		if (tc->n_msgs >= MAX_HS_MSGS || msg->size > PRIV_MAX_HS_BYTES ||
+		if (tc->n_msgs >= MAX_HS_MSGS ||
+		    msg->size > PRIV_MAX_HS_BYTES ||
 		    tc->total + msg->size > MAX_HS_TOTAL) {
 			tc->overflow = true;
 			transcript_drop(tc);
@@ -357,8 +364,11 @@ static int on_handshake_msg(gnutls_session_t session, unsigned int htype,
 			uint8_t *copy = xmalloc(msg->size + 1);
 			memcpy(copy, msg->data, msg->size);
 			tc->bodies[tc->n_msgs] = copy;
-			tc->msgs[tc->n_msgs].type = htype | (incoming ? PRIV_HS_FROM_CLIENT : 0);
-			tc->msgs[tc->n_msgs].body = (struct priv_bytes){ copy, msg->size };
+			tc->msgs[tc->n_msgs].type =
+				htype | (incoming ? PRIV_HS_FROM_CLIENT : 0);
+			tc->msgs[tc->n_msgs].body = (struct priv_bytes){
+				copy, msg->size
+			};
 			tc->n_msgs++;
 			tc->total += msg->size;
 		}
@@ -377,8 +387,8 @@ struct tls_conn *tls_conn_new(void *gnutls_session, uint64_t conn_id,
 	tc->conn_id = conn_id;
 	tc->owner = owner;
 	gnutls_handshake_set_hook_function((gnutls_session_t)gnutls_session,
-					   GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_PRE,
-					   on_handshake_msg);
+					   GNUTLS_HANDSHAKE_ANY,
+					   GNUTLS_HOOK_PRE, on_handshake_msg);
 	return tc;
 }
 

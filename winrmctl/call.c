@@ -201,7 +201,7 @@ int ctl_input_from_file(struct buf *out, const char *data, size_t len,
 	/* Well-formed, one element, no DTD: it goes inside s:Body as is. */
 	doc = xmlReadMemory(p, (int)(end - p), NULL, "UTF-8",
 			    XML_PARSE_NONET | XML_PARSE_NOERROR |
-				XML_PARSE_NOWARNING);
+				    XML_PARSE_NOWARNING);
 	if (doc == NULL || doc->intSubset != NULL ||
 	    xmlDocGetRootElement(doc) == NULL) {
 		xmlFreeDoc(doc);

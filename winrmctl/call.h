@@ -31,7 +31,7 @@ enum ctl_action {
 };
 
 struct ctl_req_opts {
-	const char *to;	       /* a:To, e.g. "http://localhost/wsman" */
+	const char *to;        /* a:To, e.g. "http://localhost/wsman" */
 	int64_t timeout_ms;    /* w:OperationTimeout */
 	uint32_t max_envelope; /* w:MaxEnvelopeSize */
 };

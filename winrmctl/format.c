@@ -58,7 +58,7 @@ int ctl_response_parse(const void *data, size_t len, struct ctl_response *r)
 		return -1;
 	r->doc = xmlReadMemory(data, (int)len, NULL, NULL,
 			       XML_PARSE_NONET | XML_PARSE_NOERROR |
-				   XML_PARSE_NOWARNING);
+				       XML_PARSE_NOWARNING);
 	if (r->doc == NULL)
 		return -1;
 	root = xmlDocGetRootElement(r->doc);
@@ -314,14 +314,14 @@ void ctl_format_fault(struct buf *out, const struct ctl_response *r,
 		if (rs != NULL)
 			reason = xml_child(rs, NS_SOAP, "Text");
 	}
-	char *reason_text =
-	    reason != NULL ? collapsed_text(reason) : xstrdup("");
+	char *reason_text = reason != NULL ? collapsed_text(reason)
+					   : xstrdup("");
 	if (wf == NULL) {
 		ctl_format_client_error(out, CTL_ERR_FAIL,
 					reason_text[0] != '\0'
-					    ? reason_text
-					    : "The server sent a fault "
-					      "without a reason.",
+						? reason_text
+						: "The server sent a fault "
+						  "without a reason.",
 					fmt);
 		free(reason_text);
 		return;
@@ -352,7 +352,8 @@ void ctl_format_fault(struct buf *out, const struct ctl_response *r,
 
 static bool enum_ns(const xmlNode *n, const char *local)
 {
-	return xml_is_element(n, NS_ENUMERATION, local) || xml_is_element(n, NS_WSMAN, local);
+	return xml_is_element(n, NS_ENUMERATION, local) ||
+	       xml_is_element(n, NS_WSMAN, local);
 }
 
 int ctl_enum_page(const struct ctl_response *r, struct ctl_enum_page *p)
@@ -372,9 +373,9 @@ int ctl_enum_page(const struct ctl_response *r, struct ctl_enum_page *p)
 		} else if (enum_ns(c, "Items")) {
 			for (xmlNode *i = first_elem(c->children); i != NULL;
 			     i = next_elem(i)) {
-				p->items =
-				    xrealloc(p->items, (p->n_items + 1) *
-							   sizeof(*p->items));
+				p->items = xrealloc(p->items,
+						    (p->n_items + 1) *
+							    sizeof(*p->items));
 				p->items[p->n_items++] = i;
 			}
 		} else if (enum_ns(c, "EndOfSequence")) {

@@ -19,9 +19,9 @@
 
 /* Client-side error codes winrm.cmd prints ("Error number:"). */
 #define CTL_ERR_ACCESS_DENIED 0x80070005u  /* E_ACCESSDENIED */
-#define CTL_ERR_FAIL 0x80004005u	   /* E_FAIL */
+#define CTL_ERR_FAIL 0x80004005u           /* E_FAIL */
 #define CTL_ERR_CANNOT_CONNECT 0x80338012u /* destination unreachable */
-#define CTL_ERR_TIMEOUT 0x80338126u	   /* operation timed out */
+#define CTL_ERR_TIMEOUT 0x80338126u        /* operation timed out */
 
 /* A parsed response envelope.  The caller owns doc (and so body). */
 struct ctl_response {

@@ -51,7 +51,7 @@ struct ctx {
 	const struct ctl_cmd *cmd;
 	struct ctl_transport *transport;
 	const char *socket_path; /* local mode */
-	char *url;		 /* remote mode */
+	char *url;               /* remote mode */
 	struct ctl_req_opts req_opts;
 };
 
@@ -60,248 +60,248 @@ struct ctx {
  */
 
 static const char help_title[] =
-    "winrmctl - winrm-compatible administration of winrmd\n\n";
+	"winrmctl - winrm-compatible administration of winrmd\n\n";
 
 static const char help_main[] =
-    "Usage:\n"
-    "  winrmctl OPERATION RESOURCE_URI [-SWITCH:VALUE ...] "
-    "[@{KEY=\"VALUE\"[;KEY=\"VALUE\"]}]\n"
-    "\n"
-    "Operations (help on one: winrmctl OPERATION -?):\n"
-    "  g[et]          read a configuration resource\n"
-    "  s[et]          change settings of a resource\n"
-    "  c[reate]       create a listener or a certificate mapping\n"
-    "  d[elete]       delete a listener or a certificate mapping\n"
-    "  e[numerate]    list the listeners or certificate mappings\n"
-    "  id[entify]     ask the service who it is\n"
-    "\n"
-    "Topics (winrmctl help TOPIC): config, certmapping, aliases, uris,\n"
-    "input, switches, remoting, auth.\n"
-    "\n"
-    "Without -r, winrmctl talks to the running winrmd on its admin\n"
-    "socket (-S PATH, $WINRMD_ADMIN_SOCKET, default " DEFAULT_SOCKET ").\n";
+	"Usage:\n"
+	"  winrmctl OPERATION RESOURCE_URI [-SWITCH:VALUE ...] "
+	"[@{KEY=\"VALUE\"[;KEY=\"VALUE\"]}]\n"
+	"\n"
+	"Operations (help on one: winrmctl OPERATION -?):\n"
+	"  g[et]          read a configuration resource\n"
+	"  s[et]          change settings of a resource\n"
+	"  c[reate]       create a listener or a certificate mapping\n"
+	"  d[elete]       delete a listener or a certificate mapping\n"
+	"  e[numerate]    list the listeners or certificate mappings\n"
+	"  id[entify]     ask the service who it is\n"
+	"\n"
+	"Topics (winrmctl help TOPIC): config, certmapping, aliases, uris,\n"
+	"input, switches, remoting, auth.\n"
+	"\n"
+	"Without -r, winrmctl talks to the running winrmd on its admin\n"
+	"socket (-S PATH, $WINRMD_ADMIN_SOCKET, default " DEFAULT_SOCKET ").\n";
 
 static const char help_get[] =
-    "winrmctl get RESOURCE_URI [-SWITCH:VALUE ...]\n"
-    "\n"
-    "Reads RESOURCE_URI and prints it.\n"
-    "\n"
-    "Examples:\n"
-    "  winrmctl get winrm/config\n"
-    "  winrmctl get winrm/config/service/auth -format:pretty\n"
-    "  winrmctl get 'winrm/config/listener?Address=*+Transport=HTTP'\n";
+	"winrmctl get RESOURCE_URI [-SWITCH:VALUE ...]\n"
+	"\n"
+	"Reads RESOURCE_URI and prints it.\n"
+	"\n"
+	"Examples:\n"
+	"  winrmctl get winrm/config\n"
+	"  winrmctl get winrm/config/service/auth -format:pretty\n"
+	"  winrmctl get 'winrm/config/listener?Address=*+Transport=HTTP'\n";
 
 static const char help_set[] =
-    "winrmctl set RESOURCE_URI [-SWITCH:VALUE ...] "
-    "@{KEY=\"VALUE\"[;KEY=\"VALUE\"]}\n"
-    "winrmctl set RESOURCE_URI [-SWITCH:VALUE ...] -file:FILE\n"
-    "\n"
-    "Changes the given settings of RESOURCE_URI and prints the resource\n"
-    "as it is afterwards.  Only the keys given are sent.\n"
-    "\n"
-    "Examples:\n"
-    "  winrmctl set winrm/config/service/auth '@{Basic=\"true\"}'\n"
-    "  winrmctl set winrm/config '@{MaxEnvelopeSizekb=\"1024\"}'\n"
-    "  winrmctl set 'winrm/config/listener?Address=*+Transport=HTTPS' "
-    "'@{Enabled=\"false\"}'\n";
+	"winrmctl set RESOURCE_URI [-SWITCH:VALUE ...] "
+	"@{KEY=\"VALUE\"[;KEY=\"VALUE\"]}\n"
+	"winrmctl set RESOURCE_URI [-SWITCH:VALUE ...] -file:FILE\n"
+	"\n"
+	"Changes the given settings of RESOURCE_URI and prints the resource\n"
+	"as it is afterwards.  Only the keys given are sent.\n"
+	"\n"
+	"Examples:\n"
+	"  winrmctl set winrm/config/service/auth '@{Basic=\"true\"}'\n"
+	"  winrmctl set winrm/config '@{MaxEnvelopeSizekb=\"1024\"}'\n"
+	"  winrmctl set 'winrm/config/listener?Address=*+Transport=HTTPS' "
+	"'@{Enabled=\"false\"}'\n";
 
 static const char help_create[] =
-    "winrmctl create RESOURCE_URI [-SWITCH:VALUE ...] "
-    "[@{KEY=\"VALUE\"[;KEY=\"VALUE\"]}]\n"
-    "\n"
-    "Creates the instance RESOURCE_URI names with its selectors.\n"
-    "\n"
-    "Examples:\n"
-    "  winrmctl create 'winrm/config/listener?Address=*+Transport=HTTPS' "
-    "'@{Hostname=\"host.example.com\";CertificateThumbprint=\"XX...\"}'\n"
-    "  winrmctl create 'winrm/config/service/certmapping?Issuer=THUMBPRINT"
-    "+Subject=*.example.com+URI=*' '@{UserName=\"USER\";"
-    "Password=\"PASSWORD\"}'\n";
+	"winrmctl create RESOURCE_URI [-SWITCH:VALUE ...] "
+	"[@{KEY=\"VALUE\"[;KEY=\"VALUE\"]}]\n"
+	"\n"
+	"Creates the instance RESOURCE_URI names with its selectors.\n"
+	"\n"
+	"Examples:\n"
+	"  winrmctl create 'winrm/config/listener?Address=*+Transport=HTTPS' "
+	"'@{Hostname=\"host.example.com\";CertificateThumbprint=\"XX...\"}'\n"
+	"  winrmctl create 'winrm/config/service/certmapping?Issuer=THUMBPRINT"
+	"+Subject=*.example.com+URI=*' '@{UserName=\"USER\";"
+	"Password=\"PASSWORD\"}'\n";
 
 static const char help_delete[] =
-    "winrmctl delete RESOURCE_URI [-SWITCH:VALUE ...]\n"
-    "\n"
-    "Deletes the instance RESOURCE_URI names with its selectors.\n"
-    "\n"
-    "Examples:\n"
-    "  winrmctl delete 'winrm/config/listener?Address=IP:192.0.2.1"
-    "+Transport=HTTP'\n"
-    "  winrmctl delete 'winrm/config/service/certmapping?Issuer=THUMBPRINT"
-    "+Subject=*.example.com+URI=*'\n";
+	"winrmctl delete RESOURCE_URI [-SWITCH:VALUE ...]\n"
+	"\n"
+	"Deletes the instance RESOURCE_URI names with its selectors.\n"
+	"\n"
+	"Examples:\n"
+	"  winrmctl delete 'winrm/config/listener?Address=IP:192.0.2.1"
+	"+Transport=HTTP'\n"
+	"  winrmctl delete 'winrm/config/service/certmapping?Issuer=THUMBPRINT"
+	"+Subject=*.example.com+URI=*'\n";
 
 static const char help_enumerate[] =
-    "winrmctl enumerate RESOURCE_URI [-SWITCH:VALUE ...]\n"
-    "\n"
-    "Lists every instance of RESOURCE_URI (Enumerate, then Pull until the\n"
-    "end of the sequence).\n"
-    "\n"
-    "Examples:\n"
-    "  winrmctl enumerate winrm/config/listener\n"
-    "  winrmctl e winrm/config/service/certmapping\n";
+	"winrmctl enumerate RESOURCE_URI [-SWITCH:VALUE ...]\n"
+	"\n"
+	"Lists every instance of RESOURCE_URI (Enumerate, then Pull until the\n"
+	"end of the sequence).\n"
+	"\n"
+	"Examples:\n"
+	"  winrmctl enumerate winrm/config/listener\n"
+	"  winrmctl e winrm/config/service/certmapping\n";
 
 static const char help_identify[] =
-    "winrmctl identify [-SWITCH:VALUE ...]\n"
-    "\n"
-    "Sends an Identify request and prints the answer: protocol version,\n"
-    "product vendor and version.  With -r and -a:None it is sent\n"
-    "unauthenticated (WSMANIDENTIFY: unauthenticated).\n"
-    "\n"
-    "Examples:\n"
-    "  winrmctl id\n"
-    "  winrmctl identify -r:https://host.example.com:5986 -a:None\n";
+	"winrmctl identify [-SWITCH:VALUE ...]\n"
+	"\n"
+	"Sends an Identify request and prints the answer: protocol version,\n"
+	"product vendor and version.  With -r and -a:None it is sent\n"
+	"unauthenticated (WSMANIDENTIFY: unauthenticated).\n"
+	"\n"
+	"Examples:\n"
+	"  winrmctl id\n"
+	"  winrmctl identify -r:https://host.example.com:5986 -a:None\n";
 
 static const char help_config[] =
-    "Configuration resources served by winrmd:\n"
-    "  winrm/config                          the whole tree "
-    "(get, set)\n"
-    "  winrm/config/service                  service settings "
-    "(get, set)\n"
-    "  winrm/config/service/auth             authentication methods "
-    "(get, set)\n"
-    "  winrm/config/winrs                    remote shell quotas "
-    "(get, set)\n"
-    "  winrm/config/listener?Address=A+Transport=T\n"
-    "                                        listeners (get, set, "
-    "create, delete,\n"
-    "                                        enumerate)\n"
-    "  winrm/config/service/certmapping?Issuer=I+Subject=S+URI=U\n"
-    "                                        certificate mappings (get, "
-    "set, create,\n"
-    "                                        delete, enumerate)\n"
-    "winrm/config/client is the WinRM client's configuration: winrmd is a\n"
-    "service only and does not serve it.\n"
-    "\n"
-    "Address is * or IP:ADDRESS; Transport is HTTP or HTTPS.\n"
-    "\n"
-    "Examples:\n"
-    "  winrmctl enumerate winrm/config/listener\n"
-    "  winrmctl set winrm/config/service '@{AllowUnencrypted=\"false\"}'\n"
-    "  winrmctl set winrm/config/winrs '@{MaxShellsPerUser=\"10\"}'\n";
+	"Configuration resources served by winrmd:\n"
+	"  winrm/config                          the whole tree "
+	"(get, set)\n"
+	"  winrm/config/service                  service settings "
+	"(get, set)\n"
+	"  winrm/config/service/auth             authentication methods "
+	"(get, set)\n"
+	"  winrm/config/winrs                    remote shell quotas "
+	"(get, set)\n"
+	"  winrm/config/listener?Address=A+Transport=T\n"
+	"                                        listeners (get, set, "
+	"create, delete,\n"
+	"                                        enumerate)\n"
+	"  winrm/config/service/certmapping?Issuer=I+Subject=S+URI=U\n"
+	"                                        certificate mappings (get, "
+	"set, create,\n"
+	"                                        delete, enumerate)\n"
+	"winrm/config/client is the WinRM client's configuration: winrmd is a\n"
+	"service only and does not serve it.\n"
+	"\n"
+	"Address is * or IP:ADDRESS; Transport is HTTP or HTTPS.\n"
+	"\n"
+	"Examples:\n"
+	"  winrmctl enumerate winrm/config/listener\n"
+	"  winrmctl set winrm/config/service '@{AllowUnencrypted=\"false\"}'\n"
+	"  winrmctl set winrm/config/winrs '@{MaxShellsPerUser=\"10\"}'\n";
 
 static const char help_certmapping[] =
-    "Certificate mappings (winrm/config/service/certmapping) map client\n"
-    "certificates to local accounts.  Each entry has the selectors Issuer\n"
-    "(SHA-1 thumbprint of the issuing certificate), Subject (pattern for\n"
-    "the client certificate's subject, may start with *) and URI (resource\n"
-    "URI prefix, may end with *), and the properties UserName, Password\n"
-    "and Enabled.\n"
-    "\n"
-    "Examples:\n"
-    "  winrmctl enumerate winrm/config/service/certmapping\n"
-    "  winrmctl create 'winrm/config/service/certmapping?Issuer=THUMBPRINT"
-    "+Subject=*.example.com+URI=*' '@{UserName=\"USER\";"
-    "Password=\"PASSWORD\"}'\n";
+	"Certificate mappings (winrm/config/service/certmapping) map client\n"
+	"certificates to local accounts.  Each entry has the selectors Issuer\n"
+	"(SHA-1 thumbprint of the issuing certificate), Subject (pattern for\n"
+	"the client certificate's subject, may start with *) and URI (resource\n"
+	"URI prefix, may end with *), and the properties UserName, Password\n"
+	"and Enabled.\n"
+	"\n"
+	"Examples:\n"
+	"  winrmctl enumerate winrm/config/service/certmapping\n"
+	"  winrmctl create 'winrm/config/service/certmapping?Issuer=THUMBPRINT"
+	"+Subject=*.example.com+URI=*' '@{UserName=\"USER\";"
+	"Password=\"PASSWORD\"}'\n";
 
 static const char help_aliases[] =
-    "Aliases stand for the start of a resource URI:\n"
-    "  winrm    = http://schemas.microsoft.com/wbem/wsman/1\n"
-    "  wsman    = http://schemas.microsoft.com/wbem/wsman/1\n"
-    "  wmi      = http://schemas.microsoft.com/wbem/wsman/1/wmi\n"
-    "  wmicimv2 = http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2\n"
-    "  cimv2    = http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2\n"
-    "  shell    = http://schemas.microsoft.com/wbem/wsman/1/windows/shell\n"
-    "\n"
-    "Example: winrm/config/service is\n"
-    "  http://schemas.microsoft.com/wbem/wsman/1/config/service\n";
+	"Aliases stand for the start of a resource URI:\n"
+	"  winrm    = http://schemas.microsoft.com/wbem/wsman/1\n"
+	"  wsman    = http://schemas.microsoft.com/wbem/wsman/1\n"
+	"  wmi      = http://schemas.microsoft.com/wbem/wsman/1/wmi\n"
+	"  wmicimv2 = http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2\n"
+	"  cimv2    = http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2\n"
+	"  shell    = http://schemas.microsoft.com/wbem/wsman/1/windows/shell\n"
+	"\n"
+	"Example: winrm/config/service is\n"
+	"  http://schemas.microsoft.com/wbem/wsman/1/config/service\n";
 
 static const char help_uris[] =
-    "A resource URI is a full URI or an alias form (winrmctl help "
-    "aliases),\n"
-    "followed by selectors:\n"
-    "  RESOURCE_URI?NAME=VALUE[+NAME=VALUE]...\n"
-    "Values are taken as typed (no decoding).  Quote the argument for the\n"
-    "shell: ? and * are wildcards there.\n"
-    "\n"
-    "Example:\n"
-    "  winrmctl get 'winrm/config/listener?Address=*+Transport=HTTP'\n";
+	"A resource URI is a full URI or an alias form (winrmctl help "
+	"aliases),\n"
+	"followed by selectors:\n"
+	"  RESOURCE_URI?NAME=VALUE[+NAME=VALUE]...\n"
+	"Values are taken as typed (no decoding).  Quote the argument for the\n"
+	"shell: ? and * are wildcards there.\n"
+	"\n"
+	"Example:\n"
+	"  winrmctl get 'winrm/config/listener?Address=*+Transport=HTTP'\n";
 
 static const char help_input[] =
-    "set and create take their input as\n"
-    "  @{KEY=\"VALUE\"[;KEY=\"VALUE\"]...}\n"
-    "or as an XML file with -file:FILE (used when @{...} is absent or "
-    "empty).\n"
-    "KEY is made of letters, digits and _; VALUE is any text without a\n"
-    "double quote; $null sends an empty (nil) value; keys are unique.\n"
-    "\\\" stands for \", so PowerShell's \"@{Key=\\\"value\\\"}\" works "
-    "too.\n"
-    "In a POSIX shell quote the whole argument, or the shell removes the\n"
-    "double quotes:\n"
-    "  winrmctl set winrm/config/service/auth '@{Basic=\"true\"}'\n";
+	"set and create take their input as\n"
+	"  @{KEY=\"VALUE\"[;KEY=\"VALUE\"]...}\n"
+	"or as an XML file with -file:FILE (used when @{...} is absent or "
+	"empty).\n"
+	"KEY is made of letters, digits and _; VALUE is any text without a\n"
+	"double quote; $null sends an empty (nil) value; keys are unique.\n"
+	"\\\" stands for \", so PowerShell's \"@{Key=\\\"value\\\"}\" works "
+	"too.\n"
+	"In a POSIX shell quote the whole argument, or the shell removes the\n"
+	"double quotes:\n"
+	"  winrmctl set winrm/config/service/auth '@{Basic=\"true\"}'\n";
 
 static const char help_switches[] =
-    "-f[ormat]:FORMAT   text (default), xml, or pretty (indented XML);\n"
-    "                   a leading # is ignored (-format:#pretty).  "
-    "--xml is\n"
-    "                   -format:pretty.\n"
-    "-timeout:MS        OperationTimeout in milliseconds (default 60000)\n"
-    "-file:FILE         XML input for set and create\n"
-    "-S PATH            winrmd's admin socket (also -S:PATH, "
-    "--socket=PATH)\n"
-    "-skipCAcheck       do not verify the server certificate's chain\n"
-    "-skipCNcheck       do not match the server certificate's name\n"
-    "-encoding:VALUE    utf-8 (default) or utf-16, with -remote only\n"
-    "--version          print the version\n";
+	"-f[ormat]:FORMAT   text (default), xml, or pretty (indented XML);\n"
+	"                   a leading # is ignored (-format:#pretty).  "
+	"--xml is\n"
+	"                   -format:pretty.\n"
+	"-timeout:MS        OperationTimeout in milliseconds (default 60000)\n"
+	"-file:FILE         XML input for set and create\n"
+	"-S PATH            winrmd's admin socket (also -S:PATH, "
+	"--socket=PATH)\n"
+	"-skipCAcheck       do not verify the server certificate's chain\n"
+	"-skipCNcheck       do not match the server certificate's name\n"
+	"-encoding:VALUE    utf-8 (default) or utf-16, with -remote only\n"
+	"--version          print the version\n";
 
 static const char help_remoting[] =
-    "winrmctl OPERATION ... -r[emote]:[TRANSPORT://]HOST[:PORT][/PREFIX]\n"
-    "                       [-un[encrypted]] [-[use]ssl]\n"
-    "\n"
-    "Sends the request to a remote WS-Management service instead of the\n"
-    "local winrmd.  TRANSPORT is http or https; without it the port is\n"
-    "5985 (5986 with -usessl), with it 80 or 443.  PREFIX defaults to\n"
-    "wsman.  IPv6 addresses go in brackets.\n"
-    "\n"
-    "winrmctl cannot encrypt WS-Management messages itself: use https, or\n"
-    "-unencrypted where the service allows unencrypted traffic.\n"
-    "\n"
-    "Examples:\n"
-    "  winrmctl get winrm/config -r:https://host.example.com:5986 "
-    "-a:Basic -u:admin -p:secret\n"
-    "  winrmctl id -r:host.example.com -a:None\n";
+	"winrmctl OPERATION ... -r[emote]:[TRANSPORT://]HOST[:PORT][/PREFIX]\n"
+	"                       [-un[encrypted]] [-[use]ssl]\n"
+	"\n"
+	"Sends the request to a remote WS-Management service instead of the\n"
+	"local winrmd.  TRANSPORT is http or https; without it the port is\n"
+	"5985 (5986 with -usessl), with it 80 or 443.  PREFIX defaults to\n"
+	"wsman.  IPv6 addresses go in brackets.\n"
+	"\n"
+	"winrmctl cannot encrypt WS-Management messages itself: use https, or\n"
+	"-unencrypted where the service allows unencrypted traffic.\n"
+	"\n"
+	"Examples:\n"
+	"  winrmctl get winrm/config -r:https://host.example.com:5986 "
+	"-a:Basic -u:admin -p:secret\n"
+	"  winrmctl id -r:host.example.com -a:None\n";
 
 static const char help_auth[] =
-    "winrmctl OPERATION -remote:VALUE [-a[uthentication]:VALUE]\n"
-    "                   [-u[sername]:USERNAME] [-p[assword]:PASSWORD]\n"
-    "\n"
-    "-a: None, Basic, Negotiate (Kerberos ticket through GSS-API, or "
-    "NTLM\n"
-    "    with -u/-p) or Kerberos.  Default: Negotiate.\n"
-    "-u: user name on the remote machine (DOMAIN\\USER for a domain "
-    "account).\n"
-    "-p: password; asked on the terminal when -u is given without it.\n"
-    "\n"
-    "On this machine no credentials are used: winrmd identifies the\n"
-    "calling user on its admin socket.\n";
+	"winrmctl OPERATION -remote:VALUE [-a[uthentication]:VALUE]\n"
+	"                   [-u[sername]:USERNAME] [-p[assword]:PASSWORD]\n"
+	"\n"
+	"-a: None, Basic, Negotiate (Kerberos ticket through GSS-API, or "
+	"NTLM\n"
+	"    with -u/-p) or Kerberos.  Default: Negotiate.\n"
+	"-u: user name on the remote machine (DOMAIN\\USER for a domain "
+	"account).\n"
+	"-p: password; asked on the terminal when -u is given without it.\n"
+	"\n"
+	"On this machine no credentials are used: winrmd identifies the\n"
+	"calling user on its admin socket.\n";
 
 static const struct {
 	const char *topic;
 	const char *text;
 } help_topics[] = {
-    {"get", help_get},
-    {"set", help_set},
-    {"create", help_create},
-    {"delete", help_delete},
-    {"enumerate", help_enumerate},
-    {"identify", help_identify},
-    {"config", help_config},
-    {"certmapping", help_certmapping},
-    {"aliases", help_aliases},
-    {"alias", help_aliases},
-    {"uris", help_uris},
-    {"input", help_input},
-    {"@{}", help_input},
-    {"file", help_input},
-    {"switches", help_switches},
-    {"format", help_switches},
-    {"timeout", help_switches},
-    {"remoting", help_remoting},
-    {"remote", help_remoting},
-    {"unencrypted", help_remoting},
-    {"usessl", help_remoting},
-    {"auth", help_auth},
-    {"authentication", help_auth},
-    {"username", help_auth},
-    {"password", help_auth},
+	{ "get", help_get },
+	{ "set", help_set },
+	{ "create", help_create },
+	{ "delete", help_delete },
+	{ "enumerate", help_enumerate },
+	{ "identify", help_identify },
+	{ "config", help_config },
+	{ "certmapping", help_certmapping },
+	{ "aliases", help_aliases },
+	{ "alias", help_aliases },
+	{ "uris", help_uris },
+	{ "input", help_input },
+	{ "@{}", help_input },
+	{ "file", help_input },
+	{ "switches", help_switches },
+	{ "format", help_switches },
+	{ "timeout", help_switches },
+	{ "remoting", help_remoting },
+	{ "remote", help_remoting },
+	{ "unencrypted", help_remoting },
+	{ "usessl", help_remoting },
+	{ "auth", help_auth },
+	{ "authentication", help_auth },
+	{ "username", help_auth },
+	{ "password", help_auth },
 };
 
 static void print_help(const char *topic)
@@ -758,8 +758,8 @@ static int setup_remote(struct ctx *x, struct ctl_transport_opts *o,
 		      stderr);
 		return EXIT_FAULT;
 	}
-	o->anonymous_identify =
-	    cmd->op == CTL_OP_IDENTIFY && cmd->auth == CTL_AUTH_NONE;
+	o->anonymous_identify = cmd->op == CTL_OP_IDENTIFY &&
+				cmd->auth == CTL_AUTH_NONE;
 	if (cmd->username != NULL && cmd->password == NULL &&
 	    cmd->auth != CTL_AUTH_KERBEROS) {
 		*password_r = ask_password(cmd->username, x->url);
@@ -799,8 +799,8 @@ static int run(const struct ctl_cmd *cmd)
 		o.socket_path = x.socket_path;
 	}
 	x.req_opts.to = x.url != NULL ? x.url : "http://localhost/wsman";
-	x.req_opts.timeout_ms =
-	    cmd->timeout_ms >= 0 ? cmd->timeout_ms : CTL_DEFAULT_TIMEOUT_MS;
+	x.req_opts.timeout_ms = cmd->timeout_ms >= 0 ? cmd->timeout_ms
+						     : CTL_DEFAULT_TIMEOUT_MS;
 	x.req_opts.max_envelope = CTL_MAX_ENVELOPE;
 	o.skip_ca_check = cmd->skip_ca_check;
 	o.skip_cn_check = cmd->skip_cn_check;

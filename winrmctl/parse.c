@@ -43,35 +43,35 @@ static const struct {
 	enum ctl_op op;
 	int n_args;
 } ops[] = {
-    {"get", CTL_OP_GET, 1},
-    {"set", CTL_OP_SET, 1},
-    {"create", CTL_OP_CREATE, 1},
-    {"delete", CTL_OP_DELETE, 1},
-    {"enumerate", CTL_OP_ENUMERATE, 1},
-    {"identify", CTL_OP_IDENTIFY, 0},
-    {"invoke", CTL_OP_INVOKE, 2},
-    {"quickconfig", CTL_OP_QUICKCONFIG, 0},
-    {"configsddl", CTL_OP_CONFIGSDDL, 1},
-    {"helpmsg", CTL_OP_HELPMSG, 1},
+	{ "get", CTL_OP_GET, 1 },
+	{ "set", CTL_OP_SET, 1 },
+	{ "create", CTL_OP_CREATE, 1 },
+	{ "delete", CTL_OP_DELETE, 1 },
+	{ "enumerate", CTL_OP_ENUMERATE, 1 },
+	{ "identify", CTL_OP_IDENTIFY, 0 },
+	{ "invoke", CTL_OP_INVOKE, 2 },
+	{ "quickconfig", CTL_OP_QUICKCONFIG, 0 },
+	{ "configsddl", CTL_OP_CONFIGSDDL, 1 },
+	{ "helpmsg", CTL_OP_HELPMSG, 1 },
 };
 
 static const struct {
 	const char *shortcut;
 	const char *name;
 } op_shortcuts[] = {
-    {"g", "get"},	{"s", "set"},	       {"put", "set"},
-    {"p", "set"},	{"c", "create"},       {"d", "delete"},
-    {"e", "enumerate"}, {"enum", "enumerate"}, {"i", "invoke"},
-    {"id", "identify"}, {"qc", "quickconfig"},
+	{ "g", "get" },       { "s", "set" },          { "put", "set" },
+	{ "p", "set" },       { "c", "create" },       { "d", "delete" },
+	{ "e", "enumerate" }, { "enum", "enumerate" }, { "i", "invoke" },
+	{ "id", "identify" }, { "qc", "quickconfig" },
 };
 
 /* Where a switch is allowed (winrm.cmd's lists). */
 enum {
-	SW_ANY = 1 << 0,	 /* every operation */
-	SW_SESSION = 1 << 1,	 /* every operation but quickconfig */
-	SW_DATA = 1 << 2,	 /* all but identify and quickconfig */
-	SW_ENUM = 1 << 3,	 /* enumerate only */
-	SW_QC = 1 << 4,		 /* quickconfig only */
+	SW_ANY = 1 << 0,         /* every operation */
+	SW_SESSION = 1 << 1,     /* every operation but quickconfig */
+	SW_DATA = 1 << 2,        /* all but identify and quickconfig */
+	SW_ENUM = 1 << 3,        /* enumerate only */
+	SW_QC = 1 << 4,          /* quickconfig only */
 	SW_UNSUPPORTED = 1 << 5, /* known, but winrmctl refuses it */
 };
 
@@ -79,60 +79,60 @@ static const struct {
 	const char *name;
 	unsigned flags;
 } switches[] = {
-    {"?", SW_ANY},
-    {"username", SW_SESSION},
-    {"password", SW_SESSION},
-    {"remote", SW_SESSION},
-    {"authentication", SW_SESSION},
-    {"unencrypted", SW_SESSION},
-    {"usessl", SW_SESSION},
-    {"skipcacheck", SW_SESSION},
-    {"skipcncheck", SW_SESSION},
-    {"skiprevocationcheck", SW_SESSION},
-    {"timeout", SW_SESSION},
-    {"encoding", SW_SESSION},
-    {"format", SW_SESSION},
-    {"file", SW_DATA},
-    {"returntype", SW_ENUM},
-    {"certificate", SW_SESSION | SW_UNSUPPORTED},
-    {"proxyusername", SW_SESSION | SW_UNSUPPORTED},
-    {"proxypassword", SW_SESSION | SW_UNSUPPORTED},
-    {"proxyaccess", SW_SESSION | SW_UNSUPPORTED},
-    {"proxyauthentication", SW_SESSION | SW_UNSUPPORTED},
-    {"defaultcreds", SW_SESSION | SW_UNSUPPORTED},
-    {"spnport", SW_SESSION | SW_UNSUPPORTED},
-    {"dialect", SW_DATA | SW_UNSUPPORTED},
-    {"filter", SW_DATA | SW_UNSUPPORTED},
-    {"options", SW_DATA | SW_UNSUPPORTED},
-    {"fragment", SW_DATA | SW_UNSUPPORTED},
-    {"shallow", SW_ENUM | SW_UNSUPPORTED},
-    {"basepropertiesonly", SW_ENUM | SW_UNSUPPORTED},
-    {"associations", SW_ENUM | SW_UNSUPPORTED},
-    {"quiet", SW_QC | SW_UNSUPPORTED},
-    {"transport", SW_QC | SW_UNSUPPORTED},
-    {"force", SW_QC | SW_UNSUPPORTED},
+	{ "?", SW_ANY },
+	{ "username", SW_SESSION },
+	{ "password", SW_SESSION },
+	{ "remote", SW_SESSION },
+	{ "authentication", SW_SESSION },
+	{ "unencrypted", SW_SESSION },
+	{ "usessl", SW_SESSION },
+	{ "skipcacheck", SW_SESSION },
+	{ "skipcncheck", SW_SESSION },
+	{ "skiprevocationcheck", SW_SESSION },
+	{ "timeout", SW_SESSION },
+	{ "encoding", SW_SESSION },
+	{ "format", SW_SESSION },
+	{ "file", SW_DATA },
+	{ "returntype", SW_ENUM },
+	{ "certificate", SW_SESSION | SW_UNSUPPORTED },
+	{ "proxyusername", SW_SESSION | SW_UNSUPPORTED },
+	{ "proxypassword", SW_SESSION | SW_UNSUPPORTED },
+	{ "proxyaccess", SW_SESSION | SW_UNSUPPORTED },
+	{ "proxyauthentication", SW_SESSION | SW_UNSUPPORTED },
+	{ "defaultcreds", SW_SESSION | SW_UNSUPPORTED },
+	{ "spnport", SW_SESSION | SW_UNSUPPORTED },
+	{ "dialect", SW_DATA | SW_UNSUPPORTED },
+	{ "filter", SW_DATA | SW_UNSUPPORTED },
+	{ "options", SW_DATA | SW_UNSUPPORTED },
+	{ "fragment", SW_DATA | SW_UNSUPPORTED },
+	{ "shallow", SW_ENUM | SW_UNSUPPORTED },
+	{ "basepropertiesonly", SW_ENUM | SW_UNSUPPORTED },
+	{ "associations", SW_ENUM | SW_UNSUPPORTED },
+	{ "quiet", SW_QC | SW_UNSUPPORTED },
+	{ "transport", SW_QC | SW_UNSUPPORTED },
+	{ "force", SW_QC | SW_UNSUPPORTED },
 };
 
 static const struct {
 	const char *shortcut;
 	const char *name;
 } switch_shortcuts[] = {
-    {"a", "authentication"},
-    {"auth", "authentication"},
-    {"pa", "proxyauthentication"},
-    {"proxyauth", "proxyauthentication"},
-    {"pac", "proxyaccess"},
-    {"f", "format"},
-    {"p", "password"},
-    {"pp", "proxypassword"},
-    {"r", "remote"},
-    {"machine", "remote"},
-    {"u", "username"},
-    {"pu", "proxyusername"},
-    {"un", "unencrypted"},
-    {"ssl", "usessl"},
-    {"q", "quiet"},
-    {"c", "certificate"},
+	{ "a", "authentication" },
+	{ "auth", "authentication" },
+	{ "pa", "proxyauthentication" },
+	{ "proxyauth", "proxyauthentication" },
+	{ "pac", "proxyaccess" },
+	{ "f", "format" },
+	{ "p", "password" },
+	{ "pp", "proxypassword" },
+	{ "r", "remote" },
+	{ "machine", "remote" },
+	{ "u", "username" },
+	{ "pu", "proxyusername" },
+	{ "un", "unencrypted" },
+	{ "ssl", "usessl" },
+	{ "q", "quiet" },
+	{ "c", "certificate" },
 };
 
 /* Configuration resources below CTL_WSMAN_URI "/config". */
@@ -141,26 +141,27 @@ static const struct {
 	const char *root;
 	enum ctl_known known;
 } known_resources[] = {
-    {"", "Config", CTL_RES_CONFIG},
-    {"/service", "Service", CTL_RES_SERVICE},
-    {"/service/auth", "Auth", CTL_RES_SERVICE_AUTH},
-    {"/service/certmapping", "CertMapping", CTL_RES_CERTMAPPING},
-    {"/listener", "Listener", CTL_RES_LISTENER},
-    {"/winrs", "Winrs", CTL_RES_WINRS},
-    {"/client", "Client", CTL_RES_CLIENT},
-    {"/client/auth", "Auth", CTL_RES_CLIENT},
+	{ "", "Config", CTL_RES_CONFIG },
+	{ "/service", "Service", CTL_RES_SERVICE },
+	{ "/service/auth", "Auth", CTL_RES_SERVICE_AUTH },
+	{ "/service/certmapping", "CertMapping", CTL_RES_CERTMAPPING },
+	{ "/listener", "Listener", CTL_RES_LISTENER },
+	{ "/winrs", "Winrs", CTL_RES_WINRS },
+	{ "/client", "Client", CTL_RES_CLIENT },
+	{ "/client/auth", "Auth", CTL_RES_CLIENT },
 };
 
 static const struct {
 	const char *alias;
 	const char *uri;
 } aliases[] = {
-    {"wmi", "http://schemas.microsoft.com/wbem/wsman/1/wmi"},
-    {"wmicimv2", "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2"},
-    {"cimv2", "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2"},
-    {"winrm", CTL_WSMAN_URI},
-    {"wsman", CTL_WSMAN_URI},
-    {"shell", "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"},
+	{ "wmi", "http://schemas.microsoft.com/wbem/wsman/1/wmi" },
+	{ "wmicimv2",
+	  "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2" },
+	{ "cimv2", "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2" },
+	{ "winrm", CTL_WSMAN_URI },
+	{ "wsman", CTL_WSMAN_URI },
+	{ "shell", "http://schemas.microsoft.com/wbem/wsman/1/windows/shell" },
 };
 
 /* One named argument as the user gave it. */
@@ -254,8 +255,8 @@ static const struct named *find_named(const struct split *s, const char *name)
 
 static void add_position(struct split *s, char *name)
 {
-	s->position =
-	    xrealloc(s->position, (s->n_position + 1) * sizeof(*s->position));
+	s->position = xrealloc(s->position,
+			       (s->n_position + 1) * sizeof(*s->position));
 	s->position[s->n_position++] = name;
 }
 
@@ -358,8 +359,8 @@ static void split_unnamed(struct split *s, const char *arg)
 		}
 		free(l);
 	}
-	s->unnamed =
-	    xrealloc(s->unnamed, (s->n_unnamed + 1) * sizeof(*s->unnamed));
+	s->unnamed = xrealloc(s->unnamed,
+			      (s->n_unnamed + 1) * sizeof(*s->unnamed));
 	s->unnamed[s->n_unnamed++] = v;
 	add_position(s, v);
 }
@@ -939,7 +940,7 @@ static int parse_selectors(const char *q, struct ctl_resource *res,
 		for (size_t i = 0; i < res->n_selectors; i++) {
 			if (strlen(res->selectors[i].name) == name_len &&
 			    strncasecmp(res->selectors[i].name, q, name_len) ==
-				0) {
+				    0) {
 				buf_append_str(err,
 					       "Error: Unable to create "
 					       "ResourceLocator object.\n");

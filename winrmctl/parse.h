@@ -84,27 +84,27 @@ struct ctl_resource {
  */
 struct ctl_cmd {
 	enum ctl_op op;
-	char *op_name;	  /* operation as typed, lower case */
-	char *resource;	  /* RESOURCE_URI argument as typed */
-	char *hash;	  /* the @ argument without its '@', e.g. {a="b"} */
+	char *op_name;    /* operation as typed, lower case */
+	char *resource;   /* RESOURCE_URI argument as typed */
+	char *hash;       /* the @ argument without its '@', e.g. {a="b"} */
 	char *help_topic; /* for CTL_OP_HELP: topic, "" for the overview */
 
-	char *remote;	    /* -r[emote]:, -machine: */
-	char *username;	    /* -u[sername]: */
-	char *password;	    /* -p[assword]: (wiped on release) */
+	char *remote;       /* -r[emote]:, -machine: */
+	char *username;     /* -u[sername]: */
+	char *password;     /* -p[assword]: (wiped on release) */
 	enum ctl_auth auth; /* -a[uthentication]:, -auth: */
 	bool auth_given;
 	enum ctl_format format; /* -f[ormat]:[#]xml|pretty|text, --xml */
-	char *file;		/* -file: */
-	int64_t timeout_ms;	/* -timeout:MS, -1 when absent */
-	bool utf16;		/* -encoding:utf-16 */
-	bool unencrypted;	/* -un[encrypted] */
-	bool usessl;		/* -[use]ssl */
-	bool skip_ca_check;	/* -skipCAcheck */
-	bool skip_cn_check;	/* -skipCNcheck */
-	bool skip_revocation;	/* -skipRevocationcheck (no effect) */
-	char *socket_path;	/* -S PATH, -S:PATH, --socket[=]PATH */
-	bool version;		/* --version */
+	char *file;             /* -file: */
+	int64_t timeout_ms;     /* -timeout:MS, -1 when absent */
+	bool utf16;             /* -encoding:utf-16 */
+	bool unencrypted;       /* -un[encrypted] */
+	bool usessl;            /* -[use]ssl */
+	bool skip_ca_check;     /* -skipCAcheck */
+	bool skip_cn_check;     /* -skipCNcheck */
+	bool skip_revocation;   /* -skipRevocationcheck (no effect) */
+	char *socket_path;      /* -S PATH, -S:PATH, --socket[=]PATH */
+	bool version;           /* --version */
 };
 
 /*

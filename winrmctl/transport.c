@@ -57,14 +57,14 @@ struct ctl_transport *ctl_transport_new(const struct ctl_transport_opts *o)
 		return t; /* ctl_transport_post reports it */
 
 	t->headers = curl_slist_append(
-	    t->headers, o->utf16 ? "Content-Type: application/soap+xml;"
-				   "charset=UTF-16"
-				 : "Content-Type: application/soap+xml;"
-				   "charset=UTF-8");
+		t->headers, o->utf16 ? "Content-Type: application/soap+xml;"
+				       "charset=UTF-16"
+				     : "Content-Type: application/soap+xml;"
+				       "charset=UTF-8");
 	t->headers = curl_slist_append(t->headers, "Expect:");
 	if (o->anonymous_identify)
 		t->headers = curl_slist_append(
-		    t->headers, "WSMANIDENTIFY: unauthenticated");
+			t->headers, "WSMANIDENTIFY: unauthenticated");
 
 	CURL *c = t->curl;
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, t->headers);

@@ -19,15 +19,15 @@
 
 struct ctl_transport_opts {
 	const char *socket_path; /* admin socket, used when url is NULL */
-	const char *url;	 /* remote endpoint, or NULL */
-	const char *username;	 /* remote only; NULL for none */
+	const char *url;         /* remote endpoint, or NULL */
+	const char *username;    /* remote only; NULL for none */
 	const char *password;
 	enum ctl_auth auth;
-	bool skip_ca_check;	 /* -skipCAcheck: no chain verification */
-	bool skip_cn_check;	 /* -skipCNcheck: no host name check */
+	bool skip_ca_check;      /* -skipCAcheck: no chain verification */
+	bool skip_cn_check;      /* -skipCNcheck: no host name check */
 	bool anonymous_identify; /* send WSMANIDENTIFY: unauthenticated */
-	bool utf16;		 /* the body is UTF-16 (charset=UTF-16) */
-	long timeout_ms;	 /* whole request, 0 for none */
+	bool utf16;              /* the body is UTF-16 (charset=UTF-16) */
+	long timeout_ms;         /* whole request, 0 for none */
 };
 
 enum ctl_xfer {
@@ -35,13 +35,13 @@ enum ctl_xfer {
 	CTL_XFER_NOT_RUNNING, /* local: no socket, or nobody listening */
 	CTL_XFER_DENIED,      /* local: no permission to connect */
 	CTL_XFER_CONNECT,     /* remote: name or connection failure */
-	CTL_XFER_TLS,	      /* remote: TLS handshake or verification */
+	CTL_XFER_TLS,         /* remote: TLS handshake or verification */
 	CTL_XFER_TIMEOUT,
 	CTL_XFER_ERROR, /* anything else */
 };
 
 struct ctl_http_reply {
-	long status;	 /* HTTP status */
+	long status;     /* HTTP status */
 	struct buf body; /* response body (capped, see transport.c) */
 };
 

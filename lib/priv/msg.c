@@ -49,10 +49,13 @@ struct layout {
 /* clang-format on */
 
 /* Elements of lists */
-static const struct field str_elem_f[] = { { F_STR, "string", 0, ANY, 0, NULL } };
+static const struct field str_elem_f[] = { { F_STR, "string", 0, ANY, 0,
+					     NULL } };
 static const struct layout str_elem = { sizeof(const char *), str_elem_f, 1 };
-static const struct field bytes_elem_f[] = { { F_BYTES, "bytes", 0, ANY, 0, NULL } };
-static const struct layout bytes_elem = { sizeof(struct priv_bytes), bytes_elem_f, 1 };
+static const struct field bytes_elem_f[] = { { F_BYTES, "bytes", 0, ANY, 0,
+					       NULL } };
+static const struct layout bytes_elem = { sizeof(struct priv_bytes),
+					  bytes_elem_f, 1 };
 
 static const struct field env_var_f[] = {
 	STR(struct priv_env_var, name, ANY),
@@ -70,7 +73,8 @@ static const struct field sealed_part_f[] = {
 	BYTES(struct priv_sealed_part, hdr, ANY),
 	BYTES(struct priv_sealed_part, sealed, ANY),
 };
-static const struct layout sealed_part = LAYOUT(struct priv_sealed_part, sealed_part_f);
+static const struct layout sealed_part = LAYOUT(struct priv_sealed_part,
+						sealed_part_f);
 
 static const struct field hs_msg_f[] = {
 	U32(struct priv_hs_msg, type),
@@ -87,7 +91,8 @@ static const struct field pong_f[] = {
 static const struct field reload_result_f[] = {
 	U32(struct priv_reload_result, ok),
 	STR(struct priv_reload_result, text, ANY),
-	LIST(struct priv_reload_result, certs, n_certs, PRIV_MAX_CERTS, str_elem),
+	LIST(struct priv_reload_result, certs, n_certs, PRIV_MAX_CERTS,
+	     str_elem),
 };
 static const struct field error_f[] = {
 	U32(struct priv_error, code),
@@ -119,7 +124,8 @@ static const struct field auth_result_f[] = {
 	STR(struct priv_auth_result, mech, ANY),
 	STR(struct priv_auth_result, reason, ANY),
 };
-static const struct field conn_close_f[] = { U64(struct priv_conn_close, conn) };
+static const struct field conn_close_f[] = { U64(struct priv_conn_close,
+						 conn) };
 static const struct field auth_cert_f[] = {
 	U64(struct priv_auth_cert, conn),
 	STR(struct priv_auth_cert, remote, PRIV_MAX_NAME),
@@ -190,10 +196,8 @@ static const struct field certmap_result_f[] = {
 	STR(struct priv_certmap_result, table, ANY),
 };
 static const struct field sign_f[] = {
-	U64(struct priv_sign, conn),
-	BYTES(struct priv_sign, key_id, 32),
-	U32(struct priv_sign, scheme),
-	U32(struct priv_sign, flags),
+	U64(struct priv_sign, conn),        BYTES(struct priv_sign, key_id, 32),
+	U32(struct priv_sign, scheme),      U32(struct priv_sign, flags),
 	BYTES(struct priv_sign, tbs, 4096),
 };
 static const struct field sign_result_f[] = {
@@ -201,7 +205,8 @@ static const struct field sign_result_f[] = {
 	STR(struct priv_sign_result, message, ANY),
 	BYTES(struct priv_sign_result, signature, 4096),
 };
-static const struct field local_conn_f[] = { U64(struct priv_local_conn, conn) };
+static const struct field local_conn_f[] = { U64(struct priv_local_conn,
+						 conn) };
 
 struct schema {
 	bool known;
@@ -237,7 +242,8 @@ static const struct schema schemas[PRIV_TYPE_MAX] = {
 	MSG(PRIV_WRAP, struct priv_wrap, wrap_f, 0),
 	MSG(PRIV_WRAP_RESULT, struct priv_wrap_result, wrap_result_f, 0),
 	MSG(PRIV_CERTMAP, struct priv_certmap, certmap_f, 0),
-	MSG(PRIV_CERTMAP_RESULT, struct priv_certmap_result, certmap_result_f, 0),
+	MSG(PRIV_CERTMAP_RESULT, struct priv_certmap_result, certmap_result_f,
+	    0),
 	MSG(PRIV_SIGN, struct priv_sign, sign_f, 0),
 	MSG(PRIV_SIGN_RESULT, struct priv_sign_result, sign_result_f, 0),
 	MSG(PRIV_LOCAL_CONN, struct priv_local_conn, local_conn_f, 1),
@@ -259,9 +265,12 @@ struct refusal_prefix {
 	uint32_t error;
 	const char *message;
 };
-#define REFUSABLE(S)                                                         \
-	_Static_assert(offsetof(S, error) == offsetof(struct refusal_prefix, error) && \
-		       offsetof(S, message) == offsetof(struct refusal_prefix, message), \
+#define REFUSABLE(S)                                                           \
+	_Static_assert(offsetof(S, error) == offsetof(struct refusal_prefix,   \
+						      error) &&                \
+			       offsetof(S, message) ==                         \
+				       offsetof(struct refusal_prefix,         \
+						message),                      \
 		       #S " starts like a refusal")
 REFUSABLE(struct priv_spawn_result);
 REFUSABLE(struct priv_config_result);
@@ -270,13 +279,14 @@ REFUSABLE(struct priv_wrap_result);
 REFUSABLE(struct priv_certmap_result);
 REFUSABLE(struct priv_sign_result);
 _Static_assert(offsetof(struct priv_error, code) == 0 &&
-	       offsetof(struct priv_error, message) ==
-		       offsetof(struct refusal_prefix, message),
+		       offsetof(struct priv_error, message) ==
+			       offsetof(struct refusal_prefix, message),
 	       "PRIV_ERROR starts like a refusal");
 
 static const struct schema *schema_of(uint16_t type)
 {
-	return type < PRIV_TYPE_MAX && schemas[type].known ? &schemas[type] : NULL;
+	return type < PRIV_TYPE_MAX && schemas[type].known ? &schemas[type]
+							   : NULL;
 }
 
 bool priv_type_known(uint16_t type)
@@ -306,12 +316,8 @@ static int encode_field(struct priv_msg *m, const struct field *f,
 {
 	const void *at = s + f->off;
 	switch (f->type) {
-	case F_U32:
-		priv_put_u32(m, *(const uint32_t *)at);
-		return 0;
-	case F_U64:
-		priv_put_u64(m, *(const uint64_t *)at);
-		return 0;
+	case F_U32: priv_put_u32(m, *(const uint32_t *)at); return 0;
+	case F_U64: priv_put_u64(m, *(const uint64_t *)at); return 0;
 	case F_STR: {
 		const char *str = *(const char *const *)at;
 		if (str == NULL)
@@ -365,7 +371,8 @@ int priv_encode(struct priv_msg *m, uint16_t type, const void *s,
 		why = "unknown message type";
 	else if (sc->layout.size != 0 && s == NULL)
 		why = "no fields given";
-	else if (sc->layout.size != 0 && encode_layout(m, &sc->layout, s, &why) != 0)
+	else if (sc->layout.size != 0 &&
+		 encode_layout(m, &sc->layout, s, &why) != 0)
 		; /* why names the field */
 	else if (m->body.len > PRIV_MAX_FRAME - 16)
 		why = "the message is larger than the protocol allows";
@@ -380,20 +387,16 @@ int priv_encode(struct priv_msg *m, uint16_t type, const void *s,
 
 /* ---- decoding ---- */
 
-static int decode_layout(struct priv_msg *m, const struct layout *l,
-			 uint8_t *s, const char **why_r);
+static int decode_layout(struct priv_msg *m, const struct layout *l, uint8_t *s,
+			 const char **why_r);
 
-static int decode_field(struct priv_msg *m, const struct field *f,
-			uint8_t *s, const char **why_r)
+static int decode_field(struct priv_msg *m, const struct field *f, uint8_t *s,
+			const char **why_r)
 {
 	void *at = s + f->off;
 	switch (f->type) {
-	case F_U32:
-		*(uint32_t *)at = priv_get_u32(m);
-		break;
-	case F_U64:
-		*(uint64_t *)at = priv_get_u64(m);
-		break;
+	case F_U32: *(uint32_t *)at = priv_get_u32(m); break;
+	case F_U64: *(uint64_t *)at = priv_get_u64(m); break;
 	case F_STR: {
 		size_t n;
 		const uint8_t *p = priv_get_bytes(m, &n);
@@ -420,10 +423,13 @@ static int decode_field(struct priv_msg *m, const struct field *f,
 		if ((size_t)count * 4 > m->body.len - m->rpos)
 			goto bad;
 		uint8_t *elems = count > 0
-					 ? priv_msg_alloc(m, (size_t)count * f->elem->size)
+					 ? priv_msg_alloc(m,
+							  (size_t)count *
+								  f->elem->size)
 					 : NULL;
 		for (uint32_t i = 0; i < count; i++)
-			if (decode_layout(m, f->elem, elems + (size_t)i * f->elem->size,
+			if (decode_layout(m, f->elem,
+					  elems + (size_t)i * f->elem->size,
 					  why_r) != 0)
 				return -1;
 		*(uint8_t **)at = elems;
@@ -440,8 +446,8 @@ bad:
 	return -1;
 }
 
-static int decode_layout(struct priv_msg *m, const struct layout *l,
-			 uint8_t *s, const char **why_r)
+static int decode_layout(struct priv_msg *m, const struct layout *l, uint8_t *s,
+			 const char **why_r)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (decode_field(m, &l->fields[i], s, why_r) != 0)

@@ -28,14 +28,14 @@
 #include "lib/priv/proto.h"
 
 /* Limits of the protocol (both sides). */
-#define PRIV_MAX_ARGS 1024      /* SPAWN arguments */
-#define PRIV_MAX_ENV 1024       /* SPAWN environment variables */
-#define PRIV_MAX_SETTINGS 64    /* CONFIG_PUT settings */
-#define PRIV_MAX_PARTS 4096     /* UNWRAP parts */
-#define PRIV_MAX_HS_MSGS 32     /* AUTH_CERT handshake messages */
-#define PRIV_MAX_CERTS 64       /* RELOAD_RESULT listener certificates */
-#define PRIV_MAX_NAME 1024      /* addresses, schemes, user names */
-#define PRIV_MAX_TOKEN (256 * 1024) /* GSS tokens, channel bindings */
+#define PRIV_MAX_ARGS 1024            /* SPAWN arguments */
+#define PRIV_MAX_ENV 1024             /* SPAWN environment variables */
+#define PRIV_MAX_SETTINGS 64          /* CONFIG_PUT settings */
+#define PRIV_MAX_PARTS 4096           /* UNWRAP parts */
+#define PRIV_MAX_HS_MSGS 32           /* AUTH_CERT handshake messages */
+#define PRIV_MAX_CERTS 64             /* RELOAD_RESULT listener certificates */
+#define PRIV_MAX_NAME 1024            /* addresses, schemes, user names */
+#define PRIV_MAX_TOKEN (256 * 1024)   /* GSS tokens, channel bindings */
 #define PRIV_MAX_HS_BYTES (64 * 1024) /* one handshake message */
 
 /* No message struct is larger (msg.c checks): room for any of them. */
@@ -67,35 +67,37 @@ struct priv_reload_result {
 };
 
 struct priv_error {
-	uint32_t code;       /* errno value */
+	uint32_t code; /* errno value */
 	const char *message;
 };
 
 struct priv_auth_gss {
 	uint64_t conn;
 	const char *remote;
-	const char *scheme;  /* "Negotiate" or "Kerberos" as the client wrote it */
-	uint32_t flags;      /* enum priv_auth_flags */
+	const char
+		*scheme; /* "Negotiate" or "Kerberos" as the client wrote it */
+	uint32_t flags;  /* enum priv_auth_flags */
 	struct priv_bytes token;
-	struct priv_bytes end_point; /* tls-server-end-point; empty unless TLS */
+	struct priv_bytes
+		end_point; /* tls-server-end-point; empty unless TLS */
 };
 
 struct priv_auth_basic {
 	uint64_t conn;
 	const char *remote;
-	uint32_t flags;      /* enum priv_auth_flags */
+	uint32_t flags; /* enum priv_auth_flags */
 	const char *user;
 	const char *password;
 };
 
 struct priv_auth_result {
-	uint32_t status;     /* enum priv_auth_status */
+	uint32_t status; /* enum priv_auth_status */
 	struct priv_bytes token;
 	const char *claimed;
 	const char *user;
 	uint32_t uid;
 	uint32_t gid;
-	uint32_t flags;      /* enum priv_identity_flags */
+	uint32_t flags; /* enum priv_identity_flags */
 	const char *mech;
 	const char *reason;
 };
@@ -106,7 +108,7 @@ struct priv_conn_close {
 
 /* One TLS handshake message as the listener's GnuTLS saw it. */
 struct priv_hs_msg {
-	uint32_t type;       /* handshake type, | PRIV_HS_FROM_CLIENT */
+	uint32_t type;          /* handshake type, | PRIV_HS_FROM_CLIENT */
 	struct priv_bytes body; /* without the 4-byte handshake header */
 };
 #define PRIV_HS_FROM_CLIENT 0x100u
@@ -114,7 +116,7 @@ struct priv_hs_msg {
 struct priv_auth_cert {
 	uint64_t conn;
 	const char *remote;
-	const char *uri;     /* the request's ResourceURI (mappings may name one) */
+	const char *uri; /* the request's ResourceURI (mappings may name one) */
 	size_t n_msgs;
 	const struct priv_hs_msg *msgs; /* the whole handshake, in order */
 };
@@ -126,7 +128,7 @@ struct priv_env_var {
 
 struct priv_spawn {
 	uint64_t conn;
-	uint32_t flags;      /* enum priv_spawn_flags */
+	uint32_t flags; /* enum priv_spawn_flags */
 	const char *program;
 	size_t argc;
 	const char *const *argv;
@@ -145,9 +147,9 @@ struct priv_spawn_result {
 };
 
 struct priv_signal_command {
-	uint64_t conn;       /* 0: the listener itself ends a command */
+	uint64_t conn; /* 0: the listener itself ends a command */
 	uint64_t handle;
-	uint32_t kind;       /* enum priv_signal */
+	uint32_t kind; /* enum priv_signal */
 };
 
 struct priv_setting {
@@ -162,9 +164,9 @@ struct priv_config_put {
 };
 
 struct priv_config_result {
-	uint32_t error;      /* 0, EINVAL or an errno value */
+	uint32_t error; /* 0, EINVAL or an errno value */
 	const char *message;
-	const char *dump;    /* effective configuration, on success */
+	const char *dump; /* effective configuration, on success */
 };
 
 /* fd: the local administration connection the helper handed over */
@@ -204,12 +206,12 @@ struct priv_wrap_result {
 
 struct priv_certmap {
 	uint64_t conn;
-	uint32_t op;         /* enum priv_certmap_op */
+	uint32_t op; /* enum priv_certmap_op */
 	const char *uri;
 	const char *subject;
 	const char *issuer;
-	const char *user;    /* "" on Put: keep */
-	uint32_t enabled;    /* 0, 1, or PRIV_CERTMAP_KEEP on Put */
+	const char *user; /* "" on Put: keep */
+	uint32_t enabled; /* 0, 1, or PRIV_CERTMAP_KEEP on Put */
 };
 
 struct priv_certmap_result {
@@ -222,10 +224,11 @@ struct priv_certmap_result {
  * helper holds. */
 struct priv_sign {
 	uint64_t conn;
-	struct priv_bytes key_id;  /* SHA-256 of the listener's leaf certificate */
-	uint32_t scheme;           /* TLS SignatureScheme code point */
-	uint32_t flags;            /* PRIV_SIGN_HASHED: tbs is its digest */
-	struct priv_bytes tbs;     /* the content to sign */
+	struct priv_bytes
+		key_id;        /* SHA-256 of the listener's leaf certificate */
+	uint32_t scheme;       /* TLS SignatureScheme code point */
+	uint32_t flags;        /* PRIV_SIGN_HASHED: tbs is its digest */
+	struct priv_bytes tbs; /* the content to sign */
 };
 #define PRIV_SIGN_HASHED 1u
 
@@ -261,18 +264,18 @@ size_t priv_struct_size(uint16_t type);
 /* True for types that exist in the protocol. */
 bool priv_type_known(uint16_t type);
 
-#define PRIV_TYPED(TYPE, name)                                              \
-	static inline int priv_encode_##name(struct priv_msg *m,            \
-					     const struct priv_##name *s,   \
-					     const char **why_r)            \
-	{                                                                   \
-		return priv_encode(m, TYPE, s, why_r);                      \
-	}                                                                   \
-	static inline int priv_decode_##name(struct priv_msg *m,            \
-					     struct priv_##name *s,         \
-					     const char **why_r)            \
-	{                                                                   \
-		return priv_decode(m, TYPE, s, why_r);                      \
+#define PRIV_TYPED(TYPE, name)                                                 \
+	static inline int priv_encode_##name(struct priv_msg *m,               \
+					     const struct priv_##name *s,      \
+					     const char **why_r)               \
+	{                                                                      \
+		return priv_encode(m, TYPE, s, why_r);                         \
+	}                                                                      \
+	static inline int priv_decode_##name(struct priv_msg *m,               \
+					     struct priv_##name *s,            \
+					     const char **why_r)               \
+	{                                                                      \
+		return priv_decode(m, TYPE, s, why_r);                         \
 	}
 PRIV_TYPED(PRIV_PING, ping)
 PRIV_TYPED(PRIV_PONG, pong)

@@ -35,54 +35,56 @@
 enum priv_type {
 	PRIV_NONE = 0,
 	/* The fields of each message are its struct in msg.h. */
-	PRIV_PING = 1,          /* -> PRIV_PONG */
+	PRIV_PING = 1, /* -> PRIV_PONG */
 	PRIV_PONG,
-	PRIV_RELOAD,            /* (no fields) -> PRIV_RELOAD_RESULT */
+	PRIV_RELOAD, /* (no fields) -> PRIV_RELOAD_RESULT */
 	PRIV_RELOAD_RESULT,
-	PRIV_SHUTDOWN,          /* (no fields) -> PRIV_SHUTDOWN_DONE */
-	PRIV_SHUTDOWN_DONE,     /* (no fields) */
-	PRIV_ERROR,             /* generic refusal of a request */
-	PRIV_AUTH_GSS,          /* -> PRIV_AUTH_RESULT */
-	PRIV_AUTH_BASIC,        /* -> PRIV_AUTH_RESULT */
+	PRIV_SHUTDOWN,      /* (no fields) -> PRIV_SHUTDOWN_DONE */
+	PRIV_SHUTDOWN_DONE, /* (no fields) */
+	PRIV_ERROR,         /* generic refusal of a request */
+	PRIV_AUTH_GSS,      /* -> PRIV_AUTH_RESULT */
+	PRIV_AUTH_BASIC,    /* -> PRIV_AUTH_RESULT */
 	PRIV_AUTH_RESULT,
-	PRIV_CONN_CLOSE,        /* -> PRIV_OK */
-	PRIV_AUTH_CERT,         /* -> PRIV_AUTH_RESULT */
-	PRIV_OK,                /* (no fields) */
-	PRIV_SPAWN,             /* -> PRIV_SPAWN_RESULT */
+	PRIV_CONN_CLOSE, /* -> PRIV_OK */
+	PRIV_AUTH_CERT,  /* -> PRIV_AUTH_RESULT */
+	PRIV_OK,         /* (no fields) */
+	PRIV_SPAWN,      /* -> PRIV_SPAWN_RESULT */
 	PRIV_SPAWN_RESULT,
-	PRIV_SIGNAL,            /* -> PRIV_OK | PRIV_ERROR */
-	PRIV_CONFIG_PUT,        /* -> PRIV_CONFIG_RESULT */
+	PRIV_SIGNAL,     /* -> PRIV_OK | PRIV_ERROR */
+	PRIV_CONFIG_PUT, /* -> PRIV_CONFIG_RESULT */
 	PRIV_CONFIG_RESULT,
-	PRIV_AUTH_PEER,         /* + fd -> PRIV_AUTH_RESULT */
-	PRIV_UNWRAP,            /* -> PRIV_UNWRAP_RESULT */
+	PRIV_AUTH_PEER, /* + fd -> PRIV_AUTH_RESULT */
+	PRIV_UNWRAP,    /* -> PRIV_UNWRAP_RESULT */
 	PRIV_UNWRAP_RESULT,
-	PRIV_WRAP,              /* -> PRIV_WRAP_RESULT */
+	PRIV_WRAP, /* -> PRIV_WRAP_RESULT */
 	PRIV_WRAP_RESULT,
-	PRIV_CERTMAP,           /* -> PRIV_CERTMAP_RESULT */
+	PRIV_CERTMAP, /* -> PRIV_CERTMAP_RESULT */
 	PRIV_CERTMAP_RESULT,
-	PRIV_SIGN,              /* -> PRIV_SIGN_RESULT */
+	PRIV_SIGN, /* -> PRIV_SIGN_RESULT */
 	PRIV_SIGN_RESULT,
-	PRIV_LOCAL_CONN,        /* notification from the helper, + fd */
+	PRIV_LOCAL_CONN, /* notification from the helper, + fd */
 	PRIV_TYPE_MAX
 };
 
 /* PRIV_AUTH_* request flags */
 enum priv_auth_flags {
-	PRIV_AUTH_HTTPS = 1 << 0,        /* the connection is TLS */
+	PRIV_AUTH_HTTPS = 1 << 0, /* the connection is TLS */
 };
 
 /* PRIV_AUTH_RESULT status */
 enum priv_auth_status {
-	PRIV_AUTH_CONTINUE = 1,  /* send the token in a 401, await the next leg */
-	PRIV_AUTH_OK,            /* authenticated; see the identity flags */
-	PRIV_AUTH_DENIED,        /* bad credentials, unknown or locked account */
-	PRIV_AUTH_THROTTLED,     /* too many failures: refused without checking */
+	PRIV_AUTH_CONTINUE =
+		1,           /* send the token in a 401, await the next leg */
+	PRIV_AUTH_OK,        /* authenticated; see the identity flags */
+	PRIV_AUTH_DENIED,    /* bad credentials, unknown or locked account */
+	PRIV_AUTH_THROTTLED, /* too many failures: refused without checking */
 };
 
 /* PRIV_AUTH_RESULT identity flags */
 enum priv_identity_flags {
 	PRIV_ID_AUTHORIZED = 1 << 0, /* may use WinRM (admin or remote user) */
-	PRIV_ID_ADMIN = 1 << 1,      /* root or an admin group (after the UAC filter) */
+	PRIV_ID_ADMIN =
+		1 << 1, /* root or an admin group (after the UAC filter) */
 	PRIV_ID_NTLM_LOCAL = 1 << 2, /* proven by NTLM as a local account */
 };
 
@@ -94,27 +96,28 @@ enum priv_spawn_flags {
 
 /* PRIV_CERTMAP operations */
 enum priv_certmap_op {
-	PRIV_CERTMAP_LIST = 0,   /* read the table (Get, Enumerate) */
+	PRIV_CERTMAP_LIST = 0, /* read the table (Get, Enumerate) */
 	PRIV_CERTMAP_CREATE,
 	PRIV_CERTMAP_PUT,
 	PRIV_CERTMAP_DELETE,
 };
-#define PRIV_CERTMAP_KEEP 2u     /* Enabled on Put: leave as it is */
+#define PRIV_CERTMAP_KEEP 2u /* Enabled on Put: leave as it is */
 
 /* PRIV_SIGNAL kinds (the helper picks the POSIX signal) */
 enum priv_signal {
-	PRIV_SIGNAL_TERMINATE = 1, /* SIGTERM, then SIGKILL after a grace period */
-	PRIV_SIGNAL_CTRL_C,        /* SIGINT to the process group */
-	PRIV_SIGNAL_CTRL_BREAK,    /* SIGQUIT to the process group */
-	PRIV_SIGNAL_KILL,          /* SIGKILL at once */
+	PRIV_SIGNAL_TERMINATE =
+		1,              /* SIGTERM, then SIGKILL after a grace period */
+	PRIV_SIGNAL_CTRL_C,     /* SIGINT to the process group */
+	PRIV_SIGNAL_CTRL_BREAK, /* SIGQUIT to the process group */
+	PRIV_SIGNAL_KILL,       /* SIGKILL at once */
 };
 
 struct priv_msg {
 	uint32_t seq;
 	uint16_t type;
-	struct buf body;     /* encoded fields */
-	size_t rpos;         /* decode position in body */
-	bool bad;            /* a decode ran past the end or was malformed */
+	struct buf body; /* encoded fields */
+	size_t rpos;     /* decode position in body */
+	bool bad;        /* a decode ran past the end or was malformed */
 	int fds[PRIV_MAX_FDS];
 	unsigned n_fds;
 	struct priv_arena *arena; /* what decoding allocated (msg.c) */

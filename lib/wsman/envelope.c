@@ -61,8 +61,8 @@
 /* A context whose dictionary holds more names than this is replaced. */
 #define DICT_RECYCLE 4096
 
-#define PARSE_OPTIONS                                                      \
-	(XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |        \
+#define PARSE_OPTIONS                                                          \
+	(XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |           \
 	 XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC | XML_PARSE_NODICT)
 
 /*
@@ -292,7 +292,7 @@ static unsigned unit_at(const uint8_t *p, size_t len, enum wsman_charset cs,
 
 static bool charset_name_ok(const char *name)
 {
-	static const char *const ok[] = { "UTF-8", "UTF8", "UTF-16",
+	static const char *const ok[] = { "UTF-8", "UTF8",     "UTF-16",
 					  "UTF16", "UTF-16LE", "UTF-16BE" };
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		if (str_ieq(name, ok[i]))
@@ -430,9 +430,9 @@ static xmlNode *next_element(xmlNode *n)
 	return n;
 }
 
-#define FOR_EACH_ELEMENT(child, parent)                              \
-	for (xmlNode *child = next_element((parent)->children); child != \
-	     NULL; child = next_element(child->next))
+#define FOR_EACH_ELEMENT(child, parent)                                        \
+	for (xmlNode *child = next_element((parent)->children); child != NULL; \
+	     child = next_element(child->next))
 
 /* Value of the attribute local (in namespace href, or unqualified when
  * href is NULL), or NULL.  Points into the tree. */
@@ -626,8 +626,7 @@ static enum fault_id take_selectors(const xmlNode *set,
 	return FAULT_NONE;
 }
 
-static enum fault_id take_options(const xmlNode *set,
-				  struct wsman_request *req)
+static enum fault_id take_options(const xmlNode *set, struct wsman_request *req)
 {
 	size_t count = 0;
 
@@ -686,24 +685,17 @@ static enum fault_id take_header(const xmlNode *n, enum header_kind kind,
 	char *fault_to = NULL;
 
 	switch (kind) {
-	case H_TO:
-		return take_text(n, &req->to);
-	case H_REPLY_TO:
-		return take_endpoint(n, &req->reply_to);
+	case H_TO: return take_text(n, &req->to);
+	case H_REPLY_TO: return take_endpoint(n, &req->reply_to);
 	case H_FAULT_TO:
 		f = take_endpoint(n, &fault_to);
 		free(fault_to);
 		return f;
-	case H_ACTION:
-		return take_text(n, &req->action);
-	case H_MESSAGE_ID:
-		return take_text(n, &req->message_id);
-	case H_RESOURCE_URI:
-		return take_text(n, &req->resource_uri);
-	case H_SELECTOR_SET:
-		return take_selectors(n, req);
-	case H_OPTION_SET:
-		return take_options(n, req);
+	case H_ACTION: return take_text(n, &req->action);
+	case H_MESSAGE_ID: return take_text(n, &req->message_id);
+	case H_RESOURCE_URI: return take_text(n, &req->resource_uri);
+	case H_SELECTOR_SET: return take_selectors(n, req);
+	case H_OPTION_SET: return take_options(n, req);
 	case H_OPERATION_TIMEOUT:
 		if (*seen_timeout)
 			return FAULT_INVALID_HEADER;
@@ -732,8 +724,7 @@ static enum fault_id take_header(const xmlNode *n, enum header_kind kind,
 		return FAULT_NONE;
 	}
 	case H_IGNORED:
-	case H_UNKNOWN:
-		break;
+	case H_UNKNOWN: break;
 	}
 	return FAULT_NONE;
 }
@@ -849,8 +840,7 @@ static enum fault_id check_envelope(xmlDoc *doc, struct wsman_request *req)
 		return FAULT_NOT_SOAP;
 
 	req->body = next_element(body->children);
-	req->is_identify = req->body != NULL &&
-			   ns_is(req->body, NS_IDENTITY) &&
+	req->is_identify = req->body != NULL && ns_is(req->body, NS_IDENTITY) &&
 			   name_is(req->body, "Identify");
 	if (hf != FAULT_NONE)
 		return hf;

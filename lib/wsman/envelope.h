@@ -24,7 +24,6 @@
 #include "lib/wsman/render.h"
 #include "lib/util.h"
 
-
 struct wsman_selector {
 	char *name;
 	char *value;
@@ -43,17 +42,17 @@ struct wsman_option {
  * until wsman_request_release; handlers read the body with libxml2.
  */
 struct wsman_request {
-	void *doc;                /* xmlDocPtr */
-	void *body;               /* xmlNodePtr: first element child of s:Body, or NULL */
+	void *doc;  /* xmlDocPtr */
+	void *body; /* xmlNodePtr: first element child of s:Body, or NULL */
 	enum wsman_charset charset;
-	bool is_identify;         /* body's first child is wsmid:Identify */
+	bool is_identify; /* body's first child is wsmid:Identify */
 
-	char *action;             /* a:Action */
-	char *to;                 /* a:To (never validated: clients hard-code it) */
-	char *message_id;         /* a:MessageID verbatim (case preserved) */
-	char *reply_to;           /* a:ReplyTo/a:Address */
-	char *resource_uri;       /* w:ResourceURI */
-	char *locale;             /* w:Locale/@xml:lang */
+	char *action;       /* a:Action */
+	char *to;           /* a:To (never validated: clients hard-code it) */
+	char *message_id;   /* a:MessageID verbatim (case preserved) */
+	char *reply_to;     /* a:ReplyTo/a:Address */
+	char *resource_uri; /* w:ResourceURI */
+	char *locale;       /* w:Locale/@xml:lang */
 
 	struct wsman_selector *selectors;
 	size_t n_selectors;

@@ -33,13 +33,13 @@
 #define A_XFER ACTION_FAULT_TRANSFER
 #define A_ENUM ACTION_FAULT_ENUMERATION
 
-#define TXT_INVALID_XML \
-	"The WS-Management service cannot process the request because the " \
+#define TXT_INVALID_XML                                                        \
+	"The WS-Management service cannot process the request because the "    \
 	"XML is invalid."
-#define TXT_SCHEMA \
-	"The SOAP XML in the message does not match the corresponding XML " \
+#define TXT_SCHEMA                                                             \
+	"The SOAP XML in the message does not match the corresponding XML "    \
 	"schema definition. Change the XML and retry."
-#define TXT_QUOTA_PREFIX \
+#define TXT_QUOTA_PREFIX                                                       \
 	"The WS-Management service cannot process the request. "
 
 struct fault_entry {
@@ -47,9 +47,9 @@ struct fault_entry {
 	const char *name; /* for logs */
 };
 
-#define F(id_, name_, action_, code_, sub_, wsman_, detail_, reason_) \
-	[id_] = { { id_, action_, code_, sub_, wsman_, detail_, reason_,  \
-		    500 },                                                  \
+#define F(id_, name_, action_, code_, sub_, wsman_, detail_, reason_)          \
+	[id_] = { { id_, action_, code_, sub_, wsman_, detail_, reason_,       \
+		    500 },                                                     \
 		  name_ }
 
 static const struct fault_entry fault_table[] = {
@@ -169,9 +169,8 @@ static const struct fault_entry fault_table[] = {
 
 	/* wsmerror.h ERROR_WSMAN_SCHEMA_VALIDATION_ERROR; observed in
 	 * pywinrm's fixture of a Windows fault (Code 2150858817). */
-	F(FAULT_SCHEMA_VALIDATION, "SchemaValidationError", A_WSMAN,
-	  "s:Sender", "w:SchemaValidationError", 2150858817u, NULL,
-	  TXT_SCHEMA),
+	F(FAULT_SCHEMA_VALIDATION, "SchemaValidationError", A_WSMAN, "s:Sender",
+	  "w:SchemaValidationError", 2150858817u, NULL, TXT_SCHEMA),
 
 	/* wsmerror.h ERROR_WSMAN_INVALID_OPTIONS ("wsman, code=Sender,
 	 * subcode=InvalidOptions"); generic because the parser also uses it
@@ -241,7 +240,8 @@ static const struct fault_entry fault_table[] = {
 	 * the privileged helper); the code of ERROR_WSMAN_QUOTA_LIMIT. */
 	F(FAULT_QUOTA_REQUEST_LIMIT, "QuotaRequestLimit", A_WSMAN, "s:Sender",
 	  "w:QuotaLimit", 2150858815u, NULL,
-	  TXT_QUOTA_PREFIX "The request has more elements than this service "
+	  TXT_QUOTA_PREFIX
+	  "The request has more elements than this service "
 	  "accepts: at most 1024 environment variables in a shell, 1024 "
 	  "arguments in a command, and 64 settings in one change."),
 
@@ -250,21 +250,21 @@ static const struct fault_entry fault_table[] = {
 	F(FAULT_QUOTA_MAX_SHELLS, "QuotaMaxShells", A_WSMAN, "s:Sender",
 	  "w:QuotaLimit", 2150859173u, NULL,
 	  TXT_QUOTA_PREFIX "The maximum number of concurrent shells for this "
-	  "user has been exceeded."),
+			   "user has been exceeded."),
 
 	/* spec: WSMV 3.1.4.5.2.1; wsmerror.h
 	 * ERROR_WSMAN_QUOTA_MAX_SHELLUSERS. */
 	F(FAULT_QUOTA_MAX_USERS, "QuotaMaxShellUsers", A_WSMAN, "s:Sender",
 	  "w:QuotaLimit", 2150859179u, NULL,
 	  TXT_QUOTA_PREFIX "The maximum number of users executing shell "
-	  "operations has been exceeded."),
+			   "operations has been exceeded."),
 
 	/* wsmerror.h ERROR_WSMAN_QUOTA_MAX_OPERATIONS (also seen as
 	 * error_Code in a Windows MSFT_WmiError fixture). */
-	F(FAULT_QUOTA_MAX_OPERATIONS, "QuotaMaxOperations", A_WSMAN,
-	  "s:Sender", "w:QuotaLimit", 2150859174u, NULL,
+	F(FAULT_QUOTA_MAX_OPERATIONS, "QuotaMaxOperations", A_WSMAN, "s:Sender",
+	  "w:QuotaLimit", 2150859174u, NULL,
 	  TXT_QUOTA_PREFIX "The maximum number of concurrent operations for "
-	  "this user has been exceeded."),
+			   "this user has been exceeded."),
 
 	/* inferred: wsmerror.h has no per-shell process quota; Windows
 	 * enforces MaxProcessesPerShell with a job object, whose limit makes
@@ -279,7 +279,7 @@ static const struct fault_entry fault_table[] = {
 	F(FAULT_SHELLS_NOT_ALLOWED, "RemoteShellsNotAllowed", A_WSMAN,
 	  "s:Receiver", "w:InternalError", 2150859180u, NULL,
 	  TXT_QUOTA_PREFIX "The service is configured to not accept any "
-	  "remote shell requests."),
+			   "remote shell requests."),
 
 	/* observed: SKIP_CMD_SHELL with an unqualified program ->
 	 * InternalError, 2147942402 (protocol doc §4.3). */
@@ -356,16 +356,15 @@ const char *fault_name(enum fault_id id)
 	return entry_of(id)->name;
 }
 
-static const char fault_head[] =
-	"<s:Envelope xml:lang=\"en-US\""
-	" xmlns:s=\"" NS_SOAP "\""
-	" xmlns:a=\"" NS_ADDRESSING "\""
-	" xmlns:x=\"" NS_TRANSFER "\""
-	" xmlns:e=\"" NS_EVENTING "\""
-	" xmlns:n=\"" NS_ENUMERATION "\""
-	" xmlns:w=\"" NS_WSMAN "\""
-	" xmlns:p=\"" NS_WSMV "\">"
-	"<s:Header>";
+static const char fault_head[] = "<s:Envelope xml:lang=\"en-US\""
+				 " xmlns:s=\"" NS_SOAP "\""
+				 " xmlns:a=\"" NS_ADDRESSING "\""
+				 " xmlns:x=\"" NS_TRANSFER "\""
+				 " xmlns:e=\"" NS_EVENTING "\""
+				 " xmlns:n=\"" NS_ENUMERATION "\""
+				 " xmlns:w=\"" NS_WSMAN "\""
+				 " xmlns:p=\"" NS_WSMV "\">"
+				 "<s:Header>";
 
 void fault_render(struct buf *out, enum fault_id id, const char *relates_to,
 		  const char *machine, const char *message)

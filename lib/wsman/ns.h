@@ -14,16 +14,21 @@
 #define NS_SHELL "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
 #define NS_WSMANFAULT "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
 #define NS_CONFIG "http://schemas.microsoft.com/wbem/wsman/1/config"
-#define NS_IDENTITY "http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"
+#define NS_IDENTITY                                                            \
+	"http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"
 #define NS_XSI "http://www.w3.org/2001/XMLSchema-instance"
 #define NS_MACHINEID "http://schemas.microsoft.com/wbem/wsman/1/machineid"
 
-#define ADDR_ANONYMOUS "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
+#define ADDR_ANONYMOUS                                                         \
+	"http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
 
 #define ACTION_FAULT_WSMAN "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
-#define ACTION_FAULT_ADDRESSING "http://schemas.xmlsoap.org/ws/2004/08/addressing/fault"
-#define ACTION_FAULT_TRANSFER "http://schemas.xmlsoap.org/ws/2004/09/transfer/fault"
-#define ACTION_FAULT_ENUMERATION "http://schemas.xmlsoap.org/ws/2004/09/enumeration/fault"
+#define ACTION_FAULT_ADDRESSING                                                \
+	"http://schemas.xmlsoap.org/ws/2004/08/addressing/fault"
+#define ACTION_FAULT_TRANSFER                                                  \
+	"http://schemas.xmlsoap.org/ws/2004/09/transfer/fault"
+#define ACTION_FAULT_ENUMERATION                                               \
+	"http://schemas.xmlsoap.org/ws/2004/09/enumeration/fault"
 #define ACTION_FAULT_SOAP "http://www.w3.org/2005/08/addressing/soap/fault"
 
 #define ACTION_GET NS_TRANSFER "/Get"
@@ -43,6 +48,7 @@
 #define NS_SHELL_SIGNAL NS_SHELL "/signal"
 #define RESOURCE_CONFIG NS_CONFIG
 
-#define SECPROFILE_PREFIX "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/"
+#define SECPROFILE_PREFIX                                                      \
+	"http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/"
 
 #endif

@@ -138,15 +138,14 @@ void xml_escape(struct buf *out, const char *s)
 		xml_escape_n(out, s, strlen(s));
 }
 
-static const char response_head[] =
-	"<s:Envelope xml:lang=\"en-US\""
-	" xmlns:s=\"" NS_SOAP "\""
-	" xmlns:a=\"" NS_ADDRESSING "\""
-	" xmlns:x=\"" NS_TRANSFER "\""
-	" xmlns:w=\"" NS_WSMAN "\""
-	" xmlns:rsp=\"" NS_SHELL "\""
-	" xmlns:p=\"" NS_WSMV "\">"
-	"<s:Header>";
+static const char response_head[] = "<s:Envelope xml:lang=\"en-US\""
+				    " xmlns:s=\"" NS_SOAP "\""
+				    " xmlns:a=\"" NS_ADDRESSING "\""
+				    " xmlns:x=\"" NS_TRANSFER "\""
+				    " xmlns:w=\"" NS_WSMAN "\""
+				    " xmlns:rsp=\"" NS_SHELL "\""
+				    " xmlns:p=\"" NS_WSMV "\">"
+				    "<s:Header>";
 
 void wsman_response_begin(struct buf *out, const char *action,
 			  const char *relates_to)

@@ -25,12 +25,8 @@
 /* Tried in this order; each answers AUTH_DECLINED for foreign schemes.
  * The order is also the order of the 401 challenges. */
 static const struct auth_method *const methods[] = {
-	&auth_method_local,
-	&auth_method_negotiate,
-	&auth_method_kerberos,
-	&auth_method_basic,
-	&auth_method_certificate,
-	NULL,
+	&auth_method_local, &auth_method_negotiate,   &auth_method_kerberos,
+	&auth_method_basic, &auth_method_certificate, NULL,
 };
 
 void auth_respond_unauthorized(struct request *r)
@@ -89,8 +85,9 @@ enum auth_result auth_authenticate(struct request *r)
 			}
 			log_audit("authentication remote=%s method=%s/%s "
 				  "claimed=\"%s\" result=failure reason=\"%s\"",
-				  LOG_ESC(r->conn->remote_addr), LOG_ESC(ca->scheme),
-				  LOG_ESC(ca->id.mech), LOG_ESC(ca->id.claimed), why);
+				  LOG_ESC(r->conn->remote_addr),
+				  LOG_ESC(ca->scheme), LOG_ESC(ca->id.mech),
+				  LOG_ESC(ca->id.claimed), why);
 			identity_release(&ca->id);
 			ca->state = CONN_UNAUTHENTICATED;
 		}
@@ -129,11 +126,13 @@ enum auth_result auth_authenticate(struct request *r)
 	bool ntlm = strcasecmp(scheme, "NTLM") == 0;
 	/* The scheme word is the client's: escaped, and short (no space
 	 * in it, see above). */
-	log_audit("authentication remote=%s method=%s result=failure "
-		  "reason=\"%s\"", LOG_ESC(r->conn->remote_addr),
-		  log_escape((char[48]){ 0 }, 48, scheme),
-		  ntlm ? "the NTLM scheme is not accepted; NTLM travels under Negotiate"
-		       : "unsupported authentication scheme");
+	log_audit(
+		"authentication remote=%s method=%s result=failure "
+		"reason=\"%s\"",
+		LOG_ESC(r->conn->remote_addr),
+		log_escape((char[48]){ 0 }, 48, scheme),
+		ntlm ? "the NTLM scheme is not accepted; NTLM travels under Negotiate"
+		     : "unsupported authentication scheme");
 	auth_respond_unauthorized(r);
 	/* Windows answers an unsupported scheme with 401 and closes. */
 	r->resp.close = true;
@@ -161,14 +160,14 @@ enum auth_result auth_submit(struct request *r, uint16_t type, const void *req,
 {
 	const char *why = NULL;
 	switch (request_helper_call(r, type, req, fd, &r->auth_reply, &why)) {
-	case 0:
-		return AUTH_PENDING;
+	case 0: return AUTH_PENDING;
 	case -2:
 		/* Credentials no client sends (a name or token over the
 		 * protocol's bounds): refused like bad ones. */
 		log_audit("authentication remote=%s method=%s result=failure "
-			  "reason=\"%s over the limit\"", LOG_ESC(r->conn->remote_addr),
-			  priv_type_name(type), why);
+			  "reason=\"%s over the limit\"",
+			  LOG_ESC(r->conn->remote_addr), priv_type_name(type),
+			  why);
 		r->conn->auth.state = CONN_UNAUTHENTICATED;
 		auth_respond_unauthorized(r);
 		return AUTH_RESPOND;
@@ -190,8 +189,8 @@ enum auth_result auth_finish_one_leg(struct request *r,
 	if (auth_verdict_read(r, &v) != 0) {
 		request_internal_error(r);
 	} else if (v.status == PRIV_AUTH_OK) {
-		identity_set(&ca->id, v.claimed, v.user, v.uid,
-					     v.gid, v.flags, v.mech);
+		identity_set(&ca->id, v.claimed, v.user, v.uid, v.gid, v.flags,
+			     v.mech);
 		ca->state = CONN_AUTHENTICATED;
 		ca->method = method;
 		snprintf(ca->scheme, sizeof(ca->scheme), "%s", scheme);

@@ -22,16 +22,15 @@
 struct request;
 struct conn;
 
-
 enum auth_result {
-	AUTH_DECLINED,   /* not this method's scheme */
-	AUTH_OK,         /* r->identity is set */
-	AUTH_RESPOND,    /* r->resp is decided (401 with a token or challenges) */
-	AUTH_PENDING,    /* waiting for the helper; request_wake() follows */
+	AUTH_DECLINED, /* not this method's scheme */
+	AUTH_OK,       /* r->identity is set */
+	AUTH_RESPOND,  /* r->resp is decided (401 with a token or challenges) */
+	AUTH_PENDING,  /* waiting for the helper; request_wake() follows */
 };
 
 struct auth_method {
-	const char *name;     /* for logs */
+	const char *name; /* for logs */
 	/* Optional: true when this method authenticates r's connection by
 	 * itself, whatever the headers (the local socket); start is then
 	 * called with NULL scheme and params. */
@@ -83,8 +82,8 @@ extern const struct auth_method auth_method_certificate;
 
 /* The helper's verdict, decoded from PRIV_AUTH_RESULT (auth.c). */
 struct auth_verdict {
-	uint32_t status;          /* enum priv_auth_status; 0 = no answer */
-	struct buf token;         /* output token (may be empty) */
+	uint32_t status;  /* enum priv_auth_status; 0 = no answer */
+	struct buf token; /* output token (may be empty) */
 	char *claimed, *user, *mech, *reason; /* owned, never NULL */
 	uint32_t uid, gid, flags;
 };
@@ -110,6 +109,5 @@ enum auth_result auth_submit(struct request *r, uint16_t type, const void *req,
 enum auth_result auth_finish_one_leg(struct request *r,
 				     const struct auth_method *method,
 				     const char *scheme, bool *refused_r);
-
 
 #endif

@@ -46,13 +46,15 @@ static bool basic_offered(const struct request *r)
 
 static void basic_challenge(struct request *r)
 {
-	response_add_header(&r->resp, "WWW-Authenticate", "Basic realm=\"WSMAN\"");
+	response_add_header(&r->resp, "WWW-Authenticate",
+			    "Basic realm=\"WSMAN\"");
 }
 
 static void refuse(struct request *r, const char *reason)
 {
 	log_audit("authentication remote=%s method=Basic result=failure "
-		  "reason=\"%s\"", LOG_ESC(r->conn->remote_addr), LOG_ESC(reason));
+		  "reason=\"%s\"",
+		  LOG_ESC(r->conn->remote_addr), LOG_ESC(reason));
 	auth_respond_unauthorized(r);
 }
 
@@ -73,7 +75,8 @@ static enum auth_result basic_start(struct request *r, const char *scheme,
 	size_t len = strlen(params);
 	uint8_t hash[SHA256_DIGEST_LENGTH];
 	SHA256((const uint8_t *)params, len, hash);
-	if (ca->state == CONN_AUTHENTICATED && ca->method == &auth_method_basic &&
+	if (ca->state == CONN_AUTHENTICATED &&
+	    ca->method == &auth_method_basic &&
 	    CRYPTO_memcmp(hash, ca->basic_hash, sizeof(hash)) == 0) {
 		r->identity = &ca->id;
 		return AUTH_OK;

@@ -41,7 +41,8 @@ static void cert_challenge(struct request *r)
 static void refuse(struct request *r, const char *why)
 {
 	log_audit("authentication remote=%s method=Certificate result=failure "
-		  "reason=\"%s\"", LOG_ESC(r->conn->remote_addr), LOG_ESC(why));
+		  "reason=\"%s\"",
+		  LOG_ESC(r->conn->remote_addr), LOG_ESC(why));
 	auth_respond_unauthorized(r);
 }
 
@@ -61,16 +62,16 @@ static enum auth_result cert_start(struct request *r, const char *scheme,
 		return AUTH_DECLINED;
 	struct conn_auth *ca = &r->conn->auth;
 	if (!cert_enabled(r)) {
-		refuse(r, r->conn->https
-				  ? "method disabled"
-				  : "client certificates need HTTPS");
+		refuse(r, r->conn->https ? "method disabled"
+					 : "client certificates need HTTPS");
 		return AUTH_RESPOND;
 	}
 	/* The resource the request is for (mappings may depend on it): the
 	 * gate parsed the envelope for it (cert_wants_resource_uri). */
 	char *uri = xstrdup(r->resource_uri != NULL ? r->resource_uri : "");
-	if (ca->state == CONN_AUTHENTICATED && ca->method == &auth_method_certificate &&
-	    ca->cert_uri != NULL && strcmp(ca->cert_uri, uri) == 0) {
+	if (ca->state == CONN_AUTHENTICATED &&
+	    ca->method == &auth_method_certificate && ca->cert_uri != NULL &&
+	    strcmp(ca->cert_uri, uri) == 0) {
 		free(uri);
 		r->identity = &ca->id;
 		return AUTH_OK;

@@ -56,8 +56,8 @@ static enum auth_result gss_start(struct request *r, const char *scheme,
 	struct conn_auth *ca = &r->conn->auth;
 	if (!enabled) {
 		log_audit("authentication remote=%s method=%s result=failure "
-			  "reason=\"method disabled\"", LOG_ESC(r->conn->remote_addr),
-			  LOG_ESC(scheme));
+			  "reason=\"method disabled\"",
+			  LOG_ESC(r->conn->remote_addr), LOG_ESC(scheme));
 		auth_respond_unauthorized(r);
 		return AUTH_RESPOND;
 	}
@@ -66,8 +66,8 @@ static enum auth_result gss_start(struct request *r, const char *scheme,
 	if (len == 0 || len > MAX_TOKEN_B64 ||
 	    base64_decode(&token, params, len) != 0 || token.len == 0) {
 		log_audit("authentication remote=%s method=%s result=failure "
-			  "reason=\"malformed token\"", LOG_ESC(r->conn->remote_addr),
-			  LOG_ESC(scheme));
+			  "reason=\"malformed token\"",
+			  LOG_ESC(r->conn->remote_addr), LOG_ESC(scheme));
 		buf_release(&token);
 		ca->state = CONN_UNAUTHENTICATED;
 		auth_respond_unauthorized(r);
@@ -80,8 +80,8 @@ static enum auth_result gss_start(struct request *r, const char *scheme,
 	}
 	/* The word as the client wrote it is echoed ("Negotiate"/"Kerberos"
 	 * in canonical case) and names the encryption protocol later. */
-	strcpy(ca->scheme, strcasecmp(scheme, "Kerberos") == 0 ? "Kerberos"
-							       : "Negotiate");
+	strcpy(ca->scheme,
+	       strcasecmp(scheme, "Kerberos") == 0 ? "Kerberos" : "Negotiate");
 	/* Over HTTPS the context is bound to the certificate this
 	 * connection's handshake sent (RFC 5929 tls-server-end-point). */
 	uint8_t cb[X509_END_POINT_MAX];
@@ -145,8 +145,8 @@ static enum auth_result gss_finish(struct request *r)
 		token_header(r, ca->scheme, &v.token);
 		res = AUTH_RESPOND;
 	} else if (v.status == PRIV_AUTH_OK) {
-		identity_set(&ca->id, v.claimed, v.user, v.uid,
-					     v.gid, v.flags, v.mech);
+		identity_set(&ca->id, v.claimed, v.user, v.uid, v.gid, v.flags,
+			     v.mech);
 		ca->state = CONN_AUTHENTICATED;
 		ca->method = strcmp(ca->scheme, "Kerberos") == 0
 				     ? &auth_method_kerberos

@@ -25,7 +25,7 @@ static const char *const protocols[] = {
 #define N_PROTOCOLS (sizeof(protocols) / sizeof(protocols[0]))
 
 /* Indexed like protocols[], plain then multi. */
-#define RESPONSE_CT(media, proto) \
+#define RESPONSE_CT(media, proto)                                              \
 	media ";protocol=\"" proto "\";boundary=\"" SEAL_BOUNDARY "\""
 static const char *const response_types[2][N_PROTOCOLS] = {
 	{
@@ -49,7 +49,7 @@ struct span {
 /* The Content-Type header, parsed. */
 struct ctype {
 	bool multi;
-	int proto;                         /* index into protocols[] */
+	int proto; /* index into protocols[] */
 	char boundary[SEAL_BOUNDARY_MAX + 1];
 	size_t boundary_len;
 };
@@ -399,10 +399,10 @@ static const char *parse_original(struct span v, struct group_meta *m)
 		const char *eq = memchr(f.p, '=', f.n);
 		if (eq == NULL)
 			continue;
-		struct span name = span_trim((struct span){
-			f.p, (size_t)(eq - f.p) });
-		struct span val = span_trim((struct span){
-			eq + 1, f.n - (size_t)(eq + 1 - f.p) });
+		struct span name = span_trim(
+			(struct span){ f.p, (size_t)(eq - f.p) });
+		struct span val = span_trim(
+			(struct span){ eq + 1, f.n - (size_t)(eq + 1 - f.p) });
 		if (val.n >= 2 && val.p[0] == '"' && val.p[val.n - 1] == '"') {
 			val.p++;
 			val.n -= 2;
@@ -680,20 +680,20 @@ void seal_message_release(struct seal_message *m)
 	memset(m, 0, sizeof(*m));
 }
 
-bool seal_length_ok(size_t original_length, size_t plain_len,
-		    size_t sealed_len)
+bool seal_length_ok(size_t original_length, size_t plain_len, size_t sealed_len)
 {
 	return original_length == plain_len || original_length == sealed_len;
 }
 
-void seal_build(struct buf *out, const char *protocol,
-		const char *charset_type, size_t original_length,
-		const uint8_t *hdr, size_t hdr_len, const uint8_t *sealed,
-		size_t sealed_len)
+void seal_build(struct buf *out, const char *protocol, const char *charset_type,
+		size_t original_length, const uint8_t *hdr, size_t hdr_len,
+		const uint8_t *sealed, size_t sealed_len)
 {
 	uint8_t len4[4] = {
-		(uint8_t)hdr_len, (uint8_t)(hdr_len >> 8),
-		(uint8_t)(hdr_len >> 16), (uint8_t)(hdr_len >> 24),
+		(uint8_t)hdr_len,
+		(uint8_t)(hdr_len >> 8),
+		(uint8_t)(hdr_len >> 16),
+		(uint8_t)(hdr_len >> 24),
 	};
 
 	buf_printf(out,

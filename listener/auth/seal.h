@@ -83,12 +83,12 @@ enum seal_charset { SEAL_UTF8 = 0, SEAL_UTF16 };
 
 /* One encrypted group.  Every pointer points into the parsed body. */
 struct seal_part {
-	const uint8_t *hdr;       /* the H bytes after the length field */
-	size_t hdr_len;           /* H */
-	const uint8_t *sealed;    /* the sealed bytes after them */
+	const uint8_t *hdr;    /* the H bytes after the length field */
+	size_t hdr_len;        /* H */
+	const uint8_t *sealed; /* the sealed bytes after them */
 	size_t sealed_len;
-	size_t original_length;   /* Length= */
-	bool crlf_trimmed;        /* a stray CRLF before the delimiter cut */
+	size_t original_length; /* Length= */
+	bool crlf_trimmed;      /* a stray CRLF before the delimiter cut */
 };
 
 /*
@@ -107,7 +107,7 @@ struct seal_message {
 	char content_type[48];
 	struct seal_part *parts;
 	size_t nparts;
-	size_t total_length;              /* sum of the original_length */
+	size_t total_length; /* sum of the original_length */
 };
 
 /*
@@ -154,10 +154,9 @@ bool seal_length_ok(size_t original_length, size_t plain_len,
  * returns; it equals the plaintext length for NTLM and Kerberos AES and is
  * plaintext + 1 for Kerberos RC4 (seal-gss.h).
  */
-void seal_build(struct buf *out, const char *protocol,
-		const char *charset_type, size_t original_length,
-		const uint8_t *hdr, size_t hdr_len, const uint8_t *sealed,
-		size_t sealed_len);
+void seal_build(struct buf *out, const char *protocol, const char *charset_type,
+		size_t original_length, const uint8_t *hdr, size_t hdr_len,
+		const uint8_t *sealed, size_t sealed_len);
 
 /* Appends the closing "--Encrypted Boundary--\r\n" after the last group. */
 void seal_finish(struct buf *out);

@@ -89,15 +89,17 @@ static bool is_certmap_ns(const xmlNode *n)
  * Reads a Create/Put body: *user_r (caller frees; "" when absent) and
  * *enabled_r (0, 1, or PRIV_CERTMAP_KEEP when absent).
  */
-static enum fault_id parse_body(struct request *r, const struct wsman_request *req,
-				char **user_r, uint32_t *enabled_r)
+static enum fault_id parse_body(struct request *r,
+				const struct wsman_request *req, char **user_r,
+				uint32_t *enabled_r)
 {
 	*user_r = NULL;
 	*enabled_r = PRIV_CERTMAP_KEEP;
 	const xmlNode *body = req->body;
 	if (body == NULL || !is_certmap_ns(body) ||
 	    strcasecmp((const char *)body->name, "CertMapping") != 0) {
-		r->fault_message = xstrdup("the body must be a CertMapping element");
+		r->fault_message = xstrdup(
+			"the body must be a CertMapping element");
 		return FAULT_SCHEMA_VALIDATION;
 	}
 	for (const xmlNode *c = body->children; c != NULL; c = c->next) {
@@ -105,24 +107,28 @@ static enum fault_id parse_body(struct request *r, const struct wsman_request *r
 			continue;
 		const char *name = (const char *)c->name;
 		if (!is_certmap_ns(c)) {
-			r->fault_message = xasprintf("unknown element %s in CertMapping",
-						     name);
+			r->fault_message = xasprintf(
+				"unknown element %s in CertMapping", name);
 			goto schema;
 		}
 		if (strcasecmp(name, "Password") == 0)
 			continue; /* accepted, never stored (see above) */
 		/* The selectors may be repeated in the body (Get, modify,
 		 * Put); they must then agree with the selectors. */
-		const char *sel = strcasecmp(name, "URI") == 0 ? "URI"
-				: strcasecmp(name, "Subject") == 0 ? "Subject"
-				: strcasecmp(name, "Issuer") == 0 ? "Issuer" : NULL;
+		const char *sel = strcasecmp(name, "URI") == 0       ? "URI"
+				  : strcasecmp(name, "Subject") == 0 ? "Subject"
+				  : strcasecmp(name, "Issuer") == 0  ? "Issuer"
+								     : NULL;
 		char *text = xml_trimmed_text(c);
 		if (sel != NULL) {
-			bool same = strcasecmp(text, wsman_selector(req, sel)) == 0;
+			bool same = strcasecmp(text,
+					       wsman_selector(req, sel)) == 0;
 			free(text);
 			if (!same) {
-				r->fault_message = xasprintf("%s in the body differs "
-							     "from the selector", sel);
+				r->fault_message =
+					xasprintf("%s in the body differs "
+						  "from the selector",
+						  sel);
 				free(*user_r);
 				*user_r = NULL;
 				return FAULT_INVALID_REPRESENTATION;
@@ -136,8 +142,10 @@ static enum fault_id parse_body(struct request *r, const struct wsman_request *r
 			else if (strcasecmp(text, "false") == 0)
 				*enabled_r = 0;
 			else
-				r->fault_message = xasprintf("Enabled: \"%s\" is "
-							     "not true or false", text);
+				r->fault_message =
+					xasprintf("Enabled: \"%s\" is "
+						  "not true or false",
+						  text);
 			free(text);
 			if (r->fault_message != NULL) {
 				free(*user_r);
@@ -146,8 +154,8 @@ static enum fault_id parse_body(struct request *r, const struct wsman_request *r
 			}
 		} else {
 			free(text);
-			r->fault_message = xasprintf("unknown element %s in CertMapping",
-						     name);
+			r->fault_message = xasprintf(
+				"unknown element %s in CertMapping", name);
 			goto schema;
 		}
 	}
@@ -205,15 +213,16 @@ static enum fault_id helper_table(struct request *r, struct certmap **t_r)
 	} else if (res.error != 0) {
 		uint32_t error = res.error;
 		const char *message = res.message;
-		f = error == EEXIST ? FAULT_ALREADY_EXISTS
-		  : error == ENOENT ? FAULT_DESTINATION_UNREACHABLE
-		  : error == EINVAL ? FAULT_INVALID_REPRESENTATION
-		  : error == EACCES ? FAULT_ACCESS_DENIED : FAULT_INTERNAL_ERROR;
+		f = error == EEXIST   ? FAULT_ALREADY_EXISTS
+		    : error == ENOENT ? FAULT_DESTINATION_UNREACHABLE
+		    : error == EINVAL ? FAULT_INVALID_REPRESENTATION
+		    : error == EACCES ? FAULT_ACCESS_DENIED
+				      : FAULT_INTERNAL_ERROR;
 		r->fault_message = xstrdup(message);
 	} else {
 		char *lerr = NULL;
-		if (certmap_load_string(res.table, strlen(res.table), "certmapping", t_r,
-					&lerr) != 0) {
+		if (certmap_load_string(res.table, strlen(res.table),
+					"certmapping", t_r, &lerr) != 0) {
 			log_err("the helper's certificate mappings do not load: %s",
 				lerr);
 			free(lerr);
@@ -251,9 +260,8 @@ static void render_selectors(struct buf *out, const struct certmap_entry *e)
 }
 
 /* The entry of the answered table named by the request's selectors. */
-static const struct certmap_entry *entry_of(struct request *r,
-					    const struct certmap *t,
-					    const struct key *k)
+static const struct certmap_entry *
+entry_of(struct request *r, const struct certmap *t, const struct key *k)
 {
 	const struct certmap_entry *e = certmap_find(t, k->uri, k->subject,
 						     k->issuer);
@@ -303,7 +311,8 @@ static enum fault_id answer(struct request *r, const struct wsman_request *req,
 		return res_enum_answer(r, req, &items, out);
 	}
 	if (act == CM_DELETE) {
-		wsman_response_begin(out, ACTION_DELETE "Response", req->message_id);
+		wsman_response_begin(out, ACTION_DELETE "Response",
+				     req->message_id);
 		wsman_response_end(out);
 		return FAULT_NONE;
 	}
@@ -312,16 +321,20 @@ static enum fault_id answer(struct request *r, const struct wsman_request *req,
 		return act == CM_GET ? FAULT_DESTINATION_UNREACHABLE
 				     : FAULT_INTERNAL_ERROR;
 	if (act == CM_CREATE) {
-		wsman_response_begin(out, ACTION_CREATE "Response", req->message_id);
+		wsman_response_begin(out, ACTION_CREATE "Response",
+				     req->message_id);
 		buf_append_str(out, "<x:ResourceCreated><a:Address>");
 		xml_escape(out, req->to ? req->to : ADDR_ANONYMOUS);
-		buf_append_str(out, "</a:Address><a:ReferenceParameters>"
-				    "<w:ResourceURI>" NS_CERTMAP "</w:ResourceURI>");
+		buf_append_str(out,
+			       "</a:Address><a:ReferenceParameters>"
+			       "<w:ResourceURI>" NS_CERTMAP "</w:ResourceURI>");
 		render_selectors(out, e);
-		buf_append_str(out, "</a:ReferenceParameters></x:ResourceCreated>");
+		buf_append_str(out,
+			       "</a:ReferenceParameters></x:ResourceCreated>");
 	} else {
-		wsman_response_begin(out, act == CM_GET ? ACTION_GET "Response"
-							: ACTION_PUT "Response",
+		wsman_response_begin(out,
+				     act == CM_GET ? ACTION_GET "Response"
+						   : ACTION_PUT "Response",
 				     req->message_id);
 		render_entry(out, e);
 	}
@@ -346,25 +359,27 @@ static enum fault_id handle(struct request *r, const struct wsman_request *req,
 	return f;
 }
 
-enum fault_id res_certmap_get(struct request *r, const struct wsman_request *req,
-			      struct buf *out)
+enum fault_id res_certmap_get(struct request *r,
+			      const struct wsman_request *req, struct buf *out)
 {
 	return handle(r, req, out, CM_GET);
 }
 
-enum fault_id res_certmap_create(struct request *r, const struct wsman_request *req,
+enum fault_id res_certmap_create(struct request *r,
+				 const struct wsman_request *req,
 				 struct buf *out)
 {
 	return handle(r, req, out, CM_CREATE);
 }
 
-enum fault_id res_certmap_put(struct request *r, const struct wsman_request *req,
-			      struct buf *out)
+enum fault_id res_certmap_put(struct request *r,
+			      const struct wsman_request *req, struct buf *out)
 {
 	return handle(r, req, out, CM_PUT);
 }
 
-enum fault_id res_certmap_delete(struct request *r, const struct wsman_request *req,
+enum fault_id res_certmap_delete(struct request *r,
+				 const struct wsman_request *req,
 				 struct buf *out)
 {
 	return handle(r, req, out, CM_DELETE);

@@ -75,7 +75,8 @@ static const struct group ports_group = { "DefaultPorts", ports_elems };
 
 static const struct elem service_elems[] = {
 	{ "MaxConcurrentOperations", NULL, "4294967295", NULL },
-	{ "MaxConcurrentOperationsPerUser", "Service.MaxConcurrentOperationsPerUser", NULL, NULL },
+	{ "MaxConcurrentOperationsPerUser",
+	  "Service.MaxConcurrentOperationsPerUser", NULL, NULL },
 	{ "EnumerationTimeoutms", NULL, "240000", NULL },
 	{ "MaxConnections", "Service.MaxConnections", NULL, NULL },
 	{ "MaxPacketRetrievalTimeSeconds", NULL, "120", NULL },
@@ -93,7 +94,8 @@ static const struct elem service_elems[] = {
 static const struct group service_group = { "Service", service_elems };
 
 static const struct elem winrs_elems[] = {
-	{ "AllowRemoteShellAccess", "Winrs.AllowRemoteShellAccess", NULL, NULL },
+	{ "AllowRemoteShellAccess", "Winrs.AllowRemoteShellAccess", NULL,
+	  NULL },
 	{ "IdleTimeout", "Winrs.IdleTimeout", NULL, NULL },
 	{ "MaxConcurrentUsers", "Winrs.MaxConcurrentUsers", NULL, NULL },
 	{ "MaxShellRunTime", "Winrs.MaxShellRunTime", NULL, NULL },
@@ -118,7 +120,7 @@ static const struct group config_group = { "Config", config_elems };
 /* The resources served here. */
 struct cfg_resource {
 	const char *uri;
-	const char *ns;             /* namespace of the rendered body */
+	const char *ns; /* namespace of the rendered body */
 	const struct group *group;
 };
 
@@ -198,8 +200,8 @@ struct put_state {
 
 static bool is_cfg_ns(const xmlNode *n)
 {
-	return n->ns != NULL &&
-	       strncmp((const char *)n->ns->href, NS_CONFIG, strlen(NS_CONFIG)) == 0;
+	return n->ns != NULL && strncmp((const char *)n->ns->href, NS_CONFIG,
+					strlen(NS_CONFIG)) == 0;
 }
 
 /* Collects the settings a Put body asks for: (path, value) pairs. */
@@ -217,12 +219,13 @@ static enum fault_id collect(const xmlNode *n, const struct group *g,
 			if (strcasecmp(k->name, (const char *)c->name) == 0)
 				e = k;
 		if (e == NULL || !is_cfg_ns(c)) {
-			*why = xasprintf("unknown element %s in %s", c->name, g->name);
+			*why = xasprintf("unknown element %s in %s", c->name,
+					 g->name);
 			return FAULT_SCHEMA_VALIDATION;
 		}
 		if (e->group != NULL) {
-			enum fault_id f = collect(c, e->group, cfg, paths, values,
-						  count, why);
+			enum fault_id f = collect(c, e->group, cfg, paths,
+						  values, count, why);
 			if (f != FAULT_NONE)
 				return f;
 			continue;
@@ -230,14 +233,16 @@ static enum fault_id collect(const xmlNode *n, const struct group *g,
 		char *text = xml_trimmed_text(c);
 		struct buf cur = BUF_INIT;
 		value_of(cfg, e, &cur);
-		bool same = strcasecmp(text, cur.data ? (const char *)cur.data : "") == 0;
+		bool same = strcasecmp(text, cur.data ? (const char *)cur.data
+						      : "") == 0;
 		buf_release(&cur);
 		if (e->key == NULL || !config_ws_settable(e->key)) {
 			if (!same) {
 				/* The CLI sends the whole fragment back (Get,
 				 * modify, Put): unchanged read-only values are
 				 * fine, changed ones are not. */
-				*why = xasprintf("%s cannot be changed", e->name);
+				*why = xasprintf("%s cannot be changed",
+						 e->name);
 				free(text);
 				return FAULT_INVALID_REPRESENTATION;
 			}
@@ -287,8 +292,8 @@ enum fault_id res_config_put(struct request *r, const struct wsman_request *req,
 			return FAULT_SCHEMA_VALIDATION;
 		char **paths = NULL, **values = NULL, *why = NULL;
 		size_t n = 0;
-		enum fault_id f = collect(body, res->group, r->cfg, &paths, &values,
-					  &n, &why);
+		enum fault_id f = collect(body, res->group, r->cfg, &paths,
+					  &values, &n, &why);
 		if (f != FAULT_NONE) {
 			log_info("%s: winrm/config Put refused: %s",
 				 LOG_ESC(r->identity->user),
@@ -299,7 +304,8 @@ enum fault_id res_config_put(struct request *r, const struct wsman_request *req,
 		}
 		if (f == FAULT_NONE && n == 0) {
 			/* nothing changes: answer with the resource */
-			wsman_response_begin(out, ACTION_PUT "Response", req->message_id);
+			wsman_response_begin(out, ACTION_PUT "Response",
+					     req->message_id);
 			render_resource(out, r->cfg, res);
 			wsman_response_end(out);
 		}
@@ -311,8 +317,10 @@ enum fault_id res_config_put(struct request *r, const struct wsman_request *req,
 		} else if (f == FAULT_NONE && n > 0) {
 			struct priv_setting *set = xcalloc(n, sizeof(*set));
 			for (size_t i = 0; i < n; i++)
-				set[i] = (struct priv_setting){ paths[i], values[i] };
-			struct priv_config_put m = { .conn = r->conn->id, .n = n,
+				set[i] = (struct priv_setting){ paths[i],
+								values[i] };
+			struct priv_config_put m = { .conn = r->conn->id,
+						     .n = n,
 						     .settings = set };
 			st = xcalloc(1, sizeof(*st));
 			priv_msg_init(&st->reply, PRIV_NONE);
@@ -323,8 +331,10 @@ enum fault_id res_config_put(struct request *r, const struct wsman_request *req,
 						     &st->reply, &limit);
 			free(set);
 			if (rc == -2) {
-				log_info("%s: winrm/config Put refused: %s over "
-					 "the limit", r->identity->user, limit);
+				log_info(
+					"%s: winrm/config Put refused: %s over "
+					"the limit",
+					r->identity->user, limit);
 				f = FAULT_QUOTA_REQUEST_LIMIT;
 			} else if (rc != 0) {
 				f = FAULT_INTERNAL_ERROR;
@@ -348,21 +358,24 @@ enum fault_id res_config_put(struct request *r, const struct wsman_request *req,
 	} else if (cr.error != 0) {
 		uint32_t error = cr.error;
 		const char *message = cr.message;
-		f = error == EINVAL ? FAULT_INVALID_REPRESENTATION
-		  : error == EACCES ? FAULT_ACCESS_DENIED : FAULT_INTERNAL_ERROR;
+		f = error == EINVAL   ? FAULT_INVALID_REPRESENTATION
+		    : error == EACCES ? FAULT_ACCESS_DENIED
+				      : FAULT_INTERNAL_ERROR;
 		r->fault_message = xstrdup(message);
 	} else {
 		char *lerr = NULL;
-		struct winrmd_config *cfg = config_load_string(cr.dump, "winrm/config Put",
-							       &lerr);
+		struct winrmd_config *cfg =
+			config_load_string(cr.dump, "winrm/config Put", &lerr);
 		if (cfg == NULL) {
-			log_err("the new configuration does not load back: %s", lerr);
+			log_err("the new configuration does not load back: %s",
+				lerr);
 			free(lerr);
 			f = FAULT_INTERNAL_ERROR;
 		} else {
 			log_set_level((enum log_level)cfg->log_level);
 			runtime_set_config(config_ref(cfg));
-			wsman_response_begin(out, ACTION_PUT "Response", req->message_id);
+			wsman_response_begin(out, ACTION_PUT "Response",
+					     req->message_id);
 			render_resource(out, cfg, res);
 			wsman_response_end(out);
 			config_unref(cfg);
@@ -376,13 +389,15 @@ enum fault_id res_config_put(struct request *r, const struct wsman_request *req,
 static void render_listener(struct buf *out, const struct listener_config *l)
 {
 	bool any = strcmp(l->address, "*") == 0;
-	buf_append_str(out, "<cfg:Listener xmlns:cfg=\"" NS_CFG_LISTENER "\"><cfg:Address>");
+	buf_append_str(out, "<cfg:Listener xmlns:cfg=\"" NS_CFG_LISTENER
+			    "\"><cfg:Address>");
 	if (!any)
 		buf_append_str(out, "IP:");
 	xml_escape(out, l->address);
-	buf_printf(out, "</cfg:Address><cfg:Transport>%s</cfg:Transport>"
-			"<cfg:Port>%d</cfg:Port><cfg:Hostname></cfg:Hostname>"
-			"<cfg:Enabled>%s</cfg:Enabled><cfg:URLPrefix>",
+	buf_printf(out,
+		   "</cfg:Address><cfg:Transport>%s</cfg:Transport>"
+		   "<cfg:Port>%d</cfg:Port><cfg:Hostname></cfg:Hostname>"
+		   "<cfg:Enabled>%s</cfg:Enabled><cfg:URLPrefix>",
 		   config_transport_name(l->transport), l->port,
 		   l->enabled ? "true" : "false");
 	xml_escape(out, l->url_prefix);
@@ -406,8 +421,8 @@ static bool listener_matches(const struct listener_config *l, const char *addr,
 	       strcasecmp(config_transport_name(l->transport), transport) == 0;
 }
 
-enum fault_id res_listener_get(struct request *r, const struct wsman_request *req,
-			       struct buf *out)
+enum fault_id res_listener_get(struct request *r,
+			       const struct wsman_request *req, struct buf *out)
 {
 	const char *addr = wsman_selector(req, "Address");
 	const char *transport = wsman_selector(req, "Transport");
@@ -415,7 +430,8 @@ enum fault_id res_listener_get(struct request *r, const struct wsman_request *re
 		return FAULT_INSUFFICIENT_SELECTORS;
 	for (size_t i = 0; i < r->cfg->n_listeners; i++) {
 		if (listener_matches(&r->cfg->listeners[i], addr, transport)) {
-			wsman_response_begin(out, ACTION_GET "Response", req->message_id);
+			wsman_response_begin(out, ACTION_GET "Response",
+					     req->message_id);
 			render_listener(out, &r->cfg->listeners[i]);
 			wsman_response_end(out);
 			return FAULT_NONE;
@@ -433,7 +449,7 @@ static struct {
 	pthread_mutex_t lock;
 	struct enum_ctx {
 		char id[48];
-		char uri[128];  /* the enumerated resource */
+		char uri[128]; /* the enumerated resource */
 		uid_t uid;
 		int64_t expires;
 		char *items;
@@ -451,15 +467,19 @@ static bool optimized(const struct wsman_request *req)
 	return xml_child(req->body, NS_WSMAN, "OptimizeEnumeration") != NULL;
 }
 
-enum fault_id res_enum_answer(struct request *r, const struct wsman_request *req,
+enum fault_id res_enum_answer(struct request *r,
+			      const struct wsman_request *req,
 			      struct buf *items, struct buf *out)
 {
 	wsman_response_begin(out, ACTION_ENUMERATE "Response", req->message_id);
-	buf_append_str(out, "<n:EnumerateResponse xmlns:n=\"" NS_ENUMERATION "\">");
+	buf_append_str(out,
+		       "<n:EnumerateResponse xmlns:n=\"" NS_ENUMERATION "\">");
 	if (optimized(req)) {
 		/* Everything fits: an empty context and the end marker, as
 		 * Windows answers. */
-		buf_append_str(out, "<n:EnumerationContext></n:EnumerationContext><w:Items>");
+		buf_append_str(
+			out,
+			"<n:EnumerationContext></n:EnumerationContext><w:Items>");
 		buf_append(out, items->data, items->len);
 		buf_append_str(out, "</w:Items><w:EndOfSequence/>");
 	} else {
@@ -486,7 +506,8 @@ enum fault_id res_enum_answer(struct request *r, const struct wsman_request *req
 		slot->items = buf_steal(items);
 		if (slot->items == NULL)
 			slot->items = xstrdup("");
-		buf_printf(out, "<n:EnumerationContext>%s</n:EnumerationContext>",
+		buf_printf(out,
+			   "<n:EnumerationContext>%s</n:EnumerationContext>",
 			   slot->id);
 		pthread_mutex_unlock(&E.lock);
 	}
@@ -524,8 +545,9 @@ static enum fault_id pull_or_release(struct request *r,
 	pthread_mutex_lock(&E.lock);
 	for (size_t i = 0; i < MAX_CONTEXTS; i++) {
 		struct enum_ctx *c = &E.ctx[i];
-		if (c->items != NULL && c->expires >= now && c->uid == r->identity->uid &&
-		    strcmp(c->id, id) == 0 && req->resource_uri != NULL &&
+		if (c->items != NULL && c->expires >= now &&
+		    c->uid == r->identity->uid && strcmp(c->id, id) == 0 &&
+		    req->resource_uri != NULL &&
 		    strcasecmp(c->uri, req->resource_uri) == 0) {
 			items = c->items;
 			c->items = NULL;
@@ -538,12 +560,16 @@ static enum fault_id pull_or_release(struct request *r,
 	if (!found)
 		return FAULT_INVALID_ENUMERATION_CONTEXT;
 	if (pull) {
-		wsman_response_begin(out, ACTION_PULL "Response", req->message_id);
-		buf_append_str(out, "<n:PullResponse xmlns:n=\"" NS_ENUMERATION "\"><n:Items>");
+		wsman_response_begin(out, ACTION_PULL "Response",
+				     req->message_id);
+		buf_append_str(out, "<n:PullResponse xmlns:n=\"" NS_ENUMERATION
+				    "\"><n:Items>");
 		buf_append_str(out, items);
-		buf_append_str(out, "</n:Items><n:EndOfSequence/></n:PullResponse>");
+		buf_append_str(out,
+			       "</n:Items><n:EndOfSequence/></n:PullResponse>");
 	} else {
-		wsman_response_begin(out, ACTION_RELEASE "Response", req->message_id);
+		wsman_response_begin(out, ACTION_RELEASE "Response",
+				     req->message_id);
 	}
 	wsman_response_end(out);
 	free(items);
@@ -556,8 +582,8 @@ enum fault_id res_enum_pull(struct request *r, const struct wsman_request *req,
 	return pull_or_release(r, req, out, true);
 }
 
-enum fault_id res_enum_release(struct request *r, const struct wsman_request *req,
-			       struct buf *out)
+enum fault_id res_enum_release(struct request *r,
+			       const struct wsman_request *req, struct buf *out)
 {
 	return pull_or_release(r, req, out, false);
 }

@@ -26,12 +26,14 @@ static void identify_begin(struct buf *out, bool with_lang)
 	buf_append_str(out, "<s:Envelope ");
 	if (with_lang)
 		buf_append_str(out, "xml:lang=\"en-US\" ");
-	buf_append_str(out,
-		       "xmlns:s=\"" NS_SOAP "\"><s:Header/><s:Body>"
-		       "<wsmid:IdentifyResponse xmlns:wsmid=\"" NS_IDENTITY "\">"
-		       "<wsmid:ProtocolVersion>" NS_WSMAN "</wsmid:ProtocolVersion>"
-		       "<wsmid:ProductVendor>" PRODUCT_VENDOR "</wsmid:ProductVendor>"
-		       "<wsmid:ProductVersion>");
+	buf_append_str(out, "xmlns:s=\"" NS_SOAP "\"><s:Header/><s:Body>"
+			    "<wsmid:IdentifyResponse xmlns:wsmid=\"" NS_IDENTITY
+			    "\">"
+			    "<wsmid:ProtocolVersion>" NS_WSMAN
+			    "</wsmid:ProtocolVersion>"
+			    "<wsmid:ProductVendor>" PRODUCT_VENDOR
+			    "</wsmid:ProductVendor>"
+			    "<wsmid:ProductVersion>");
 }
 
 static const char identify_end[] =

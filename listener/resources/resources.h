@@ -18,17 +18,22 @@ const struct buf *res_identify_anonymous_body(void);
 void res_identify_init(void);
 
 /* shell.c: the Windows Remote Shell */
-enum fault_id res_shell_create(struct request *r, const struct wsman_request *req,
+enum fault_id res_shell_create(struct request *r,
+			       const struct wsman_request *req,
 			       struct buf *out);
-enum fault_id res_shell_command(struct request *r, const struct wsman_request *req,
+enum fault_id res_shell_command(struct request *r,
+				const struct wsman_request *req,
 				struct buf *out);
 enum fault_id res_shell_send(struct request *r, const struct wsman_request *req,
 			     struct buf *out);
-enum fault_id res_shell_receive(struct request *r, const struct wsman_request *req,
+enum fault_id res_shell_receive(struct request *r,
+				const struct wsman_request *req,
 				struct buf *out);
-enum fault_id res_shell_signal(struct request *r, const struct wsman_request *req,
+enum fault_id res_shell_signal(struct request *r,
+			       const struct wsman_request *req,
 			       struct buf *out);
-enum fault_id res_shell_delete(struct request *r, const struct wsman_request *req,
+enum fault_id res_shell_delete(struct request *r,
+			       const struct wsman_request *req,
 			       struct buf *out);
 enum fault_id res_shell_get(struct request *r, const struct wsman_request *req,
 			    struct buf *out);
@@ -45,28 +50,33 @@ enum fault_id res_config_get(struct request *r, const struct wsman_request *req,
 			     struct buf *out);
 enum fault_id res_config_put(struct request *r, const struct wsman_request *req,
 			     struct buf *out);
-enum fault_id res_listener_get(struct request *r, const struct wsman_request *req,
+enum fault_id res_listener_get(struct request *r,
+			       const struct wsman_request *req,
 			       struct buf *out);
 enum fault_id res_listener_enumerate(struct request *r,
 				     const struct wsman_request *req,
 				     struct buf *out);
 /* Answers an Enumerate with items (rendered elements; consumed): all at
  * once for OptimizeEnumeration, else kept for one Pull. */
-enum fault_id res_enum_answer(struct request *r, const struct wsman_request *req,
+enum fault_id res_enum_answer(struct request *r,
+			      const struct wsman_request *req,
 			      struct buf *items, struct buf *out);
 enum fault_id res_enum_pull(struct request *r, const struct wsman_request *req,
 			    struct buf *out);
-enum fault_id res_enum_release(struct request *r, const struct wsman_request *req,
+enum fault_id res_enum_release(struct request *r,
+			       const struct wsman_request *req,
 			       struct buf *out);
 
 /* certmapping.c: winrm/config/service/certmapping */
-enum fault_id res_certmap_get(struct request *r, const struct wsman_request *req,
-			      struct buf *out);
-enum fault_id res_certmap_create(struct request *r, const struct wsman_request *req,
+enum fault_id res_certmap_get(struct request *r,
+			      const struct wsman_request *req, struct buf *out);
+enum fault_id res_certmap_create(struct request *r,
+				 const struct wsman_request *req,
 				 struct buf *out);
-enum fault_id res_certmap_put(struct request *r, const struct wsman_request *req,
-			      struct buf *out);
-enum fault_id res_certmap_delete(struct request *r, const struct wsman_request *req,
+enum fault_id res_certmap_put(struct request *r,
+			      const struct wsman_request *req, struct buf *out);
+enum fault_id res_certmap_delete(struct request *r,
+				 const struct wsman_request *req,
 				 struct buf *out);
 enum fault_id res_certmap_enumerate(struct request *r,
 				    const struct wsman_request *req,

@@ -35,8 +35,12 @@
 /* Options the shell understands; anything else marked MustComply is
  * refused (w:InvalidOptions), anything else is ignored. */
 static const char *const known_options[] = {
-	"WINRS_NOPROFILE", "WINRS_CODEPAGE", "WINRS_CONSOLEMODE_STDIN",
-	"WINRS_SKIP_CMD_SHELL", "WSMAN_CMDSHELL_OPTION_KEEPALIVE", NULL,
+	"WINRS_NOPROFILE",
+	"WINRS_CODEPAGE",
+	"WINRS_CONSOLEMODE_STDIN",
+	"WINRS_SKIP_CMD_SHELL",
+	"WSMAN_CMDSHELL_OPTION_KEEPALIVE",
+	NULL,
 };
 
 static enum fault_id check_options(const struct wsman_request *req)
@@ -68,8 +72,10 @@ static bool option_bool(const struct wsman_request *req, const char *name,
 static char *attr(const xmlNode *n, const char *name)
 {
 	for (xmlAttr *a = n ? n->properties : NULL; a != NULL; a = a->next) {
-		if (a->ns == NULL && strcasecmp((const char *)a->name, name) == 0) {
-			xmlChar *v = xmlNodeListGetString(a->doc, a->children, 1);
+		if (a->ns == NULL &&
+		    strcasecmp((const char *)a->name, name) == 0) {
+			xmlChar *v = xmlNodeListGetString(a->doc, a->children,
+							  1);
 			char *out = xstrdup(v ? (const char *)v : "");
 			xmlFree(v);
 			return out;
@@ -131,35 +137,22 @@ void res_shell_finished(struct request *r, bool delivered)
 static enum fault_id fault_of(struct request *r, enum shell_status st)
 {
 	switch (st) {
-	case SHELL_OK:
-		return FAULT_NONE;
-	case SHELL_PENDING:
-		r->handler_pending = true;
-		return FAULT_NONE;
-	case SHELL_NOT_ALLOWED:
-		return FAULT_SHELLS_NOT_ALLOWED;
-	case SHELL_NOT_FOUND:
-		return FAULT_UNEXPECTED_SELECTORS;
-	case SHELL_MAX_SHELLS:
-		return FAULT_QUOTA_MAX_SHELLS;
-	case SHELL_MAX_USERS:
-		return FAULT_QUOTA_MAX_USERS;
-	case SHELL_MAX_PROCESSES:
-		return FAULT_QUOTA_MAX_PROCESSES;
-	case SHELL_OVER_HELPER_LIMIT:
-		return FAULT_QUOTA_REQUEST_LIMIT;
-	case SHELL_STDIN_FULL:
-		return FAULT_QUOTA_LIMIT;
-	case SHELL_START_FAILED:
-		return FAULT_PROCESS_START;
-	case SHELL_TIMED_OUT:
-		return FAULT_TIMED_OUT;
+	case SHELL_OK: return FAULT_NONE;
+	case SHELL_PENDING: r->handler_pending = true; return FAULT_NONE;
+	case SHELL_NOT_ALLOWED: return FAULT_SHELLS_NOT_ALLOWED;
+	case SHELL_NOT_FOUND: return FAULT_UNEXPECTED_SELECTORS;
+	case SHELL_MAX_SHELLS: return FAULT_QUOTA_MAX_SHELLS;
+	case SHELL_MAX_USERS: return FAULT_QUOTA_MAX_USERS;
+	case SHELL_MAX_PROCESSES: return FAULT_QUOTA_MAX_PROCESSES;
+	case SHELL_OVER_HELPER_LIMIT: return FAULT_QUOTA_REQUEST_LIMIT;
+	case SHELL_STDIN_FULL: return FAULT_QUOTA_LIMIT;
+	case SHELL_START_FAILED: return FAULT_PROCESS_START;
+	case SHELL_TIMED_OUT: return FAULT_TIMED_OUT;
 	case SHELL_CLIENT_GONE:
 		/* Nobody reads this answer; the connection goes too. */
 		r->resp.close = true;
 		return FAULT_TIMED_OUT;
-	case SHELL_INTERNAL:
-		break;
+	case SHELL_INTERNAL: break;
 	}
 	return FAULT_INTERNAL_ERROR;
 }
@@ -176,7 +169,8 @@ static void begin(struct buf *out, const struct wsman_request *req,
 
 static void render_shell(struct buf *out, const struct shell_info *i)
 {
-	buf_append_str(out, "<rsp:Shell xmlns:rsp=\"" NS_SHELL "\"><rsp:ShellId>");
+	buf_append_str(out,
+		       "<rsp:Shell xmlns:rsp=\"" NS_SHELL "\"><rsp:ShellId>");
 	buf_append_str(out, i->id);
 	buf_append_str(out, "</rsp:ShellId><rsp:ResourceUri>" RESOURCE_SHELL_CMD
 			    "</rsp:ResourceUri><rsp:Owner>");
@@ -207,20 +201,21 @@ static void render_shell(struct buf *out, const struct shell_info *i)
 	buf_append_str(out, "</rsp:InputStreams><rsp:OutputStreams>");
 	xml_escape(out, i->output_streams);
 	int64_t rt = i->run_time_ms / 1000, in = i->inactivity_ms / 1000;
-	buf_printf(out,
-		   "</rsp:OutputStreams><rsp:ShellRunTime>P%lldDT%lldH%lldM%lldS"
-		   "</rsp:ShellRunTime><rsp:ShellInactivity>P%lldDT%lldH%lldM%lldS"
-		   "</rsp:ShellInactivity></rsp:Shell>",
-		   (long long)(rt / 86400), (long long)(rt / 3600 % 24),
-		   (long long)(rt / 60 % 60), (long long)(rt % 60),
-		   (long long)(in / 86400), (long long)(in / 3600 % 24),
-		   (long long)(in / 60 % 60), (long long)(in % 60));
+	buf_printf(
+		out,
+		"</rsp:OutputStreams><rsp:ShellRunTime>P%lldDT%lldH%lldM%lldS"
+		"</rsp:ShellRunTime><rsp:ShellInactivity>P%lldDT%lldH%lldM%lldS"
+		"</rsp:ShellInactivity></rsp:Shell>",
+		(long long)(rt / 86400), (long long)(rt / 3600 % 24),
+		(long long)(rt / 60 % 60), (long long)(rt % 60),
+		(long long)(in / 86400), (long long)(in / 3600 % 24),
+		(long long)(in / 60 % 60), (long long)(in % 60));
 }
 
 /* ---- Create ---- */
 
-enum fault_id res_shell_create(struct request *r, const struct wsman_request *req,
-			       struct buf *out)
+enum fault_id res_shell_create(struct request *r,
+			       const struct wsman_request *req, struct buf *out)
 {
 	enum fault_id f = check_options(req);
 	if (f != FAULT_NONE)
@@ -248,7 +243,8 @@ enum fault_id res_shell_create(struct request *r, const struct wsman_request *re
 			if (!xml_is_element(v, NS_SHELL, "Variable"))
 				continue;
 			char *name = attr(v, "Name");
-			if (name == NULL || name[0] == '\0' || strchr(name, '=') != NULL) {
+			if (name == NULL || name[0] == '\0' ||
+			    strchr(name, '=') != NULL) {
 				free(name);
 				shell_options_release(&o);
 				return FAULT_SCHEMA_VALIDATION;
@@ -290,12 +286,15 @@ enum fault_id res_shell_create(struct request *r, const struct wsman_request *re
 	begin(out, req, ACTION_CREATE);
 	buf_append_str(out, "<x:ResourceCreated><a:Address>");
 	xml_escape(out, req->to ? req->to : ADDR_ANONYMOUS);
-	buf_append_str(out, "</a:Address><a:ReferenceParameters><w:ResourceURI>"
-			    RESOURCE_SHELL_CMD "</w:ResourceURI><w:SelectorSet>"
-			    "<w:Selector Name=\"ShellId\">");
+	buf_append_str(
+		out,
+		"</a:Address><a:ReferenceParameters><w:ResourceURI>" RESOURCE_SHELL_CMD
+		"</w:ResourceURI><w:SelectorSet>"
+		"<w:Selector Name=\"ShellId\">");
 	buf_append_str(out, info.id);
-	buf_append_str(out, "</w:Selector></w:SelectorSet></a:ReferenceParameters>"
-			    "</x:ResourceCreated>");
+	buf_append_str(out,
+		       "</w:Selector></w:SelectorSet></a:ReferenceParameters>"
+		       "</x:ResourceCreated>");
 	render_shell(out, &info);
 	wsman_response_end(out);
 	shell_info_release(&info);
@@ -304,7 +303,8 @@ enum fault_id res_shell_create(struct request *r, const struct wsman_request *re
 
 /* ---- Command ---- */
 
-enum fault_id res_shell_command(struct request *r, const struct wsman_request *req,
+enum fault_id res_shell_command(struct request *r,
+				const struct wsman_request *req,
 				struct buf *out)
 {
 	enum fault_id f = check_options(req);
@@ -332,7 +332,8 @@ enum fault_id res_shell_command(struct request *r, const struct wsman_request *r
 	for (xmlNode *a = body->children; a != NULL; a = a->next) {
 		if (!xml_is_element(a, NS_SHELL, "Arguments"))
 			continue;
-		spec.args = xrealloc(spec.args, sizeof(*spec.args) * (spec.n_args + 1));
+		spec.args = xrealloc(spec.args,
+				     sizeof(*spec.args) * (spec.n_args + 1));
 		xmlChar *t = xmlNodeGetContent(a);
 		spec.args[spec.n_args++] = xstrdup(t ? (const char *)t : "");
 		xmlFree(t);
@@ -358,8 +359,10 @@ enum fault_id res_shell_command(struct request *r, const struct wsman_request *r
 	if (f != FAULT_NONE || r->handler_pending)
 		return f;
 	begin(out, req, ACTION_SHELL_COMMAND);
-	buf_printf(out, "<rsp:CommandResponse><rsp:CommandId>%s</rsp:CommandId>"
-			"</rsp:CommandResponse>", id);
+	buf_printf(out,
+		   "<rsp:CommandResponse><rsp:CommandId>%s</rsp:CommandId>"
+		   "</rsp:CommandResponse>",
+		   id);
 	wsman_response_end(out);
 	return FAULT_NONE;
 }
@@ -391,19 +394,21 @@ enum fault_id res_shell_send(struct request *r, const struct wsman_request *req,
 		/* base64 may be wrapped by some clients: drop whitespace */
 		size_t k = 0;
 		for (size_t i = 0; data[i] != '\0'; i++)
-			if (data[i] != ' ' && data[i] != '\n' && data[i] != '\r' &&
-			    data[i] != '\t')
+			if (data[i] != ' ' && data[i] != '\n' &&
+			    data[i] != '\r' && data[i] != '\t')
 				data[k++] = data[i];
 		data[k] = '\0';
-		if (f == FAULT_NONE && (name == NULL || !str_ieq(name, "stdin")))
+		if (f == FAULT_NONE &&
+		    (name == NULL || !str_ieq(name, "stdin")))
 			f = FAULT_INVALID_PARAMETER;
 		else if (f == FAULT_NONE && cmd == NULL)
 			f = FAULT_INVALID_PARAMETER;
 		else if (f == FAULT_NONE && base64_decode(&bytes, data, k) != 0)
 			f = FAULT_SCHEMA_VALIDATION;
 		if (f == FAULT_NONE)
-			f = fault_of(r, shells_send(&who, shell_id, cmd, bytes.data,
-						    bytes.len, end));
+			f = fault_of(r,
+				     shells_send(&who, shell_id, cmd,
+						 bytes.data, bytes.len, end));
 		buf_release_secret(&bytes);
 		free(name);
 		free(cmd);
@@ -438,7 +443,8 @@ static void render_received(struct buf *out, const struct shell_received *got,
 	buf_append_str(out, "<rsp:ReceiveResponse>");
 	for (size_t i = 0; i < got->n_output; i++) {
 		const struct shell_output *o = &got->output[i];
-		render_stream(out, o->stream == SHELL_STDOUT ? "stdout" : "stderr",
+		render_stream(out,
+			      o->stream == SHELL_STDOUT ? "stdout" : "stderr",
 			      id, o->data, o->len, false);
 	}
 	if (got->done) {
@@ -446,19 +452,23 @@ static void render_received(struct buf *out, const struct shell_received *got,
 			render_stream(out, "stdout", id, NULL, 0, true);
 		if (want_err)
 			render_stream(out, "stderr", id, NULL, 0, true);
-		buf_printf(out,
-			   "<rsp:CommandState CommandId=\"%s\" State=\"" NS_SHELL_STATE
-			   "/Done\"><rsp:ExitCode>%d</rsp:ExitCode></rsp:CommandState>",
-			   id, got->exit_code);
+		buf_printf(
+			out,
+			"<rsp:CommandState CommandId=\"%s\" State=\"" NS_SHELL_STATE
+			"/Done\"><rsp:ExitCode>%d</rsp:ExitCode></rsp:CommandState>",
+			id, got->exit_code);
 	} else {
-		buf_printf(out,
-			   "<rsp:CommandState CommandId=\"%s\" State=\"" NS_SHELL_STATE
-			   "/Running\"></rsp:CommandState>", id);
+		buf_printf(
+			out,
+			"<rsp:CommandState CommandId=\"%s\" State=\"" NS_SHELL_STATE
+			"/Running\"></rsp:CommandState>",
+			id);
 	}
 	buf_append_str(out, "</rsp:ReceiveResponse>");
 }
 
-enum fault_id res_shell_receive(struct request *r, const struct wsman_request *req,
+enum fault_id res_shell_receive(struct request *r,
+				const struct wsman_request *req,
 				struct buf *out)
 {
 	const char *shell_id = shell_id_of(req);
@@ -483,7 +493,8 @@ enum fault_id res_shell_receive(struct request *r, const struct wsman_request *r
 	free(streams);
 	const struct winrmd_config *cfg = r->cfg;
 	int64_t timeout = cfg->max_timeout_ms;
-	if (req->operation_timeout_ms >= 0 && req->operation_timeout_ms < timeout)
+	if (req->operation_timeout_ms >= 0 &&
+	    req->operation_timeout_ms < timeout)
 		timeout = req->operation_timeout_ms;
 	/* The whole response must stay under the client's MaxEnvelopeSize:
 	 * budget the raw output for base64 (4/3) and the envelope. */
@@ -510,8 +521,8 @@ enum fault_id res_shell_receive(struct request *r, const struct wsman_request *r
 
 /* ---- Signal ---- */
 
-enum fault_id res_shell_signal(struct request *r, const struct wsman_request *req,
-			       struct buf *out)
+enum fault_id res_shell_signal(struct request *r,
+			       const struct wsman_request *req, struct buf *out)
 {
 	const char *shell_id = shell_id_of(req);
 	if (shell_id == NULL)
@@ -556,8 +567,8 @@ enum fault_id res_shell_signal(struct request *r, const struct wsman_request *re
 
 /* ---- Delete and Get ---- */
 
-enum fault_id res_shell_delete(struct request *r, const struct wsman_request *req,
-			       struct buf *out)
+enum fault_id res_shell_delete(struct request *r,
+			       const struct wsman_request *req, struct buf *out)
 {
 	const char *shell_id = shell_id_of(req);
 	if (shell_id == NULL)

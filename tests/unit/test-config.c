@@ -187,7 +187,8 @@ static void check_full(const struct winrmd_config *c)
 	is_int(c->header_wait_timeout_s, 3600, "full: HeaderWaitTimeout");
 	ok(c->allow_unencrypted && !c->allow_remote_access, "full: bools");
 	ok(c->auth_basic && !c->auth_kerberos && !c->auth_negotiate &&
-	   c->auth_certificate && !c->auth_credssp, "full: auth bools");
+		   c->auth_certificate && !c->auth_credssp,
+	   "full: auth bools");
 	is_int(c->cbt_hardening_level, CBT_STRICT, "full: CBT strict");
 	is_str(c->keytab, "/etc/winrmd/http.keytab", "full: Keytab");
 	is_str(c->ntlm_user_file, "/etc/winrmd/ntlm-users",
@@ -303,8 +304,10 @@ static void test_good_files(void)
 		if (!ok(cfg != NULL && err == NULL, "good %s loads",
 			names[i]->d_name))
 			tap_diag("%s", err);
-		for (size_t j = 0; cfg != NULL && j < sizeof(good_checks) /
-				   sizeof(good_checks[0]); j++)
+		for (size_t j = 0;
+		     cfg != NULL &&
+		     j < sizeof(good_checks) / sizeof(good_checks[0]);
+		     j++)
 			if (strcmp(good_checks[j].file, names[i]->d_name) == 0)
 				good_checks[j].check(cfg);
 		if (cfg != NULL)
@@ -324,8 +327,7 @@ static size_t expectations(const char *text, const char *dir, char ***out)
 	static const char tag[] = "# expect: ";
 	size_t n = 0;
 	*out = NULL;
-	for (const char *p = strstr(text, tag); p != NULL;
-	     p = strstr(p, tag)) {
+	for (const char *p = strstr(text, tag); p != NULL; p = strstr(p, tag)) {
 		p += strlen(tag);
 		size_t len = strcspn(p, "\n");
 		char *line = xasprintf("%s/%.*s", dir, (int)len, p), *at;
@@ -470,7 +472,8 @@ static const struct {
 	  "out of range (0..1)" },
 	/* numbers in strings, comments and names are left alone */
 	{ "Daemon = { User = \"99999999999\"; }; # 99999999999\n"
-	  "/* 99999999999 */ // 99999999999", NULL },
+	  "/* 99999999999 */ // 99999999999",
+	  NULL },
 	/* libconfig 1.5 alone refuses a comment at the very end */
 	{ "Winrs = {};\n# no newline after this", NULL },
 	{ "Service = { MaxEnvelopeSizekb = 1.5e3; };",
@@ -482,8 +485,7 @@ static const struct {
 	  "(1..100000)\n"
 	  "<string>:3: Service.Foo: unknown setting\n"
 	  "<string>:5: Bar: unknown setting" },
-	{ "Service = {\n  MaxConnections = ;\n};",
-	  "<string>:2: syntax error" },
+	{ "Service = {\n  MaxConnections = ;\n};", "<string>:2: syntax error" },
 	{ "listeners = ();",
 	  "<string>:1: listeners: unknown setting (did you mean Listeners?)" },
 	{ "Listeners = ( { port = 1; } );",
@@ -517,8 +519,8 @@ static void test_strings(void)
 
 	/* the name given is used in messages and kept as the source */
 	char *err = NULL;
-	struct winrmd_config *c =
-		config_load_string("Foo = 1;", "/etc/x.conf", &err);
+	struct winrmd_config *c = config_load_string("Foo = 1;", "/etc/x.conf",
+						     &err);
 	is_str(err, "/etc/x.conf:1: Foo: unknown setting", "name in messages");
 	free(err);
 	c = config_load_string("Winrs = {};", "/etc/y.conf", &err);
@@ -542,8 +544,10 @@ static void test_file_errors(void)
 
 	c = config_load_file("/nonexistent/winrmd.conf", &err);
 	ok(c == NULL, "missing file refused");
-	is_str(err, "/nonexistent/winrmd.conf: cannot open: No such file or "
-	       "directory", "missing file message");
+	is_str(err,
+	       "/nonexistent/winrmd.conf: cannot open: No such file or "
+	       "directory",
+	       "missing file message");
 	free(err);
 
 	c = config_load_file("/dev/null", &err);
@@ -590,7 +594,8 @@ static void test_file_errors(void)
 	char *text = xasprintf("Winrs = {};\n@include \"%s\"\n", inc);
 	c = config_load_string(text, NULL, &err);
 	want = xasprintf("%s:3: Service.Auth.Basic: expected a boolean, got "
-			 "a string", inc);
+			 "a string",
+			 inc);
 	is_str(err, want, "error inside an include names the included file");
 	free(want);
 	free(err);
@@ -598,7 +603,8 @@ static void test_file_errors(void)
 	free(inc);
 	load_string_fails("Winrs = {};\n@include \"\"\n",
 			  "<string>:2: syntax error: @include needs a quoted "
-			  "file name", "@include without a name");
+			  "file name",
+			  "@include without a name");
 	load_string_fails("@include \"/dev/zero\"",
 			  "<string>:1: @include: /dev/zero: not a regular file",
 			  "@include of a device");
@@ -629,14 +635,14 @@ static void test_shipped(void)
 	char *man = read_text(man_path);
 	ok(conf != NULL && man != NULL, "conf and man page readable");
 #define LEAF(p) (strrchr(p, '.') ? strrchr(p, '.') + 1 : (p))
-#define DOC_CHECK(p)                                                       \
-	do {                                                               \
-		char *k = xasprintf("%s =", LEAF(p));                      \
-		contains(conf, k, "winrmd.conf documents %s", p);          \
-		free(k);                                                   \
-		k = xasprintf(".B %s\n", LEAF(p));                         \
-		contains(man, k, "winrmd.conf(5) documents %s", p);        \
-		free(k);                                                   \
+#define DOC_CHECK(p)                                                           \
+	do {                                                                   \
+		char *k = xasprintf("%s =", LEAF(p));                          \
+		contains(conf, k, "winrmd.conf documents %s", p);              \
+		free(k);                                                       \
+		k = xasprintf(".B %s\n", LEAF(p));                             \
+		contains(man, k, "winrmd.conf(5) documents %s", p);            \
+		free(k);                                                       \
 	} while (0);
 #define D_BOOL(sc, p, f, d, fl) DOC_CHECK(p)
 #define D_INT(sc, p, f, d, lo, hi, fl) DOC_CHECK(p)
@@ -662,8 +668,9 @@ static void test_shipped(void)
 	if (!ok(c != NULL, "the HTTPS example loads when uncommented"))
 		tap_diag("%s", err);
 	ok(c != NULL && c->n_listeners == 2 &&
-	   c->listeners[1].transport == TRANSPORT_HTTPS &&
-	   c->listeners[1].port == 5986, "the example is an HTTPS listener");
+		   c->listeners[1].transport == TRANSPORT_HTTPS &&
+		   c->listeners[1].port == 5986,
+	   "the example is an HTTPS listener");
 	config_unref(c);
 	free(err);
 	buf_release(&ex);
@@ -688,7 +695,7 @@ static void quote_round_trip(const char *s, const char *what)
 
 	config_init(&lc);
 	if (!ok(config_read_string(&lc, text) &&
-		config_lookup_string(&lc, "v", &back),
+			config_lookup_string(&lc, "v", &back),
 		"quoting %s: libconfig reads the literal", what))
 		tap_diag("%s: %s", text, config_error_text(&lc));
 	is_str(back, s, "quoting %s: read back unchanged", what);
@@ -699,7 +706,9 @@ static void quote_round_trip(const char *s, const char *what)
 
 static void test_quoting(void)
 {
-	static const struct { const char *in, *out; } exact[] = {
+	static const struct {
+		const char *in, *out;
+	} exact[] = {
 		{ "", "\"\"" },
 		{ "plain", "\"plain\"" },
 		{ "a\"b", "\"a\\\"b\"" },
@@ -755,15 +764,17 @@ static void test_quoting(void)
 
 	/* through the loader and the dump: a string setting keeps its bytes */
 	static const char *const values[] = {
-		"a\"b\\c", "tab\there\nnewline\r\f", "\x01\x02\x7f",
-		"\xc3\xa9t\xc3\xa9 \xe2\x82\xac", "\\\\\\\"\"",
+		"a\"b\\c",      "tab\there\nnewline\r\f",
+		"\x01\x02\x7f", "\xc3\xa9t\xc3\xa9 \xe2\x82\xac",
+		"\\\\\\\"\"",
 	};
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
 		char what[48];
 		snprintf(what, sizeof(what), "Keytab value %zu", i + 1);
 		char *q = lcfg_quoted(values[i]);
 		char *text = xasprintf("Service = { Auth = { Keytab = %s; "
-				       "}; };", q);
+				       "}; };",
+				       q);
 		struct winrmd_config *c = load_string_ok(text, what);
 		is_str(c ? c->keytab : NULL, values[i], "%s: loaded", what);
 		char *d = c ? dump(c) : NULL;
@@ -774,10 +785,12 @@ static void test_quoting(void)
 		struct buf lit = BUF_INIT;
 		const char *why = NULL;
 		is_int(config_value_literal("Service.Auth.Keytab", values[i],
-					    &lit, &why), 0,
-		       "%s: a Put literal", what);
-		is_str((const char *)lit.data, q, "%s: the Put literal is the "
-		       "same quoting", what);
+					    &lit, &why),
+		       0, "%s: a Put literal", what);
+		is_str((const char *)lit.data, q,
+		       "%s: the Put literal is the "
+		       "same quoting",
+		       what);
 		buf_release(&lit);
 		free(line);
 		free(d);
@@ -807,16 +820,18 @@ static char *code_of(const char *text)
 
 static void test_lexer(void)
 {
-	static const struct { const char *text, *code; } cases[] = {
+	static const struct {
+		const char *text, *code;
+	} cases[] = {
 		{ "a = 1;", "a = 1;" },
 		{ "a = \"x@y\"; @b", "a = ; @b" },
-		{ "a = \"q\\\"@\" @", "a =  @" },      /* escaped quote */
-		{ "a = \"b\\\\\"@", "a = @" },          /* escaped backslash */
-		{ "a = \"b\\\n@\"@", "a = @" },         /* backslash, newline */
-		{ "# @x\n@", "@" },                    /* the newline ends it */
+		{ "a = \"q\\\"@\" @", "a =  @" }, /* escaped quote */
+		{ "a = \"b\\\\\"@", "a = @" },    /* escaped backslash */
+		{ "a = \"b\\\n@\"@", "a = @" },   /* backslash, newline */
+		{ "# @x\n@", "@" },               /* the newline ends it */
 		{ "// @x\n@", "@" },
 		{ "/* @ \" */@", "@" },
-		{ "/*/ @ */@", "@" },                   /* not closed by "/" */
+		{ "/*/ @ */@", "@" }, /* not closed by "/" */
 		{ "/ @", "/ @" },
 		{ "a /* \n @ \n */ b", "a  b" },
 		{ "\"unterminated @", "" },
@@ -851,8 +866,9 @@ static void test_errors(void)
 	lcfg_error(&e, 0, "f", 0, NULL, "whole file");
 	lcfg_error(&e, 2, "f", 2, "B.[0]", "second");
 	char *text = lcfg_errors_take(&e);
-	is_str(text, "f: whole file\nf:1: first\nf:2: B.[0]: second\n"
-		     "f:3: C: third 1\ng:7: C: third 2",
+	is_str(text,
+	       "f: whole file\nf:1: first\nf:2: B.[0]: second\n"
+	       "f:3: C: third 1\ng:7: C: third 2",
 	       "problems sorted by order, stable, FILE:LINE: KEY: text");
 	ok(e.n == 0 && e.v == NULL, "the list is empty after take");
 	free(text);

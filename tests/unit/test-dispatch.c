@@ -32,26 +32,35 @@ static void test_routes(void)
 		bool admin;
 	} routes[] = {
 		{ ACTION_CREATE, RESOURCE_SHELL_CMD, "Shell.Create", false },
-		{ ACTION_SHELL_COMMAND, RESOURCE_SHELL_CMD, "Shell.Command", false },
+		{ ACTION_SHELL_COMMAND, RESOURCE_SHELL_CMD, "Shell.Command",
+		  false },
 		{ ACTION_SHELL_SEND, RESOURCE_SHELL_CMD, "Shell.Send", false },
-		{ ACTION_SHELL_RECEIVE, RESOURCE_SHELL_CMD, "Shell.Receive", false },
-		{ ACTION_SHELL_SIGNAL, RESOURCE_SHELL_CMD, "Shell.Signal", false },
+		{ ACTION_SHELL_RECEIVE, RESOURCE_SHELL_CMD, "Shell.Receive",
+		  false },
+		{ ACTION_SHELL_SIGNAL, RESOURCE_SHELL_CMD, "Shell.Signal",
+		  false },
 		{ ACTION_DELETE, RESOURCE_SHELL_CMD, "Shell.Delete", false },
-		{ ACTION_ENUMERATE, RESOURCE_SHELL_CMD, "Shell.Enumerate", false },
+		{ ACTION_ENUMERATE, RESOURCE_SHELL_CMD, "Shell.Enumerate",
+		  false },
 		{ ACTION_GET, NS_CONFIG, "Config.Get", true },
-		{ ACTION_PUT, NS_CONFIG "/service/auth", "Config.Auth.Put", true },
+		{ ACTION_PUT, NS_CONFIG "/service/auth", "Config.Auth.Put",
+		  true },
 		{ ACTION_GET, NS_CONFIG "/winrs", "Config.Winrs.Get", true },
-		{ ACTION_ENUMERATE, NS_CONFIG "/listener", "Config.Listener.Enumerate", true },
-		{ ACTION_CREATE, NS_CONFIG "/service/certmapping", "CertMapping.Create", true },
-		{ ACTION_PULL, NS_CONFIG "/service/certmapping", "CertMapping.Pull", true },
+		{ ACTION_ENUMERATE, NS_CONFIG "/listener",
+		  "Config.Listener.Enumerate", true },
+		{ ACTION_CREATE, NS_CONFIG "/service/certmapping",
+		  "CertMapping.Create", true },
+		{ ACTION_PULL, NS_CONFIG "/service/certmapping",
+		  "CertMapping.Pull", true },
 	};
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		enum fault_id f;
-		const struct dispatch_entry *e = find(routes[i].action, routes[i].uri,
-						      false, &f);
+		const struct dispatch_entry *e = find(routes[i].action,
+						      routes[i].uri, false, &f);
 		ok(e != NULL && strcmp(e->name, routes[i].name) == 0,
 		   "%s is routed", routes[i].name);
-		ok(e != NULL && !!(e->flags & DISPATCH_ADMIN) == routes[i].admin,
+		ok(e != NULL &&
+			   !!(e->flags & DISPATCH_ADMIN) == routes[i].admin,
 		   "%s is %sfor administrators", routes[i].name,
 		   routes[i].admin ? "" : "not only ");
 		ok(e != NULL && !(e->flags & DISPATCH_ANONYMOUS),
@@ -63,9 +72,11 @@ static void test_lookups(void)
 {
 	enum fault_id f;
 	const struct dispatch_entry *e = find(NULL, NULL, true, &f);
-	ok(e != NULL && (e->flags & DISPATCH_ANONYMOUS), "Identify, and only it, is anonymous");
+	ok(e != NULL && (e->flags & DISPATCH_ANONYMOUS),
+	   "Identify, and only it, is anonymous");
 	e = find(ACTION_CREATE,
-		 "HTTP://SCHEMAS.MICROSOFT.COM/WBEM/WSMAN/1/WINDOWS/SHELL/CMD", false, &f);
+		 "HTTP://SCHEMAS.MICROSOFT.COM/WBEM/WSMAN/1/WINDOWS/SHELL/CMD",
+		 false, &f);
 	ok(e != NULL && strcmp(e->name, "Shell.Create") == 0,
 	   "resource URIs compare without case");
 	e = find(ACTION_GET, "http://example.com/no/such/resource", false, &f);

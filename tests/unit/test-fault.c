@@ -148,7 +148,7 @@ static void test_table(void)
 	   "FAULT_NONE maps to InternalError");
 	ok(fault_get((enum fault_id)FAULT_COUNT)->id == FAULT_INTERNAL_ERROR,
 	   "out of range maps to InternalError");
-	ok(fault_get((enum fault_id)-1)->id == FAULT_INTERNAL_ERROR,
+	ok(fault_get((enum fault_id) - 1)->id == FAULT_INTERNAL_ERROR,
 	   "negative maps to InternalError");
 
 	const struct fault_def *t = fault_get(FAULT_TIMED_OUT);

@@ -23,23 +23,23 @@
 #include "listener/runtime.h"
 #include "tests/lib/tap.h"
 
-#define IDENTIFY                                                            \
-	"<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "  \
-	"xmlns:wsmid=\"http://schemas.dmtf.org/wbem/wsman/identity/1/"      \
-	"wsmanidentity.xsd\"><s:Header/><s:Body><wsmid:Identify/>"          \
+#define IDENTIFY                                                               \
+	"<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "     \
+	"xmlns:wsmid=\"http://schemas.dmtf.org/wbem/wsman/identity/1/"         \
+	"wsmanidentity.xsd\"><s:Header/><s:Body><wsmid:Identify/>"             \
 	"</s:Body></s:Envelope>"
 
-#define CONFIG_GET                                                          \
-	"<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "  \
-	"xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" "     \
-	"xmlns:w=\"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd\">"       \
-	"<s:Header><a:To>http://localhost:5985/wsman</a:To>"                \
-	"<w:ResourceURI s:mustUnderstand=\"true\">http://schemas.microsoft." \
-	"com/wbem/wsman/1/config</w:ResourceURI><a:ReplyTo><a:Address>"     \
-	"http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"   \
-	"</a:Address></a:ReplyTo><a:Action s:mustUnderstand=\"true\">"      \
-	"http://schemas.xmlsoap.org/ws/2004/09/transfer/Get</a:Action>"     \
-	"<a:MessageID>uuid:00000000-0000-0000-0000-000000000001"            \
+#define CONFIG_GET                                                             \
+	"<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "     \
+	"xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" "        \
+	"xmlns:w=\"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd\">"          \
+	"<s:Header><a:To>http://localhost:5985/wsman</a:To>"                   \
+	"<w:ResourceURI s:mustUnderstand=\"true\">http://schemas.microsoft."   \
+	"com/wbem/wsman/1/config</w:ResourceURI><a:ReplyTo><a:Address>"        \
+	"http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"      \
+	"</a:Address></a:ReplyTo><a:Action s:mustUnderstand=\"true\">"         \
+	"http://schemas.xmlsoap.org/ws/2004/09/transfer/Get</a:Action>"        \
+	"<a:MessageID>uuid:00000000-0000-0000-0000-000000000001"               \
 	"</a:MessageID></s:Header><s:Body/></s:Envelope>"
 
 static int wakes;
@@ -94,7 +94,8 @@ static bool has_header(const struct request *r, const char *name,
 {
 	for (unsigned i = 0; i < r->resp.n_headers; i++)
 		if (strcmp(r->resp.headers[i].name, name) == 0 &&
-		    strncmp(r->resp.headers[i].value, prefix, strlen(prefix)) == 0)
+		    strncmp(r->resp.headers[i].value, prefix, strlen(prefix)) ==
+			    0)
 			return true;
 	return false;
 }
@@ -122,7 +123,8 @@ static void test_unauthenticated(void)
 	struct request *r = request_new(&conn, runtime_config(), &hooks);
 	r->has_content_length = true;
 	r->content_length = 40 * 1024;
-	is_int(gate_begin(r), REQUEST_RESPOND, "a body over MaxEnvelopeSizekb is refused before it is read");
+	is_int(gate_begin(r), REQUEST_RESPOND,
+	       "a body over MaxEnvelopeSizekb is refused before it is read");
 	is_int(r->resp.status, 500, "with HTTP 500");
 	ok(body_has(r, "EncodingLimit"), "and w:EncodingLimit");
 	ok(r->resp.close, "closing the connection");
@@ -130,9 +132,11 @@ static void test_unauthenticated(void)
 
 	r = run(NULL, false, IDENTIFY);
 	is_int(r->resp.status, 401, "no credentials: 401");
-	ok(has_header(r, "WWW-Authenticate", "Negotiate"), "offering Negotiate");
+	ok(has_header(r, "WWW-Authenticate", "Negotiate"),
+	   "offering Negotiate");
 	ok(has_header(r, "WWW-Authenticate", "Kerberos"), "and Kerberos");
-	ok(!has_header(r, "WWW-Authenticate", "Basic"), "not Basic (off by default)");
+	ok(!has_header(r, "WWW-Authenticate", "Basic"),
+	   "not Basic (off by default)");
 	ok(r->identity == NULL, "nobody");
 	done(r);
 
@@ -142,7 +146,8 @@ static void test_unauthenticated(void)
 	done(r);
 
 	r = run(NULL, true, CONFIG_GET);
-	is_int(r->resp.status, 401, "the anonymous header on anything but Identify: 401");
+	is_int(r->resp.status, 401,
+	       "the anonymous header on anything but Identify: 401");
 	done(r);
 
 	r = run("Digest username=\"x\"", false, IDENTIFY);
@@ -159,7 +164,8 @@ static void test_unauthenticated(void)
 	ok(r->resp.status == 500 && r->identity == NULL,
 	   "a credential without a helper: 500, no identity");
 	done(r);
-	ok(conn.auth.state != CONN_AUTHENTICATED, "the connection stays unauthenticated");
+	ok(conn.auth.state != CONN_AUTHENTICATED,
+	   "the connection stays unauthenticated");
 }
 
 /* A connection the helper authenticated (what PRIV_AUTH_RESULT OK
@@ -192,7 +198,8 @@ static void test_authenticated(void)
 
 	authenticate(PRIV_ID_AUTHORIZED | PRIV_ID_ADMIN);
 	r = run(NULL, false, CONFIG_GET);
-	is_int(r->resp.status, 200, "an administrator's Get of winrm/config: 200");
+	is_int(r->resp.status, 200,
+	       "an administrator's Get of winrm/config: 200");
 	ok(body_has(r, "MaxEnvelopeSizekb"), "with the configuration");
 	done(r);
 
@@ -210,9 +217,11 @@ static void test_authenticated(void)
 
 	use_config("Service = { AllowUnencrypted = false; };");
 	r = run(NULL, false, IDENTIFY);
-	is_int(r->resp.status, 500, "plaintext over HTTP with AllowUnencrypted=false: 500");
+	is_int(r->resp.status, 500,
+	       "plaintext over HTTP with AllowUnencrypted=false: 500");
 	ok(body_has(r, "2150859202") || body_has(r, "Unencrypted") ||
-	   body_has(r, "unencrypted"), "the unencrypted-traffic fault");
+		   body_has(r, "unencrypted"),
+	   "the unencrypted-traffic fault");
 	done(r);
 
 	conn.https = true;

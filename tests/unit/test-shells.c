@@ -37,8 +37,8 @@
 
 static struct {
 	pthread_mutex_t lock;
-	bool gone;                   /* calls fail as with a lost helper */
-	priv_reply_cb spawn_cb;      /* the PRIV_SPAWN waiting for an answer */
+	bool gone;              /* calls fail as with a lost helper */
+	priv_reply_cb spawn_cb; /* the PRIV_SPAWN waiting for an answer */
 	void *spawn_arg;
 	struct priv_msg spawn_req;
 	int n_spawns;
@@ -97,13 +97,16 @@ static int signals_sent(struct priv_signal_command *last)
 
 /* The process side of a spawned command. */
 struct proc {
-	int in;      /* reads what Send wrote */
-	int out;     /* stdout */
-	int err;     /* stderr */
-	int status;  /* the monitor's wait status */
+	int in;     /* reads what Send wrote */
+	int out;    /* stdout */
+	int err;    /* stderr */
+	int status; /* the monitor's wait status */
 };
 
-#define PROC_NONE { -1, -1, -1, -1 }
+#define PROC_NONE                                                              \
+	{                                                                      \
+		-1, -1, -1, -1                                                 \
+	}
 
 static void proc_close(struct proc *p)
 {
@@ -324,12 +327,10 @@ static enum shell_status start(const struct shell_caller *who, const char *id,
 
 /* Calls shells_receive with op until it stops waiting (t counts the
  * wakes so far). */
-static enum shell_status receive_op(struct shell_op *op,
-				    const struct shell_caller *who,
-				    const char *id, const char *cmd_id,
-				    bool want_out, bool want_err,
-				    int64_t timeout_ms, size_t max_bytes,
-				    struct waiter *t, struct shell_received *got)
+static enum shell_status
+receive_op(struct shell_op *op, const struct shell_caller *who, const char *id,
+	   const char *cmd_id, bool want_out, bool want_err, int64_t timeout_ms,
+	   size_t max_bytes, struct waiter *t, struct shell_received *got)
 {
 	for (;;) {
 		int before = woken(t);
@@ -344,10 +345,9 @@ static enum shell_status receive_op(struct shell_op *op,
 
 /* One Receive of both streams, waiting up to timeout_ms; the output is
  * appended to text (stdout as is, stderr in brackets). */
-static enum shell_status receive(const struct shell_caller *who,
-				 const char *id, const char *cmd_id,
-				 int64_t timeout_ms, struct buf *text,
-				 bool *done, int *code)
+static enum shell_status receive(const struct shell_caller *who, const char *id,
+				 const char *cmd_id, int64_t timeout_ms,
+				 struct buf *text, bool *done, int *code)
 {
 	struct waiter t;
 	waiter_init(&t);
@@ -398,7 +398,7 @@ static void test_create_and_quotas(void)
 	n = shells_list(&bob, &infos);
 	ok(n == 1 && strcmp(infos[0].id, b1) == 0, "bob lists only his own");
 	ok(n == 1 && strcmp(infos[0].owner, "bob") == 0 &&
-	   strcmp(infos[0].client_ip, "127.0.0.2") == 0,
+		   strcmp(infos[0].client_ip, "127.0.0.2") == 0,
 	   "with his name and address");
 	for (size_t i = 0; i < n; i++)
 		shell_info_release(&infos[i]);
@@ -409,12 +409,11 @@ static void test_create_and_quotas(void)
 	struct shell_info info;
 	is_int(shells_get(&bob, a1, &info), SHELL_NOT_FOUND,
 	       "bob cannot get alice's shell");
-	is_int(shells_delete(&bob, a1), SHELL_NOT_FOUND,
-	       "nor delete it");
+	is_int(shells_delete(&bob, a1), SHELL_NOT_FOUND, "nor delete it");
 	is_int(shells_get(&alice, a1, &info), SHELL_OK, "alice can");
 	ok(strcmp(info.owner, "alice") == 0 &&
-	   strcmp(info.input_streams, "stdin") == 0 &&
-	   info.idle_timeout_ms == cfg->idle_timeout_ms,
+		   strcmp(info.input_streams, "stdin") == 0 &&
+		   info.idle_timeout_ms == cfg->idle_timeout_ms,
 	   "owner, streams and the configured idle timeout");
 	shell_info_release(&info);
 
@@ -471,7 +470,7 @@ static void test_command_and_output(void)
 	int dec = priv_decode_spawn(&helper.spawn_req, &sp, NULL);
 	pthread_mutex_unlock(&helper.lock);
 	ok(dec == 0 && sp.conn == alice.conn_id &&
-	   strcmp(sp.program, "cmd a b") == 0,
+		   strcmp(sp.program, "cmd a b") == 0,
 	   "PRIV_SPAWN names the caller's connection and the joined line");
 	is_int(woken(&t), 0, "the waiter has not run yet");
 	struct proc p = PROC_NONE;
@@ -491,8 +490,8 @@ static void test_command_and_output(void)
 	struct buf text = BUF_INIT;
 	bool done = false;
 	int code = -1;
-	is_int(receive(&bob, id, cmd, 1000, &text, &done, &code), SHELL_NOT_FOUND,
-	       "bob cannot receive from alice's command");
+	is_int(receive(&bob, id, cmd, 1000, &text, &done, &code),
+	       SHELL_NOT_FOUND, "bob cannot receive from alice's command");
 	is_int(shells_send(&bob, id, cmd, "x", 1, false), SHELL_NOT_FOUND,
 	       "nor send to it");
 	is_int(shells_signal(&bob, id, cmd, SHELL_SIGNAL_TERMINATE),
@@ -502,16 +501,17 @@ static void test_command_and_output(void)
 	waiter_init(&t);
 	op = shells_op_new();
 	struct shell_received got;
-	is_int(shells_receive(op, &alice, id, cmd, true, true, 10000, 65536, &t.w,
-			      &got),
+	is_int(shells_receive(op, &alice, id, cmd, true, true, 10000, 65536,
+			      &t.w, &got),
 	       SHELL_PENDING, "Receive with no output waits");
 	proc_write(p.out, "hello");
 	ok(wait_woken(&t, 1, 3000), "output wakes the waiter");
-	is_int(shells_receive(op, &alice, id, cmd, true, true, 10000, 65536, &t.w,
-			      &got),
+	is_int(shells_receive(op, &alice, id, cmd, true, true, 10000, 65536,
+			      &t.w, &got),
 	       SHELL_OK, "the Receive called again answers");
 	ok(got.n_output == 1 && got.output[0].stream == SHELL_STDOUT &&
-	   got.output[0].len == 5 && memcmp(got.output[0].data, "hello", 5) == 0,
+		   got.output[0].len == 5 &&
+		   memcmp(got.output[0].data, "hello", 5) == 0,
 	   "with the output");
 	ok(!got.done && strcmp(got.command_id, cmd) == 0,
 	   "and the command still running");
@@ -527,8 +527,10 @@ static void test_command_and_output(void)
 	proc_write(p.err, "oops");
 	waiter_init(&t);
 	op = shells_op_new();
-	is_int(receive_op(op, &alice, id, cmd, true, false, 300, 65536, &t, &got),
-	       SHELL_TIMED_OUT, "a stdout-only Receive ignores stderr: timed out");
+	is_int(receive_op(op, &alice, id, cmd, true, false, 300, 65536, &t,
+			  &got),
+	       SHELL_TIMED_OUT,
+	       "a stdout-only Receive ignores stderr: timed out");
 	shells_op_end(op, true);
 	waiter_destroy(&t);
 	is_int(receive(&alice, id, cmd, 1000, &text, &done, &code), SHELL_OK,
@@ -543,7 +545,7 @@ static void test_command_and_output(void)
 	enum shell_status st = receive_op(op, &alice, id, cmd, true, true, 3000,
 					  4, &t, &got);
 	ok(st == SHELL_OK && got.n_output == 1 && got.output[0].len == 4 &&
-	   memcmp(got.output[0].data, "0123", 4) == 0,
+		   memcmp(got.output[0].data, "0123", 4) == 0,
 	   "max_bytes bounds one answer");
 	shells_op_end(op, true);
 	waiter_destroy(&t);
@@ -569,7 +571,8 @@ static void test_command_and_output(void)
 	proc_exit(&p, 3);
 	done = false;
 	for (int i = 0; i < 10 && !done; i++)
-		if (receive(&alice, id, cmd, 3000, &text, &done, &code) != SHELL_OK)
+		if (receive(&alice, id, cmd, 3000, &text, &done, &code) !=
+		    SHELL_OK)
 			break;
 	is_str((char *)text.data, "bye", "the last output");
 	ok(done && code == 3, "then Done with the exit code");
@@ -588,8 +591,8 @@ static void test_command_and_output(void)
 	is_int(shells_signal(&alice, id, other, SHELL_SIGNAL_CTRL_C), SHELL_OK,
 	       "Ctrl+C");
 	ok(signals_sent(&last) == signals + 1 &&
-	   last.kind == PRIV_SIGNAL_CTRL_C && last.handle == 79 &&
-	   last.conn == alice.conn_id,
+		   last.kind == PRIV_SIGNAL_CTRL_C && last.handle == 79 &&
+		   last.conn == alice.conn_id,
 	   "goes to the helper for that command and connection");
 	shells_delete(&alice, id);
 	proc_close(&p);
@@ -653,8 +656,8 @@ static void test_waiters_woken(void)
 	       "Terminate");
 	is_int(woken(&t1), 1, "wakes it");
 	ok(signals_sent(&last) == signals + 1 &&
-	   last.kind == PRIV_SIGNAL_TERMINATE && last.handle == 80 &&
-	   last.conn == alice.conn_id,
+		   last.kind == PRIV_SIGNAL_TERMINATE && last.handle == 80 &&
+		   last.conn == alice.conn_id,
 	   "and asks the helper to terminate the process");
 	is_int(shells_receive(op1, &alice, id, cmd, true, true, 10000, 65536,
 			      &t1.w, &got),
@@ -735,7 +738,7 @@ static void test_timeouts(void)
 	int signals = signals_sent(NULL);
 	ok(count_becomes(0, 5000), "an idle shell expires");
 	ok(signals_sent(&last) == signals + 1 && last.conn == 0 &&
-	   last.handle == 91 && last.kind == PRIV_SIGNAL_TERMINATE,
+		   last.handle == 91 && last.kind == PRIV_SIGNAL_TERMINATE,
 	   "its command is terminated by winrmd");
 	proc_close(&p);
 
@@ -744,7 +747,8 @@ static void test_timeouts(void)
 	start(&alice, id, &p, 92, cmd);
 	waiter_init(&t);
 	op = shells_op_new();
-	shells_receive(op, &alice, id, cmd, true, true, 60000, 65536, &t.w, &got);
+	shells_receive(op, &alice, id, cmd, true, true, 60000, 65536, &t.w,
+		       &got);
 	sleep_ms(1500);
 	is_int(shells_count(), 1, "a shell with a waiting Receive is not idle");
 	shells_op_end(op, true);
@@ -769,7 +773,8 @@ static void test_spawn_failures(void)
 	shells_op_end(op, true);
 
 	op = shells_op_new();
-	is_int(shells_command(op, cfg, &alice, "no-such-shell", &spec, &t.w, cmd),
+	is_int(shells_command(op, cfg, &alice, "no-such-shell", &spec, &t.w,
+			      cmd),
 	       SHELL_NOT_FOUND, "Command in an unknown shell");
 	shells_op_end(op, true);
 
@@ -816,12 +821,13 @@ static void test_stop(void)
 	waiter_init(&t);
 	struct shell_op *op = shells_op_new();
 	struct shell_received got;
-	shells_receive(op, &alice, id, cmd, true, true, 60000, 65536, &t.w, &got);
+	shells_receive(op, &alice, id, cmd, true, true, 60000, 65536, &t.w,
+		       &got);
 	shells_stop();
 	is_int(woken(&t), 1, "stop wakes a waiting Receive");
 	is_int(shells_count(), 0, "and ends every shell");
-	is_int(shells_receive(op, &alice, id, cmd, true, true, 60000, 65536, &t.w,
-			      &got),
+	is_int(shells_receive(op, &alice, id, cmd, true, true, 60000, 65536,
+			      &t.w, &got),
 	       SHELL_NOT_FOUND, "which then answers");
 	shells_op_end(op, true);
 	char other[37];
