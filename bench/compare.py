@@ -64,6 +64,16 @@ def loop(fn):
     return n / (time.monotonic() - start)
 
 
+def programs(builddir):
+    """The listener and helper of a build, in either layout (listener/ and
+    helper/ since the layout change, daemon/ before)."""
+    for lst, hlp in (("listener/winrmd", "helper/winrmd-priv"),
+                     ("daemon/winrmd", "daemon/winrmd-priv")):
+        if os.path.exists(os.path.join(builddir, lst)):
+            return os.path.join(builddir, lst), os.path.join(builddir, hlp)
+    return None, None
+
+
 def expect(status, what):
     if status != 200:
         raise RuntimeError("%s: HTTP %s" % (what, status))
@@ -73,8 +83,7 @@ class Target:
     """One build's daemon, with an HTTP and an HTTPS listener."""
 
     def __init__(self, lab, pki, builddir):
-        winrmd.WINRMD = os.path.join(builddir, "daemon", "winrmd")
-        winrmd.HELPER = os.path.join(builddir, "daemon", "winrmd-priv")
+        winrmd.WINRMD, winrmd.HELPER = programs(builddir)
         self.https_port = winrmd.free_port()
         cfg = {"Service": {"AllowUnencrypted": True, "MaxEnvelopeSizekb": 512,
                            "Auth": {"Basic": True, "Certificate": True,
@@ -148,7 +157,7 @@ KINDS = ["identify", "basic", "kerberos", "certificate", "shell"]
 
 def main():
     for name, b in BUILDS:
-        if not b or not os.path.exists(os.path.join(b, "daemon", "winrmd")):
+        if not b or programs(b)[0] is None:
             sys.exit("set BASE_BUILDDIR and WINRMD_BUILDDIR to two builds (%s: %r)" % (name, b))
     results = {(name, k): [] for name, _ in BUILDS for k in KINDS}
     pki = PKI()

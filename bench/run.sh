@@ -66,11 +66,11 @@ start_winrmd() { # extra config text
 	cat > "$work/winrmd.conf" <<CONF
 Listeners = ( { Address = "127.0.0.1"; Port = $WPORT; } );
 Logging = { Level = "notice"; };
-Daemon = { User = "nobody"; HelperPath = "$top/build-bench/daemon/winrmd-priv";
+Daemon = { User = "nobody"; HelperPath = "$top/build-bench/helper/winrmd-priv";
   AdminSocket = "$work/admin.sock"; CertMappingFile = "$work/cm.conf"; };
 $1
 CONF
-	"$top/build-bench/daemon/winrmd" -f -c "$work/winrmd.conf" 2>"$work/winrmd.log" &
+	"$top/build-bench/listener/winrmd" -f -c "$work/winrmd.conf" 2>"$work/winrmd.log" &
 	WPID=$!
 	pids="$pids $WPID"
 	for _ in $(seq 100); do

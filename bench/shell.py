@@ -62,8 +62,8 @@ import uuid
 
 BUILDDIR = os.environ.get("WINRMD_BUILDDIR") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "build-bench")
-WINRMD = os.path.join(BUILDDIR, "daemon", "winrmd")
-HELPER = os.path.join(BUILDDIR, "daemon", "winrmd-priv")
+WINRMD = os.path.join(BUILDDIR, "listener", "winrmd")
+HELPER = os.path.join(BUILDDIR, "helper", "winrmd-priv")
 ITERATIONS = int(os.environ.get("ITERATIONS", "300"))
 STREAM_BYTES = int(os.environ.get("STREAM_BYTES", "100000000"))
 SHELLS = int(os.environ.get("SHELLS", "1000"))

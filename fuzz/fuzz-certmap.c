@@ -21,8 +21,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "certmap.h"
-#include "x509.h"
+#include "lib/certmap.h"
+#include "lib/x509.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 const char *__lsan_default_suppressions(void);
@@ -69,7 +69,8 @@ static void check_match(const struct certmap *t)
 	static char *emails[] = { "carol@example.net" };
 	static const char *const uris[] = {
 		"http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd",
-		"http://schemas.microsoft.com/wbem/wsman/1/config", "x",
+		"http://schemas.microsoft.com/wbem/wsman/1/config",
+		"x",
 	};
 	static const char nobody[] = "0000000000000000000000000000000000000000";
 	struct x509_client c;
@@ -78,9 +79,8 @@ static void check_match(const struct certmap *t)
 	memset(&c, 0, sizeof(c));
 	for (size_t k = 0; k < 3; k++) {
 		/* the first entry's issuer, then one nobody uses */
-		snprintf(c.issuer_thumbprint, sizeof(c.issuer_thumbprint),
-			 "%s", t->n > 0 && k < 2 ? t->entries[0].issuer
-						 : nobody);
+		snprintf(c.issuer_thumbprint, sizeof(c.issuer_thumbprint), "%s",
+			 t->n > 0 && k < 2 ? t->entries[0].issuer : nobody);
 		c.upns = k == 1 ? NULL : upns;
 		c.n_upns = k == 1 ? 0 : 2;
 		c.emails = emails;
@@ -94,7 +94,8 @@ static void check_match(const struct certmap *t)
 					       c.issuer_thumbprint) != 0)
 					abort();
 			} else if ((r != CERTMAP_NO_MATCH &&
-				    r != CERTMAP_AMBIGUOUS) || e != NULL) {
+				    r != CERTMAP_AMBIGUOUS) ||
+				   e != NULL) {
 				abort();
 			}
 		}
@@ -107,8 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf first = BUF_INIT, second = BUF_INIT;
 	char *err = NULL;
 
-	if (certmap_load_string((const char *)data, size, "fuzz", &t,
-				&err) != 0) {
+	if (certmap_load_string((const char *)data, size, "fuzz", &t, &err) !=
+	    0) {
 		if (err == NULL || t != NULL)
 			abort();
 		free(err);

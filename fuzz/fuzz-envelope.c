@@ -12,10 +12,10 @@
  *
  * Build (from the source tree, after configure in build-ws):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -fno-sanitize-recover=undefined -Ibuild-ws -Idaemon -Idaemon/wsman \
- *     fuzz/fuzz-envelope.c daemon/wsman/envelope.c daemon/wsman/render.c \
- *     daemon/wsman/fault.c daemon/wsman/duration.c daemon/util.c \
- *     daemon/log.c $(pkg-config --cflags --libs libxml-2.0 openssl) \
+ *     -fno-sanitize-recover=undefined -Ibuild-ws -I. \
+ *     fuzz/fuzz-envelope.c lib/wsman/envelope.c lib/wsman/render.c \
+ *     lib/wsman/fault.c lib/wsman/duration.c lib/util.c \
+ *     lib/log.c $(pkg-config --cflags --libs libxml-2.0 openssl) \
  *     -o fuzz-envelope
  *   ./fuzz-envelope fuzz/corpus/envelope
  */
@@ -29,8 +29,8 @@
 
 #include <libxml/parser.h>
 
-#include "envelope.h"
-#include "fault.h"
+#include "lib/wsman/envelope.h"
+#include "lib/wsman/fault.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -57,8 +57,8 @@ static void check_round_trip(const struct buf *utf8, const struct buf *u16,
 			     enum wsman_charset cs)
 {
 	must(u16->len >= 2, "BOM present");
-	iconv_t cd = iconv_open("UTF-8", cs == WSMAN_UTF16LE ? "UTF-16LE"
-							     : "UTF-16BE");
+	iconv_t cd = iconv_open("UTF-8",
+				cs == WSMAN_UTF16LE ? "UTF-16LE" : "UTF-16BE");
 	must(cd != (iconv_t)-1, "iconv_open");
 	size_t cap = u16->len * 2 + 1;
 	char *out = malloc(cap);
@@ -110,7 +110,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int initialised;
 	static const char *const types[] = {
-		NULL, "application/soap+xml;charset=UTF-16",
+		NULL,
+		"application/soap+xml;charset=UTF-16",
 	};
 
 	if (!initialised) {

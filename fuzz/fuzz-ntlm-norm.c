@@ -1,6 +1,6 @@
 /*
  * fuzz-ntlm-norm.c - libFuzzer harness for the helper's own reading of
- * NTLM messages (daemon/priv/ntlm-norm.c), which runs as root on tokens
+ * NTLM messages (helper/ntlm-norm.c), which runs as root on tokens
  * of clients that are not authenticated yet: ntlm_normalize and
  * ntlm_claimed over arbitrary bytes.  Besides reading nothing out of
  * bounds and leaking nothing, the normalisation must keep its promises:
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ntlm-norm.h"
+#include "helper/ntlm-norm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -44,7 +44,8 @@ static void check_normalized(const uint8_t *in, size_t n, const struct buf *out)
 			abort();
 	}
 	if (n >= 64 && memcmp(out->data + 60, in + 60, 4) != 0 &&
-	    (le32(in + 60) & ~NTLMSSP_NEGOTIATE_VERSION) != le32(out->data + 60))
+	    (le32(in + 60) & ~NTLMSSP_NEGOTIATE_VERSION) !=
+		    le32(out->data + 60))
 		abort();
 }
 
@@ -58,8 +59,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf again = BUF_INIT;
 	buf_append(&again, tok.data, tok.len);
 	ntlm_normalize(&again);
-	if (again.len != tok.len || (tok.len > 0 && memcmp(again.data, tok.data, tok.len) != 0))
-		abort();   /* idempotent */
+	if (again.len != tok.len ||
+	    (tok.len > 0 && memcmp(again.data, tok.data, tok.len) != 0))
+		abort(); /* idempotent */
 	buf_release(&again);
 
 	/* The name, before and after the repair (the helper reads it from

@@ -1,6 +1,6 @@
 /*
  * fuzz-seal.c - libFuzzer harness for the encrypted-body framing
- * (daemon/auth/seal.c): seal_parse over arbitrary bytes under a few
+ * (listener/auth/seal.c): seal_parse over arbitrary bytes under a few
  * Content-Types (or one taken from the input itself), then every parsed
  * part is rebuilt with seal_build/seal_finish and parsed again, which must
  * give back the same parts.  The listener runs this parser on bodies from
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "auth/seal.h"
+#include "listener/auth/seal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -73,12 +73,13 @@ static void roundtrip(const struct seal_message *m)
 	if (seal_parse(out.data, out.len, ct, &again, &err) != 0)
 		abort();
 	if (again.nparts != m->nparts || again.charset != m->charset ||
-	    again.total_length != m->total_length ||
-	    again.multi != m->multi || strcmp(again.protocol, m->protocol) != 0)
+	    again.total_length != m->total_length || again.multi != m->multi ||
+	    strcmp(again.protocol, m->protocol) != 0)
 		abort();
 	for (size_t i = 0; i < m->nparts; i++) {
 		const struct seal_part *a = &m->parts[i], *b = &again.parts[i];
-		if (a->hdr_len != b->hdr_len || a->sealed_len != b->sealed_len ||
+		if (a->hdr_len != b->hdr_len ||
+		    a->sealed_len != b->sealed_len ||
 		    a->original_length != b->original_length ||
 		    memcmp(a->hdr, b->hdr, a->hdr_len) != 0 ||
 		    (a->sealed_len > 0 &&
@@ -125,8 +126,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		for (size_t i = 0; i < m.nparts; i++) {
 			const struct seal_part *p = &m.parts[i];
-			if (p->hdr < body || p->sealed + p->sealed_len >
-						     body + size ||
+			if (p->hdr < body ||
+			    p->sealed + p->sealed_len > body + size ||
 			    p->original_length > p->sealed_len ||
 			    p->hdr_len == 0 || p->hdr_len > SEAL_MAX_HEADER)
 				abort();

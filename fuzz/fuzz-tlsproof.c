@@ -28,9 +28,9 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 
-#include "tlsproof.h"
-#include "tlssign.h"
-#include "util.h"
+#include "helper/tlsproof.h"
+#include "helper/tlssign.h"
+#include "lib/util.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

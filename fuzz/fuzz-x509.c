@@ -29,7 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "x509.h"
+#include "lib/x509.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

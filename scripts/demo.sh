@@ -75,7 +75,7 @@ Winrs = { KeepEnvironment = [ "LD_PRELOAD", "NSS_WRAPPER_PASSWD",
                               "NSS_WRAPPER_GROUP", "NSS_WRAPPER_HOSTS" ]; };
 Daemon = {
   User = "winrmd-demo";
-  HelperPath = "$top/build-demo/daemon/winrmd-priv";
+  HelperPath = "$top/build-demo/helper/winrmd-priv";
   AdminSocket = "$demo/admin.sock";
   CertMappingFile = "$demo/certmapping.conf";
 };
@@ -97,11 +97,11 @@ From another terminal:
   OPENSSL_CONF=$demo/openssl.cnf /usr/bin/python3 -c "import winrm; r = winrm.Session('http://127.0.0.1:$PORT/wsman', auth=('demo', '$password'), transport='ntlm').run_cmd('id'); print(r.status_code, r.std_out.decode())"
 
   # read the configuration as root through the local administration socket
-  $top/build-demo/daemon/winrmctl/winrmctl get winrm/config -S $demo/admin.sock
+  $top/build-demo/winrmctl/winrmctl get winrm/config -S $demo/admin.sock
 
 Press Ctrl-C to stop.
 MSG
 export LD_PRELOAD=libnss_wrapper.so:libpam_wrapper.so
 export NSS_WRAPPER_PASSWD="$demo/passwd" NSS_WRAPPER_GROUP="$demo/group" NSS_WRAPPER_HOSTS="$demo/hosts"
 export PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$demo/pam.d"
-exec "$top/build-demo/daemon/winrmd" -f -c "$demo/winrmd.conf"
+exec "$top/build-demo/listener/winrmd" -f -c "$demo/winrmd.conf"

@@ -10,7 +10,7 @@ what=${1:-test}
 BUILD="gcc libc6-dev make autoconf automake pkg-config
  libmicrohttpd-dev libgnutls28-dev libxml2-dev libssl-dev libkrb5-dev
  libconfig-dev libpam0g-dev libsystemd-dev libcurl4-openssl-dev"
-TEST="clang libclang-rt-14-dev python3 curl openssl procps iproute2
+TEST="clang libclang-rt-14-dev clang-format python3 curl openssl procps iproute2
  python3-winrm python3-gssapi python3-requests-kerberos python3-requests-ntlm
  krb5-kdc krb5-admin-server krb5-user gss-ntlmssp
  libnss-wrapper libpam-wrapper libuid-wrapper systemd"

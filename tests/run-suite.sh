@@ -1,7 +1,8 @@
 #!/bin/sh
 # run-suite.sh - installs every Debian package the build and the tests need,
 # builds winrmd twice (a -Werror build and an ASan+UBSan build), runs the
-# whole test suite against each, smoke-runs every fuzz harness, and ends
+# whole test suite against each, checks the formatting (make format-check,
+# one test), smoke-runs every fuzz harness, and ends
 # with one line "N passed, N failed" (totals over everything it ran).
 #
 # Usage (as root, from anywhere):  tests/run-suite.sh
@@ -55,6 +56,14 @@ run_build() { # name, configure args...
 }
 
 run_build normal
+# The style check (.clang-format) counts as one test.
+echo "=== format-check"
+if (cd "$top/build-suite-normal" && make format-check >format-check.out 2>&1); then
+	echo "ok - make format-check"; passed=$((passed + 1))
+else
+	echo "not ok - make format-check"; tail -40 "$top/build-suite-normal/format-check.out"
+	failed=$((failed + 1))
+fi
 run_build asan --enable-sanitizers
 
 echo "=== fuzz smoke ($FUZZ_RUNS runs per harness)"

@@ -62,16 +62,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "msg.h"
-#include "proto.h"
+#include "lib/config.h"
+#include "lib/priv/msg.h"
+#include "lib/priv/proto.h"
 
 static int helper_fd = -1;
 static uint32_t next_seq = 1;
 static uint64_t next_conn = 1000;
-static uint64_t last_auth_conn;      /* the last connection that authenticated */
+static uint64_t last_auth_conn; /* the last connection that authenticated */
 static const char *admin_path;
-static int root_listen_fd = -1;      /* peer-root-listener: made while root */
+static int root_listen_fd = -1; /* peer-root-listener: made while root */
 static char root_listen_path[256];
 
 static void die(const char *what)
@@ -83,7 +83,8 @@ static void die(const char *what)
 /* Sends m (released) and waits for the answer to it; notifications that
  * arrive first are stored in *note (if not NULL, the first one only).
  * Returns 0, or -1 when the helper closed the connection. */
-static int call(struct priv_msg *m, struct priv_msg *answer, struct priv_msg *note)
+static int call(struct priv_msg *m, struct priv_msg *answer,
+		struct priv_msg *note)
 {
 	uint32_t seq = next_seq++;
 	m->seq = seq;
@@ -101,7 +102,8 @@ static int call(struct priv_msg *m, struct priv_msg *answer, struct priv_msg *no
 		}
 		if (answer->seq == seq)
 			return 0;
-		if (answer->seq == 0 && note != NULL && note->type == PRIV_NONE) {
+		if (answer->seq == 0 && note != NULL &&
+		    note->type == PRIV_NONE) {
 			*note = *answer;
 			priv_msg_init(answer, PRIV_NONE);
 			continue;
@@ -147,7 +149,10 @@ static void print_auth(const char *step, struct priv_msg *a, uint64_t conn)
 /* The answer types whose struct starts with (error, message). */
 static void print_refusable(const char *step, struct priv_msg *a)
 {
-	struct { uint32_t error; const char *message; } *r;
+	struct {
+		uint32_t error;
+		const char *message;
+	} * r;
 	_Alignas(max_align_t) uint8_t buf[PRIV_MAX_STRUCT];
 	memset(buf, 0, sizeof(buf));
 	r = (void *)buf;
@@ -159,8 +164,8 @@ static void print_refusable(const char *step, struct priv_msg *a)
 		printf("%s: OK\n", step);
 		return;
 	}
-	printf("%s: %s error=%u message=\"%s\"\n", step, priv_type_name(a->type),
-	       r->error, r->message);
+	printf("%s: %s error=%u message=\"%s\"\n", step,
+	       priv_type_name(a->type), r->error, r->message);
 }
 
 /* ---- local administration socket ---- */
@@ -259,8 +264,10 @@ static void step_peer_socketpair(const char *step)
 static void step_basic(const char *step, const char *user, const char *password)
 {
 	uint64_t conn = next_conn++;
-	struct priv_auth_basic b = { .conn = conn, .remote = "127.0.0.1",
-				     .flags = PRIV_AUTH_HTTPS, .user = user,
+	struct priv_auth_basic b = { .conn = conn,
+				     .remote = "127.0.0.1",
+				     .flags = PRIV_AUTH_HTTPS,
+				     .user = user,
 				     .password = password };
 	struct priv_msg a;
 	if (request(step, PRIV_AUTH_BASIC, &b, &a) == 0)
@@ -285,8 +292,11 @@ static void spawn(const char *step, uint64_t conn, const char *program,
 	const char **argv = calloc(argc + 1, sizeof(*argv));
 	for (size_t i = 0; i < argc; i++)
 		argv[i] = "x";
-	struct priv_spawn s = { .conn = conn, .program = program, .cwd = "",
-				.argc = argc, .argv = argv };
+	struct priv_spawn s = { .conn = conn,
+				.program = program,
+				.cwd = "",
+				.argc = argc,
+				.argv = argv };
 	struct priv_msg m, a;
 	const char *why;
 	/* Encoded by hand past the protocol's bounds when asked to: a
@@ -371,7 +381,8 @@ static void step_certmap(const char *step, uint64_t conn)
 
 static void step_signal(const char *step)
 {
-	struct priv_signal_command s = { .conn = next_conn++, .handle = 1,
+	struct priv_signal_command s = { .conn = next_conn++,
+					 .handle = 1,
 					 .kind = PRIV_SIGNAL_KILL };
 	struct priv_msg a;
 	if (request(step, PRIV_SIGNAL, &s, &a) == 0)
@@ -391,8 +402,12 @@ static void step_cert_chain(const char *step, const char *der_path)
 	fclose(f);
 	struct buf cert = BUF_INIT;
 	uint8_t hdr[] = { 0, /* request context */
-			  (uint8_t)((n + 5) >> 16), (uint8_t)((n + 5) >> 8), (uint8_t)(n + 5),
-			  (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
+			  (uint8_t)((n + 5) >> 16),
+			  (uint8_t)((n + 5) >> 8),
+			  (uint8_t)(n + 5),
+			  (uint8_t)(n >> 16),
+			  (uint8_t)(n >> 8),
+			  (uint8_t)n };
 	buf_append(&cert, hdr, sizeof(hdr));
 	buf_append(&cert, der, n);
 	buf_append(&cert, "\0\0", 2); /* no extensions */
@@ -402,8 +417,11 @@ static void step_cert_chain(const char *step, const char *der_path)
 		{ 15 | PRIV_HS_FROM_CLIENT, { verify, sizeof(verify) } },
 	};
 	uint64_t conn = next_conn++;
-	struct priv_auth_cert c = { .conn = conn, .remote = "127.0.0.1",
-				    .uri = "", .n_msgs = 2, .msgs = msgs };
+	struct priv_auth_cert c = { .conn = conn,
+				    .remote = "127.0.0.1",
+				    .uri = "",
+				    .n_msgs = 2,
+				    .msgs = msgs };
 	struct priv_msg a;
 	if (request(step, PRIV_AUTH_CERT, &c, &a) == 0)
 		print_auth(step, &a, conn);
@@ -414,9 +432,11 @@ static void step_cert_chain(const char *step, const char *der_path)
 static void step_sign(const char *step)
 {
 	static const uint8_t id[32];
-	struct priv_sign s = { .conn = next_conn++, .key_id = { id, sizeof(id) },
+	struct priv_sign s = { .conn = next_conn++,
+			       .key_id = { id, sizeof(id) },
 			       .scheme = 0x0403,
-			       .tbs = { (const uint8_t *)"pay alice 100", 13 } };
+			       .tbs = { (const uint8_t *)"pay alice 100",
+					13 } };
 	struct priv_msg a;
 	if (request(step, PRIV_SIGN, &s, &a) == 0)
 		print_refusable(step, &a);
@@ -432,9 +452,10 @@ static void step_reload(const char *step)
 	if (priv_decode_reload_result(&a, &r, NULL) != 0) {
 		printf("%s: %s (undecodable)\n", step, priv_type_name(a.type));
 	} else {
-		bool key = memmem(a.body.data, a.body.len, "PRIVATE KEY", 11) != NULL;
-		printf("%s: RELOAD_RESULT ok=%u certs=%zu private-key=%s\n", step,
-		       r.ok, r.n_certs, key ? "yes" : "no");
+		bool key = memmem(a.body.data, a.body.len, "PRIVATE KEY", 11) !=
+			   NULL;
+		printf("%s: RELOAD_RESULT ok=%u certs=%zu private-key=%s\n",
+		       step, r.ok, r.n_certs, key ? "yes" : "no");
 	}
 	priv_msg_release(&a);
 }
@@ -465,7 +486,8 @@ static void start_helper(const char *helper, const char *config)
 		fcntl(sp[1], F_SETFD, fl & ~FD_CLOEXEC);
 		char fd[16];
 		snprintf(fd, sizeof(fd), "%d", sp[1]);
-		execl(helper, "winrmd-priv", "-s", fd, "-c", config, "-d", (char *)NULL);
+		execl(helper, "winrmd-priv", "-s", fd, "-c", config, "-d",
+		      (char *)NULL);
 		_exit(127);
 	}
 	close(sp[1]);
@@ -490,8 +512,8 @@ static void drop_to(const char *user)
 /* As the f1c8dc8 listener did: a Unix socket listened on while root. */
 static void listen_as_root(const char *dir)
 {
-	snprintf(root_listen_path, sizeof(root_listen_path), "%s/root-listened.sock",
-		 dir);
+	snprintf(root_listen_path, sizeof(root_listen_path),
+		 "%s/root-listened.sock", dir);
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(root_listen_path) >= sizeof(sa.sun_path)) {
 		printf("fatal: %s: path too long\n", root_listen_path);
@@ -519,7 +541,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (config == NULL || user == NULL || helper == NULL) {
-		fprintf(stderr, "usage: fake-listener -c CONFIG -u USER -H HELPER STEP...\n");
+		fprintf(stderr,
+			"usage: fake-listener -c CONFIG -u USER -H HELPER STEP...\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

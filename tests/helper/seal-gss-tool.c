@@ -1,6 +1,6 @@
 /*
  * seal-gss-tool.c - a GSS acceptor driven over stdin/stdout, so that
- * tests/integration/t5000-seal-gss.py can exercise daemon/priv/seal-gss.c
+ * tests/integration/t5000-seal-gss.py can exercise helper/seal-gss.c
  * against a python-gssapi initiator (NTLM, Kerberos, SPNEGO) without the
  * daemon.  Run it with the acceptor environment of the lab
  * (KRB5_KTNAME, NTLM_USER_FILE, KRB5_CONFIG, ...).
@@ -40,18 +40,18 @@
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_krb5.h>
 
-#include "auth/seal.h"
-#include "seal-gss.h"
-#include "util.h"
+#include "listener/auth/seal.h"
+#include "helper/seal-gss.h"
+#include "lib/util.h"
 
 /* 1.2.840.113554.1.2.2 and Microsoft's 1.2.840.48018.1.2.2 */
-static const uint8_t krb5_oid[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12,
-				    0x01, 0x02, 0x02 };
-static const uint8_t mskrb5_oid[] = { 0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12,
-				      0x01, 0x02, 0x02 };
+static const uint8_t krb5_oid[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7,
+				    0x12, 0x01, 0x02, 0x02 };
+static const uint8_t mskrb5_oid[] = { 0x2a, 0x86, 0x48, 0x82, 0xf7,
+				      0x12, 0x01, 0x02, 0x02 };
 /* 1.3.6.1.4.1.311.2.2.10 */
-static const uint8_t ntlm_oid[] = { 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82,
-				    0x37, 0x02, 0x02, 0x0a };
+static const uint8_t ntlm_oid[] = { 0x2b, 0x06, 0x01, 0x04, 0x01,
+				    0x82, 0x37, 0x02, 0x02, 0x0a };
 
 static gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
 static enum { MECH_OTHER, MECH_KRB5, MECH_NTLM } mech = MECH_OTHER;
@@ -226,8 +226,8 @@ static void cmd_decrypt(const char *a1, const char *a2)
 		printf("error bad base64\n");
 		goto out;
 	}
-	if (seal_parse(body.data, body.len, (const char *)ct.data, &m,
-		       &perr) != 0) {
+	if (seal_parse(body.data, body.len, (const char *)ct.data, &m, &perr) !=
+	    0) {
 		printf("error parse: %s\n", perr);
 		goto out;
 	}
@@ -259,8 +259,7 @@ out:
 	buf_release_secret(&plain);
 }
 
-static void cmd_encrypt(const char *proto, const char *multi_s,
-			const char *arg)
+static void cmd_encrypt(const char *proto, const char *multi_s, const char *arg)
 {
 	struct buf plain = BUF_INIT, out = BUF_INIT;
 	bool multi = multi_s != NULL && strcmp(multi_s, "1") == 0;

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""t5000 - message encryption in the helper (daemon/priv/seal-gss.c) and
-its framing (daemon/auth/seal.c) against python-gssapi initiators, through
+"""t5000 - message encryption in the helper (helper/seal-gss.c) and
+its framing (listener/auth/seal.c) against python-gssapi initiators, through
 tests/helper/seal-gss-tool (a GSS acceptor on stdin/stdout running under
 the lab's acceptor environment): NTLM, SPNEGO(NTLM), raw Kerberos and
 SPNEGO(Kerberos); both directions, 1 byte to 500 KiB, many messages in a

@@ -444,7 +444,7 @@ def test_enumerate(d):
         check_shell(el, el.findtext("rsp:ShellId", namespaces=NS), SHELL_ORDER, "Enumerate item")
 
     # winrm.cmd's way of listing shells, through winrmctl's remote mode
-    ctl = os.path.join(BUILDDIR, "daemon", "winrmctl", "winrmctl")
+    ctl = os.path.join(BUILDDIR, "winrmctl", "winrmctl")
     base = [ctl, "enumerate", "shell/cmd", "-r:http://127.0.0.1:%d" % d.port, "-a:Basic",
             "-unencrypted"]
     p = subprocess.run(base + ["-u:alice", "-p:alicepw"], capture_output=True, text=True,

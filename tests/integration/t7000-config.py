@@ -28,7 +28,7 @@ GET = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get"
 PUT = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Put"
 ENUM = "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate"
 PULL = "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Pull"
-CTL = os.path.join(BUILDDIR, "daemon", "winrmctl", "winrmctl")
+CTL = os.path.join(BUILDDIR, "winrmctl", "winrmctl")
 BASE = {"Service": {"AllowUnencrypted": True, "Auth": {"Basic": True}}}
 
 

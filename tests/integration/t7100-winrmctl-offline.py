@@ -36,10 +36,8 @@ NOT_RUNNING = ("winrmctl: cannot reach winrmd at %s: the service is not running 
 
 
 def find_binary():
-    """The program is daemon/winrmctl, or daemon/winrmctl/winrmctl when the
-    build keeps it beside its sources."""
-    for p in (os.path.join(BUILDDIR, "daemon", "winrmctl"),
-              os.path.join(BUILDDIR, "daemon", "winrmctl", "winrmctl")):
+    """The program, built as winrmctl/winrmctl."""
+    for p in (os.path.join(BUILDDIR, "winrmctl", "winrmctl"),):
         if os.path.isfile(p) and os.access(p, os.X_OK):
             return os.path.abspath(p)
     return None

@@ -41,7 +41,7 @@ GET, PUT, CREATE, DELETE = (XFER + "/" + a for a in ("Get", "Put", "Create", "De
 ENUMN = "http://schemas.xmlsoap.org/ws/2004/09/enumeration"
 ENUM, PULL, RELEASE = (ENUMN + "/" + a for a in ("Enumerate", "Pull", "Release"))
 MUTUAL = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
-CTL = os.path.join(BUILDDIR, "daemon", "winrmctl", "winrmctl")
+CTL = os.path.join(BUILDDIR, "winrmctl", "winrmctl")
 SECRET = "Pa55-t7200-NeverStored"
 NSX = dict(soap.NS, cm=NS_CM)
 

@@ -1,5 +1,5 @@
 /* tap.c - see tap.h. */
-#include "tap.h"
+#include "tests/lib/tap.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -59,8 +59,8 @@ int tap_is_str(const char *got, const char *want, const char *file, int line,
 	int r = report(same, file, line, fmt, ap);
 	va_end(ap);
 	if (!r)
-		printf("#   got  \"%s\"\n#   want \"%s\"\n", got ? got : "(null)",
-		       want ? want : "(null)");
+		printf("#   got  \"%s\"\n#   want \"%s\"\n",
+		       got ? got : "(null)", want ? want : "(null)");
 	return r;
 }
 
@@ -68,7 +68,8 @@ int tap_contains(const char *hay, const char *needle, const char *file,
 		 int line, const char *fmt, ...)
 {
 	va_list ap;
-	int found = hay != NULL && needle != NULL && strstr(hay, needle) != NULL;
+	int found = hay != NULL && needle != NULL &&
+		    strstr(hay, needle) != NULL;
 	va_start(ap, fmt);
 	int r = report(found, file, line, fmt, ap);
 	va_end(ap);

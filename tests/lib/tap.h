@@ -28,10 +28,12 @@ void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int tap_done(void);
 
 #define ok(cond, ...) tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
-#define is_int(got, want, ...) \
-	tap_is_int((int64_t)(got), (int64_t)(want), __FILE__, __LINE__, __VA_ARGS__)
-#define is_str(got, want, ...) tap_is_str(got, want, __FILE__, __LINE__, __VA_ARGS__)
-#define contains(hay, needle, ...) \
+#define is_int(got, want, ...)                                                 \
+	tap_is_int((int64_t)(got), (int64_t)(want), __FILE__, __LINE__,        \
+		   __VA_ARGS__)
+#define is_str(got, want, ...)                                                 \
+	tap_is_str(got, want, __FILE__, __LINE__, __VA_ARGS__)
+#define contains(hay, needle, ...)                                             \
 	tap_contains(hay, needle, __FILE__, __LINE__, __VA_ARGS__)
 
 #endif

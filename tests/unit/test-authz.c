@@ -1,5 +1,5 @@
 /*
- * test-authz.c - group-based authorization (daemon/priv/authz.c) against
+ * test-authz.c - group-based authorization (helper/authz.c) against
  * fake accounts: the program writes passwd and group files, then re-execs
  * itself under nss_wrapper (LD_PRELOAD=libnss_wrapper.so,
  * NSS_WRAPPER_PASSWD/GROUP), so getgrouplist and getgrnam see only them.
@@ -20,9 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "authz.h"
-#include "proto.h"
-#include "tap.h"
+#include "helper/authz.h"
+#include "lib/priv/proto.h"
+#include "tests/lib/tap.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define CHILD_MARK "WINRMD_TEST_AUTHZ_WRAPPED"
@@ -63,18 +63,19 @@ static void write_nss_files(char *passwd, char *group, size_t n)
 	}
 	snprintf(passwd, n, "%s/passwd", dir);
 	snprintf(group, n, "%s/group", dir);
-	write_file(passwd,
-		   "root:x:0:0:root:/root:/bin/sh\n"
-		   "alice:x:1001:1001::/nonexistent:/bin/sh\n"
-		   "bob:x:1002:1002::/nonexistent:/bin/sh\n"
-		   "carol:x:1003:1003::/nonexistent:/bin/sh\n"
-		   "dave:x:1004:1004::/nonexistent:/bin/sh\n"
-		   "frank:x:1005:3001::/nonexistent:/bin/sh\n"
-		   "gina:x:1006:3002::/nonexistent:/bin/sh\n"
-		   "hank:x:1007:1007::/nonexistent:/bin/sh\n"
-		   "jill:x:1008:1008::/nonexistent:/bin/sh\n"
-		   "kim:x:1009:1009::/nonexistent:/bin/sh\n"
-		   "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
+	write_file(
+		passwd,
+		"root:x:0:0:root:/root:/bin/sh\n"
+		"alice:x:1001:1001::/nonexistent:/bin/sh\n"
+		"bob:x:1002:1002::/nonexistent:/bin/sh\n"
+		"carol:x:1003:1003::/nonexistent:/bin/sh\n"
+		"dave:x:1004:1004::/nonexistent:/bin/sh\n"
+		"frank:x:1005:3001::/nonexistent:/bin/sh\n"
+		"gina:x:1006:3002::/nonexistent:/bin/sh\n"
+		"hank:x:1007:1007::/nonexistent:/bin/sh\n"
+		"jill:x:1008:1008::/nonexistent:/bin/sh\n"
+		"kim:x:1009:1009::/nonexistent:/bin/sh\n"
+		"nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
 	char *g = NULL;
 	size_t glen = 0;
 	FILE *f = open_memstream(&g, &glen);
@@ -88,7 +89,8 @@ static void write_nss_files(char *passwd, char *group, size_t n)
 	      "kim:x:1009:\n"
 	      "winrmusers:x:3001:alice,hank\n"
 	      "sudo:x:3002:carol,hank,kim\n"
-	      "nogroup:x:65534:\n", f);
+	      "nogroup:x:65534:\n",
+	      f);
 	for (int i = 0; i < 150; i++)
 		fprintf(f, "g%03d:x:%d:jill\n", i, 4000 + i);
 	/* wheel last: jill's admin group is past the first 64 entries */
@@ -107,8 +109,8 @@ static void wrap(char **argv)
 	write_nss_files(passwd, group, sizeof(passwd));
 	const char *old = getenv("LD_PRELOAD");
 	char preload[512];
-	snprintf(preload, sizeof(preload), "libnss_wrapper.so%s%s", old ? ":" : "",
-		 old ? old : "");
+	snprintf(preload, sizeof(preload), "libnss_wrapper.so%s%s",
+		 old ? ":" : "", old ? old : "");
 	setenv("LD_PRELOAD", preload, 1);
 	setenv("NSS_WRAPPER_PASSWD", passwd, 1);
 	setenv("NSS_WRAPPER_GROUP", group, 1);
@@ -118,8 +120,8 @@ static void wrap(char **argv)
 	/* An ASan build: the runtime is not first in LD_PRELOAD any more. */
 	const char *asan = getenv("ASAN_OPTIONS");
 	char opts[512];
-	snprintf(opts, sizeof(opts), "%s%sverify_asan_link_order=0", asan ? asan : "",
-		 asan ? ":" : "");
+	snprintf(opts, sizeof(opts), "%s%sverify_asan_link_order=0",
+		 asan ? asan : "", asan ? ":" : "");
 	setenv("ASAN_OPTIONS", opts, 1);
 	/* The path, not /proc/self/exe itself: under valgrind
 	 * --trace-children=yes only readlink shows the program. */
@@ -157,25 +159,28 @@ struct rules_spec {
 };
 
 static const struct rules_spec R_DEFAULT = {
-	"defaults", { std_admin, 2, "winrmusers", 0 } };
+	"defaults", { std_admin, 2, "winrmusers", 0 }
+};
 static const struct rules_spec R_POLICY1 = {
-	"policy 1", { std_admin, 2, "winrmusers", 1 } };
-static const struct rules_spec R_EMPTY = {
-	"empty lists", { NULL, 0, "", 0 } };
-static const struct rules_spec R_EMPTY_NULL = {
-	"no lists (NULL)", { NULL, 0, NULL, 1 } };
+	"policy 1", { std_admin, 2, "winrmusers", 1 }
+};
+static const struct rules_spec R_EMPTY = { "empty lists", { NULL, 0, "", 0 } };
+static const struct rules_spec R_EMPTY_NULL = { "no lists (NULL)",
+						{ NULL, 0, NULL, 1 } };
 
 static char *missing_admin[] = { "nosuchgroup" };
 static const struct rules_spec R_MISSING = {
-	"missing groups", { missing_admin, 1, "nosuchgroup2", 1 } };
+	"missing groups", { missing_admin, 1, "nosuchgroup2", 1 }
+};
 static char *missing_then_sudo[] = { "nosuchgroup", "sudo" };
 static const struct rules_spec R_MISSING_SUDO = {
-	"missing, sudo", { missing_then_sudo, 2, "", 1 } };
+	"missing, sudo", { missing_then_sudo, 2, "", 1 }
+};
 static char *upper_sudo[] = { "SUDO" };
-static const struct rules_spec R_UPPER = {
-	"SUDO", { upper_sudo, 1, "WINRMUSERS", 1 } };
-static const struct rules_spec R_NO_REMOTE = {
-	"no remote users group", { std_admin, 2, "", 0 } };
+static const struct rules_spec R_UPPER = { "SUDO",
+					   { upper_sudo, 1, "WINRMUSERS", 1 } };
+static const struct rules_spec R_NO_REMOTE = { "no remote users group",
+					       { std_admin, 2, "", 0 } };
 
 static const char *const NOT_MEMBER =
 	"not root and not a member of an admin group or of the remote users group";
@@ -201,17 +206,25 @@ static void test_table(void)
 	const struct authz_case cases[] = {
 		/* root: always an administrator */
 		{ "root", 0, 0, false, &R_DEFAULT, ADMIN, "root" },
-		{ "root", 0, 0, true, &R_DEFAULT, ADMIN, "root" },   /* exempt from UAC */
+		{ "root", 0, 0, true, &R_DEFAULT, ADMIN,
+		  "root" }, /* exempt from UAC */
 		{ "root", 0, 0, true, &R_EMPTY, ADMIN, "root" },
 		{ "root", 0, 0, false, &R_EMPTY_NULL, ADMIN, "root" },
-		{ "toor", 0, 0, false, &R_EMPTY, ADMIN, "root" },    /* uid 0 counts */
+		{ "toor", 0, 0, false, &R_EMPTY, ADMIN,
+		  "root" }, /* uid 0 counts */
 		/* administrators */
-		{ "carol", 1003, 1003, false, &R_DEFAULT, ADMIN, "member of admin group sudo" },
-		{ "dave", 1004, 1004, false, &R_DEFAULT, ADMIN, "member of admin group wheel" },
-		{ "gina", 1006, 3002, false, &R_DEFAULT, ADMIN, "member of admin group sudo" },
-		{ "kim", 1009, 1009, false, &R_DEFAULT, ADMIN, "member of admin group sudo" },
-		{ "hank", 1007, 1007, false, &R_DEFAULT, ADMIN, "member of admin group sudo" },
-		{ "jill", 1008, 1008, false, &R_DEFAULT, ADMIN, "member of admin group wheel" },
+		{ "carol", 1003, 1003, false, &R_DEFAULT, ADMIN,
+		  "member of admin group sudo" },
+		{ "dave", 1004, 1004, false, &R_DEFAULT, ADMIN,
+		  "member of admin group wheel" },
+		{ "gina", 1006, 3002, false, &R_DEFAULT, ADMIN,
+		  "member of admin group sudo" },
+		{ "kim", 1009, 1009, false, &R_DEFAULT, ADMIN,
+		  "member of admin group sudo" },
+		{ "hank", 1007, 1007, false, &R_DEFAULT, ADMIN,
+		  "member of admin group sudo" },
+		{ "jill", 1008, 1008, false, &R_DEFAULT, ADMIN,
+		  "member of admin group wheel" },
 		/* remote users */
 		{ "alice", 1001, 1001, false, &R_DEFAULT, AUTH,
 		  "member of remote users group winrmusers" },
@@ -221,21 +234,25 @@ static void test_table(void)
 		{ "bob", 1002, 1002, false, &R_DEFAULT, 0, NOT_MEMBER },
 		{ "bob", 1002, 1002, true, &R_POLICY1, 0, NOT_MEMBER },
 		{ "nobody", 65534, 65534, false, &R_DEFAULT, 0, NOT_MEMBER },
-		{ "ghost", 5000, 5000, false, &R_DEFAULT, 0, NOT_MEMBER }, /* not in NSS */
+		{ "ghost", 5000, 5000, false, &R_DEFAULT, 0,
+		  NOT_MEMBER }, /* not in NSS */
 		/* NTLM local accounts, LocalAccountTokenFilterPolicy 0: filtered */
 		{ "carol", 1003, 1003, true, &R_DEFAULT, 0, FILTERED_SUDO },
 		{ "dave", 1004, 1004, true, &R_DEFAULT, 0, FILTERED_WHEEL },
 		{ "gina", 1006, 3002, true, &R_DEFAULT, 0, FILTERED_SUDO },
 		{ "kim", 1009, 1009, true, &R_DEFAULT, 0, FILTERED_WHEEL },
-		{ "hank", 1007, 1007, true, &R_DEFAULT, AUTH,         /* still a remote user */
+		{ "hank", 1007, 1007, true, &R_DEFAULT,
+		  AUTH, /* still a remote user */
 		  "member of remote users group winrmusers" },
 		{ "alice", 1001, 1001, true, &R_DEFAULT, AUTH,
 		  "member of remote users group winrmusers" },
 		{ "frank", 1005, 3001, true, &R_DEFAULT, AUTH,
 		  "member of remote users group winrmusers" },
 		/* ... and policy 1: not filtered */
-		{ "carol", 1003, 1003, true, &R_POLICY1, ADMIN, "member of admin group sudo" },
-		{ "dave", 1004, 1004, true, &R_POLICY1, ADMIN, "member of admin group wheel" },
+		{ "carol", 1003, 1003, true, &R_POLICY1, ADMIN,
+		  "member of admin group sudo" },
+		{ "dave", 1004, 1004, true, &R_POLICY1, ADMIN,
+		  "member of admin group wheel" },
 		{ "alice", 1001, 1001, true, &R_POLICY1, AUTH,
 		  "member of remote users group winrmusers" },
 		/* empty lists admit only root */
@@ -246,12 +263,14 @@ static void test_table(void)
 		{ "alice", 1001, 1001, false, &R_EMPTY_NULL, 0, NOT_MEMBER },
 		/* no remote users group: only administrators */
 		{ "alice", 1001, 1001, false, &R_NO_REMOTE, 0, NOT_MEMBER },
-		{ "carol", 1003, 1003, false, &R_NO_REMOTE, ADMIN, "member of admin group sudo" },
+		{ "carol", 1003, 1003, false, &R_NO_REMOTE, ADMIN,
+		  "member of admin group sudo" },
 		{ "hank", 1007, 1007, true, &R_NO_REMOTE, 0, FILTERED_SUDO },
 		/* groups that do not exist deny, and do not stop the scan */
 		{ "carol", 1003, 1003, false, &R_MISSING, 0, NOT_MEMBER },
 		{ "alice", 1001, 1001, false, &R_MISSING, 0, NOT_MEMBER },
-		{ "carol", 1003, 1003, false, &R_MISSING_SUDO, ADMIN, "member of admin group sudo" },
+		{ "carol", 1003, 1003, false, &R_MISSING_SUDO, ADMIN,
+		  "member of admin group sudo" },
 		{ "dave", 1004, 1004, false, &R_MISSING_SUDO, 0, NOT_MEMBER },
 		/* group names are compared exactly (POSIX names have case) */
 		{ "carol", 1003, 1003, false, &R_UPPER, 0, NOT_MEMBER },
@@ -261,12 +280,15 @@ static void test_table(void)
 		const struct authz_case *c = &cases[i];
 		char reason[200];
 		memset(reason, 'X', sizeof(reason));
-		unsigned got = authz_decide(c->user, c->uid, c->gid, c->ntlm_local,
-					    &c->rules->r, reason, sizeof(reason));
-		const char *what = c->want == ADMIN ? "administrator"
-				   : c->want == AUTH ? "remote user" : "refused";
+		unsigned got = authz_decide(c->user, c->uid, c->gid,
+					    c->ntlm_local, &c->rules->r, reason,
+					    sizeof(reason));
+		const char *what = c->want == ADMIN  ? "administrator"
+				   : c->want == AUTH ? "remote user"
+						     : "refused";
 		is_int(got, c->want, "%s%s, %s: %s", c->user,
-		       c->ntlm_local ? " (NTLM local)" : "", c->rules->name, what);
+		       c->ntlm_local ? " (NTLM local)" : "", c->rules->name,
+		       what);
 		is_str(reason, c->reason, "%s%s, %s: reason", c->user,
 		       c->ntlm_local ? " (NTLM local)" : "", c->rules->name);
 	}
@@ -277,13 +299,18 @@ static void test_reason_buffer(void)
 	/* A short reason buffer is truncated, terminated, never overrun. */
 	char buf[24];
 	memset(buf, 'X', sizeof(buf));
-	unsigned got = authz_decide("carol", 1003, 1003, true, &R_DEFAULT.r, buf, 16);
-	is_int(got, 0, "short reason buffer: the decision is the same (refused)");
-	is_int(strlen(buf), 15, "short reason buffer: truncated to the buffer, NUL-terminated");
+	unsigned got = authz_decide("carol", 1003, 1003, true, &R_DEFAULT.r,
+				    buf, 16);
+	is_int(got, 0,
+	       "short reason buffer: the decision is the same (refused)");
+	is_int(strlen(buf), 15,
+	       "short reason buffer: truncated to the buffer, NUL-terminated");
 	ok(buf[16] == 'X', "short reason buffer: nothing written past it");
 	got = authz_decide("dave", 1004, 1004, false, &R_DEFAULT.r, buf, 16);
-	is_int(got, ADMIN, "short reason buffer: dave is still an administrator");
-	is_str(buf, "member of admin", "short reason buffer: dave's reason truncated");
+	is_int(got, ADMIN,
+	       "short reason buffer: dave is still an administrator");
+	is_str(buf, "member of admin",
+	       "short reason buffer: dave's reason truncated");
 }
 
 int main(int argc, char **argv)

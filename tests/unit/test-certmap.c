@@ -1,5 +1,5 @@
 /*
- * test-certmap.c - unit tests of daemon/certmap.c: field checks, loading
+ * test-certmap.c - unit tests of lib/certmap.c: field checks, loading
  * (every error message, with its line), the canonical format and the
  * atomic save, the Create/Put/Delete helpers, and Windows' selection rule;
  * then the whole path with real certificates: x509_verify_client on the
@@ -9,10 +9,11 @@
  */
 #include "autoconfig.h"
 
-#include "certmap.h"
-#include "tap.h"
-#include "util.h"
-#include "x509.h"
+#include "lib/certmap.h"
+#include "lib/lcfg.h"
+#include "tests/lib/tap.h"
+#include "lib/util.h"
+#include "lib/x509.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -318,10 +319,12 @@ static void test_load_errors(void)
 		   "unknown top-level setting");
 	load_fails("\ncertmapping = ( );\n",
 		   "t:2: certmapping: unknown setting (did you mean "
-		   "CertMapping?)", "top-level key in the wrong case");
+		   "CertMapping?)",
+		   "top-level key in the wrong case");
 	load_fails("CertMapping = 5;\n",
 		   "t:1: CertMapping: expected a list of groups, got an "
-		   "integer", "CertMapping not a list");
+		   "integer",
+		   "CertMapping not a list");
 	load_fails("CertMapping = [ \"a\" ];\n",
 		   "t:1: CertMapping: expected a list of groups, got an array",
 		   "CertMapping an array");
@@ -347,7 +350,8 @@ static void test_load_errors(void)
 	load_fails(text,
 		   "t:5: CertMapping.[0].Issuer: must be exactly 40 "
 		   "hexadecimal digits (the SHA-1 thumbprint of the issuing "
-		   "CA certificate)", "short Issuer");
+		   "CA certificate)",
+		   "short Issuer");
 	free(text);
 	text = entry_text("a*b", "a*b", ISS_A, "-x");
 	load_fails(text,
@@ -370,7 +374,8 @@ static void test_load_errors(void)
 		   " Password = \"secret\";\n} );\n",
 		   "t:4: CertMapping.[0].Password: not supported: winrmd "
 		   "stores no passwords (the mapped account is checked with "
-		   "PAM); remove it", "Password is refused");
+		   "PAM); remove it",
+		   "Password is refused");
 	load_fails("CertMapping = ( {\n uri = \"*\"; Subject = \"*\";\n"
 		   " Issuer = \"" ISS_A "\"; UserName = \"bob\";\n"
 		   " Color = \"red\";\n} );\n",
@@ -385,7 +390,8 @@ static void test_load_errors(void)
 		   "t:2: CertMapping.[0].URI: expected a string, got an "
 		   "integer\n"
 		   "t:4: CertMapping.[0].Enabled: expected a boolean, got a "
-		   "string", "wrong types");
+		   "string",
+		   "wrong types");
 
 	load_fails("CertMapping = (\n"
 		   " { URI = \"*\"; Subject = \"*@x.net\";\n"
@@ -395,10 +401,11 @@ static void test_load_errors(void)
 		   "   UserName = \"carol\"; Enabled = false; }\n"
 		   ");\n",
 		   "t:4: CertMapping.[1]: same URI, Subject and Issuer as the "
-		   "entry on line 2", "duplicate key (other case)");
+		   "entry on line 2",
+		   "duplicate key (other case)");
 
-	load_fails("CertMapping = (\n{ URI = ; }\n);\n",
-		   "t:2: syntax error", "syntax error");
+	load_fails("CertMapping = (\n{ URI = ; }\n);\n", "t:2: syntax error",
+		   "syntax error");
 	load_fails("CertMapping = ( { URI = \"*\";\n URI = \"y\"; } );\n",
 		   "t:2: syntax error: duplicate setting name",
 		   "a member given twice");
@@ -412,7 +419,8 @@ static void test_load_errors(void)
 	struct certmap *t = NULL;
 	char *err = NULL;
 	is_int(certmap_load_string(nul_text, sizeof(nul_text) - 1, "t", &t,
-				   &err), -1, "NUL byte refused");
+				   &err),
+	       -1, "NUL byte refused");
 	is_str(err, "t:2: syntax error: NUL byte in the file",
 	       "NUL byte message");
 	free(err);
@@ -438,8 +446,7 @@ static void test_load_file(void)
 	       "missing file: not an error");
 	ok(t != NULL && t->n == 0 && err == NULL, "missing file: empty table");
 	certmap_free(t);
-	is_int(certmap_load_file(tmp_dir, &t, &err), -1,
-	       "directory: refused");
+	is_int(certmap_load_file(tmp_dir, &t, &err), -1, "directory: refused");
 	char *want = xasprintf("%s: not a regular file", tmp_dir);
 	is_str(err, want, "directory: message");
 	free(want);
@@ -482,8 +489,8 @@ static void test_load_file(void)
 		fclose(f);
 	ok(example.len > 0, "conf/certmapping.conf has an example");
 	is_int(certmap_load_string(example.data ? (char *)example.data : "",
-				   example.len, "example", &t, &err), 0,
-	       "the example loads");
+				   example.len, "example", &t, &err),
+	       0, "the example loads");
 	ok(t != NULL && t->n == 1 && strcmp(t->entries[0].user, "alice") == 0,
 	   "the example maps one entry to alice");
 	certmap_free(t);
@@ -552,13 +559,94 @@ static void test_format(void)
 
 	t = certmap_new();
 	certmap_format(t, &b);
-	contains((char *)b.data, "\nCertMapping = ( );\n",
-		 "empty table text");
+	contains((char *)b.data, "\nCertMapping = ( );\n", "empty table text");
 	again = load_ok((char *)b.data, "empty table text");
 	ok(again != NULL && again->n == 0, "empty table loads empty");
 	certmap_free(again);
 	certmap_free(t);
 	buf_release(&b);
+}
+
+/*
+ * Quoting: the canonical text quotes with lcfg_put_quoted, as winrmd.conf
+ * does; quotes, backslashes and UTF-8 round-trip through the file.
+ */
+static void test_escapes(void)
+{
+	static const char *const subjects[] = {
+		"a\"b@x.net",
+		"back\\slash@x.net",
+		"\\\"*",
+		"*\"\\",
+		"caf\xc3\xa9@\xc3\xa9xample.net",
+		"\xf0\x9f\x98\x80\xe2\x82\xac*",
+		"#@//x/*",
+	};
+	struct certmap *t = certmap_new(), *again = NULL;
+	struct buf b = BUF_INIT, b2 = BUF_INIT;
+	char *err = NULL;
+
+	for (size_t i = 0; i < sizeof(subjects) / sizeof(subjects[0]); i++)
+		is_int(certmap_add(t, "http://x/\"\\*", subjects[i], ISS_A,
+				   "bob", true, &err),
+		       CERTMAP_OK, "escapes: subject %zu added", i + 1);
+	certmap_format(t, &b);
+	for (size_t i = 0; i < t->n; i++) {
+		char *q = lcfg_quoted(subjects[i]);
+		char *line = xasprintf("\t\tSubject = %s;\n", q);
+		contains((char *)b.data, line,
+			 "escapes: subject %zu written "
+			 "as lcfg_quoted",
+			 i + 1);
+		free(line);
+		free(q);
+	}
+	contains((char *)b.data, "\t\tURI = \"http://x/\\\"\\\\*\";\n",
+		 "escapes: URI with a quote and a backslash");
+	contains((char *)b.data, "\xc3\xa9xample", "escapes: UTF-8 as it is");
+	again = load_ok((char *)b.data, "escapes: canonical text");
+	ok(again != NULL && same_tables(t, again),
+	   "escapes: load(format(t)) == t");
+	if (again != NULL) {
+		certmap_format(again, &b2);
+		is_str((char *)b2.data, (char *)b.data,
+		       "escapes: format(load(format(t))) is byte-identical");
+	}
+	certmap_free(again);
+	again = NULL;
+
+	/* and through the file */
+	char *path = tmp_path("escapes.conf");
+	is_int(certmap_save_file(path, t, &err), 0, "escapes: saved");
+	is_int(certmap_load_file(path, &again, &err), 0, "escapes: reloaded");
+	ok(again != NULL && same_tables(t, again),
+	   "escapes: the saved file loads to the same table");
+	certmap_free(again);
+	unlink(path);
+	free(path);
+	certmap_free(t);
+	buf_release(&b);
+	buf_release(&b2);
+
+	/* escapes written by hand read as libconfig reads them */
+	t = load_ok("CertMapping = ( { URI = \"\\x2a\"; Subject = "
+		    "\"\\x41lice\\\\@x\\\"\"; Issuer = \"" ISS_A "\"; "
+		    "UserName = \"bob\"; } );\n",
+		    "escapes: \\x by hand");
+	is_str(t != NULL && t->n == 1 ? t->entries[0].uri : NULL, "*",
+	       "escapes: \\x2a is '*'");
+	is_str(t != NULL && t->n == 1 ? t->entries[0].subject : NULL,
+	       "Alice\\@x\"", "escapes: \\x41, \\\\ and \\\"");
+	certmap_free(t);
+	/* a control character escaped is still a control character */
+	load_fails("CertMapping = ( { URI = \"*\"; Subject = \"a\\nb\";\n"
+		   "Issuer = \"" ISS_A "\"; UserName = \"bob\"; } );\n",
+		   "t:1: CertMapping.[0].Subject: must not contain control "
+		   "characters",
+		   "escapes: \\n in Subject");
+	/* a syntax error at the end names the last line, as in winrmd.conf */
+	load_fails("CertMapping = (\n", "t:2: syntax error",
+		   "escapes: unterminated list");
 }
 
 static size_t count_dir(const char *dir)
@@ -625,7 +713,8 @@ static void test_save(void)
 	ok(symlink(path, link) == 0, "a symbolic link to the file");
 	is_int(certmap_save_file(link, t, &err), -1, "save: symlink refused");
 	char *want = xasprintf("%s: not a regular file (refusing to replace "
-			       "it)", link);
+			       "it)",
+			       link);
 	is_str(err, want, "save: symlink message");
 	free(want);
 	free(err);
@@ -672,12 +761,12 @@ static void test_crud(void)
 	is_int(certmap_add(t, "*", "*@example.net", ISS_A, "bob", true, &err),
 	       CERTMAP_OK, "add");
 	ok(err == NULL, "add: no error text");
-	is_int(certmap_add(t, CMD_URI, "alice@x", ISS_A, "alice", true,
-			   NULL), CERTMAP_OK, "add a second");
+	is_int(certmap_add(t, CMD_URI, "alice@x", ISS_A, "alice", true, NULL),
+	       CERTMAP_OK, "add a second");
 	is_int(certmap_add(t, "*", "*@EXAMPLE.NET",
 			   "0123456789abcdef0123456789abcdef01234567", "eve",
-			   true, &err), CERTMAP_EEXIST,
-	       "add with the same key in other case: exists");
+			   true, &err),
+	       CERTMAP_EEXIST, "add with the same key in other case: exists");
 	is_str(err, "an entry with this URI, Subject and Issuer exists",
 	       "add exists: message");
 	free(err);
@@ -702,13 +791,13 @@ static void test_crud(void)
 
 	e = certmap_find(t, "*", "*@Example.Net",
 			 "0123456789abcdef0123456789abcdef01234567");
-	ok(e != NULL && strcmp(e->user, "bob") == 0,
-	   "find ignores ASCII case");
+	ok(e != NULL && strcmp(e->user, "bob") == 0, "find ignores ASCII case");
 	ok(certmap_find(t, "x", "*@example.net", ISS_A) == NULL,
 	   "find: no such key");
 
 	is_int(certmap_replace(t, "*", "*@example.net", ISS_A, "robert", false,
-			       &err), CERTMAP_OK, "replace");
+			       &err),
+	       CERTMAP_OK, "replace");
 	e = certmap_find(t, "*", "*@example.net", ISS_A);
 	ok(e != NULL && strcmp(e->user, "robert") == 0 && !e->enabled,
 	   "replace sets UserName and Enabled");
@@ -717,9 +806,8 @@ static void test_crud(void)
 	is_str(err, "no entry with this URI, Subject and Issuer",
 	       "replace missing: message");
 	free(err);
-	is_int(certmap_replace(t, "*", "*@example.net", ISS_A, "", true,
-			       &err), CERTMAP_EINVAL,
-	       "replace with an empty UserName");
+	is_int(certmap_replace(t, "*", "*@example.net", ISS_A, "", true, &err),
+	       CERTMAP_EINVAL, "replace with an empty UserName");
 	is_str(err, "UserName: must not be empty", "replace invalid: message");
 	free(err);
 
@@ -759,9 +847,9 @@ static struct x509_client client(const char *issuer, const char *upn,
 }
 
 /* Matches and checks the result (and the user for CERTMAP_MATCH). */
-static void match(const struct certmap *t, const char *issuer,
-		  const char *upn, const char *email, const char *uri,
-		  int want, const char *want_user, const char *what)
+static void match(const struct certmap *t, const char *issuer, const char *upn,
+		  const char *email, const char *uri, int want,
+		  const char *want_user, const char *what)
 {
 	struct x509_client c = client(issuer, upn, email);
 	const struct certmap_entry *e = (const struct certmap_entry *)1;
@@ -795,8 +883,7 @@ static void test_match(void)
 	certmap_add(t, "*", "grace@*", ISS_A, "grace1", true, NULL);
 	certmap_add(t, "*", "*x.test", ISS_A, "grace2", true, NULL);
 	certmap_add(t, "*", "*", ISS_B, "anyone", true, NULL);
-	certmap_add(t, "*", "*\xc3\xa9\xc3\xa9", ISS_A, "by_bytes", true,
-		    NULL);
+	certmap_add(t, "*", "*\xc3\xa9\xc3\xa9", ISS_A, "by_bytes", true, NULL);
 	certmap_add(t, "*", "x@ab*", ISS_A, "by_chars", true, NULL);
 
 	match(t, ISS_A, "alice@WINRMD.TEST", NULL, CMD_URI, CERTMAP_MATCH,
@@ -830,8 +917,8 @@ static void test_match(void)
 	      "'*' matches a certificate without names");
 	match(t, ISS_A, NULL, NULL, CMD_URI, CERTMAP_NO_MATCH, NULL,
 	      "no names and no '*' entry");
-	match(t, ISS_A, "frank@anywhere", NULL, CMD_URI, CERTMAP_MATCH,
-	      "frank", "prefix pattern frank@*");
+	match(t, ISS_A, "frank@anywhere", NULL, CMD_URI, CERTMAP_MATCH, "frank",
+	      "prefix pattern frank@*");
 	match(t, ISS_A, "frankie@anywhere", NULL, CMD_URI, CERTMAP_NO_MATCH,
 	      NULL, "frank@* does not match frankie@");
 	match(t, ISS_A, "carol@WINRMD.TEST", "carol@example.net", CMD_URI,
@@ -839,8 +926,8 @@ static void test_match(void)
 	      "carol: UPN and e-mail hit entries of the same length");
 	match(t, ISS_A, "carol@WINRMD.TEST", NULL, CMD_URI, CERTMAP_MATCH,
 	      "carol_upn", "carol with only the UPN");
-	match(t, ISS_A, "grace@x.test", NULL, CMD_URI, CERTMAP_AMBIGUOUS,
-	      NULL, "grace@* and *x.test: same length, ambiguous");
+	match(t, ISS_A, "grace@x.test", NULL, CMD_URI, CERTMAP_AMBIGUOUS, NULL,
+	      "grace@* and *x.test: same length, ambiguous");
 	match(t, ISS_A, "x@ab\xc3\xa9\xc3\xa9", NULL, CMD_URI, CERTMAP_MATCH,
 	      "by_chars", "lengths count characters, not bytes");
 
@@ -896,8 +983,7 @@ static char *pki_thumbprint(const char *pki, const char *name)
 }
 
 static int verify_and_match(const struct certmap *t, const char *pki,
-			    const char *name, const char *with,
-			    const char *uri,
+			    const char *name, const char *with, const char *uri,
 			    const struct certmap_entry **e)
 {
 	struct buf d[2] = { BUF_INIT, BUF_INIT };
@@ -964,9 +1050,9 @@ static void test_end_to_end(void)
 	       CERTMAP_MATCH, "carol's certificate maps by its e-mail name");
 	is_int(verify_and_match(t, pki, "client_disabled", NULL, CMD_URI, &e),
 	       CERTMAP_NO_MATCH, "erin's disabled mapping does not apply");
-	is_int(verify_and_match(t, pki, "client_inter", "intermediate",
-				CMD_URI, &e), CERTMAP_MATCH,
-	       "dave (via the intermediate) maps");
+	is_int(verify_and_match(t, pki, "client_inter", "intermediate", CMD_URI,
+				&e),
+	       CERTMAP_MATCH, "dave (via the intermediate) maps");
 	is_str(e != NULL ? e->user : "", "dave",
 	       "... through the entry with the intermediate's thumbprint, not "
 	       "the root's");
@@ -1015,6 +1101,7 @@ int main(void)
 	test_load_errors();
 	test_load_file();
 	test_format();
+	test_escapes();
 	test_save();
 	test_crud();
 	test_match();

@@ -1,6 +1,6 @@
 /*
  * test-closefds.c - closefds_except and its /proc/self/fd fallback
- * (daemon/priv/closefds.c), each in a forked child: the kept descriptors
+ * (helper/closefds.c), each in a forked child: the kept descriptors
  * (in any order, with duplicates, 0..2 and negatives ignored) stay open,
  * every other one from 3 up is closed, stdin/stdout/stderr stay.
  */
@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "closefds.h"
-#include "tap.h"
+#include "helper/closefds.h"
+#include "tests/lib/tap.h"
 
 #define NFD 40
 
@@ -36,7 +36,9 @@ static int run(int (*fn)(const int *, size_t), const int *which, size_t n)
 	fds[NFD] = dup2(fds[0], 700);
 	int keep[8];
 	for (size_t i = 0; i < n; i++)
-		keep[i] = which[i] < 0 ? which[i] : which[i] == NFD ? fds[NFD] : fds[which[i]];
+		keep[i] = which[i] < 0      ? which[i]
+			  : which[i] == NFD ? fds[NFD]
+					    : fds[which[i]];
 	pid_t pid = fork();
 	if (pid == 0) {
 		int bad = 0;
@@ -78,7 +80,8 @@ int main(void)
 		{ { 0 }, 0, "nothing kept" },
 		{ { 5 }, 1, "one kept" },
 		{ { 0, 1, 2, 3, 4, 5 }, 6, "six in a row kept" },
-		{ { 39, 7, 20, 7, -1, NFD }, 6,
+		{ { 39, 7, 20, 7, -1, NFD },
+		  6,
 		  "unsorted, a duplicate, a negative, a high one kept" },
 		{ { NFD }, 1, "only the highest kept" },
 	};
@@ -91,10 +94,11 @@ int main(void)
 	};
 	for (size_t f = 0; f < 2; f++)
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-			is_int(run(fns[f].fn, cases[i].which, cases[i].n), 0, "%s: %s",
-			       fns[f].name, cases[i].what);
+			is_int(run(fns[f].fn, cases[i].which, cases[i].n), 0,
+			       "%s: %s", fns[f].name, cases[i].what);
 	/* 0..2 in keep are ignored: they always stay. */
 	int std[] = { 0, 1, 2 };
-	is_int(run(closefds_except, std, 3), 0, "0, 1 and 2 named: the rest is closed");
+	is_int(run(closefds_except, std, 3), 0,
+	       "0, 1 and 2 named: the rest is closed");
 	return tap_done();
 }

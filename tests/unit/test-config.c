@@ -1,20 +1,23 @@
 /*
- * test-config.c - unit tests of the configuration loader (daemon/config.c).
+ * test-config.c - unit tests of the configuration loader (lib/config.c).
  *
  * Table-driven: every .conf file in tests/data/conf/good must load (values
  * checked by its entry in good_checks[], dump round trip for all); every
  * .conf file in tests/data/conf/bad must fail with exactly the lines its
  * "# expect: " comments give, in that order.  Short cases are strings fed
  * to config_load_string.  Data files are found under $WINRMD_SRCDIR
- * (default ".").
+ * (default ".").  The libconfig helpers the loader shares with certmap.c
+ * (lib/lcfg.c: quoting, lexing, problems in file order) are tested here
+ * too.
  */
 #include "autoconfig.h"
 
-#include "config.h"
-#include "config-keys.h"
-#include "log.h"
-#include "tap.h"
-#include "util.h"
+#include "lib/config.h"
+#include "lib/config-keys.h"
+#include "lib/lcfg.h"
+#include "lib/log.h"
+#include "tests/lib/tap.h"
+#include "lib/util.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -22,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <libconfig.h>
 
 static const char *srcdir = ".";
 
@@ -182,7 +187,8 @@ static void check_full(const struct winrmd_config *c)
 	is_int(c->header_wait_timeout_s, 3600, "full: HeaderWaitTimeout");
 	ok(c->allow_unencrypted && !c->allow_remote_access, "full: bools");
 	ok(c->auth_basic && !c->auth_kerberos && !c->auth_negotiate &&
-	   c->auth_certificate && !c->auth_credssp, "full: auth bools");
+		   c->auth_certificate && !c->auth_credssp,
+	   "full: auth bools");
 	is_int(c->cbt_hardening_level, CBT_STRICT, "full: CBT strict");
 	is_str(c->keytab, "/etc/winrmd/http.keytab", "full: Keytab");
 	is_str(c->ntlm_user_file, "/etc/winrmd/ntlm-users",
@@ -298,8 +304,10 @@ static void test_good_files(void)
 		if (!ok(cfg != NULL && err == NULL, "good %s loads",
 			names[i]->d_name))
 			tap_diag("%s", err);
-		for (size_t j = 0; cfg != NULL && j < sizeof(good_checks) /
-				   sizeof(good_checks[0]); j++)
+		for (size_t j = 0;
+		     cfg != NULL &&
+		     j < sizeof(good_checks) / sizeof(good_checks[0]);
+		     j++)
 			if (strcmp(good_checks[j].file, names[i]->d_name) == 0)
 				good_checks[j].check(cfg);
 		if (cfg != NULL)
@@ -319,8 +327,7 @@ static size_t expectations(const char *text, const char *dir, char ***out)
 	static const char tag[] = "# expect: ";
 	size_t n = 0;
 	*out = NULL;
-	for (const char *p = strstr(text, tag); p != NULL;
-	     p = strstr(p, tag)) {
+	for (const char *p = strstr(text, tag); p != NULL; p = strstr(p, tag)) {
 		p += strlen(tag);
 		size_t len = strcspn(p, "\n");
 		char *line = xasprintf("%s/%.*s", dir, (int)len, p), *at;
@@ -465,7 +472,8 @@ static const struct {
 	  "out of range (0..1)" },
 	/* numbers in strings, comments and names are left alone */
 	{ "Daemon = { User = \"99999999999\"; }; # 99999999999\n"
-	  "/* 99999999999 */ // 99999999999", NULL },
+	  "/* 99999999999 */ // 99999999999",
+	  NULL },
 	/* libconfig 1.5 alone refuses a comment at the very end */
 	{ "Winrs = {};\n# no newline after this", NULL },
 	{ "Service = { MaxEnvelopeSizekb = 1.5e3; };",
@@ -477,8 +485,7 @@ static const struct {
 	  "(1..100000)\n"
 	  "<string>:3: Service.Foo: unknown setting\n"
 	  "<string>:5: Bar: unknown setting" },
-	{ "Service = {\n  MaxConnections = ;\n};",
-	  "<string>:2: syntax error" },
+	{ "Service = {\n  MaxConnections = ;\n};", "<string>:2: syntax error" },
 	{ "listeners = ();",
 	  "<string>:1: listeners: unknown setting (did you mean Listeners?)" },
 	{ "Listeners = ( { port = 1; } );",
@@ -512,8 +519,8 @@ static void test_strings(void)
 
 	/* the name given is used in messages and kept as the source */
 	char *err = NULL;
-	struct winrmd_config *c =
-		config_load_string("Foo = 1;", "/etc/x.conf", &err);
+	struct winrmd_config *c = config_load_string("Foo = 1;", "/etc/x.conf",
+						     &err);
 	is_str(err, "/etc/x.conf:1: Foo: unknown setting", "name in messages");
 	free(err);
 	c = config_load_string("Winrs = {};", "/etc/y.conf", &err);
@@ -537,8 +544,10 @@ static void test_file_errors(void)
 
 	c = config_load_file("/nonexistent/winrmd.conf", &err);
 	ok(c == NULL, "missing file refused");
-	is_str(err, "/nonexistent/winrmd.conf: cannot open: No such file or "
-	       "directory", "missing file message");
+	is_str(err,
+	       "/nonexistent/winrmd.conf: cannot open: No such file or "
+	       "directory",
+	       "missing file message");
 	free(err);
 
 	c = config_load_file("/dev/null", &err);
@@ -585,7 +594,8 @@ static void test_file_errors(void)
 	char *text = xasprintf("Winrs = {};\n@include \"%s\"\n", inc);
 	c = config_load_string(text, NULL, &err);
 	want = xasprintf("%s:3: Service.Auth.Basic: expected a boolean, got "
-			 "a string", inc);
+			 "a string",
+			 inc);
 	is_str(err, want, "error inside an include names the included file");
 	free(want);
 	free(err);
@@ -593,7 +603,8 @@ static void test_file_errors(void)
 	free(inc);
 	load_string_fails("Winrs = {};\n@include \"\"\n",
 			  "<string>:2: syntax error: @include needs a quoted "
-			  "file name", "@include without a name");
+			  "file name",
+			  "@include without a name");
 	load_string_fails("@include \"/dev/zero\"",
 			  "<string>:1: @include: /dev/zero: not a regular file",
 			  "@include of a device");
@@ -624,14 +635,14 @@ static void test_shipped(void)
 	char *man = read_text(man_path);
 	ok(conf != NULL && man != NULL, "conf and man page readable");
 #define LEAF(p) (strrchr(p, '.') ? strrchr(p, '.') + 1 : (p))
-#define DOC_CHECK(p)                                                       \
-	do {                                                               \
-		char *k = xasprintf("%s =", LEAF(p));                      \
-		contains(conf, k, "winrmd.conf documents %s", p);          \
-		free(k);                                                   \
-		k = xasprintf(".B %s\n", LEAF(p));                         \
-		contains(man, k, "winrmd.conf(5) documents %s", p);        \
-		free(k);                                                   \
+#define DOC_CHECK(p)                                                           \
+	do {                                                                   \
+		char *k = xasprintf("%s =", LEAF(p));                          \
+		contains(conf, k, "winrmd.conf documents %s", p);              \
+		free(k);                                                       \
+		k = xasprintf(".B %s\n", LEAF(p));                             \
+		contains(man, k, "winrmd.conf(5) documents %s", p);            \
+		free(k);                                                       \
 	} while (0);
 #define D_BOOL(sc, p, f, d, fl) DOC_CHECK(p)
 #define D_INT(sc, p, f, d, lo, hi, fl) DOC_CHECK(p)
@@ -657,8 +668,9 @@ static void test_shipped(void)
 	if (!ok(c != NULL, "the HTTPS example loads when uncommented"))
 		tap_diag("%s", err);
 	ok(c != NULL && c->n_listeners == 2 &&
-	   c->listeners[1].transport == TRANSPORT_HTTPS &&
-	   c->listeners[1].port == 5986, "the example is an HTTPS listener");
+		   c->listeners[1].transport == TRANSPORT_HTTPS &&
+		   c->listeners[1].port == 5986,
+	   "the example is an HTTPS listener");
 	config_unref(c);
 	free(err);
 	buf_release(&ex);
@@ -666,6 +678,228 @@ static void test_shipped(void)
 	free(man);
 	free(man_path);
 	free(path);
+}
+
+/*
+ * lcfg: the quoting of strings written back to files, its round trip
+ * through libconfig, the lexer, problems in file order.
+ */
+
+/* lcfg_quoted(s) read back by libconfig itself must be s. */
+static void quote_round_trip(const char *s, const char *what)
+{
+	char *q = lcfg_quoted(s);
+	char *text = xasprintf("v = %s;\n", q);
+	config_t lc;
+	const char *back = NULL;
+
+	config_init(&lc);
+	if (!ok(config_read_string(&lc, text) &&
+			config_lookup_string(&lc, "v", &back),
+		"quoting %s: libconfig reads the literal", what))
+		tap_diag("%s: %s", text, config_error_text(&lc));
+	is_str(back, s, "quoting %s: read back unchanged", what);
+	config_destroy(&lc);
+	free(text);
+	free(q);
+}
+
+static void test_quoting(void)
+{
+	static const struct {
+		const char *in, *out;
+	} exact[] = {
+		{ "", "\"\"" },
+		{ "plain", "\"plain\"" },
+		{ "a\"b", "\"a\\\"b\"" },
+		{ "back\\slash", "\"back\\\\slash\"" },
+		{ "\\\"", "\"\\\\\\\"\"" },
+		{ "\\x41", "\"\\\\x41\"" },
+		{ "l1\nl2\r\t\f", "\"l1\\nl2\\r\\t\\f\"" },
+		{ "\x01\x1b\x1f\x7f", "\"\\x01\\x1b\\x1f\\x7f\"" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		  "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"" },
+		{ "\xff\xc3(", "\"\xff\xc3(\"" }, /* invalid UTF-8 as it is */
+		{ "# not a comment /* nor this */ @include",
+		  "\"# not a comment /* nor this */ @include\"" },
+	};
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+		char what[32];
+		snprintf(what, sizeof(what), "case %zu", i + 1);
+		char *q = lcfg_quoted(exact[i].in);
+		is_str(q, exact[i].out, "quoting %s: literal", what);
+		free(q);
+		quote_round_trip(exact[i].in, what);
+	}
+	struct buf b = BUF_INIT;
+	lcfg_put_quoted(&b, "x");
+	lcfg_put_quoted(&b, "\"");
+	is_str((const char *)b.data, "\"x\"\"\\\"\"", "put_quoted appends");
+	buf_release(&b);
+
+	/* every byte but NUL, alone and all together */
+	char all[256], one[2] = { 0, 0 };
+	int bad = 0;
+	for (int c = 1; c < 256; c++) {
+		all[c - 1] = (char)c;
+		one[0] = (char)c;
+		char *q = lcfg_quoted(one);
+		char *text = xasprintf("v = %s;", q);
+		config_t lc;
+		const char *back = NULL;
+		config_init(&lc);
+		if (!config_read_string(&lc, text) ||
+		    !config_lookup_string(&lc, "v", &back) ||
+		    strcmp(back, one) != 0) {
+			tap_diag("byte 0x%02x does not round-trip: %s", c, q);
+			bad++;
+		}
+		config_destroy(&lc);
+		free(text);
+		free(q);
+	}
+	all[255] = '\0';
+	is_int(bad, 0, "quoting: every byte alone reads back");
+	quote_round_trip(all, "every byte 1..255");
+
+	/* through the loader and the dump: a string setting keeps its bytes */
+	static const char *const values[] = {
+		"a\"b\\c",      "tab\there\nnewline\r\f",
+		"\x01\x02\x7f", "\xc3\xa9t\xc3\xa9 \xe2\x82\xac",
+		"\\\\\\\"\"",
+	};
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		char what[48];
+		snprintf(what, sizeof(what), "Keytab value %zu", i + 1);
+		char *q = lcfg_quoted(values[i]);
+		char *text = xasprintf("Service = { Auth = { Keytab = %s; "
+				       "}; };",
+				       q);
+		struct winrmd_config *c = load_string_ok(text, what);
+		is_str(c ? c->keytab : NULL, values[i], "%s: loaded", what);
+		char *d = c ? dump(c) : NULL;
+		char *line = xasprintf("\tKeytab = %s;\n", q);
+		contains(d, line, "%s: dumped with the same quoting", what);
+		if (c != NULL)
+			check_round_trip(c, what);
+		struct buf lit = BUF_INIT;
+		const char *why = NULL;
+		is_int(config_value_literal("Service.Auth.Keytab", values[i],
+					    &lit, &why),
+		       0, "%s: a Put literal", what);
+		is_str((const char *)lit.data, q,
+		       "%s: the Put literal is the "
+		       "same quoting",
+		       what);
+		buf_release(&lit);
+		free(line);
+		free(d);
+		config_unref(c);
+		free(text);
+		free(q);
+	}
+}
+
+/* The bytes of text that are code, outside strings and comments. */
+static char *code_of(const char *text)
+{
+	struct buf b = BUF_INIT;
+	enum lcfg_lex state = LCFG_CODE;
+	size_t len = strlen(text);
+
+	for (size_t i = 0; i < len;) {
+		size_t n = lcfg_lex_step(&state, text, len, i);
+		if (n == 0)
+			buf_append_byte(&b, (uint8_t)text[i++]);
+		else
+			i += n;
+	}
+	buf_append(&b, "", 0);
+	return buf_steal(&b);
+}
+
+static void test_lexer(void)
+{
+	static const struct {
+		const char *text, *code;
+	} cases[] = {
+		{ "a = 1;", "a = 1;" },
+		{ "a = \"x@y\"; @b", "a = ; @b" },
+		{ "a = \"q\\\"@\" @", "a =  @" }, /* escaped quote */
+		{ "a = \"b\\\\\"@", "a = @" },    /* escaped backslash */
+		{ "a = \"b\\\n@\"@", "a = @" },   /* backslash, newline */
+		{ "# @x\n@", "@" },               /* the newline ends it */
+		{ "// @x\n@", "@" },
+		{ "/* @ \" */@", "@" },
+		{ "/*/ @ */@", "@" }, /* not closed by "/" */
+		{ "/ @", "/ @" },
+		{ "a /* \n @ \n */ b", "a  b" },
+		{ "\"unterminated @", "" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *code = code_of(cases[i].text);
+		is_str(code, cases[i].code, "lexer case %zu", i + 1);
+		free(code);
+	}
+	/* the state carries over (an @include'd file ends in a comment) */
+	enum lcfg_lex state = LCFG_CODE;
+	is_int((int64_t)lcfg_lex_step(&state, "/*", 2, 0), 2, "/* is one step");
+	is_int(state, LCFG_BLOCK_COMMENT, "in a block comment");
+	is_int((int64_t)lcfg_lex_step(&state, "x", 1, 0), 1, "comment byte");
+	is_int(state, LCFG_BLOCK_COMMENT, "still in it");
+	is_int((int64_t)lcfg_lex_step(&state, "*/", 2, 0), 2, "*/ closes");
+	is_int(state, LCFG_CODE, "back in code");
+	state = LCFG_STRING;
+	is_int((int64_t)lcfg_lex_step(&state, "\\", 1, 0), 1,
+	       "a backslash at the end is alone");
+	is_int(state, LCFG_STRING, "and the string goes on");
+}
+
+static void test_errors(void)
+{
+	struct lcfg_errors e = LCFG_ERRORS_INIT;
+
+	ok(lcfg_errors_take(&e) == NULL, "no problems: NULL");
+	lcfg_error(&e, 3, "f", 3, "C", "third %d", 1);
+	lcfg_error(&e, 1, "f", 1, NULL, "first");
+	lcfg_error(&e, 3, "g", 7, "C", "third %d", 2);
+	lcfg_error(&e, 0, "f", 0, NULL, "whole file");
+	lcfg_error(&e, 2, "f", 2, "B.[0]", "second");
+	char *text = lcfg_errors_take(&e);
+	is_str(text,
+	       "f: whole file\nf:1: first\nf:2: B.[0]: second\n"
+	       "f:3: C: third 1\ng:7: C: third 2",
+	       "problems sorted by order, stable, FILE:LINE: KEY: text");
+	ok(e.n == 0 && e.v == NULL, "the list is empty after take");
+	free(text);
+	lcfg_error(&e, 1, "f", 1, NULL, "x");
+	lcfg_errors_release(&e);
+	ok(e.n == 0 && e.v == NULL, "release empties the list");
+
+	config_t lc;
+	int line = -1;
+	char *why = NULL;
+	config_init(&lc);
+	is_int(lcfg_parse(&lc, "a = 1; # no newline", 19, &line, &why), 0,
+	       "parse: a final comment without a newline");
+	config_destroy(&lc);
+	config_init(&lc);
+	is_int(lcfg_parse(&lc, "a = 1;\nb = ;\nc = 2;", 19, &line, &why), -1,
+	       "parse: syntax error");
+	is_int(line, 2, "parse: its line");
+	is_str(why, "syntax error", "parse: its text");
+	free(why);
+	config_destroy(&lc);
+	config_init(&lc);
+	why = NULL;
+	is_int(lcfg_parse(&lc, "a = 1;\na = 2;\n", 14, &line, &why), -1,
+	       "parse: duplicate");
+	is_str(why, "syntax error: duplicate setting name",
+	       "parse: libconfig's reason kept");
+	free(why);
+	config_destroy(&lc);
+	is_str(lcfg_type_name(CONFIG_TYPE_INT64), "an integer", "type name");
+	is_str(lcfg_type_name(CONFIG_TYPE_LIST), "a list", "type name list");
 }
 
 int main(void)
@@ -680,5 +914,8 @@ int main(void)
 	test_strings();
 	test_file_errors();
 	test_shipped();
+	test_quoting();
+	test_lexer();
+	test_errors();
 	return tap_done();
 }

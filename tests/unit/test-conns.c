@@ -1,6 +1,6 @@
 /*
  * test-conns.c - expiry of the helper's connection entries
- * (daemon/priv/conns.c): the idle limit derived from the configuration,
+ * (helper/conns.c): the idle limit derived from the configuration,
  * an idle identity forgotten by the sweep and by a lookup, a later
  * request on that connection finding nothing (the callers refuse) or
  * starting a fresh authentication (not a protocol violation), and the
@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "conns.h"
-#include "log.h"
-#include "tap.h"
-#include "util.h"
+#include "lib/config.h"
+#include "helper/conns.h"
+#include "lib/log.h"
+#include "tests/lib/tap.h"
+#include "lib/util.h"
 
 static struct hconn *authenticated(uint64_t id, const char *user)
 {
@@ -53,7 +53,8 @@ static void test_expiry(void)
 	conns_set_idle_limit(0);
 	struct hconn *a = authenticated(1, "alice");
 	a->last_used = now - 10 * limit;
-	is_int(conns_expire(now), 0, "no limit in force (start-up): nothing expires");
+	is_int(conns_expire(now), 0,
+	       "no limit in force (start-up): nothing expires");
 	ok(conns_find(1) == a, "and the old identity is still found");
 
 	conns_set_idle_limit(limit);
@@ -68,24 +69,30 @@ static void test_expiry(void)
 	r->last_used = now - 10 * limit;
 
 	is_int(conns_expire(now), 1, "the sweep forgets exactly one entry");
-	ok(conns_find(1) == NULL, "alice's identity, idle longer than the limit, is gone");
+	ok(conns_find(1) == NULL,
+	   "alice's identity, idle longer than the limit, is gone");
 	ok(conns_find(2) == b && b->state == HCONN_AUTHENTICATED,
 	   "bob's, used within the limit, is kept");
-	ok(conns_find(3) == v, "an entry whose account check still runs is kept");
+	ok(conns_find(3) == v,
+	   "an entry whose account check still runs is kept");
 	ok(conns_find(4) == r && strcmp(r->identity.user, "carol") == 0,
 	   "an entry with a running command is kept");
 
 	/* Its command ends: from then on, it ages like any other. */
 	r->commands = 0;
 	r->last_used = now - limit - 1;
-	ok(conns_find(4) == NULL, "a lookup forgets an expired entry as well (no sweep)");
-	is_int(conns_expire(now), 0, "and the sweep then has nothing left to forget");
+	ok(conns_find(4) == NULL,
+	   "a lookup forgets an expired entry as well (no sweep)");
+	is_int(conns_expire(now), 0,
+	       "and the sweep then has nothing left to forget");
 
 	/* A later request on an expired connection. */
 	struct hconn *again = conns_get(1); /* what an AUTH_* request does */
-	ok(again != NULL && again->state == HCONN_NEW && again->identity.user == NULL,
+	ok(again != NULL && again->state == HCONN_NEW &&
+		   again->identity.user == NULL,
 	   "a new authentication on it starts from scratch (no protocol violation)");
-	ok(again != a || again->identity.uid == 0, "with no trace of the old identity");
+	ok(again != a || again->identity.uid == 0,
+	   "with no trace of the old identity");
 
 	conns_remove(1);
 	conns_remove(2);
@@ -103,7 +110,8 @@ static void test_many(void)
 		struct hconn *c = authenticated(id, "alice");
 		c->last_used = id % 2 ? now - limit - 1 : now;
 	}
-	is_int(conns_expire(now), 1500, "3000 entries, every other one idle: 1500 forgotten");
+	is_int(conns_expire(now), 1500,
+	       "3000 entries, every other one idle: 1500 forgotten");
 	int left = 0;
 	for (uint64_t id = 100; id < 3100; id++)
 		left += conns_find(id) != NULL;

@@ -38,10 +38,10 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "envelope.h"
-#include "ns.h"
-#include "tap.h"
-#include "util.h"
+#include "lib/wsman/envelope.h"
+#include "lib/wsman/ns.h"
+#include "tests/lib/tap.h"
+#include "lib/util.h"
 
 static char *srcdir_path(const char *rel)
 {
@@ -189,8 +189,8 @@ static char *actual_value(const struct wsman_request *r, enum fault_id f,
 static void run_golden(const char *dir, const char *name)
 {
 	char *xml_path = xasprintf("%s/%s", dir, name);
-	char *ref_path = xasprintf("%s/%.*s.ref", dir,
-				   (int)(strlen(name) - 4), name);
+	char *ref_path = xasprintf("%s/%.*s.ref", dir, (int)(strlen(name) - 4),
+				   name);
 	struct buf xml = BUF_INIT, ref = BUF_INIT, input = BUF_INIT;
 
 	if (read_file(xml_path, &xml) < 0 || read_file(ref_path, &ref) < 0) {
@@ -254,8 +254,8 @@ static void run_golden(const char *dir, const char *name)
 		else
 			is_str(got,
 			       strcmp(want, "\"\"") == 0 ? ""
-			       : *want			  ? want
-							  : NULL,
+			       : *want                   ? want
+							 : NULL,
 			       "%s: %s", name, key);
 		free(got);
 	}
@@ -311,10 +311,10 @@ static void test_golden(void)
  * Generated inputs
  */
 
-#define ENV_HEAD                                                          \
-	"<s:Envelope xmlns:s=\"" NS_SOAP "\" xmlns:a=\"" NS_ADDRESSING     \
-	"\" xmlns:w=\"" NS_WSMAN "\"><s:Header>"                           \
-	"<a:Action>" ACTION_GET "</a:Action>"                              \
+#define ENV_HEAD                                                               \
+	"<s:Envelope xmlns:s=\"" NS_SOAP "\" xmlns:a=\"" NS_ADDRESSING         \
+	"\" xmlns:w=\"" NS_WSMAN "\"><s:Header>"                               \
+	"<a:Action>" ACTION_GET "</a:Action>"                                  \
 	"<a:MessageID>uuid:00000000-0000-4000-8000-000000000001</a:MessageID>" \
 	"<a:ReplyTo><a:Address>" ADDR_ANONYMOUS "</a:Address></a:ReplyTo>"
 #define ENV_TAIL "</s:Header><s:Body/></s:Envelope>"
@@ -402,16 +402,18 @@ static void test_misc_parse(void)
 	/* An XML declaration inside UTF-16 naming UTF-8 is tolerated. */
 	buf_reset(&u8);
 	buf_reset(&u16);
-	buf_append_str(&u8, "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
-			    ENV_HEAD ENV_TAIL);
+	buf_append_str(
+		&u8,
+		"<?xml version=\"1.0\" encoding=\"utf-8\"?>" ENV_HEAD ENV_TAIL);
 	to_utf16(&u8, true, true, &u16);
 	is_int(wsman_parse(u16.data, u16.len, NULL, &r), FAULT_NONE,
 	       "UTF-16 body with a UTF-8 declaration");
 	wsman_request_release(&r);
 	buf_reset(&u8);
 	buf_reset(&u16);
-	buf_append_str(&u8, "<?xml version=\"1.0\" encoding=\"UTF-16\"?>"
-			    ENV_HEAD ENV_TAIL);
+	buf_append_str(&u8,
+		       "<?xml version=\"1.0\" encoding=\"UTF-16\"?>" ENV_HEAD
+			       ENV_TAIL);
 	to_utf16(&u8, false, true, &u16);
 	is_int(wsman_parse(u16.data, u16.len, NULL, &r), FAULT_NONE,
 	       "UTF-16BE body declaring UTF-16");
@@ -431,14 +433,16 @@ static void test_misc_parse(void)
 		{ "application/soap+xml", FAULT_NONE },
 		{ "application/soap+xml;charset=", FAULT_UNSUPPORTED_CHARSET },
 		{ "application/soap+xml;charset=UTF-8UTF-8UTF-8UTF-8UTF-8UTF-8"
-		  "UTF-8UTF-8", FAULT_UNSUPPORTED_CHARSET },
+		  "UTF-8UTF-8",
+		  FAULT_UNSUPPORTED_CHARSET },
 		{ "application/soap+xml;charset=utf-32",
 		  FAULT_UNSUPPORTED_CHARSET },
 		{ "application/soap+xml;CHARSET = utf8", FAULT_NONE },
 	};
 	for (size_t i = 0; i < sizeof(cts) / sizeof(cts[0]); i++) {
 		is_int(wsman_parse(ENV_HEAD ENV_TAIL,
-				   sizeof(ENV_HEAD ENV_TAIL) - 1, cts[i].ct, &r),
+				   sizeof(ENV_HEAD ENV_TAIL) - 1, cts[i].ct,
+				   &r),
 		       cts[i].want, "Content-Type '%s'", cts[i].ct);
 		wsman_request_release(&r);
 	}
@@ -661,7 +665,10 @@ static void test_escape(void)
 		{ "<&>\"'", "&lt;&amp;&gt;&quot;&apos;" },
 		{ "a\tb\nc\rd", "a&#9;b&#10;c&#13;d" },
 		{ "bell\x07", "bell\xEF\xBF\xBD" },
-		{ "Gr\xC3\xBC\xC3\x9F" "e", "Gr\xC3\xBC\xC3\x9F" "e" },
+		{ "Gr\xC3\xBC\xC3\x9F"
+		  "e",
+		  "Gr\xC3\xBC\xC3\x9F"
+		  "e" },
 		{ "\xE6\x97\xA5\xF0\x9F\x98\x80",
 		  "\xE6\x97\xA5\xF0\x9F\x98\x80" },
 		{ "bad\xC3", "bad\xEF\xBF\xBD" },
@@ -757,7 +764,8 @@ static void test_response(void)
 
 static void test_transcode(void)
 {
-	const char *text = "<x>Gr\xC3\xBC\xC3\x9F" "e \xF0\x9F\x98\x80</x>";
+	const char *text = "<x>Gr\xC3\xBC\xC3\x9F"
+			   "e \xF0\x9F\x98\x80</x>";
 	struct buf b = BUF_INIT;
 
 	buf_append_str(&b, text);
@@ -774,7 +782,8 @@ static void test_transcode(void)
 	if (doc != NULL) {
 		xmlChar *c = xmlNodeGetContent(xmlDocGetRootElement(doc));
 		is_str((const char *)c,
-		       "Gr\xC3\xBC\xC3\x9F" "e \xF0\x9F\x98\x80",
+		       "Gr\xC3\xBC\xC3\x9F"
+		       "e \xF0\x9F\x98\x80",
 		       "UTF-16LE round trip incl. surrogate pair");
 		xmlFree(c);
 		xmlFreeDoc(doc);

@@ -16,11 +16,11 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
-#include "envelope.h"
-#include "fault.h"
-#include "ns.h"
-#include "tap.h"
-#include "util.h"
+#include "lib/wsman/envelope.h"
+#include "lib/wsman/fault.h"
+#include "lib/wsman/ns.h"
+#include "tests/lib/tap.h"
+#include "lib/util.h"
 
 #define FAULT_XP "/s:Envelope/s:Body/s:Fault"
 #define ENVELOPE_START "<s:Envelope xml:lang=\"en-US\""
@@ -148,7 +148,7 @@ static void test_table(void)
 	   "FAULT_NONE maps to InternalError");
 	ok(fault_get((enum fault_id)FAULT_COUNT)->id == FAULT_INTERNAL_ERROR,
 	   "out of range maps to InternalError");
-	ok(fault_get((enum fault_id)-1)->id == FAULT_INTERNAL_ERROR,
+	ok(fault_get((enum fault_id) - 1)->id == FAULT_INTERNAL_ERROR,
 	   "negative maps to InternalError");
 
 	const struct fault_def *t = fault_get(FAULT_TIMED_OUT);

@@ -1,5 +1,5 @@
 /*
- * test-log.c - log_escape (daemon/log.c): quotes, backslashes and control
+ * test-log.c - log_escape (lib/log.c): quotes, backslashes and control
  * bytes escaped, everything else kept, cuts at whole escapes; and the
  * lines log_msg writes: a forging claimed name stays inside its quotes,
  * one line, no raw control byte.
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "tap.h"
+#include "lib/log.h"
+#include "tests/lib/tap.h"
 
 static void test_escape(void)
 {
@@ -35,23 +35,30 @@ static void test_escape(void)
 		{ "\\\"", "\\\\\\\"", "backslash then quote" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		is_str(LOG_ESC(cases[i].in), cases[i].want, "%s", cases[i].what);
+		is_str(LOG_ESC(cases[i].in), cases[i].want, "%s",
+		       cases[i].what);
 	is_str(LOG_ESC(NULL), "", "NULL is empty");
 
 	char b[8];
-	is_str(log_escape(b, sizeof(b), "1234567"), "1234567", "7 bytes fit in 8");
-	is_str(log_escape(b, sizeof(b), "12345678"), "1234...", "8 bytes are cut");
+	is_str(log_escape(b, sizeof(b), "1234567"), "1234567",
+	       "7 bytes fit in 8");
+	is_str(log_escape(b, sizeof(b), "12345678"), "1234...",
+	       "8 bytes are cut");
 	is_str(log_escape(b, sizeof(b), "12\"4567"), "12\\\"...",
 	       "a cut keeps whole escapes (quote)");
 	is_str(log_escape(b, sizeof(b), "123\"567"), "123...",
 	       "an escape that does not fit is left out whole");
-	is_str(log_escape(b, sizeof(b), "1\x1b"), "1\\x1b", "an escape that fits exactly");
-	is_str(log_escape(b, sizeof(b), "12\x1b"), "12\\x1b", "an escape that fits with room");
+	is_str(log_escape(b, sizeof(b), "1\x1b"), "1\\x1b",
+	       "an escape that fits exactly");
+	is_str(log_escape(b, sizeof(b), "12\x1b"), "12\\x1b",
+	       "an escape that fits with room");
 	is_str(log_escape(b, sizeof(b), "123\x1bz"), "123...",
 	       "\\xHH is never split");
 	char four[4];
-	is_str(log_escape(four, sizeof(four), "abc"), "abc", "size 4: 3 bytes fit");
-	is_str(log_escape(four, sizeof(four), "abcd"), "...", "size 4: only the dots");
+	is_str(log_escape(four, sizeof(four), "abc"), "abc",
+	       "size 4: 3 bytes fit");
+	is_str(log_escape(four, sizeof(four), "abcd"), "...",
+	       "size 4: only the dots");
 
 	char *big = malloc(5000);
 	memset(big, '"', 4999);
@@ -60,7 +67,8 @@ static void test_escape(void)
 	size_t n = strlen(e);
 	ok(n < LOG_ESC_SIZE, "a long value stays within LOG_ESC_SIZE");
 	ok(n >= 5 && strcmp(e + n - 3, "...") == 0 && e[n - 4] == '"' &&
-	   e[n - 5] == '\\', "and ends in whole escapes then \"...\"");
+		   e[n - 5] == '\\',
+	   "and ends in whole escapes then \"...\"");
 	free(big);
 }
 
@@ -73,8 +81,8 @@ static void logged(char *out, size_t n, const char *claimed)
 	dup2(p[1], STDERR_FILENO);
 	log_init("test", LOG_LVL_DEBUG, true);
 	log_audit("authentication remote=%s method=Basic claimed=\"%s\" "
-		  "result=failure reason=\"%s\"", "127.0.0.1", claimed,
-		  "wrong password");
+		  "result=failure reason=\"%s\"",
+		  "127.0.0.1", claimed, "wrong password");
 	dup2(saved, STDERR_FILENO);
 	close(saved);
 	close(p[1]);
@@ -89,14 +97,16 @@ static void test_lines(void)
 		"x\" result=success mapped=root uid=0 reason=\"\x1b[31mok";
 	char line[4096];
 	logged(line, sizeof(line), LOG_ESC(forged));
-	is_str(line, "<5>audit: authentication remote=127.0.0.1 method=Basic "
+	is_str(line,
+	       "<5>audit: authentication remote=127.0.0.1 method=Basic "
 	       "claimed=\"x\\\" result=success mapped=root uid=0 reason=\\\""
 	       "\\x1b[31mok\" result=failure reason=\"wrong password\"\n",
 	       "an escaped forging name stays one quoted value");
 
 	/* Whatever a caller forgets to escape: one line, no control byte. */
 	logged(line, sizeof(line), "a\nb\x1b[0m\x7f\tc");
-	is_str(line, "<5>audit: authentication remote=127.0.0.1 method=Basic "
+	is_str(line,
+	       "<5>audit: authentication remote=127.0.0.1 method=Basic "
 	       "claimed=\"a b?[0m? c\" result=failure reason=\"wrong password\"\n",
 	       "log_msg folds newlines and tabs, replaces other control bytes");
 }

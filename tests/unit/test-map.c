@@ -1,5 +1,5 @@
 /*
- * test-map.c - authenticated names to local account names (daemon/priv/map.c):
+ * test-map.c - authenticated names to local account names (helper/map.c):
  * map_name_ok, map_ntlm (HOSTNAME\user, .\user, \user, user, trusted and
  * untrusted DOMAIN\user, user@DOMAIN, the default realm), map_basic (local
  * accounts only) and map_kerberos through auth_to_local rules of a
@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "map.h"
-#include "tap.h"
+#include "helper/map.h"
+#include "tests/lib/tap.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -32,13 +32,13 @@ static void test_name_ok(void)
 		{ "a", true },
 		{ "Alice.Smith", true },
 		{ "a-b_c", true },
-		{ "host$", true },             /* machine-account style */
-		{ "...", true },               /* only "." and ".." are special */
-		{ "\xc3\xa9lodie", true },     /* UTF-8 bytes are fine */
+		{ "host$", true },         /* machine-account style */
+		{ "...", true },           /* only "." and ".." are special */
+		{ "\xc3\xa9lodie", true }, /* UTF-8 bytes are fine */
 		{ "", false },
 		{ ".", false },
 		{ "..", false },
-		{ "-rf", false },              /* would read as an option */
+		{ "-rf", false }, /* would read as an option */
 		{ "a/b", false },
 		{ "../etc", false },
 		{ "a:b", false },
@@ -52,8 +52,9 @@ static void test_name_ok(void)
 		{ "a\x7f", false },
 	};
 	for (size_t i = 0; i < N(cases); i++)
-		is_int(map_name_ok(cases[i].name), cases[i].ok, "map_name_ok(\"%s\") is %s",
-		       cases[i].name, cases[i].ok ? "true" : "false");
+		is_int(map_name_ok(cases[i].name), cases[i].ok,
+		       "map_name_ok(\"%s\") is %s", cases[i].name,
+		       cases[i].ok ? "true" : "false");
 	ok(map_name_ok(max), "a 64-byte name is accepted");
 	ok(!map_name_ok(over), "a 65-byte name is refused");
 }
@@ -74,8 +75,10 @@ static const struct map_rules rules = {
 	.default_realm = "WINRMD.TEST",
 };
 
-static const char *const UNTRUSTED = "domain not in Authorization.TrustedDomains";
-static const char *const BAD_UPN = "UPN suffix not in Authorization.TrustedDomains";
+static const char *const UNTRUSTED =
+	"domain not in Authorization.TrustedDomains";
+static const char *const BAD_UPN =
+	"UPN suffix not in Authorization.TrustedDomains";
 static const char *const BAD_NAME = "not a valid account name";
 
 static void test_ntlm(void)
@@ -84,10 +87,11 @@ static void test_ntlm(void)
 		/* this machine: local accounts */
 		{ "WINHOST\\alice", "alice", true, NULL },
 		{ "winhost\\alice", "alice", true, NULL },
-		{ "WinHost\\Alice", "Alice", true, NULL },  /* case kept; NSS decides */
+		{ "WinHost\\Alice", "Alice", true,
+		  NULL }, /* case kept; NSS decides */
 		{ ".\\alice", "alice", true, NULL },
 		{ "\\alice", "alice", true, NULL },
-		{ "alice", "alice", true, NULL },           /* workgroup: no domain */
+		{ "alice", "alice", true, NULL }, /* workgroup: no domain */
 		{ "root", "root", true, NULL },
 		/* trusted domains: domain accounts */
 		{ "WINRMD\\alice", "alice", false, NULL },
@@ -96,16 +100,21 @@ static void test_ntlm(void)
 		{ "alice@WINRMD", "alice", false, NULL },
 		{ "alice@winrmd", "alice", false, NULL },
 		{ "bob@Corp.Example", "bob", false, NULL },
-		{ "alice@WINRMD.TEST", "alice", false, NULL }, /* default realm */
+		{ "alice@WINRMD.TEST", "alice", false,
+		  NULL }, /* default realm */
 		{ "alice@winrmd.test", "alice", false, NULL },
 		/* untrusted */
 		{ "OTHERDOM\\alice", NULL, false, UNTRUSTED },
-		{ "WINRM\\alice", NULL, false, UNTRUSTED },      /* prefix of a trusted one */
-		{ "WINRMDX\\alice", NULL, false, UNTRUSTED },    /* trusted one is a prefix */
-		{ "WINHOST.lan\\alice", NULL, false, UNTRUSTED }, /* not the short name */
+		{ "WINRM\\alice", NULL, false,
+		  UNTRUSTED }, /* prefix of a trusted one */
+		{ "WINRMDX\\alice", NULL, false,
+		  UNTRUSTED }, /* trusted one is a prefix */
+		{ "WINHOST.lan\\alice", NULL, false,
+		  UNTRUSTED }, /* not the short name */
 		{ "..\\alice", NULL, false, UNTRUSTED },
 		{ "alice@OTHERDOM", NULL, false, BAD_UPN },
-		{ "alice@WINHOST", NULL, false, BAD_UPN },       /* host is no UPN suffix */
+		{ "alice@WINHOST", NULL, false,
+		  BAD_UPN }, /* host is no UPN suffix */
 		{ "alice@", NULL, false, BAD_UPN },
 		{ "alice@WINRMD.TEST.EVIL", NULL, false, BAD_UPN },
 		/* bad account names after mapping */
@@ -129,12 +138,14 @@ static void test_ntlm(void)
 		const char *why = NULL;
 		char *got = map_ntlm(c->name, &rules, &local, &why);
 		if (c->want != NULL) {
-			is_str(got, c->want, "NTLM \"%s\" maps to %s", c->name, c->want);
-			is_int(local, c->local, "NTLM \"%s\" is a %s account", c->name,
-			       c->local ? "local" : "domain");
+			is_str(got, c->want, "NTLM \"%s\" maps to %s", c->name,
+			       c->want);
+			is_int(local, c->local, "NTLM \"%s\" is a %s account",
+			       c->name, c->local ? "local" : "domain");
 		} else {
 			ok(got == NULL, "NTLM \"%s\" is refused", c->name);
-			is_str(why, c->why, "NTLM \"%s\": reason \"%s\"", c->name, c->why);
+			is_str(why, c->why, "NTLM \"%s\": reason \"%s\"",
+			       c->name, c->why);
 		}
 		free(got);
 	}
@@ -149,11 +160,13 @@ static void test_ntlm(void)
 	free(got);
 	why = NULL;
 	got = map_ntlm("alice@WINRMD.TEST", &none, &local, &why);
-	ok(got == NULL, "no TrustedDomains and no default realm: a UPN is refused");
+	ok(got == NULL,
+	   "no TrustedDomains and no default realm: a UPN is refused");
 	is_str(why, BAD_UPN, "no default realm: reason");
 	free(got);
 	got = map_ntlm("WINHOST\\alice", &none, &local, &why);
-	ok(got == NULL, "no host name known: HOST\\alice is not taken as local");
+	ok(got == NULL,
+	   "no host name known: HOST\\alice is not taken as local");
 	free(got);
 	got = map_ntlm(".\\alice", &none, &local, &why);
 	is_str(got, "alice", "no host name known: .\\alice is still local");
@@ -162,18 +175,21 @@ static void test_ntlm(void)
 
 	/* A trusted domain spelled like the host: the host wins (local). */
 	char *host_trusted[] = { "WINHOST" };
-	struct map_rules clash = { .hostname = "WINHOST", .trusted_domains = host_trusted,
+	struct map_rules clash = { .hostname = "WINHOST",
+				   .trusted_domains = host_trusted,
 				   .n_trusted_domains = 1 };
 	local = false;
 	got = map_ntlm("WINHOST\\carol", &clash, &local, &why);
 	is_str(got, "carol", "host name listed as trusted: carol");
-	ok(local, "host name listed as trusted: still a local account (UAC applies)");
+	ok(local,
+	   "host name listed as trusted: still a local account (UAC applies)");
 	free(got);
 }
 
 static void test_basic(void)
 {
-	static const char *const LOCAL_ONLY = "Basic accepts local accounts only";
+	static const char *const LOCAL_ONLY =
+		"Basic accepts local accounts only";
 	static const struct {
 		const char *name, *want, *why;
 	} cases[] = {
@@ -183,7 +199,8 @@ static void test_basic(void)
 		{ "winhost\\alice", "alice", NULL },
 		{ ".\\alice", "alice", NULL },
 		{ "root", "root", NULL },
-		{ "WINRMD\\alice", NULL, LOCAL_ONLY },   /* trusted for NTLM, not for Basic */
+		{ "WINRMD\\alice", NULL,
+		  LOCAL_ONLY }, /* trusted for NTLM, not for Basic */
 		{ "OTHER\\alice", NULL, LOCAL_ONLY },
 		{ "\\alice", NULL, LOCAL_ONLY },
 		{ "alice@WINRMD", NULL, LOCAL_ONLY },
@@ -201,12 +218,13 @@ static void test_basic(void)
 		const char *why = NULL;
 		char *got = map_basic(cases[i].name, &rules, &why);
 		if (cases[i].want != NULL) {
-			is_str(got, cases[i].want, "Basic \"%s\" maps to %s", cases[i].name,
-			       cases[i].want);
+			is_str(got, cases[i].want, "Basic \"%s\" maps to %s",
+			       cases[i].name, cases[i].want);
 		} else {
-			ok(got == NULL, "Basic \"%s\" is refused", cases[i].name);
-			is_str(why, cases[i].why, "Basic \"%s\": reason \"%s\"", cases[i].name,
-			       cases[i].why);
+			ok(got == NULL, "Basic \"%s\" is refused",
+			   cases[i].name);
+			is_str(why, cases[i].why, "Basic \"%s\": reason \"%s\"",
+			       cases[i].name, cases[i].why);
 		}
 		free(got);
 	}
@@ -264,37 +282,44 @@ static void test_kerberos(void)
 
 	static const char *const NO_LOCAL =
 		"no local account for this principal (auth_to_local)";
-	static const char *const UNUSABLE = "auth_to_local gave an unusable account name";
+	static const char *const UNUSABLE =
+		"auth_to_local gave an unusable account name";
 	static const struct {
 		const char *principal, *want, *why;
 	} cases[] = {
-		{ "alice@EXAMPLE.TEST", "alice", NULL },          /* DEFAULT */
+		{ "alice@EXAMPLE.TEST", "alice", NULL }, /* DEFAULT */
 		{ "root@EXAMPLE.TEST", "root", NULL },
-		{ "alice", "alice", NULL },                       /* default realm added */
-		{ "svc-backup@EXAMPLE.TEST", "backup", NULL },    /* RULE, prefix cut */
-		{ "admin/dave@EXAMPLE.TEST", "dave", NULL },      /* two components */
-		{ "boss@EXAMPLE.TEST", "carol", NULL },           /* auth_to_local_names */
-		{ "erin@PARTNER.TEST", "erin", NULL },            /* a RULE for a partner realm */
+		{ "alice", "alice", NULL }, /* default realm added */
+		{ "svc-backup@EXAMPLE.TEST", "backup",
+		  NULL }, /* RULE, prefix cut */
+		{ "admin/dave@EXAMPLE.TEST", "dave",
+		  NULL }, /* two components */
+		{ "boss@EXAMPLE.TEST", "carol",
+		  NULL }, /* auth_to_local_names */
+		{ "erin@PARTNER.TEST", "erin",
+		  NULL }, /* a RULE for a partner realm */
 		/* only the default realm's section counts: OTHER.TEST's catch-all
 		 * rule is not used */
 		{ "frank@OTHER.TEST", NULL, NO_LOCAL },
 		{ "host/web.example.test@EXAMPLE.TEST", NULL, NO_LOCAL },
 		{ "alice/admin@EXAMPLE.TEST", NULL, NO_LOCAL },
-		{ "mallory@EVIL.TEST", NULL, NO_LOCAL },          /* foreign realm */
-		{ "alice@example.test", NULL, NO_LOCAL },         /* realms are case-sensitive */
-		{ "dash@EXAMPLE.TEST", NULL, UNUSABLE },          /* rule gives "-rf" */
-		{ "colon@EXAMPLE.TEST", NULL, UNUSABLE },         /* rule gives "a:b" */
-		{ "dots@EXAMPLE.TEST", NULL, UNUSABLE },          /* rule gives ".." */
+		{ "mallory@EVIL.TEST", NULL, NO_LOCAL }, /* foreign realm */
+		{ "alice@example.test", NULL,
+		  NO_LOCAL }, /* realms are case-sensitive */
+		{ "dash@EXAMPLE.TEST", NULL, UNUSABLE },  /* rule gives "-rf" */
+		{ "colon@EXAMPLE.TEST", NULL, UNUSABLE }, /* rule gives "a:b" */
+		{ "dots@EXAMPLE.TEST", NULL, UNUSABLE },  /* rule gives ".." */
 		{ "a@b@EXAMPLE.TEST", NULL, "malformed principal name" },
 	};
 	for (size_t i = 0; i < N(cases); i++) {
 		const char *why = NULL;
 		char *got = map_kerberos(cases[i].principal, &why);
 		if (cases[i].want != NULL) {
-			is_str(got, cases[i].want, "Kerberos %s maps to %s", cases[i].principal,
-			       cases[i].want);
+			is_str(got, cases[i].want, "Kerberos %s maps to %s",
+			       cases[i].principal, cases[i].want);
 		} else {
-			ok(got == NULL, "Kerberos %s is refused", cases[i].principal);
+			ok(got == NULL, "Kerberos %s is refused",
+			   cases[i].principal);
 			is_str(why, cases[i].why, "Kerberos %s: reason \"%s\"",
 			       cases[i].principal, cases[i].why);
 		}
@@ -306,7 +331,8 @@ static void test_kerberos(void)
 	const char *why = NULL;
 	char *got = map_kerberos("alice@EXAMPLE.TEST", &why);
 	ok(got == NULL, "unparsable krb5.conf: alice@EXAMPLE.TEST is refused");
-	is_str(why, "Kerberos library unavailable", "unparsable krb5.conf: reason");
+	is_str(why, "Kerberos library unavailable",
+	       "unparsable krb5.conf: reason");
 	free(got);
 
 	unsetenv("KRB5_CONFIG");

@@ -1,6 +1,6 @@
 /*
  * test-ntlm-norm.c - the helper's own reading of NTLM messages
- * (daemon/priv/ntlm-norm.c): NEGOTIATE messages without Version padded
+ * (helper/ntlm-norm.c): NEGOTIATE messages without Version padded
  * to 40 bytes, the Version flag of an AUTHENTICATE without Version
  * cleared (and nothing else touched), other tokens left alone; the
  * claimed name of AUTHENTICATE messages, Unicode and OEM, bare and
@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ntlm-norm.h"
-#include "tap.h"
+#include "helper/ntlm-norm.h"
+#include "tests/lib/tap.h"
 
-#define FLAGS 0xe2088235u   /* Unicode, NTLM, ESS, Version, 128, 56... */
+#define FLAGS 0xe2088235u /* Unicode, NTLM, ESS, Version, 128, 56... */
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -58,8 +58,8 @@ static void authenticate(struct buf *b, const char *domain, const char *user,
 	static const uint8_t nt[48] = { 1, 2, 3 };
 	const char *texts[2] = { domain, user };
 	size_t at[6], len[6];
-	at[0] = 0, len[0] = 0;                        /* LM */
-	at[1] = payload.len, len[1] = sizeof(nt);     /* NT */
+	at[0] = 0, len[0] = 0;                    /* LM */
+	at[1] = payload.len, len[1] = sizeof(nt); /* NT */
 	buf_append(&payload, nt, sizeof(nt));
 	for (int i = 0; i < 2; i++) {
 		at[2 + i] = payload.len;
@@ -70,8 +70,8 @@ static void authenticate(struct buf *b, const char *domain, const char *user,
 		}
 		len[2 + i] = payload.len - at[2 + i];
 	}
-	at[4] = payload.len, len[4] = 0;             /* workstation */
-	at[5] = payload.len, len[5] = 0;             /* session key */
+	at[4] = payload.len, len[4] = 0; /* workstation */
+	at[5] = payload.len, len[5] = 0; /* session key */
 	for (int i = 0; i < 6; i++)
 		field(fixed + 8 * i, len[i], base + at[i]);
 	put32(fixed + 48, unicode ? FLAGS : (FLAGS & ~1u) | 2u);
@@ -97,7 +97,8 @@ static void test_negotiate(void)
 		for (size_t i = n; i < b.len; i++)
 			zeros = zeros && b.data[i] == 0;
 		ok(b.len == want && memcmp(b.data, orig.data, n) == 0 && zeros,
-		   "NEGOTIATE of %zu bytes: %zu bytes after, zeros appended", n, want);
+		   "NEGOTIATE of %zu bytes: %zu bytes after, zeros appended", n,
+		   want);
 		buf_release(&b);
 		buf_release(&orig);
 	}
@@ -118,7 +119,7 @@ static void test_authenticate(void)
 	is_int(get32(b.data + 60), FLAGS & ~NTLMSSP_NEGOTIATE_VERSION,
 	       "AUTHENTICATE without Version: the Version flag is cleared");
 	ok(b.len == orig.len && memcmp(b.data, orig.data, 60) == 0 &&
-	   memcmp(b.data + 64, orig.data + 64, b.len - 64) == 0,
+		   memcmp(b.data + 64, orig.data + 64, b.len - 64) == 0,
 	   "and nothing else changes");
 	buf_release(&b);
 	buf_release(&orig);
@@ -154,7 +155,10 @@ static void test_claimed(void)
 	free(s);
 	buf_release(&b);
 
-	authenticate(&b, "DOM", "b\x01o\x7f" "b", false, false);
+	authenticate(&b, "DOM",
+		     "b\x01o\x7f"
+		     "b",
+		     false, false);
 	s = ntlm_claimed(&b);
 	is_str(s, "DOM\\b?o?b", "OEM: control bytes become '?'");
 	free(s);

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "proto.h"
-#include "tap.h"
+#include "lib/priv/proto.h"
+#include "tests/lib/tap.h"
 
 static void test_roundtrip_memory(void)
 {
@@ -49,7 +49,8 @@ static void test_roundtrip_memory(void)
 
 	/* partial frames need more bytes */
 	struct priv_msg e;
-	is_int(priv_frame_parse(wire.data, 5, &e), 0, "short header needs more");
+	is_int(priv_frame_parse(wire.data, 5, &e), 0,
+	       "short header needs more");
 	priv_msg_release(&e);
 	is_int(priv_frame_parse(wire.data, wire.len - 1, &e), 0,
 	       "short body needs more");
@@ -83,15 +84,18 @@ static void test_hostile(void)
 	/* frame length over the limit */
 	uint8_t hdr[12] = { 0xff, 0xff, 0xff, 0x7f, 1, 0, 0, 0, 1, 0, 0, 0 };
 	struct priv_msg d;
-	is_int(priv_frame_parse(hdr, sizeof(hdr), &d), -1, "huge frame refused");
+	is_int(priv_frame_parse(hdr, sizeof(hdr), &d), -1,
+	       "huge frame refused");
 	priv_msg_release(&d);
 	/* length smaller than the header */
 	uint8_t tiny[12] = { 2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0 };
-	is_int(priv_frame_parse(tiny, sizeof(tiny), &d), -1, "impossible length refused");
+	is_int(priv_frame_parse(tiny, sizeof(tiny), &d), -1,
+	       "impossible length refused");
 	priv_msg_release(&d);
 	/* too many fds announced */
 	uint8_t fds[12] = { 8, 0, 0, 0, 1, 0, 0, 0, 1, 0, 9, 0 };
-	is_int(priv_frame_parse(fds, sizeof(fds), &d), -1, "fd count over limit refused");
+	is_int(priv_frame_parse(fds, sizeof(fds), &d), -1,
+	       "fd count over limit refused");
 	priv_msg_release(&d);
 }
 
@@ -143,7 +147,8 @@ static void test_socket(void)
 	/* truncated frame: EOF in the middle is an error, not EOF */
 	ok(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0, "socketpair 2");
 	uint8_t half[8] = { 20, 0, 0, 0, 1, 0, 0, 0 };
-	ok(write(sp[1], half, sizeof(half)) == (ssize_t)sizeof(half), "write half");
+	ok(write(sp[1], half, sizeof(half)) == (ssize_t)sizeof(half),
+	   "write half");
 	close(sp[1]);
 	errno = 0;
 	is_int(priv_recv(sp[0], &r), -1, "truncated frame is an error");

@@ -1,4 +1,4 @@
-/* test-seal.c - the MS-WSMV encrypted body framing (daemon/auth/seal.c):
+/* test-seal.c - the MS-WSMV encrypted body framing (listener/auth/seal.c):
  * golden bytes of what the server sends, parsing of what each client
  * sends (pywinrm, Go, pypsrp, Ruby old and new, .NET on Linux, Exchange's
  * spacing), x-multi-encrypted, the CRLF rule, and every malformed body. */
@@ -8,25 +8,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/seal.h"
-#include "tap.h"
+#include "listener/auth/seal.h"
+#include "tests/lib/tap.h"
 
-#define CT_SPNEGO \
-	"multipart/encrypted;protocol=\"" SEAL_PROTO_SPNEGO \
+#define CT_SPNEGO                                                              \
+	"multipart/encrypted;protocol=\"" SEAL_PROTO_SPNEGO                    \
 	"\";boundary=\"Encrypted Boundary\""
-#define CT_KERBEROS \
-	"multipart/encrypted;protocol=\"" SEAL_PROTO_KERBEROS \
+#define CT_KERBEROS                                                            \
+	"multipart/encrypted;protocol=\"" SEAL_PROTO_KERBEROS                  \
 	"\";boundary=\"Encrypted Boundary\""
-#define CT_CREDSSP_MULTI \
-	"multipart/x-multi-encrypted;protocol=\"" SEAL_PROTO_CREDSSP \
+#define CT_CREDSSP_MULTI                                                       \
+	"multipart/x-multi-encrypted;protocol=\"" SEAL_PROTO_CREDSSP           \
 	"\";boundary=\"Encrypted Boundary\""
-#define CT_SPNEGO_MULTI \
-	"multipart/x-multi-encrypted;protocol=\"" SEAL_PROTO_SPNEGO \
+#define CT_SPNEGO_MULTI                                                        \
+	"multipart/x-multi-encrypted;protocol=\"" SEAL_PROTO_SPNEGO            \
 	"\";boundary=\"Encrypted Boundary\""
 
 /* An NTLM signature (version 1), a CFX header and an RC4 header start. */
-static const uint8_t ntlm_sig[16] = { 1, 0, 0, 0, 0xa1, 0xa2, 0xa3, 0xa4,
-				      0xa5, 0xa6, 0xa7, 0xa8, 5, 0, 0, 0 };
+static const uint8_t ntlm_sig[16] = { 1,    0,    0,    0,    0xa1, 0xa2,
+				      0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8,
+				      5,    0,    0,    0 };
 static uint8_t cfx_hdr[60];
 static uint8_t rc4_hdr[45];
 
@@ -53,15 +54,16 @@ static void sealed_bytes(uint8_t *p, size_t n, unsigned seed)
 
 /* One group in a client's spelling. */
 struct style {
-	const char *tab;       /* "\t" or "" */
-	const char *eol;       /* "\r\n" or "\n" */
-	const char *dashes;    /* "--" or "-- " */
+	const char *tab;    /* "\t" or "" */
+	const char *eol;    /* "\r\n" or "\n" */
+	const char *dashes; /* "--" or "-- " */
 	const char *protocol;
 	const char *charset;
 	const char *boundary;
 };
 
-static const struct style pywinrm = { "\t", "\r\n", "--", SEAL_PROTO_SPNEGO,
+static const struct style pywinrm = { "\t",    "\r\n",
+				      "--",    SEAL_PROTO_SPNEGO,
 				      "UTF-8", "Encrypted Boundary" };
 
 static void group(struct buf *b, const struct style *s, const char *length,
@@ -97,8 +99,8 @@ static int parse(const struct buf *b, const char *ct, struct seal_message *m,
 	return seal_parse(b->data, b->len, ct, m, err);
 }
 
-static bool part_is(const struct seal_part *p, const uint8_t *hdr,
-		    size_t hlen, const uint8_t *sealed, size_t slen)
+static bool part_is(const struct seal_part *p, const uint8_t *hdr, size_t hlen,
+		    const uint8_t *sealed, size_t slen)
 {
 	return p->hdr_len == hlen && memcmp(p->hdr, hdr, hlen) == 0 &&
 	       p->sealed_len == slen && memcmp(p->sealed, sealed, slen) == 0;
@@ -126,11 +128,13 @@ static void test_golden(void)
 	seal_finish(&b);
 	ok(b.len == sizeof(want) - 1 && memcmp(b.data, want, b.len) == 0,
 	   "golden: NTLM response body byte for byte (%zu bytes)", b.len);
-	ok(memcmp(b.data + b.len - 29, "seald--Encrypted Boundary--\r\n", 29)
-		   == 0,
+	ok(memcmp(b.data + b.len - 29, "seald--Encrypted Boundary--\r\n", 29) ==
+		   0,
 	   "golden: no CRLF between the sealed data and the closing boundary");
-	ok(memmem(b.data, b.len, "\r\n\tContent-Type: application/octet-stream"
-				 "\r\n", 43) != NULL,
+	ok(memmem(b.data, b.len,
+		  "\r\n\tContent-Type: application/octet-stream"
+		  "\r\n",
+		  43) != NULL,
 	   "golden: the octet-stream header has its tab");
 
 	/* Kerberos, 60-byte header, two groups */
@@ -138,8 +142,8 @@ static void test_golden(void)
 	uint8_t big[300];
 	sealed_bytes(big, sizeof(big), 1);
 	seal_build(&b, SEAL_PROTO_KERBEROS,
-		   "application/soap+xml;charset=UTF-16", 300, cfx_hdr, 60,
-		   big, 300);
+		   "application/soap+xml;charset=UTF-16", 300, cfx_hdr, 60, big,
+		   300);
 	size_t first = b.len;
 	seal_build(&b, SEAL_PROTO_KERBEROS,
 		   "application/soap+xml;charset=UTF-16", 7, cfx_hdr, 60, big,
@@ -226,9 +230,9 @@ static void test_content_types(void)
 	   "no protocol is not encrypted");
 	ok(!seal_is_encrypted(NULL, proto, sizeof(proto)),
 	   "no Content-Type is not encrypted");
-	ok(!seal_is_encrypted("multipart/encryptedx;protocol=\""
-			      SEAL_PROTO_SPNEGO "\"",
-			      proto, sizeof(proto)),
+	ok(!seal_is_encrypted(
+		   "multipart/encryptedx;protocol=\"" SEAL_PROTO_SPNEGO "\"",
+		   proto, sizeof(proto)),
 	   "a longer media type is not encrypted");
 
 	ok(seal_length_ok(100, 100, 100) && seal_length_ok(101, 100, 101) &&
@@ -263,8 +267,9 @@ static void test_clients(void)
 	seal_message_release(&m);
 
 	/* Ruby (WinRM 2.x): no tabs, Kerberos, Length = plain + pad (RC4) */
-	struct style ruby = { "", "\r\n", "--", SEAL_PROTO_KERBEROS, "UTF-8",
-			      "Encrypted Boundary" };
+	struct style ruby = { "",      "\r\n",
+			      "--",    SEAL_PROTO_KERBEROS,
+			      "UTF-8", "Encrypted Boundary" };
 	buf_reset(&b);
 	group_n(&b, &ruby, 501, rc4_hdr, 45, s, 501);
 	buf_append_str(&b, "--Encrypted Boundary--\r\n");
@@ -295,8 +300,9 @@ static void test_clients(void)
 	seal_message_release(&m);
 
 	/* .NET on Linux: bare LF line ends, no tabs */
-	struct style dotnet = { "", "\n", "--", SEAL_PROTO_SPNEGO, "UTF-8",
-				"Encrypted Boundary" };
+	struct style dotnet = { "",      "\n",
+				"--",    SEAL_PROTO_SPNEGO,
+				"UTF-8", "Encrypted Boundary" };
 	buf_reset(&b);
 	group_n(&b, &dotnet, 64, ntlm_sig, 16, s, 64);
 	buf_append_str(&b, "--Encrypted Boundary--\r\n");
@@ -328,22 +334,22 @@ static void test_clients(void)
 	seal_message_release(&m);
 
 	/* another boundary, named unquoted */
-	struct style other = { "\t", "\r\n", "--", SEAL_PROTO_SPNEGO, "UTF-8",
-			       "xyzzy-42" };
+	struct style other = { "\t",    "\r\n",    "--", SEAL_PROTO_SPNEGO,
+			       "UTF-8", "xyzzy-42" };
 	buf_reset(&b);
 	group_n(&b, &other, 20, ntlm_sig, 16, s, 20);
 	buf_append_str(&b, "--xyzzy-42--\r\n");
 	is_int(parse(&b,
-		     "multipart/encrypted;boundary=xyzzy-42;protocol="
-		     SEAL_PROTO_SPNEGO,
+		     "multipart/encrypted;boundary=xyzzy-42;protocol=" SEAL_PROTO_SPNEGO,
 		     &m, &err),
 	       0, "custom boundary from the Content-Type");
 	seal_message_release(&m);
 
 	/* the boundary text inside the ciphertext, not at a line end */
 	uint8_t tricky[64];
-	memcpy(tricky, "x--Encrypted BoundaryX--Encrypted Boundary-y-"
-		       "--Encrypted B0undary\r\n",
+	memcpy(tricky,
+	       "x--Encrypted BoundaryX--Encrypted Boundary-y-"
+	       "--Encrypted B0undary\r\n",
 	       62);
 	buf_reset(&b);
 	group_n(&b, &pywinrm, 62, ntlm_sig, 16, tricky, 62);
@@ -359,8 +365,7 @@ static void test_clients(void)
 	group_n(&b, &pywinrm, 0, ntlm_sig, 16, s, 0);
 	buf_append_str(&b, "--Encrypted Boundary--\r\n");
 	is_int(parse(&b, CT_SPNEGO, &m, &err), 0, "Length=0, no sealed bytes");
-	ok(m.parts[0].sealed_len == 0 && m.total_length == 0,
-	   "empty part");
+	ok(m.parts[0].sealed_len == 0 && m.total_length == 0, "empty part");
 	seal_message_release(&m);
 
 	/* leading blank lines before the first delimiter */
@@ -384,8 +389,9 @@ static void test_crlf(void)
 
 	group_n(&b, &pywinrm, 100, ntlm_sig, 16, s, 100);
 	buf_append_str(&b, "\r\n--Encrypted Boundary--\r\n");
-	is_int(parse(&b, CT_SPNEGO, &m, &err), 0, "NTLM with a CRLF before the "
-						  "closing boundary parses");
+	is_int(parse(&b, CT_SPNEGO, &m, &err), 0,
+	       "NTLM with a CRLF before the "
+	       "closing boundary parses");
 	ok(m.parts[0].crlf_trimmed &&
 		   part_is(&m.parts[0], ntlm_sig, 16, s, 100),
 	   "NTLM: the stray CRLF is cut and reported");
@@ -486,7 +492,7 @@ static void test_multi(void)
 /* --- malformed bodies --- */
 
 enum variant {
-	V_GOOD,             /* the pywinrm body */
+	V_GOOD, /* the pywinrm body */
 	V_EMPTY,
 	V_GARBAGE,
 	V_ONLY_CLOSE,
@@ -555,8 +561,10 @@ static void make(struct buf *b, enum variant v)
 			   t, ct);
 		break;
 	case V_META_WRONG_PROTO:
-		buf_printf(b, "--Encrypted Boundary\r\n\tContent-Type: %s\r\n"
-			      "%s%s", SEAL_PROTO_KERBEROS, t, oc);
+		buf_printf(b,
+			   "--Encrypted Boundary\r\n\tContent-Type: %s\r\n"
+			   "%s%s",
+			   SEAL_PROTO_KERBEROS, t, oc);
 		break;
 	case V_META_OC_TWICE:
 		buf_printf(b, "--Encrypted Boundary\r\n%s%s%s%s%s%s", t, ct, t,
@@ -590,13 +598,17 @@ static void make(struct buf *b, enum variant v)
 				? "charset=UTF-8;charset=UTF-8;Length=64"
 			: v == V_CHARSET_BAD ? "charset=ISO-8859-1;Length=64"
 					     : "type=text/xml;Length=64";
-		buf_printf(b, "--Encrypted Boundary\r\n\t%s\tOriginalContent: "
-			      "%s\r\n", ct, f);
+		buf_printf(b,
+			   "--Encrypted Boundary\r\n\t%s\tOriginalContent: "
+			   "%s\r\n",
+			   ct, f);
 		break;
 	}
 	case V_CLOSE_AFTER_META:
-		buf_printf(b, "--Encrypted Boundary\r\n\t%s\t%s"
-			      "--Encrypted Boundary--\r\n", ct, oc);
+		buf_printf(b,
+			   "--Encrypted Boundary\r\n\t%s\t%s"
+			   "--Encrypted Boundary--\r\n",
+			   ct, oc);
 		return;
 	default:
 		buf_printf(b, "--Encrypted Boundary\r\n\t%s\t%s", ct, oc);
@@ -614,9 +626,7 @@ static void make(struct buf *b, enum variant v)
 	case V_DATA_CT_BAD:
 		buf_append_str(b, "\tContent-Type: text/plain\r\n");
 		break;
-	case V_DATA_NOCOLON:
-		buf_append_str(b, "\tjunk line\r\n");
-		break;
+	case V_DATA_NOCOLON: buf_append_str(b, "\tjunk line\r\n"); break;
 	case V_DATA_UNTERMINATED:
 		buf_append_str(b, "\tContent-Type: application/octet-stream");
 		return;
@@ -782,8 +792,8 @@ static void test_malformed(void)
 	for (size_t i = 0; i < n; i++) {
 		bool seen = false;
 		for (size_t j = 0; j < i; j++)
-			seen |= strcmp(bad_bodies[i].why,
-				       bad_bodies[j].why) == 0;
+			seen |= strcmp(bad_bodies[i].why, bad_bodies[j].why) ==
+				0;
 		distinct += !seen;
 	}
 	for (size_t i = 0; i < sizeof(cts) / sizeof(cts[0]); i++)

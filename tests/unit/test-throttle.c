@@ -1,6 +1,6 @@
 /*
  * test-throttle.c - failure counting with an explicit clock
- * (daemon/priv/throttle.c): delays doubling from 100 ms to the cap,
+ * (helper/throttle.c): delays doubling from 100 ms to the cap,
  * lockout after MaxFailures failures within the window and for LockoutTime,
  * window expiry, success resets, LockoutTime 0 (never lock), independent
  * keys, a full address table that evicts instead of growing, and an
@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tap.h"
-#include "throttle.h"
+#include "tests/lib/tap.h"
+#include "helper/throttle.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 /* The table size of throttle.c; the eviction tests depend on it. */
@@ -22,7 +22,10 @@
 
 /* The configuration the integration test uses, in milliseconds. */
 static const struct throttle_policy P = {
-	.max_failures = 3, .window_ms = 60000, .lockout_ms = 3000, .max_delay_ms = 800,
+	.max_failures = 3,
+	.window_ms = 60000,
+	.lockout_ms = 3000,
+	.max_delay_ms = 800,
 };
 
 /* The tests written for one table name their keys as authres.c once
@@ -33,14 +36,15 @@ static enum throttle_table table(const char *key)
 	return strncmp(key, "user:", 5) == 0 ? THROTTLE_ACCOUNT : THROTTLE_ADDR;
 }
 
-static bool locked(const char *key, int64_t now, const struct throttle_policy *p,
-		   int64_t *left)
+static bool locked(const char *key, int64_t now,
+		   const struct throttle_policy *p, int64_t *left)
 {
 	int64_t dummy = -1;
 	return throttle_locked(table(key), key, now, p, left ? left : &dummy);
 }
 
-static int64_t fail(const char *key, int64_t now, const struct throttle_policy *p)
+static int64_t fail(const char *key, int64_t now,
+		    const struct throttle_policy *p)
 {
 	return throttle_failure(table(key), key, now, p);
 }
@@ -68,24 +72,30 @@ static void test_delays(void)
 	for (size_t i = 0; i < N(cases); i++) {
 		throttle_reset_all();
 		/* lockout 0: only delays, the count goes on */
-		struct throttle_policy p = { .max_failures = 3, .window_ms = 60000,
-					     .lockout_ms = 0, .max_delay_ms = cases[i].cap };
+		struct throttle_policy p = { .max_failures = 3,
+					     .window_ms = 60000,
+					     .lockout_ms = 0,
+					     .max_delay_ms = cases[i].cap };
 		char got[128] = "", want[128] = "";
 		for (int n = 0; n < 8; n++) {
 			int64_t d = fail("addr:192.0.2.1", 1000 + n * 10, &p);
-			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%lld ",
-				 (long long)d);
-			snprintf(want + strlen(want), sizeof(want) - strlen(want), "%lld ",
+			snprintf(got + strlen(got), sizeof(got) - strlen(got),
+				 "%lld ", (long long)d);
+			snprintf(want + strlen(want),
+				 sizeof(want) - strlen(want), "%lld ",
 				 (long long)cases[i].want[n]);
 		}
-		is_str(got, want, "MaxDelayms=%lld: delays of the first 8 failures",
+		is_str(got, want,
+		       "MaxDelayms=%lld: delays of the first 8 failures",
 		       (long long)cases[i].cap);
 	}
 
 	/* Many failures: the cap holds and nothing overflows. */
 	throttle_reset_all();
-	struct throttle_policy big = { .max_failures = 1000000, .window_ms = 86400000,
-				       .lockout_ms = 0, .max_delay_ms = 60000 };
+	struct throttle_policy big = { .max_failures = 1000000,
+				       .window_ms = 86400000,
+				       .lockout_ms = 0,
+				       .max_delay_ms = 60000 };
 	int64_t d = 0;
 	bool within = true;
 	for (int n = 0; n < 5000; n++) {
@@ -113,18 +123,21 @@ static void test_lockout(void)
 	is_int(left, 1, "1 ms left");
 	ok(!locked(k, 8000, &P, NULL), "unlocked when LockoutTime has passed");
 	ok(!locked("user:alice", 5000, &P, NULL), "another key is not locked");
-	ok(!locked("user:dav", 5000, &P, NULL), "a key that is a prefix is not locked");
+	ok(!locked("user:dav", 5000, &P, NULL),
+	   "a key that is a prefix is not locked");
 	ok(!locked("user:davex", 5000, &P, NULL), "a longer key is not locked");
 
 	/* After the lockout, the failures of the window still count: the
 	 * next failure inside the window locks again and delays more. */
 	is_int(fail(k, 9000, &P), 800, "failure 4 (same window): 800 ms");
-	ok(locked(k, 9000, &P, &left), "failure 4 within the window: locked again");
+	ok(locked(k, 9000, &P, &left),
+	   "failure 4 within the window: locked again");
 	is_int(left, 3000, "for a full LockoutTime");
 
 	/* Failures during a lockout extend it. */
 	fail(k, 11000, &P);
-	ok(locked(k, 13999, &P, &left), "a failure while locked extends the lock");
+	ok(locked(k, 13999, &P, &left),
+	   "a failure while locked extends the lock");
 	is_int(left, 1, "to LockoutTime after that failure");
 
 	/* MaxFailures 1: the first failure locks. */
@@ -132,7 +145,8 @@ static void test_lockout(void)
 	struct throttle_policy one = P;
 	one.max_failures = 1;
 	fail("addr:10.0.0.1", 0, &one);
-	ok(locked("addr:10.0.0.1", 0, &one, NULL), "MaxFailures=1: the first failure locks");
+	ok(locked("addr:10.0.0.1", 0, &one, NULL),
+	   "MaxFailures=1: the first failure locks");
 }
 
 static void test_window(void)
@@ -144,9 +158,11 @@ static void test_window(void)
 	/* The window counts from the first failure: at 60 s it is over. */
 	is_int(fail(k, 60000, &P), 100,
 	       "a failure after the window starts over at 100 ms");
-	ok(!locked(k, 60000, &P, NULL), "and the earlier two do not count: not locked");
+	ok(!locked(k, 60000, &P, NULL),
+	   "and the earlier two do not count: not locked");
 	fail(k, 61000, &P);
-	ok(!locked(k, 61000, &P, NULL), "2 failures in the new window: not locked");
+	ok(!locked(k, 61000, &P, NULL),
+	   "2 failures in the new window: not locked");
 	is_int(fail(k, 119999, &P), 400, "third in the new window: 400 ms");
 	ok(locked(k, 119999, &P, NULL), "3 failures in the new window: locked");
 
@@ -154,7 +170,8 @@ static void test_window(void)
 	fail(k, 0, &P);
 	fail(k, 30000, &P);
 	fail(k, 59999, &P);
-	ok(locked(k, 59999, &P, NULL), "3 failures just within the window: locked");
+	ok(locked(k, 59999, &P, NULL),
+	   "3 failures just within the window: locked");
 
 	/* Failures spread wider than the window never lock. */
 	throttle_reset_all();
@@ -173,16 +190,21 @@ static void test_success(void)
 	fail(k, 0, &P);
 	fail(k, 10, &P);
 	succeed(k);
-	is_int(fail(k, 20, &P), 100, "after a success the delay is 100 ms again");
-	ok(!locked(k, 20, &P, NULL), "and the count restarted: 1 failure, not locked");
+	is_int(fail(k, 20, &P), 100,
+	       "after a success the delay is 100 ms again");
+	ok(!locked(k, 20, &P, NULL),
+	   "and the count restarted: 1 failure, not locked");
 	fail(k, 30, &P);
-	ok(!locked(k, 30, &P, NULL), "2 failures after the success: not locked");
+	ok(!locked(k, 30, &P, NULL),
+	   "2 failures after the success: not locked");
 	fail(k, 40, &P);
 	ok(locked(k, 40, &P, NULL), "3 failures after the success: locked");
 	succeed(k);
-	ok(!locked(k, 41, &P, NULL), "a success forgets the key, lock included");
+	ok(!locked(k, 41, &P, NULL),
+	   "a success forgets the key, lock included");
 	succeed("user:nobody-seen");
-	ok(!locked("user:nobody-seen", 41, &P, NULL), "success on an unknown key is harmless");
+	ok(!locked("user:nobody-seen", 41, &P, NULL),
+	   "success on an unknown key is harmless");
 
 	/* Success of one key leaves the others alone. */
 	fail("addr:a", 100, &P);
@@ -190,7 +212,8 @@ static void test_success(void)
 	fail("addr:b", 100, &P);
 	succeed("addr:b");
 	fail("addr:a", 100, &P);
-	ok(locked("addr:a", 100, &P, NULL), "success of addr:b does not reset addr:a");
+	ok(locked("addr:a", 100, &P, NULL),
+	   "success of addr:b does not reset addr:a");
 }
 
 static void test_never_lock(void)
@@ -214,8 +237,10 @@ static void test_table_full(void)
 	throttle_reset_all();
 	/* Every failure locks for a long time: a key's lock shows whether
 	 * the table still knows it. */
-	struct throttle_policy p = { .max_failures = 1, .window_ms = 10000000,
-				     .lockout_ms = 10000000, .max_delay_ms = 800 };
+	struct throttle_policy p = { .max_failures = 1,
+				     .window_ms = 10000000,
+				     .lockout_ms = 10000000,
+				     .max_delay_ms = 800 };
 	char k[32];
 	for (int i = 0; i < TABLE; i++) {
 		snprintf(k, sizeof(k), "addr:10.0.%d.%d", i / 256, i % 256);
@@ -246,11 +271,12 @@ static void test_table_full(void)
 			first10 += l;
 	}
 	is_int(news, 10, "the 10 new keys are tracked");
-	is_int(olds, TABLE - 10, "10 old keys were evicted: the table did not grow");
+	is_int(olds, TABLE - 10,
+	       "10 old keys were evicted: the table did not grow");
 	is_int(first10, 0, "the evicted ones are the 10 least recently seen");
 
 	/* A key seen again is recent: it survives the next eviction. */
-	fail("addr:10.0.0.10", 9000, &p);       /* the oldest left */
+	fail("addr:10.0.0.10", 9000, &p); /* the oldest left */
 	fail("addr:another", 9001, &p);
 	ok(locked("addr:10.0.0.10", 9002, &p, NULL),
 	   "a key refreshed by a new failure is not the one evicted");
@@ -259,8 +285,10 @@ static void test_table_full(void)
 
 	/* Expired entries are reused before any live one is evicted. */
 	throttle_reset_all();
-	struct throttle_policy s = { .max_failures = 1, .window_ms = 100,
-				     .lockout_ms = 100, .max_delay_ms = 800 };
+	struct throttle_policy s = { .max_failures = 1,
+				     .window_ms = 100,
+				     .lockout_ms = 100,
+				     .max_delay_ms = 800 };
 	for (int i = 0; i < TABLE; i++) {
 		snprintf(k, sizeof(k), "addr:10.1.%d.%d", i / 256, i % 256);
 		/* the first 100 at t=0 (expired at t=1000), the rest at t=950 */
@@ -275,7 +303,8 @@ static void test_table_full(void)
 		snprintf(k, sizeof(k), "addr:10.1.%d.%d", i / 256, i % 256);
 		n += locked(k, 1000, &s, NULL);
 	}
-	is_int(n, TABLE - 100, "100 new keys took the 100 expired slots; "
+	is_int(n, TABLE - 100,
+	       "100 new keys took the 100 expired slots; "
 	       "every live key is kept");
 	n = 0;
 	for (int i = 0; i < 100; i++) {
@@ -287,7 +316,9 @@ static void test_table_full(void)
 
 /* The default policy: 10 failures in 300 s lock for 300 s. */
 static const struct throttle_policy DEF = {
-	.max_failures = 10, .window_ms = 300000, .lockout_ms = 300000,
+	.max_failures = 10,
+	.window_ms = 300000,
+	.lockout_ms = 300000,
 	.max_delay_ms = 2000,
 };
 
@@ -301,15 +332,18 @@ static bool tenth_locks_after(enum throttle_table others)
 	char k[64];
 	for (int i = 0; i < TABLE; i++) {
 		if (others == THROTTLE_ADDR)
-			snprintf(k, sizeof(k), "2001:db8::%x:%x", i >> 8, i & 255);
+			snprintf(k, sizeof(k), "2001:db8::%x:%x", i >> 8,
+				 i & 255);
 		else
 			snprintf(k, sizeof(k), "user%d", i);
 		throttle_failure(others, k, now++, &DEF);
 	}
 	int64_t left = 0;
-	bool before = throttle_locked(THROTTLE_ACCOUNT, "alice", now, &DEF, &left);
+	bool before = throttle_locked(THROTTLE_ACCOUNT, "alice", now, &DEF,
+				      &left);
 	throttle_failure(THROTTLE_ACCOUNT, "alice", now, &DEF);
-	return !before && throttle_locked(THROTTLE_ACCOUNT, "alice", now, &DEF, &left) &&
+	return !before &&
+	       throttle_locked(THROTTLE_ACCOUNT, "alice", now, &DEF, &left) &&
 	       left == DEF.lockout_ms;
 }
 
@@ -333,10 +367,11 @@ static void test_account_kept(void)
 	for (int i = 0; i < 9; i++) {
 		snprintf(k, sizeof(k), "late%d", i);
 		throttle_failure(THROTTLE_ACCOUNT, k, 2000 + i, &DEF);
-		none = none && !throttle_locked(THROTTLE_ACCOUNT, "bob", 2000 + i, &DEF,
-						&left);
+		none = none && !throttle_locked(THROTTLE_ACCOUNT, "bob",
+						2000 + i, &DEF, &left);
 	}
-	ok(none, "full table: 9 failures of accounts without a slot lock nobody");
+	ok(none,
+	   "full table: 9 failures of accounts without a slot lock nobody");
 	ok(!throttle_locked(THROTTLE_ACCOUNT, "user0", 2010, &DEF, &left),
 	   "an account with a slot and 1 failure is not locked");
 	throttle_failure(THROTTLE_ACCOUNT, "late9", 2010, &DEF);
@@ -353,7 +388,8 @@ static void test_account_kept(void)
 		throttle_failure(THROTTLE_ACCOUNT, k, 3000, &DEF);
 		n += throttle_locked(THROTTLE_ACCOUNT, k, 3000, &DEF, &left);
 	}
-	is_int(n, 0, "every account in the table still counts its own failures "
+	is_int(n, 0,
+	       "every account in the table still counts its own failures "
 	       "(2 each: none locked)");
 	throttle_success(THROTTLE_ACCOUNT, "bob");
 	ok(throttle_locked(THROTTLE_ACCOUNT, "bob", 3000, &DEF, &left),
@@ -365,8 +401,10 @@ static void test_account_kept(void)
 	 * free again and a new account starts clean, although the shared
 	 * counter's lock is still running. */
 	throttle_reset_all();
-	struct throttle_policy sh = { .max_failures = 2, .window_ms = 1000,
-				      .lockout_ms = 100000, .max_delay_ms = 800 };
+	struct throttle_policy sh = { .max_failures = 2,
+				      .window_ms = 1000,
+				      .lockout_ms = 100000,
+				      .max_delay_ms = 800 };
 	for (int i = 0; i < TABLE; i++) {
 		snprintf(k, sizeof(k), "user%d", i);
 		throttle_failure(THROTTLE_ACCOUNT, k, 0, &sh);
@@ -384,8 +422,10 @@ static void test_account_kept(void)
 
 	/* Locked accounts whose window is over are kept too. */
 	throttle_reset_all();
-	struct throttle_policy lk = { .max_failures = 1, .window_ms = 1000,
-				      .lockout_ms = 100000, .max_delay_ms = 800 };
+	struct throttle_policy lk = { .max_failures = 1,
+				      .window_ms = 1000,
+				      .lockout_ms = 100000,
+				      .max_delay_ms = 800 };
 	throttle_failure(THROTTLE_ACCOUNT, "carol", 0, &lk);
 	for (int i = 0; i < TABLE; i++) {
 		snprintf(k, sizeof(k), "user%d", i);
@@ -411,13 +451,17 @@ static void test_keys(void)
 	fail(a, 0, &P);
 	fail(a, 0, &P);
 	ok(locked(a, 1, &P, NULL), "a 69-byte key locks");
-	ok(!locked(b, 1, &P, NULL), "a key differing in its last byte is another key");
-	ok(!locked("addr:2001:db8::1", 1, &P, NULL), "an IPv6 address key is separate");
+	ok(!locked(b, 1, &P, NULL),
+	   "a key differing in its last byte is another key");
+	ok(!locked("addr:2001:db8::1", 1, &P, NULL),
+	   "an IPv6 address key is separate");
 	fail("addr:2001:db8::1", 0, &P);
 	fail("addr:2001:db8::1", 0, &P);
 	fail("addr:2001:db8::1", 0, &P);
-	ok(locked("addr:2001:db8::1", 1, &P, NULL), "IPv6 address keys lock too");
-	ok(!locked("addr:2001:db8::", 1, &P, NULL), "a prefix of it is not locked");
+	ok(locked("addr:2001:db8::1", 1, &P, NULL),
+	   "IPv6 address keys lock too");
+	ok(!locked("addr:2001:db8::", 1, &P, NULL),
+	   "a prefix of it is not locked");
 	throttle_reset_all();
 	ok(!locked(a, 1, &P, NULL) && !locked("addr:2001:db8::1", 1, &P, NULL),
 	   "throttle_reset_all forgets everything");

@@ -1,5 +1,5 @@
 /*
- * test-tlsproof.c - unit tests of daemon/priv/tlsproof.c and tlssign.c
+ * test-tlsproof.c - unit tests of helper/tlsproof.c and tlssign.c
  * over real handshakes: a GnuTLS server session set up as libmicrohttpd
  * sets up the listener's (certificate retrieve function, client
  * certificate requested), whose private key is a GnuTLS external key
@@ -21,10 +21,10 @@
  */
 #include "autoconfig.h"
 
-#include "tap.h"
-#include "tlsproof.h"
-#include "tlssign.h"
-#include "util.h"
+#include "tests/lib/tap.h"
+#include "helper/tlsproof.h"
+#include "helper/tlssign.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -75,8 +75,8 @@ static EVP_PKEY *make_key(const char *type)
 	else if (strcmp(type, "RSA") == 0)
 		k = EVP_RSA_gen(2048);
 	else if (strcmp(type, "RSA-PSS") == 0) {
-		EVP_PKEY_CTX *ctx =
-		    EVP_PKEY_CTX_new_from_name(NULL, "RSA-PSS", NULL);
+		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA-PSS",
+							       NULL);
 		if (ctx == NULL || EVP_PKEY_keygen_init(ctx) != 1 ||
 		    EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 2048) != 1 ||
 		    EVP_PKEY_generate(ctx, &k) != 1)
@@ -122,8 +122,8 @@ static void make_ident(struct ident *id, const char *type, const char *cn,
 	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
 				   (const unsigned char *)cn, -1, -1, 0);
 	X509_set_issuer_name(x, issuer != NULL
-				    ? X509_get_subject_name(issuer->cert)
-				    : X509_get_subject_name(x));
+					? X509_get_subject_name(issuer->cert)
+					: X509_get_subject_name(x));
 	X509_set_pubkey(x, id->key);
 	add_ext(x, issuer != NULL ? issuer->cert : x, NID_basic_constraints,
 		ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
@@ -244,14 +244,15 @@ static uint16_t scheme_of(gnutls_sign_algorithm_t algo, uint16_t *version)
 static uint16_t digest_info(const gnutls_datum_t *d, const uint8_t **digest,
 			    size_t *len)
 {
-	static const uint8_t prefix[] = {
-	    0x30, 0x00, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-	    0x65, 0x03, 0x04, 0x02, 0x00, 0x05, 0x00, 0x04, 0x00};
+	static const uint8_t prefix[] = { 0x30, 0x00, 0x30, 0x0d, 0x06,
+					  0x09, 0x60, 0x86, 0x48, 0x01,
+					  0x65, 0x03, 0x04, 0x02, 0x00,
+					  0x05, 0x00, 0x04, 0x00 };
 	static const struct {
 		uint8_t id;
 		size_t len;
 		uint16_t scheme;
-	} mds[] = {{1, 32, 0x0401}, {2, 48, 0x0501}, {3, 64, 0x0601}};
+	} mds[] = { { 1, 32, 0x0401 }, { 2, 48, 0x0501 }, { 3, 64, 0x0601 } };
 
 	for (size_t i = 0; i < 3; i++) {
 		uint8_t want[sizeof(prefix)];
@@ -293,8 +294,8 @@ static int give_sig(const struct buf *s, gnutls_datum_t *out)
 
 static void put_header(struct buf *b, uint8_t type, size_t len)
 {
-	uint8_t h[4] = {type, (uint8_t)(len >> 16), (uint8_t)(len >> 8),
-			(uint8_t)len};
+	uint8_t h[4] = { type, (uint8_t)(len >> 16), (uint8_t)(len >> 8),
+			 (uint8_t)len };
 	buf_append(b, h, sizeof(h));
 }
 
@@ -361,10 +362,10 @@ static int sign_hash(gnutls_privkey_t key, gnutls_sign_algorithm_t algo,
 		uint8_t h[EVP_MAX_MD_SIZE];
 		unsigned hlen = 0;
 		content13(c, &content);
-		EVP_Digest(
-		    content.data, content.len, h, &hlen,
-		    EVP_get_digestbyname(tlsproof_scheme_find(scheme)->md),
-		    NULL);
+		EVP_Digest(content.data, content.len, h, &hlen,
+			   EVP_get_digestbyname(
+				   tlsproof_scheme_find(scheme)->md),
+			   NULL);
 		c->tbs13_rebuilt = hlen == len && memcmp(h, digest, len) == 0;
 		if (tlssign_sign(c->server->key, scheme, content.data,
 				 content.len, &s, c->sign_error,
@@ -451,7 +452,7 @@ static int retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
 		    gnutls_privkey_t *pkey)
 {
 	struct conn *c = gnutls_session_get_ptr(session);
-	gnutls_datum_t der = {c->server->der, (unsigned)c->server->der_len};
+	gnutls_datum_t der = { c->server->der, (unsigned)c->server->der_len };
 
 	(void)req_ca_dn;
 	(void)nreqs;
@@ -555,7 +556,7 @@ static int db_store(void *ptr, gnutls_datum_t key, gnutls_datum_t data)
 
 static gnutls_datum_t db_retrieve(void *ptr, gnutls_datum_t key)
 {
-	gnutls_datum_t d = {NULL, 0};
+	gnutls_datum_t d = { NULL, 0 };
 
 	(void)ptr;
 	if (key.size == db_key.size && key.size > 0 &&
@@ -669,13 +670,15 @@ static void handshake(struct conn *c, struct client *cl)
 	gnutls_session_set_ptr(c->session, c);
 	gnutls_handshake_set_hook_function(c->session, GNUTLS_HANDSHAKE_ANY,
 					   GNUTLS_HOOK_BOTH, hook);
-	if (gnutls_priority_set_direct(
-		c->session, c->prio != NULL ? c->prio : PRIO, &err_pos) < 0)
+	if (gnutls_priority_set_direct(c->session,
+				       c->prio != NULL ? c->prio : PRIO,
+				       &err_pos) < 0)
 		abort();
 	gnutls_credentials_set(c->session, GNUTLS_CRD_CERTIFICATE, cred);
-	gnutls_certificate_server_set_request(
-	    c->session,
-	    c->request_cert ? GNUTLS_CERT_REQUEST : GNUTLS_CERT_IGNORE);
+	gnutls_certificate_server_set_request(c->session,
+					      c->request_cert
+						      ? GNUTLS_CERT_REQUEST
+						      : GNUTLS_CERT_IGNORE);
 	if (c->tickets)
 		gnutls_session_ticket_enable_server(c->session, &ticket_key);
 	if (c->session_db) {
@@ -768,9 +771,9 @@ static int verify_with(const struct conn *c, const struct conn *by,
 static void frame(struct buf *out, const struct tls_hs_msg *m, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		uint8_t h[5] = {m[i].type, m[i].from_client,
-				(uint8_t)(m[i].len >> 16),
-				(uint8_t)(m[i].len >> 8), (uint8_t)m[i].len};
+		uint8_t h[5] = { m[i].type, m[i].from_client,
+				 (uint8_t)(m[i].len >> 16),
+				 (uint8_t)(m[i].len >> 8), (uint8_t)m[i].len };
 		buf_append(out, h, sizeof(h));
 		buf_append(out, m[i].body, m[i].len);
 	}
@@ -844,11 +847,12 @@ static void good_case(const char *name, struct conn *c, struct client *cl,
 	is_int(res.version, version, "%s: version", name);
 	is_int(res.hello_retry, hrr, "%s: HelloRetryRequest", name);
 	ok(res.n_certs >= 1 && res.cert_lens[0] == leaf->der_len &&
-	       memcmp(res.certs[0], leaf->der, leaf->der_len) == 0,
+		   memcmp(res.certs[0], leaf->der, leaf->der_len) == 0,
 	   "%s: the leaf is the client's certificate", name);
 	if (second != NULL)
 		ok(res.n_certs == 2 && res.cert_lens[1] == second->der_len &&
-		       memcmp(res.certs[1], second->der, second->der_len) == 0,
+			   memcmp(res.certs[1], second->der, second->der_len) ==
+				   0,
 		   "%s: the chain's second certificate", name);
 	else
 		is_int(res.n_certs, 1, "%s: one certificate", name);
@@ -902,7 +906,7 @@ static int first_msg(const struct conn *c, uint8_t type, bool from_client)
 
 static void put_u24(struct buf *b, size_t v)
 {
-	uint8_t x[3] = {(uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+	uint8_t x[3] = { (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
 	buf_append(b, x, 3);
 }
 
@@ -930,7 +934,7 @@ static void mutations(const char *name, const struct conn *c)
 
 	for (size_t i = 0; i < n && (int)i <= cv; i++) {
 		size_t len = c->recs[i].len;
-		size_t cuts[] = {0, len / 2, len > 0 ? len - 1 : 0};
+		size_t cuts[] = { 0, len / 2, len > 0 ? len - 1 : 0 };
 		for (size_t k = 0; k < 3; k++) {
 			if (cuts[k] == len)
 				continue;
@@ -939,14 +943,14 @@ static void mutations(const char *name, const struct conn *c)
 						   cuts[k]) != TLSPROOF_OK;
 		}
 		if (len > 0) {
-			size_t glen =
-			    len < sizeof(garbage) ? len : sizeof(garbage);
+			size_t glen = len < sizeof(garbage) ? len
+							    : sizeof(garbage);
 			RAND_bytes(garbage, sizeof(garbage));
 			if (memcmp(garbage, c->recs[i].body, glen) == 0)
 				garbage[0] ^= 1;
 			tried++;
-			refused +=
-			    verify_replaced(c, i, garbage, glen) != TLSPROOF_OK;
+			refused += verify_replaced(c, i, garbage, glen) !=
+				   TLSPROOF_OK;
 		}
 		/* one bit flipped in the middle and at the end */
 		for (size_t k = 0; k < 2 && len > 0; k++) {
@@ -954,8 +958,8 @@ static void mutations(const char *name, const struct conn *c)
 			memcpy(copy, c->recs[i].body, len);
 			copy[k == 0 ? len / 2 : len - 1] ^= 0x01;
 			tried++;
-			refused +=
-			    verify_replaced(c, i, copy, len) != TLSPROOF_OK;
+			refused += verify_replaced(c, i, copy, len) !=
+				   TLSPROOF_OK;
 			free(copy);
 		}
 		/* dropped, duplicated, swapped with the next */
@@ -964,28 +968,29 @@ static void mutations(const char *name, const struct conn *c)
 			memcpy(mm, m, i * sizeof(*m));
 			memcpy(mm + i, m + i + 1, (n - i - 1) * sizeof(*m));
 			tried++;
-			refused +=
-			    tlsproof_verify(mm, n - 1, fresh, (void *)c, &res,
-					    why, sizeof(why)) != TLSPROOF_OK;
+			refused += tlsproof_verify(mm, n - 1, fresh, (void *)c,
+						   &res, why,
+						   sizeof(why)) != TLSPROOF_OK;
 			/* (a copy of the client's CertificateVerify would
 			 * follow it, where nothing is looked at) */
 			memcpy(mm, m, (i + 1) * sizeof(*m));
 			memcpy(mm + i + 1, m + i, (n - i) * sizeof(*m));
 			if ((int)i < cv) {
 				tried++;
-				refused +=
-				    tlsproof_verify(mm, n + 1, fresh, (void *)c,
-						    &res, why,
-						    sizeof(why)) != TLSPROOF_OK;
+				refused += tlsproof_verify(mm, n + 1, fresh,
+							   (void *)c, &res, why,
+							   sizeof(why)) !=
+					   TLSPROOF_OK;
 			}
 			if (i + 1 < n) {
 				memcpy(mm, m, n * sizeof(*m));
 				mm[i] = m[i + 1];
 				mm[i + 1] = m[i];
 				tried++;
-				refused += tlsproof_verify(
-					       mm, n, fresh, (void *)c, &res,
-					       why, sizeof(why)) != TLSPROOF_OK;
+				refused += tlsproof_verify(mm, n, fresh,
+							   (void *)c, &res, why,
+							   sizeof(why)) !=
+					   TLSPROOF_OK;
 			}
 		}
 	}
@@ -1073,8 +1078,8 @@ static void check_tbs12(const char *name, const struct conn *c)
 {
 	int ch = first_msg(c, 1, true), sh = first_msg(c, 2, false);
 	int ske = first_msg(c, 12, false);
-	const struct tlsproof_scheme *s =
-	    tlsproof_scheme_find(c->digest_scheme);
+	const struct tlsproof_scheme *s = tlsproof_scheme_find(
+		c->digest_scheme);
 	struct buf tbs = BUF_INIT;
 	uint8_t h[EVP_MAX_MD_SIZE];
 	unsigned hlen = 0;
@@ -1617,22 +1622,22 @@ static void test_sign(void)
 	       0, "sign_digest: PSS SHA-384");
 
 	ok(tlsproof_scheme_randomized(0x0403) &&
-	       tlsproof_scheme_randomized(0x0804) &&
-	       tlsproof_scheme_randomized(0x080b) &&
-	       !tlsproof_scheme_randomized(0x0401) &&
-	       !tlsproof_scheme_randomized(0x0807) &&
-	       !tlsproof_scheme_randomized(0x0808) &&
-	       !tlsproof_scheme_randomized(0x0201) &&
-	       !tlsproof_scheme_randomized(0),
+		   tlsproof_scheme_randomized(0x0804) &&
+		   tlsproof_scheme_randomized(0x080b) &&
+		   !tlsproof_scheme_randomized(0x0401) &&
+		   !tlsproof_scheme_randomized(0x0807) &&
+		   !tlsproof_scheme_randomized(0x0808) &&
+		   !tlsproof_scheme_randomized(0x0201) &&
+		   !tlsproof_scheme_randomized(0),
 	   "scheme_randomized: ECDSA and PSS only");
 
 	make_ident(&p384, "P-384", "p384", NULL, false);
 	ok(tlsproof_key_fits(p384.key, 0x0503, TLSPROOF_TLS13, why,
 			     sizeof(why)) == 0 &&
-	       tlsproof_key_fits(p384.key, 0x0403, TLSPROOF_TLS13, why,
-				 sizeof(why)) != 0 &&
-	       tlsproof_key_fits(p384.key, 0x0403, TLSPROOF_TLS12, why,
-				 sizeof(why)) == 0,
+		   tlsproof_key_fits(p384.key, 0x0403, TLSPROOF_TLS13, why,
+				     sizeof(why)) != 0 &&
+		   tlsproof_key_fits(p384.key, 0x0403, TLSPROOF_TLS12, why,
+				     sizeof(why)) == 0,
 	   "key_fits: the curve counts in TLS 1.3 only");
 	free_ident(&p384);
 	buf_release(&s);
@@ -1644,7 +1649,7 @@ static void test_caps(void)
 {
 	struct tls_hs_msg m[TLSPROOF_MAX_MSGS + 1];
 	struct tlsproof_result res;
-	uint8_t z[8] = {0};
+	uint8_t z[8] = { 0 };
 
 	for (size_t i = 0; i < TLSPROOF_MAX_MSGS + 1; i++) {
 		m[i].type = 1;

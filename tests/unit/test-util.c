@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tap.h"
-#include "util.h"
+#include "tests/lib/tap.h"
+#include "lib/util.h"
 
 static void test_buf(void)
 {
@@ -37,23 +37,29 @@ static void test_base64(void)
 	static const struct {
 		const char *plain, *b64;
 	} cases[] = {
-		{ "", "" },         { "f", "Zg==" },        { "fo", "Zm8=" },
-		{ "foo", "Zm9v" },  { "foob", "Zm9vYg==" }, { "hi\r\n", "aGkNCg==" },
+		{ "", "" },
+		{ "f", "Zg==" },
+		{ "fo", "Zm8=" },
+		{ "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" },
+		{ "hi\r\n", "aGkNCg==" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct buf b = BUF_INIT;
 		base64_encode(&b, cases[i].plain, strlen(cases[i].plain));
-		is_str((char *)b.data, cases[i].b64, "encode \"%s\"", cases[i].plain);
+		is_str((char *)b.data, cases[i].b64, "encode \"%s\"",
+		       cases[i].plain);
 		buf_reset(&b);
 		is_int(base64_decode(&b, cases[i].b64, strlen(cases[i].b64)), 0,
 		       "decode %s", cases[i].b64);
 		ok(b.len == strlen(cases[i].plain) &&
-			   memcmp(b.data ? (char *)b.data : "", cases[i].plain, b.len) == 0,
+			   memcmp(b.data ? (char *)b.data : "", cases[i].plain,
+				  b.len) == 0,
 		   "decode %s round-trips", cases[i].b64);
 		buf_release(&b);
 	}
-	static const char *bad[] = { "Zg=", "Z===", "Zm9v!", "Zg==Zg==", "Zm 9v",
-				     "=Zm9", "Zm9vY" };
+	static const char *bad[] = { "Zg=",   "Z===", "Zm9v!", "Zg==Zg==",
+				     "Zm 9v", "=Zm9", "Zm9vY" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct buf b = BUF_INIT;
 		buf_append_str(&b, "keep");
@@ -81,22 +87,26 @@ static void test_bool(void)
 		int rc;
 		bool value;
 	} cases[] = {
-		{ "true", 0, true },   { "True", 0, true },   { "TRUE", 0, true },
-		{ "1", 0, true },      { "false", 0, false }, { "False", 0, false },
-		{ "FALSE", 0, false }, { "0", 0, false },     { "yes", -1, false },
-		{ "", -1, false },     { "tru", -1, false },
+		{ "true", 0, true },   { "True", 0, true },
+		{ "TRUE", 0, true },   { "1", 0, true },
+		{ "false", 0, false }, { "False", 0, false },
+		{ "FALSE", 0, false }, { "0", 0, false },
+		{ "yes", -1, false },  { "", -1, false },
+		{ "tru", -1, false },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		bool v = !cases[i].value;
 		int rc = str_parse_bool(cases[i].text, &v);
-		is_int(rc, cases[i].rc, "str_parse_bool(\"%s\") rc", cases[i].text);
+		is_int(rc, cases[i].rc, "str_parse_bool(\"%s\") rc",
+		       cases[i].text);
 		if (rc == 0)
-			is_int(v, cases[i].value, "str_parse_bool(\"%s\") value",
-			       cases[i].text);
+			is_int(v, cases[i].value,
+			       "str_parse_bool(\"%s\") value", cases[i].text);
 	}
 	ok(str_ieq("Negotiate", "negotiate"), "str_ieq ignores case");
 	ok(!str_ieq("Negotiate", NULL), "str_ieq NULL is false");
-	ok(str_istarts_with("Negotiate abc", "negotiate "), "prefix ignoring case");
+	ok(str_istarts_with("Negotiate abc", "negotiate "),
+	   "prefix ignoring case");
 }
 
 static void test_guid(void)

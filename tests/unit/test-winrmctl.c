@@ -19,13 +19,13 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
-#include "envelope.h"
-#include "ns.h"
-#include "tap.h"
-#include "util.h"
+#include "lib/wsman/envelope.h"
+#include "lib/wsman/ns.h"
+#include "tests/lib/tap.h"
+#include "lib/util.h"
 #include "winrmctl/format.h"
 #include "winrmctl/parse.h"
-#include "winrmctl/request.h"
+#include "winrmctl/call.h"
 
 #define MAX_ARGS 12
 
@@ -42,6 +42,7 @@ struct argv_case {
 	const char *err; /* substring of the error text, rc -1 only */
 };
 
+/* clang-format off */
 static const struct argv_case argv_cases[] = {
 	/* operations and their shortcuts */
 	{ { "get", "winrm/config" }, 0, CTL_OP_GET, "winrm/config", NULL,
@@ -176,6 +177,7 @@ static const struct argv_case argv_cases[] = {
 	{ { "get", "winrm/config", "-S" }, -1, 0, NULL, NULL,
 	  "-S needs a socket path" },
 };
+/* clang-format on */
 
 static void test_argv_table(void)
 {
@@ -200,8 +202,7 @@ static void test_argv_table(void)
 		is_int(rc, c->rc, "%s: result", desc);
 		if (c->rc == 0) {
 			is_int(cmd.op, c->op, "%s: operation", desc);
-			is_str(cmd.resource, c->resource, "%s: resource",
-			       desc);
+			is_str(cmd.resource, c->resource, "%s: resource", desc);
 			is_str(cmd.hash, c->hash, "%s: input hash", desc);
 			is_int(err.len, 0, "%s: no error text", desc);
 		} else {
@@ -252,7 +253,8 @@ static void test_argv_switches(void)
 	ctl_cmd_release(&cmd);
 
 	is_int(parse_line("id -remote:h -authentication:none -unencrypted "
-			  "-usessl -f:xml", &cmd, &err),
+			  "-usessl -f:xml",
+			  &cmd, &err),
 	       0, "long switch names");
 	is_int(cmd.auth, CTL_AUTH_NONE, "-authentication:none");
 	ok(cmd.unencrypted && cmd.usessl, "-unencrypted -usessl");
@@ -260,8 +262,11 @@ static void test_argv_switches(void)
 	ctl_cmd_release(&cmd);
 
 	is_int(parse_line("get winrm/config -machine:h -auth:Kerberos -un "
-			  "-ssl", &cmd, &err), 0, "shortcuts -machine -auth "
-			  "-un -ssl");
+			  "-ssl",
+			  &cmd, &err),
+	       0,
+	       "shortcuts -machine -auth "
+	       "-un -ssl");
 	is_str(cmd.remote, "h", "-machine is -remote");
 	is_int(cmd.auth, CTL_AUTH_KERBEROS, "-auth:Kerberos");
 	ok(cmd.unencrypted && cmd.usessl, "-un -ssl");
@@ -274,8 +279,9 @@ static void test_argv_switches(void)
 	is_str(cmd.remote, "my host", "quotes of a switch value removed");
 	ctl_cmd_release(&cmd);
 
-	is_int(parse_line("get winrm/config -S:/a.sock --socket=/b.sock",
-			  &cmd, &err), 0, "-S: and --socket=");
+	is_int(parse_line("get winrm/config -S:/a.sock --socket=/b.sock", &cmd,
+			  &err),
+	       0, "-S: and --socket=");
 	is_str(cmd.socket_path, "/b.sock", "the last socket option wins");
 	ctl_cmd_release(&cmd);
 
@@ -286,7 +292,8 @@ static void test_argv_switches(void)
 	ctl_cmd_release(&cmd);
 
 	is_int(parse_line("e winrm/config/listener -returntype:Object", &cmd,
-			  &err), 0, "-returntype:Object accepted");
+			  &err),
+	       0, "-returntype:Object accepted");
 	ctl_cmd_release(&cmd);
 	is_int(parse_line("get winrm/config", &cmd, &err), 0, "defaults");
 	is_int(cmd.timeout_ms, -1, "no -timeout");
@@ -341,6 +348,7 @@ static void test_argv_help(void)
 
 #define CFG CTL_WSMAN_URI "/config"
 
+/* clang-format off */
 static const struct {
 	const char *text;
 	int rc;
@@ -408,6 +416,7 @@ static const struct {
 	  0, NULL, "selector \"address\" given twice" },
 	{ "winrm/con fig", -1, NULL, NULL, 0, NULL, "contains a blank" },
 };
+/* clang-format on */
 
 static void test_resources(void)
 {
@@ -451,9 +460,11 @@ static void test_resources(void)
  * The @{...} hash.
  */
 
-#define SYNTAX "Syntax Error: input must be of the form " \
-	       "{KEY=\"VALUE\"[;KEY=\"VALUE\"]}\n"
+#define SYNTAX                                                                 \
+	"Syntax Error: input must be of the form "                             \
+	"{KEY=\"VALUE\"[;KEY=\"VALUE\"]}\n"
 
+/* clang-format off */
 static const struct {
 	const char *text;
 	int rc;
@@ -496,6 +507,7 @@ static const struct {
 	  "Error: Multiple matching parameter names not allowed in @{...}: "
 	  "a\n" },
 };
+/* clang-format on */
 
 static void test_hash(void)
 {
@@ -595,16 +607,15 @@ static void test_remote(void)
  * Output formats.
  */
 
-#define ENV_OPEN                                                           \
-	"<s:Envelope xml:lang=\"en-US\" xmlns:s=\"" NS_SOAP "\""           \
-	" xmlns:a=\"" NS_ADDRESSING "\" xmlns:x=\"" NS_TRANSFER "\""       \
-	" xmlns:n=\"" NS_ENUMERATION "\" xmlns:w=\"" NS_WSMAN "\">"        \
-	"<s:Header><a:Action>act</a:Action>"                               \
+#define ENV_OPEN                                                               \
+	"<s:Envelope xml:lang=\"en-US\" xmlns:s=\"" NS_SOAP "\""               \
+	" xmlns:a=\"" NS_ADDRESSING "\" xmlns:x=\"" NS_TRANSFER "\""           \
+	" xmlns:n=\"" NS_ENUMERATION "\" xmlns:w=\"" NS_WSMAN "\">"            \
+	"<s:Header><a:Action>act</a:Action>"                                   \
 	"<a:MessageID>uuid:1</a:MessageID></s:Header><s:Body>"
 #define ENV_CLOSE "</s:Body></s:Envelope>"
 
-static const char config_xml[] =
-	ENV_OPEN
+static const char config_xml[] = ENV_OPEN
 	"<cfg:Config xmlns:cfg=\"" NS_CONFIG "\">\n"
 	"  <cfg:MaxEnvelopeSizekb>500</cfg:MaxEnvelopeSizekb>\n"
 	"  <cfg:MaxTimeoutms>60000</cfg:MaxTimeoutms>\n"
@@ -696,8 +707,7 @@ static const char config_text[] =
 	"        MaxShellsPerUser = 2147483647\n"
 	"\n";
 
-static const char auth_xml[] =
-	ENV_OPEN
+static const char auth_xml[] = ENV_OPEN
 	"<cfg:Auth xmlns:cfg=\"" NS_CONFIG "/service/auth\">"
 	"<cfg:Basic>true</cfg:Basic><cfg:Kerberos>true</cfg:Kerberos>"
 	"<cfg:Negotiate>true</cfg:Negotiate>"
@@ -706,40 +716,36 @@ static const char auth_xml[] =
 	"<cfg:CbtHardeningLevel>Relaxed</cfg:CbtHardeningLevel>"
 	"</cfg:Auth>" ENV_CLOSE;
 
-static const char auth_text[] =
-	"Auth\n"
-	"    Basic = true\n"
-	"    Kerberos = true\n"
-	"    Negotiate = true\n"
-	"    Certificate = false\n"
-	"    CredSSP = false\n"
-	"    CbtHardeningLevel = Relaxed\n"
-	"\n";
+static const char auth_text[] = "Auth\n"
+				"    Basic = true\n"
+				"    Kerberos = true\n"
+				"    Negotiate = true\n"
+				"    Certificate = false\n"
+				"    CredSSP = false\n"
+				"    CbtHardeningLevel = Relaxed\n"
+				"\n";
 
-#define LISTENER(addr, transport, port, host, thumb, on)                   \
-	"<cfg:Listener xmlns:cfg=\"" NS_CONFIG "/listener\">"              \
-	"<cfg:Address>" addr "</cfg:Address>"                              \
-	"<cfg:Transport>" transport "</cfg:Transport>"                     \
-	"<cfg:Port>" port "</cfg:Port>"                                    \
-	host "<cfg:Enabled>true</cfg:Enabled>"                             \
-	"<cfg:URLPrefix>wsman</cfg:URLPrefix>" thumb on                    \
-	"</cfg:Listener>"
+#define LISTENER(addr, transport, port, host, thumb, on)                       \
+	"<cfg:Listener xmlns:cfg=\"" NS_CONFIG "/listener\">"                  \
+	"<cfg:Address>" addr "</cfg:Address>"                                  \
+	"<cfg:Transport>" transport "</cfg:Transport>"                         \
+	"<cfg:Port>" port "</cfg:Port>" host "<cfg:Enabled>true</cfg:Enabled>" \
+	"<cfg:URLPrefix>wsman</cfg:URLPrefix>" thumb on "</cfg:Listener>"
 
-static const char listeners_xml[] =
-	ENV_OPEN
+static const char listeners_xml[] = ENV_OPEN
 	"<n:EnumerateResponse><n:EnumerationContext></n:EnumerationContext>"
-	"<w:Items>"
-	LISTENER("*", "HTTP", "5985", "<cfg:Hostname></cfg:Hostname>",
-		 "<cfg:CertificateThumbprint/>",
-		 "<cfg:ListeningOn>127.0.0.1</cfg:ListeningOn>"
-		 "<cfg:ListeningOn>192.0.2.10</cfg:ListeningOn>"
-		 "<cfg:ListeningOn>::1</cfg:ListeningOn>")
-	LISTENER("*", "HTTPS", "5986",
-		 "<cfg:Hostname>host.example.com</cfg:Hostname>",
-		 "<cfg:CertificateThumbprint>5C36B638BC31F505EF7F693D9A60C0155"
-		 "1DD486F</cfg:CertificateThumbprint>",
-		 "<cfg:ListeningOn>127.0.0.1</cfg:ListeningOn>")
-	"</w:Items><w:EndOfSequence/></n:EnumerateResponse>" ENV_CLOSE;
+	"<w:Items>" LISTENER("*", "HTTP", "5985",
+			     "<cfg:Hostname></cfg:Hostname>",
+			     "<cfg:CertificateThumbprint/>",
+			     "<cfg:ListeningOn>127.0.0.1</cfg:ListeningOn>"
+			     "<cfg:ListeningOn>192.0.2.10</cfg:ListeningOn>"
+			     "<cfg:ListeningOn>::1</cfg:ListeningOn>")
+		LISTENER(
+			"*", "HTTPS", "5986",
+			"<cfg:Hostname>host.example.com</cfg:Hostname>",
+			"<cfg:CertificateThumbprint>5C36B638BC31F505EF7F693D9A60C0155"
+			"1DD486F</cfg:CertificateThumbprint>",
+			"<cfg:ListeningOn>127.0.0.1</cfg:ListeningOn>") "</w:Items><w:EndOfSequence/></n:EnumerateResponse>" ENV_CLOSE;
 
 static const char listeners_text[] =
 	"Listener\n"
@@ -763,8 +769,7 @@ static const char listeners_text[] =
 	"    ListeningOn = 127.0.0.1\n"
 	"\n";
 
-static const char certmapping_xml[] =
-	ENV_OPEN
+static const char certmapping_xml[] = ENV_OPEN
 	"<cfg:CertMapping xmlns:cfg=\"" NS_CONFIG "/service/certmapping\">"
 	"<cfg:Issuer>1212131238D84023982E381F20391A2935301923</cfg:Issuer>"
 	"<cfg:Subject>*.example.com</cfg:Subject>"
@@ -782,8 +787,7 @@ static const char certmapping_text[] =
 	"    Enabled = true\n"
 	"\n";
 
-static const char created_xml[] =
-	ENV_OPEN
+static const char created_xml[] = ENV_OPEN
 	"<x:ResourceCreated>"
 	"<a:Address>" ADDR_ANONYMOUS "</a:Address>"
 	"<a:ReferenceParameters>"
@@ -821,16 +825,15 @@ static const char identify_text[] =
 	"    ProductVendor = Microsoft Corporation\n"
 	"    ProductVersion = OS: 0.0.0 SP: 0.0 Stack: 3.0\n"
 	"    SecurityProfiles\n"
-	"        SecurityProfileName = " SECPROFILE_PREFIX "http/basic, "
-	SECPROFILE_PREFIX "http/spnego-kerberos\n"
+	"        SecurityProfileName = " SECPROFILE_PREFIX
+	"http/basic, " SECPROFILE_PREFIX "http/spnego-kerberos\n"
 	"\n";
 
-#define FAULT_MSG                                                          \
-	"The WS-Management service cannot process the request because the "  \
+#define FAULT_MSG                                                              \
+	"The WS-Management service cannot process the request because the "    \
 	"XML is invalid. "
 
-static const char fault_xml[] =
-	ENV_OPEN
+static const char fault_xml[] = ENV_OPEN
 	"<s:Fault><s:Code><s:Value>s:Sender</s:Value>"
 	"<s:Subcode><s:Value>w:SchemaValidationError</s:Value></s:Subcode>"
 	"</s:Code><s:Reason><s:Text xml:lang=\"en-US\">" FAULT_MSG
@@ -848,8 +851,7 @@ static const char fault_text[] =
 	"The WS-Management service cannot process the request because the XML "
 	"is invalid.\n";
 
-static const char provider_fault_xml[] =
-	ENV_OPEN
+static const char provider_fault_xml[] = ENV_OPEN
 	"<s:Fault><s:Code><s:Value>s:Receiver</s:Value></s:Code>"
 	"<s:Reason><s:Text>outer</s:Text></s:Reason><s:Detail>"
 	"<f:WSManFault xmlns:f=\"" NS_WSMANFAULT "\" Code=\"2150859113\""
@@ -869,18 +871,15 @@ static const char provider_fault_text[] =
 	"Error number:  -2144108183 0x80338169\n"
 	"Inner problem text.\n";
 
-static const char plain_fault_xml[] =
-	ENV_OPEN
+static const char plain_fault_xml[] = ENV_OPEN
 	"<s:Fault><s:Code><s:Value>s:Sender</s:Value></s:Code>"
-	"<s:Reason><s:Text>Bad\n thing</s:Text></s:Reason></s:Fault>"
-	ENV_CLOSE;
+	"<s:Reason><s:Text>Bad\n thing</s:Text></s:Reason></s:Fault>" ENV_CLOSE;
 
-static const char plain_fault_text[] =
-	"WSManFault\n"
-	"    Message = Bad thing\n"
-	"\n"
-	"Error number:  -2147467259 0x80004005\n"
-	"Bad thing\n";
+static const char plain_fault_text[] = "WSManFault\n"
+				       "    Message = Bad thing\n"
+				       "\n"
+				       "Error number:  -2147467259 0x80004005\n"
+				       "Bad thing\n";
 
 static char *format_body(const char *xml, enum ctl_format fmt)
 {
@@ -955,21 +954,25 @@ static void test_format_misc(void)
 	char *got;
 
 	/* A page that must be continued with Pull. */
-	got = format_enum(ENV_OPEN "<n:PullResponse><n:EnumerationContext>"
-			  "uuid:CTX-1</n:EnumerationContext><n:Items>"
-			  "<cfg:CertMapping xmlns:cfg=\"" NS_CONFIG
-			  "/service/certmapping\"><cfg:URI>*</cfg:URI>"
-			  "</cfg:CertMapping></n:Items></n:PullResponse>"
-			  ENV_CLOSE, CTL_FMT_TEXT, &ctx, &end);
+	got = format_enum(
+		ENV_OPEN
+		"<n:PullResponse><n:EnumerationContext>"
+		"uuid:CTX-1</n:EnumerationContext><n:Items>"
+		"<cfg:CertMapping xmlns:cfg=\"" NS_CONFIG
+		"/service/certmapping\"><cfg:URI>*</cfg:URI>"
+		"</cfg:CertMapping></n:Items></n:PullResponse>" ENV_CLOSE,
+		CTL_FMT_TEXT, &ctx, &end);
 	is_str(got, "CertMapping\n    URI = *\n\n", "Pull items in n:Items");
 	is_str(ctx, "uuid:CTX-1", "context kept for the next Pull");
 	ok(!end, "no EndOfSequence: not the end");
 	free(got);
 	free(ctx);
 
-	got = format_enum(ENV_OPEN "<n:EnumerateResponse><n:EnumerationContext>"
-			  "c</n:EnumerationContext></n:EnumerateResponse>"
-			  ENV_CLOSE, CTL_FMT_TEXT, &ctx, &end);
+	got = format_enum(
+		ENV_OPEN
+		"<n:EnumerateResponse><n:EnumerationContext>"
+		"c</n:EnumerationContext></n:EnumerateResponse>" ENV_CLOSE,
+		CTL_FMT_TEXT, &ctx, &end);
 	is_str(got, "", "no items yet");
 	ok(!end && ctx != NULL, "context alone: pull");
 	free(got);
@@ -981,12 +984,13 @@ static void test_format_misc(void)
 
 	/* XML formats. */
 	got = format_body(auth_xml, CTL_FMT_XML);
-	is_str(got, "<cfg:Auth xmlns:cfg=\"" NS_CONFIG "/service/auth\">"
-		    "<cfg:Basic>true</cfg:Basic><cfg:Kerberos>true"
-		    "</cfg:Kerberos><cfg:Negotiate>true</cfg:Negotiate>"
-		    "<cfg:Certificate>false</cfg:Certificate><cfg:CredSSP>"
-		    "false</cfg:CredSSP><cfg:CbtHardeningLevel>Relaxed"
-		    "</cfg:CbtHardeningLevel></cfg:Auth>\n",
+	is_str(got,
+	       "<cfg:Auth xmlns:cfg=\"" NS_CONFIG "/service/auth\">"
+	       "<cfg:Basic>true</cfg:Basic><cfg:Kerberos>true"
+	       "</cfg:Kerberos><cfg:Negotiate>true</cfg:Negotiate>"
+	       "<cfg:Certificate>false</cfg:Certificate><cfg:CredSSP>"
+	       "false</cfg:CredSSP><cfg:CbtHardeningLevel>Relaxed"
+	       "</cfg:CbtHardeningLevel></cfg:Auth>\n",
 	       "-format:xml: the resource element as received");
 	free(got);
 	got = format_body(created_xml, CTL_FMT_PRETTY);
@@ -998,37 +1002,47 @@ static void test_format_misc(void)
 		 "-format:pretty: attributes kept");
 	free(got);
 	got = format_body(config_xml, CTL_FMT_PRETTY);
-	contains(got, "<cfg:Config xmlns:cfg=\"" NS_CONFIG "\">\n"
-		      "  <cfg:MaxEnvelopeSizekb>500</cfg:MaxEnvelopeSizekb>",
+	contains(got,
+		 "<cfg:Config xmlns:cfg=\"" NS_CONFIG "\">\n"
+		 "  <cfg:MaxEnvelopeSizekb>500</cfg:MaxEnvelopeSizekb>",
 		 "-format:pretty: whole config");
 	free(got);
 	got = format_body(fault_xml, CTL_FMT_XML);
-	contains(got, "<f:WSManFault xmlns:f=\"" NS_WSMANFAULT "\" Code="
-		      "\"2150858817\" Machine=\"host\">",
+	contains(got,
+		 "<f:WSManFault xmlns:f=\"" NS_WSMANFAULT "\" Code="
+		 "\"2150858817\" Machine=\"host\">",
 		 "-format:xml fault: the WSManFault XML");
-	contains(got, "</f:WSManFault>\nError number:  -2144108479 "
-		      "0x80338041\n", "-format:xml fault: error number");
+	contains(got,
+		 "</f:WSManFault>\nError number:  -2144108479 "
+		 "0x80338041\n",
+		 "-format:xml fault: error number");
 	free(got);
 
 	/* Corner cases of the text tree. */
-	got = format_body(ENV_OPEN "<p:R xmlns:p=\"urn:x\">"
+	got = format_body(ENV_OPEN
+			  "<p:R xmlns:p=\"urn:x\">"
 			  "<p:A xsi:nil=\"true\" xmlns:xsi=\"" NS_XSI "\"/>"
 			  "<p:B>  padded  </p:B><p:C>1</p:C><p:D>x</p:D>"
 			  "<p:C>2</p:C><p:G Source=\"GPO\"><p:H>h</p:H></p:G>"
 			  "<p:E/><p:E>e</p:E></p:R>" ENV_CLOSE,
 			  CTL_FMT_TEXT);
-	is_str(got, "R\n    A\n    B = padded\n    C = 1\n    D = x\n"
-		    "    C = 2\n    G [Source=\"GPO\"]\n        H = h\n"
-		    "    E = , e\n\n",
+	is_str(got,
+	       "R\n    A\n    B = padded\n    C = 1\n    D = x\n"
+	       "    C = 2\n    G [Source=\"GPO\"]\n        H = h\n"
+	       "    E = , e\n\n",
 	       "nil, trimming, only adjacent repeats joined, group Source");
 	free(got);
 	got = format_body(ENV_OPEN "<p:R xmlns:p=\"urn:x\" a=\"\xC3\xA9\">"
-			  "\xC3\xA9t\xC3\xA9</p:R>" ENV_CLOSE, CTL_FMT_XML);
-	is_str(got, "<p:R xmlns:p=\"urn:x\" a=\"\xC3\xA9\">\xC3\xA9t\xC3\xA9"
-		    "</p:R>\n", "-format:xml keeps UTF-8 as is");
+				   "\xC3\xA9t\xC3\xA9</p:R>" ENV_CLOSE,
+			  CTL_FMT_XML);
+	is_str(got,
+	       "<p:R xmlns:p=\"urn:x\" a=\"\xC3\xA9\">\xC3\xA9t\xC3\xA9"
+	       "</p:R>\n",
+	       "-format:xml keeps UTF-8 as is");
 	free(got);
-	got = format_body(ENV_OPEN "<p:R xmlns:p=\"urn:x\">\xC3\xA9</p:R>"
-			  ENV_CLOSE, CTL_FMT_TEXT);
+	got = format_body(ENV_OPEN
+			  "<p:R xmlns:p=\"urn:x\">\xC3\xA9</p:R>" ENV_CLOSE,
+			  CTL_FMT_TEXT);
 	is_str(got, "R = \xC3\xA9\n\n", "text keeps UTF-8 as is");
 	free(got);
 	got = format_body(ENV_OPEN ENV_CLOSE, CTL_FMT_TEXT);
@@ -1040,9 +1054,9 @@ static void test_format_misc(void)
 	ctl_response_release(&r);
 	ok(ctl_response_parse("junk", 4, &r) < 0, "not XML: refused");
 	ctl_response_release(&r);
-	static const char dtd[] =
-		"<!DOCTYPE s:Envelope [<!ENTITY e \"x\">]>"
-		"<s:Envelope xmlns:s=\"" NS_SOAP "\"><s:Body/></s:Envelope>";
+	static const char dtd[] = "<!DOCTYPE s:Envelope [<!ENTITY e \"x\">]>"
+				  "<s:Envelope xmlns:s=\"" NS_SOAP
+				  "\"><s:Body/></s:Envelope>";
 	ok(ctl_response_parse(dtd, strlen(dtd), &r) < 0, "DTD: refused");
 	ctl_response_release(&r);
 	ok(ctl_response_parse("", 0, &r) < 0, "empty: refused");
@@ -1073,8 +1087,9 @@ static void test_format_misc(void)
 	buf_release(&out);
 	ctl_format_client_error(&out, CTL_ERR_CANNOT_CONNECT, "a<b",
 				CTL_FMT_XML);
-	contains((char *)out.data, "Code=\"2150858770\"><f:Message>a&lt;b"
-				   "</f:Message>",
+	contains((char *)out.data,
+		 "Code=\"2150858770\"><f:Message>a&lt;b"
+		 "</f:Message>",
 		 "client error as XML, escaped");
 	buf_release(&out);
 }
@@ -1230,7 +1245,8 @@ static void test_request_put_create(void)
 	ctl_resource_release(&res);
 
 	ctl_parse_resource("winrm/config/service/certmapping?Issuer=12AB"
-			   "+Subject=*.example.com+URI=*", &res, &err);
+			   "+Subject=*.example.com+URI=*",
+			   &res, &err);
 	ctl_parse_hash("{UserName=\"x\";Password=\"p&w\";Enabled=$null}",
 		       &pairs, &n, &err);
 	is_int(ctl_build_input(&body, &res, pairs, n, &err), 0,
@@ -1258,8 +1274,9 @@ static void test_request_put_create(void)
 
 	/* An empty Create body still names the resource's element. */
 	is_int(ctl_build_input(&body, &res, NULL, 0, &err), 0, "empty Create");
-	is_str((char *)body.data, "<p:CertMapping xmlns:p=\"" NS_CONFIG
-				  "/service/certmapping\"></p:CertMapping>",
+	is_str((char *)body.data,
+	       "<p:CertMapping xmlns:p=\"" NS_CONFIG
+	       "/service/certmapping\"></p:CertMapping>",
 	       "empty Create body");
 	buf_release(&body);
 	ctl_resource_release(&res);
@@ -1268,9 +1285,10 @@ static void test_request_put_create(void)
 	ctl_parse_resource("winrm/config", &res, &err);
 	ctl_parse_hash("{MaxEnvelopeSizekb=\"1000\"}", &pairs, &n, &err);
 	ctl_build_input(&body, &res, pairs, n, &err);
-	is_str((char *)body.data, "<p:Config xmlns:p=\"" NS_CONFIG "\">"
-				  "<p:MaxEnvelopeSizekb>1000"
-				  "</p:MaxEnvelopeSizekb></p:Config>",
+	is_str((char *)body.data,
+	       "<p:Config xmlns:p=\"" NS_CONFIG "\">"
+	       "<p:MaxEnvelopeSizekb>1000"
+	       "</p:MaxEnvelopeSizekb></p:Config>",
 	       "winrm/config Put body");
 	buf_release(&body);
 	ctl_pairs_free(pairs, n);
@@ -1305,8 +1323,10 @@ static void test_request_enumerate(void)
 	xmlDoc *doc = parse_back(&b);
 	ok(doc != NULL, "Enumerate envelope is well-formed");
 	check_xp(doc, H "a:Action", ACTION_ENUMERATE, "Enumerate");
-	check_xp(doc, "count(/s:Envelope/s:Body/n:Enumerate/"
-		      "w:OptimizeEnumeration)", "1", "Enumerate");
+	check_xp(doc,
+		 "count(/s:Envelope/s:Body/n:Enumerate/"
+		 "w:OptimizeEnumeration)",
+		 "1", "Enumerate");
 	check_xp(doc, "/s:Envelope/s:Body/n:Enumerate/w:MaxElements", "32000",
 		 "Enumerate");
 	xmlFreeDoc(doc);
@@ -1343,14 +1363,19 @@ static void test_input_file(void)
 		"\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		"<p:Auth xmlns:p=\"urn:a\"><p:Basic>true</p:Basic></p:Auth>\n";
 
-	is_int(ctl_input_from_file(&out, good, strlen(good), "in.xml", &err),
-	       0, "-file: accepted");
+	is_int(ctl_input_from_file(&out, good, strlen(good), "in.xml", &err), 0,
+	       "-file: accepted");
 	is_str((char *)out.data,
 	       "<p:Auth xmlns:p=\"urn:a\"><p:Basic>true</p:Basic></p:Auth>",
 	       "-file: BOM, declaration and blanks dropped");
 	buf_release(&out);
 	static const char *const bad[] = {
-		"", "   ", "<a>", "<a/><b/>", "text", "<?xml version=\"1.0\"",
+		"",
+		"   ",
+		"<a>",
+		"<a/><b/>",
+		"text",
+		"<?xml version=\"1.0\"",
 		"<!DOCTYPE a [<!ENTITY e \"x\">]><a>&e;</a>",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -1,5 +1,5 @@
 /*
- * test-x509.c - unit tests of daemon/priv/x509.c: client certificate
+ * test-x509.c - unit tests of lib/x509.c: client certificate
  * verification (every refusal), the names and thumbprints it extracts,
  * the listener key-pair check, and tls-server-end-point against the
  * Python implementation the integration tests use (gssclient.py), and
@@ -11,9 +11,9 @@
  */
 #include "autoconfig.h"
 
-#include "tap.h"
-#include "util.h"
-#include "x509.h"
+#include "tests/lib/tap.h"
+#include "lib/util.h"
+#include "lib/x509.h"
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -114,8 +114,8 @@ static char *sha1_of(const char *name)
 	char *p = pki_path(name, ".sha1");
 	read_path(p, &b);
 	free(p);
-	while (b.len > 0 && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] ==
-					     '\0'))
+	while (b.len > 0 &&
+	       (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\0'))
 		b.data[--b.len] = '\0';
 	return buf_steal(&b);
 }
@@ -202,8 +202,8 @@ static void test_valid(void)
 	x509_client_release(&c);
 	ok(1, "releasing twice is harmless");
 
-	is_int(verify1("client_alice", T_2030, &c, err, sizeof(err)),
-	       X509C_OK, "alice verifies at a fixed time (2030)");
+	is_int(verify1("client_alice", T_2030, &c, err, sizeof(err)), X509C_OK,
+	       "alice verifies at a fixed time (2030)");
 	x509_client_release(&c);
 
 	is_int(verify1("client_bob", 0, &c, err, sizeof(err)), X509C_OK,
@@ -234,10 +234,11 @@ static void test_valid(void)
 	x509_client_release(&c);
 
 	const char *chain[] = { "client_inter", "intermediate" };
-	is_int(verify_names(chain, 2, "ca", 0, &c, err, sizeof(err)),
-	       X509C_OK, "dave, issued by the intermediate, verifies with "
+	is_int(verify_names(chain, 2, "ca", 0, &c, err, sizeof(err)), X509C_OK,
+	       "dave, issued by the intermediate, verifies with "
 	       "the intermediate sent");
-	is_str(c.issuer_thumbprint, inter_tp, "dave: issuer thumbprint is "
+	is_str(c.issuer_thumbprint, inter_tp,
+	       "dave: issuer thumbprint is "
 	       "the intermediate's (the direct issuer), not the root's");
 	ok(c.n_upns == 1 && strcmp(c.upns[0], "dave@WINRMD.TEST") == 0,
 	   "dave: UPN");
@@ -304,9 +305,10 @@ static void test_size_and_der(void)
 	lens[0] = over.len;
 	is_int(over.len, 16385, "client_over is 16385 bytes");
 	r = x509_verify_client(p, lens, 1, NULL, 0, &c, err, sizeof(err));
-	refused(r, X509C_TOO_LARGE, err, "client certificate of 16385 bytes "
-		"is larger than the 16384 bytes allowed", &c,
-		"16385-byte certificate");
+	refused(r, X509C_TOO_LARGE, err,
+		"client certificate of 16385 bytes "
+		"is larger than the 16384 bytes allowed",
+		&c, "16385-byte certificate");
 
 	/* size comes first: 16385 bytes of garbage give the same reason */
 	uint8_t *junk = xcalloc(1, 16385);
@@ -319,8 +321,10 @@ static void test_size_and_der(void)
 	lens[0] = 100;
 	r = x509_verify_client(p, lens, 1, "/nonexistent", 0, &c, err,
 			       sizeof(err));
-	refused(r, X509C_BAD_DER, err, "client certificate is not a "
-		"DER-encoded X.509 certificate", &c, "100 zero bytes");
+	refused(r, X509C_BAD_DER, err,
+		"client certificate is not a "
+		"DER-encoded X.509 certificate",
+		&c, "100 zero bytes");
 
 	r = x509_verify_client(p, lens, 0, NULL, 0, &c, err, sizeof(err));
 	refused(r, X509C_NO_CERT, err, "no client certificate", &c,
@@ -362,8 +366,10 @@ static void test_size_and_der(void)
 	p[1] = junk;
 	lens[1] = 50;
 	r = x509_verify_client(p, lens, 2, ca, 0, &c, err, sizeof(err));
-	refused(r, X509C_BAD_DER, err, "intermediate certificate 1 is not a "
-		"DER-encoded", &c, "garbage intermediate");
+	refused(r, X509C_BAD_DER, err,
+		"intermediate certificate 1 is not a "
+		"DER-encoded",
+		&c, "garbage intermediate");
 	lens[1] = 0;
 	r = x509_verify_client(p, lens, 2, ca, 0, &c, err, sizeof(err));
 	refused(r, X509C_NO_CERT, err, "intermediate certificate 1 is empty",
@@ -373,14 +379,18 @@ static void test_size_and_der(void)
 		lens[i] = alice.len;
 	}
 	r = x509_verify_client(p, lens, 10, ca, 0, &c, err, sizeof(err));
-	refused(r, X509C_TOO_LARGE, err, "9 intermediate certificates sent, "
-		"at most 8", &c, "nine intermediates");
+	refused(r, X509C_TOO_LARGE, err,
+		"9 intermediate certificates sent, "
+		"at most 8",
+		&c, "nine intermediates");
 	uint8_t *huge = xcalloc(1, 65537);
 	p[1] = huge;
 	lens[1] = 65537;
 	r = x509_verify_client(p, lens, 2, ca, 0, &c, err, sizeof(err));
-	refused(r, X509C_TOO_LARGE, err, "intermediate certificate 1 of "
-		"65537 bytes", &c, "oversized intermediate");
+	refused(r, X509C_TOO_LARGE, err,
+		"intermediate certificate 1 of "
+		"65537 bytes",
+		&c, "oversized intermediate");
 
 	/* no error buffer at all, and a tiny one */
 	lens[0] = 16385;
@@ -406,23 +416,28 @@ static void test_chain_refusals(void)
 	int r;
 
 	r = verify1("client_rogue", 0, &c, err, sizeof(err));
-	refused(r, X509C_UNTRUSTED, err, "certificate verification failed at "
+	refused(r, X509C_UNTRUSTED, err,
+		"certificate verification failed at "
 		"depth 0 (CN=alice, issuer CN=WinRM Rogue CA): unable to get "
 		"local issuer certificate",
 		&c, "certificate of the rogue CA");
 	const char *rogue[] = { "client_rogue", "rogue_ca" };
 	r = verify_names(rogue, 2, "ca", 0, &c, err, sizeof(err));
-	refused(r, X509C_UNTRUSTED, err, "self-signed certificate in "
-		"certificate chain", &c, "rogue CA sent along");
+	refused(r, X509C_UNTRUSTED, err,
+		"self-signed certificate in "
+		"certificate chain",
+		&c, "rogue CA sent along");
 
 	r = verify1("client_inter", 0, &c, err, sizeof(err));
-	refused(r, X509C_UNTRUSTED, err, "unable to get local issuer "
-		"certificate", &c, "intermediate-issued, intermediate missing");
+	refused(r, X509C_UNTRUSTED, err,
+		"unable to get local issuer "
+		"certificate",
+		&c, "intermediate-issued, intermediate missing");
 	const char *inter[] = { "client_inter" };
 	char *ipath = pki_path("intermediate", ".pem");
 	r = verify_names(inter, 1, ipath, 0, &c, err, sizeof(err));
-	refused(r, X509C_UNTRUSTED, err, "unable to get issuer certificate",
-		&c, "CA file holding only the intermediate (no partial "
+	refused(r, X509C_UNTRUSTED, err, "unable to get issuer certificate", &c,
+		"CA file holding only the intermediate (no partial "
 		"chains)");
 	free(ipath);
 
@@ -433,7 +448,8 @@ static void test_chain_refusals(void)
 	refused(r, X509C_UNTRUSTED, err, "certificate is not yet valid", &c,
 		"certificate not yet valid");
 	r = verify1("client_expired", T_2001, &c, err, sizeof(err));
-	is_int(r, X509C_OK, "the expired certificate verifies at a time in "
+	is_int(r, X509C_OK,
+	       "the expired certificate verifies at a time in "
 	       "its validity (2001-06-01)");
 	x509_client_release(&c);
 	r = verify1("client_alice", T_2001, &c, err, sizeof(err));
@@ -444,19 +460,24 @@ static void test_chain_refusals(void)
 	x509_client_release(&c);
 
 	r = verify1("client_noeku", 0, &c, err, sizeof(err));
-	refused(r, X509C_NOT_CLIENT, err, "the certificate has no "
-		"extendedKeyUsage: clientAuth is required", &c,
-		"no extendedKeyUsage");
+	refused(r, X509C_NOT_CLIENT, err,
+		"the certificate has no "
+		"extendedKeyUsage: clientAuth is required",
+		&c, "no extendedKeyUsage");
 	r = verify1("client_serverauth", 0, &c, err, sizeof(err));
-	refused(r, X509C_NOT_CLIENT, err, "may not be used for TLS client "
-		"authentication", &c, "extendedKeyUsage serverAuth only");
+	refused(r, X509C_NOT_CLIENT, err,
+		"may not be used for TLS client "
+		"authentication",
+		&c, "extendedKeyUsage serverAuth only");
 	r = verify1("server", 0, &c, err, sizeof(err));
 	refused(r, X509C_NOT_CLIENT, err, "clientAuth", &c,
 		"the server's certificate as a client certificate");
 
 	r = verify1("client_badupn", 0, &c, err, sizeof(err));
-	refused(r, X509C_BAD_NAME, err, "subjectAltName UPN is not a "
-		"UTF8String", &c, "UPN as IA5String");
+	refused(r, X509C_BAD_NAME, err,
+		"subjectAltName UPN is not a "
+		"UTF8String",
+		&c, "UPN as IA5String");
 	r = verify1("client_nulupn", 0, &c, err, sizeof(err));
 	refused(r, X509C_BAD_NAME, err, "NUL or control character", &c,
 		"UPN with an embedded NUL");
@@ -473,8 +494,10 @@ static void test_ca_file(void)
 	int r;
 
 	r = verify_names(alice, 1, missing, 0, &c, err, sizeof(err));
-	refused(r, X509C_CA_FILE, err, "missing.pem: cannot open: No such "
-		"file or directory", &c, "missing CA file");
+	refused(r, X509C_CA_FILE, err,
+		"missing.pem: cannot open: No such "
+		"file or directory",
+		&c, "missing CA file");
 	r = verify_names(alice, 1, der, 0, &c, err, sizeof(err));
 	refused(r, X509C_CA_FILE, err, "ca.der: no PEM certificate in it", &c,
 		"CA file in DER");
@@ -488,8 +511,10 @@ static void test_ca_file(void)
 			   "-----END CERTIFICATE-----\n");
 	write_path(junk, b.data, strlen((char *)b.data), 0644);
 	r = verify_names(alice, 1, junk, 0, &c, err, sizeof(err));
-	refused(r, X509C_CA_FILE, err, "the PEM block after certificate 1 is "
-		"malformed", &c, "CA file with a broken second block");
+	refused(r, X509C_CA_FILE, err,
+		"the PEM block after certificate 1 is "
+		"malformed",
+		&c, "CA file with a broken second block");
 
 	struct buf d = der_of("client_alice");
 	const uint8_t *p[1] = { d.data };
@@ -514,8 +539,9 @@ static void test_ca_file(void)
 static void test_end_point(void)
 {
 	static const char *const names[] = {
-		"server", "server_ec", "server_sha1", "server_sha512",
-		"server_ed25519", "client_alice", "ec_ca",
+		"server",        "server_ec",      "server_sha1",
+		"server_sha512", "server_ed25519", "client_alice",
+		"ec_ca",
 	};
 	static const size_t want_len[] = { 32, 48, 32, 64, 32, 32, 48 };
 	enum { N = sizeof(names) / sizeof(names[0]) };
@@ -526,12 +552,12 @@ static void test_end_point(void)
 
 	argv[k++] = (char *)PYTHON;
 	argv[k++] = (char *)"-c";
-	argv[k++] = (char *)
-		"import sys\n"
-		"sys.path.insert(0, sys.argv[1])\n"
-		"from gssclient import tls_server_end_point\n"
-		"for p in sys.argv[2:]:\n"
-		"    print(tls_server_end_point(open(p, 'rb').read()).hex())\n";
+	argv[k++] =
+		(char *)"import sys\n"
+			"sys.path.insert(0, sys.argv[1])\n"
+			"from gssclient import tls_server_end_point\n"
+			"for p in sys.argv[2:]:\n"
+			"    print(tls_server_end_point(open(p, 'rb').read()).hex())\n";
 	argv[k++] = libdir;
 	for (size_t i = 0; i < N; i++)
 		argv[k++] = pki_path(names[i], ".der");
@@ -554,8 +580,7 @@ static void test_end_point(void)
 			*nl = '\0';
 		is_int(r, 0, "%s: end point computed", names[i]);
 		is_int(eplen, 21 + want_len[i],
-		       "%s: prefix and a %zu-byte hash", names[i],
-		       want_len[i]);
+		       "%s: prefix and a %zu-byte hash", names[i], want_len[i]);
 		ok(memcmp(ep, "tls-server-end-point:", 21) == 0,
 		   "%s: starts with tls-server-end-point:", names[i]);
 		is_str((char *)hex.data, line != NULL ? line : "",
@@ -621,21 +646,32 @@ static void test_keypair(void)
 {
 	keypair("server.pem", "server.key", 0, "", "RSA server");
 	keypair("server_ec.pem", "server_ec.key", 0, "", "ECDSA server");
-	keypair("server.pem", "ca.key", -2, "ca.key does not match the "
-		"certificate in", "mismatched");
+	keypair("server.pem", "ca.key", -2,
+		"ca.key does not match the "
+		"certificate in",
+		"mismatched");
 	keypair("server.pem", "server_ec.key", -2, "does not match",
 		"mismatched key type");
-	keypair("server.pem", "nokey.key", -2, "nokey.key: cannot open: No "
-		"such file or directory", "missing key");
-	keypair("nocert.pem", "server.key", -1, "certificate file", "missing "
+	keypair("server.pem", "nokey.key", -2,
+		"nokey.key: cannot open: No "
+		"such file or directory",
+		"missing key");
+	keypair("nocert.pem", "server.key", -1, "certificate file",
+		"missing "
 		"certificate");
-	keypair("nocert.pem", "server.key", -1, "nocert.pem: cannot open: No "
-		"such file", "missing certificate says why");
+	keypair("nocert.pem", "server.key", -1,
+		"nocert.pem: cannot open: No "
+		"such file",
+		"missing certificate says why");
 	keypair("server.der", "server.key", -1, "not PEM", "DER certificate");
-	keypair("server.key", "server.key", -1, "no CERTIFICATE in it (it "
-		"holds a PRIVATE KEY)", "key as certificate");
-	keypair("server.pem", "server.pem", -2, "no private key in it (it "
-		"holds a CERTIFICATE)", "certificate as key");
+	keypair("server.key", "server.key", -1,
+		"no CERTIFICATE in it (it "
+		"holds a PRIVATE KEY)",
+		"key as certificate");
+	keypair("server.pem", "server.pem", -2,
+		"no private key in it (it "
+		"holds a CERTIFICATE)",
+		"certificate as key");
 	keypair("server_encrypted.pem", "server_encrypted.key", -2,
 		"the private key is encrypted", "encrypted key");
 	keypair("client_expired.pem", "client_expired.key", 1,
@@ -647,8 +683,8 @@ static void test_keypair(void)
 	keypair("client_alice.pem", "client_alice.key", 1,
 		"not for TLS servers (extendedKeyUsage without serverAuth)",
 		"client certificate as server certificate");
-	keypair("client_inter_chain.pem", "client_inter.key", 1,
-		"serverAuth", "chain file: the first certificate counts");
+	keypair("client_inter_chain.pem", "client_inter.key", 1, "serverAuth",
+		"chain file: the first certificate counts");
 	keypair("client_inter_chain.pem", "intermediate.key", -2,
 		"does not match", "chain file: not the second certificate");
 	keypair(pki_dir, "server.key", -1, "not a regular file",
@@ -659,8 +695,10 @@ static void test_keypair(void)
 	char *k = pki_path("server", ".key");
 	read_path(k, &b);
 	write_path(open_key, b.data, strlen((char *)b.data), 0644);
-	keypair("server.pem", open_key, 1, "open.key is readable by every "
-		"user", "world-readable key");
+	keypair("server.pem", open_key, 1,
+		"open.key is readable by every "
+		"user",
+		"world-readable key");
 	buf_release_secret(&b);
 
 	char *broken = pki_path("broken", ".pem");
@@ -671,8 +709,10 @@ static void test_keypair(void)
 	const char *bad_der = "-----BEGIN CERTIFICATE-----\nAAAA\n"
 			      "-----END CERTIFICATE-----\n";
 	write_path(broken, bad_der, strlen(bad_der), 0644);
-	keypair(broken, "server.key", -1, "the certificate is not a "
-		"DER-encoded", "PEM of something else");
+	keypair(broken, "server.key", -1,
+		"the certificate is not a "
+		"DER-encoded",
+		"PEM of something else");
 	const char *bad_key = "-----BEGIN PRIVATE KEY-----\nAAAA\n"
 			      "-----END PRIVATE KEY-----\n";
 	write_path(broken, bad_key, strlen(bad_key), 0600);
@@ -689,7 +729,8 @@ static void test_keypair(void)
 			    "-----END EC PARAMETERS-----\n");
 	read_path(eckey, &kb);
 	write_path(withparams, kb.data, strlen((char *)kb.data), 0600);
-	keypair("server_ec.pem", withparams, 0, "", "EC PARAMETERS before the "
+	keypair("server_ec.pem", withparams, 0, "",
+		"EC PARAMETERS before the "
 		"key");
 	buf_release_secret(&kb);
 	free(withparams);
@@ -697,13 +738,91 @@ static void test_keypair(void)
 
 	char err[4];
 	ok(x509_check_keypair("/nonexistent", "/nonexistent", err,
-			      sizeof(err)) == -1 && strlen(err) == 3,
+			      sizeof(err)) == -1 &&
+		   strlen(err) == 3,
 	   "keypair: a small error buffer is truncated");
-	is_int(x509_check_keypair("/nonexistent", "/nonexistent", NULL, 0),
-	       -1, "keypair: works without an error buffer");
+	is_int(x509_check_keypair("/nonexistent", "/nonexistent", NULL, 0), -1,
+	       "keypair: works without an error buffer");
 	free(broken);
 	free(k);
 	free(open_key);
+}
+
+/*
+ * Files over X509_MAX_FILE: an error naming the file, never the first
+ * X509_MAX_FILE bytes taken for the whole file (a valid certificate up
+ * front would pass).
+ */
+
+/* A copy of pki file name + ext padded with comment lines (text outside
+ * PEM blocks) to exactly size bytes; returns its path (caller frees). */
+static char *padded(const char *name, const char *ext, size_t size,
+		    const char *out_name)
+{
+	char *src = pki_path(name, ext), *dst = pki_path(out_name, ext);
+	struct buf b = BUF_INIT;
+
+	read_path(src, &b);
+	while (b.len < size) {
+		size_t n = size - b.len > 64 ? 64 : size - b.len;
+		char line[64];
+		memset(line, 'x', n);
+		line[n - 1] = '\n';
+		buf_append(&b, line, n);
+	}
+	write_path(dst, b.data, b.len, 0600);
+	buf_release_secret(&b);
+	free(src);
+	return dst;
+}
+
+static void test_file_limits(void)
+{
+	char want[128];
+	snprintf(want, sizeof(want), "larger than %d bytes", X509_MAX_FILE);
+
+	char *at = padded("server", ".pem", X509_MAX_FILE, "at_limit");
+	char *over = padded("server", ".pem", X509_MAX_FILE + 1, "over_limit");
+	struct stat st;
+	ok(stat(at, &st) == 0 && st.st_size == X509_MAX_FILE &&
+		   stat(over, &st) == 0 && st.st_size == X509_MAX_FILE + 1,
+	   "limits: files of X509_MAX_FILE and one byte more");
+	keypair(at, "server.key", 0, "", "certificate file at the limit");
+	keypair(over, "server.key", -1, want,
+		"certificate file over the "
+		"limit");
+	keypair(over, "server.key", -1, "over_limit.pem: larger than",
+		"certificate file over the limit: named");
+	char err[512];
+	is_int(x509_check_keypair(over, NULL, err, sizeof(err)), -1,
+	       "certificate over the limit without a key: still an error");
+
+	char *key_at = padded("server", ".key", X509_MAX_FILE, "key_at_limit");
+	char *key_over = padded("server", ".key", X509_MAX_FILE + 1,
+				"key_over_limit");
+	keypair("server.pem", key_at, 0, "", "key file at the limit");
+	keypair("server.pem", key_over, -2,
+		"key_over_limit.key: larger "
+		"than",
+		"key file over the limit");
+
+	char *ca_at = padded("ca", ".pem", X509_MAX_FILE, "ca_at_limit");
+	char *ca_over = padded("ca", ".pem", X509_MAX_FILE + 1,
+			       "ca_over_limit");
+	const char *alice[] = { "client_alice" };
+	struct x509_client c;
+	int r = verify_names(alice, 1, ca_at, 0, &c, err, sizeof(err));
+	is_int(r, X509C_OK, "CA file at the limit verifies");
+	x509_client_release(&c);
+	r = verify_names(alice, 1, ca_over, 0, &c, err, sizeof(err));
+	refused(r, X509C_CA_FILE, err, want, &c, "CA file over the limit");
+	contains(err, "ca_over_limit.pem", "CA file over the limit: named");
+
+	char *files[] = { at, over, key_at, key_over, ca_at, ca_over };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		unlink(files[i]);
+		free(files[i]);
+	}
 }
 
 int main(void)
@@ -733,6 +852,7 @@ int main(void)
 	test_ca_file();
 	test_end_point();
 	test_keypair();
+	test_file_limits();
 
 	nftw(pki_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return tap_done();

@@ -24,8 +24,8 @@ import time
 SRCDIR = os.environ.get("WINRMD_SRCDIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 BUILDDIR = os.environ.get("WINRMD_BUILDDIR") or SRCDIR
-WINRMD = os.path.join(BUILDDIR, "daemon", "winrmd")
-HELPER = os.path.join(BUILDDIR, "daemon", "winrmd-priv")
+WINRMD = os.path.join(BUILDDIR, "listener", "winrmd")
+HELPER = os.path.join(BUILDDIR, "helper", "winrmd-priv")
 
 IDENTIFY = (
     '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
@@ -42,7 +42,7 @@ LISTENER_RELOAD_DONE = (r"winrmd\[\d+\] \w+: reload: (configuration reloaded|rel
 
 
 def log_escape(value):
-    """A value as log_escape (daemon/log.c) writes it into a log line:
+    """A value as log_escape (lib/log.c) writes it into a log line:
     '"' and '\\' after a backslash, bytes below 0x20 and 0x7f as \\xHH."""
     out = []
     for ch in value:

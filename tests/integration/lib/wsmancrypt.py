@@ -75,7 +75,7 @@ BROKEN_KINDS = (
     "truncated",             # body cut inside the sealed data
     "no-closing",            # closing boundary missing
     "crlf-before-close",     # CRLF between the data and the boundary: winrmd
-                             # tolerates it for NTLM/AES (daemon/auth/seal.h)
+                             # tolerates it for NTLM/AES (listener/auth/seal.h)
     "no-parts",              # only the closing boundary
 )
 

@@ -1,0 +1,40 @@
+/*
+ * xmltree.c - small helpers for reading libxml2 trees.
+ */
+#include "autoconfig.h"
+
+#include "lib/wsman/xmltree.h"
+
+#include <string.h>
+
+#include "lib/util.h"
+
+bool xml_is_element(const xmlNode *n, const char *ns, const char *local)
+{
+	return n != NULL && n->type == XML_ELEMENT_NODE &&
+	       strcmp((const char *)n->name, local) == 0 &&
+	       (ns == NULL || (n->ns != NULL && n->ns->href != NULL &&
+			       strcmp((const char *)n->ns->href, ns) == 0));
+}
+
+xmlNode *xml_child(const xmlNode *parent, const char *ns, const char *local)
+{
+	for (xmlNode *c = parent != NULL ? parent->children : NULL; c != NULL;
+	     c = c->next)
+		if (xml_is_element(c, ns, local))
+			return c;
+	return NULL;
+}
+
+char *xml_trimmed_text(const xmlNode *n)
+{
+	static const char blanks[] = " \t\r\n";
+	xmlChar *t = xmlNodeGetContent(n);
+	const char *s = t != NULL ? (const char *)t : "";
+	size_t a = strspn(s, blanks), len = strlen(s);
+	while (len > a && strchr(blanks, s[len - 1]) != NULL)
+		len--;
+	char *out = xstrndup(s + a, len - a);
+	xmlFree(t);
+	return out;
+}
