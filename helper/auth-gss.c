@@ -49,8 +49,6 @@ static gss_OID_desc ntlm_oid = {
 };
 
 static char *keytab;
-static char hostname[256];
-static char *default_realm;
 
 static void gss_configure(void)
 {
@@ -71,23 +69,8 @@ static void gss_configure(void)
 	 * at every authentication. */
 	if (cfg->ntlm_user_file[0] != '\0')
 		setenv("NTLM_USER_FILE", cfg->ntlm_user_file, 1);
-	if (gethostname(hostname, sizeof(hostname)) != 0)
-		hostname[0] = '\0';
-	hostname[sizeof(hostname) - 1] = '\0';
-	char *dot = strchr(hostname, '.');
-	if (dot != NULL)
-		*dot = '\0';
-	free(default_realm);
-	default_realm = NULL;
-	krb5_context kc;
-	if (krb5_init_context(&kc) == 0) {
-		char *realm = NULL;
-		if (krb5_get_default_realm(kc, &realm) == 0) {
-			default_realm = xstrdup(realm);
-			krb5_free_default_realm(kc, realm);
-		}
-		krb5_free_context(kc);
-	}
+	/* The host name and default realm the name mapping uses. */
+	map_refresh();
 }
 
 /* "major/minor" text of a GSS failure, for the audit line. */
@@ -161,12 +144,7 @@ static void handle_auth_gss(struct helper_call *call)
 
 	struct buf token = BUF_INIT;
 	char reason[256];
-	struct map_rules rules = {
-		.hostname = hostname,
-		.trusted_domains = helper_config->trusted_domains,
-		.n_trusted_domains = helper_config->n_trusted_domains,
-		.default_realm = default_realm,
-	};
+	struct map_rules rules = map_rules_from(helper_config);
 	struct hconn *c = call->conn;
 	if (authres_locked(seq, remote, NULL, scheme)) {
 		conns_reset(c);
@@ -269,7 +247,7 @@ static void handle_auth_gss(struct helper_call *call)
 		why = "Kerberos is disabled (Service.Auth.Kerberos = false), "
 		      "inside Negotiate too";
 	} else if (krb5) {
-		local = map_kerberos(claimed, &why);
+		local = map_kerberos(claimed, &rules, &why);
 	} else if (ntlm) {
 		local = map_ntlm(claimed, &rules, &ntlm_local, &why);
 	} else {
