@@ -4,7 +4,8 @@
  * NTLMSSP tokens (pywinrm sends raw ones under Negotiate), the identity
  * mapped to a local account, then verified (account and groups) in a
  * child.  NTLM comes from gss-ntlmssp (its users from NtlmUserFile or
- * winbind).
+ * winbind); its refusals are explained from the user file
+ * (ntlm-users.h).
  *
  * The helper enforces Service.Auth itself, whatever the listener checked:
  * the Negotiate scheme needs Negotiate = true, the Kerberos scheme needs
@@ -41,6 +42,7 @@
 #include "helper/map.h"
 #include "helper/module.h"
 #include "helper/ntlm-norm.h"
+#include "helper/ntlm-users.h"
 #include "lib/x509.h"
 
 /* 1.3.6.1.4.1.311.2.2.10, the NTLMSSP mechanism */
@@ -211,6 +213,17 @@ static void handle_auth_gss(struct helper_call *call)
 			bool local;
 			const char *why;
 			account = map_ntlm(claimed, &rules, &local, &why);
+			/* gss-ntlmssp's errno texts do not say which of
+			 * unknown user, wrong domain or wrong password it
+			 * was: the user file does (ntlm-users.h). */
+			char why_ntlm[sizeof(reason)];
+			if (ntlm_users_explain(getenv("NTLM_USER_FILE"),
+					       claimed, (long)minor, why_ntlm,
+					       sizeof(why_ntlm))) {
+				log_debug("NTLM refusal of %s: %s",
+					  LOG_ESC(claimed), LOG_ESC(reason));
+				memcpy(reason, why_ntlm, sizeof(reason));
+			}
 		}
 		authres_refuse(seq, remote, scheme, claimed, account, reason);
 		free(claimed);
