@@ -246,6 +246,9 @@ static void handle_auth_gss(struct helper_call *call)
 		     gss_oid_equal(mech, &ms_krb5));
 	bool ntlm = mech != GSS_C_NO_OID && gss_oid_equal(mech, &ntlm_oid);
 	char *claimed = display_name(src);
+	if (ntlm && claimed[0] == '\\' && strchr(claimed, '@') != NULL)
+		/* a UPN without a domain: gss-ntlmssp writes "\\user@dom" */
+		memmove(claimed, claimed + 1, strlen(claimed));
 	const char *method = scheme; /* for the audit line */
 	const char *why = NULL;
 	char *local = NULL;

@@ -338,9 +338,13 @@ static char *map_domain_name(const char *name, const char *bs, const char *at,
 char *map_ntlm(const char *name, const struct map_rules *rules,
 	       bool *local_account_r, const char **reason_r)
 {
+	*local_account_r = false;
+	/* gss-ntlmssp shows a user principal name sent without a domain as
+	 * "\\alice@example.com" (an enterprise name, empty domain). */
+	if (name[0] == '\\' && strchr(name, '@') != NULL)
+		name++;
 	const char *bs = strchr(name, '\\');
 	const char *at = strrchr(name, '@');
-	*local_account_r = false;
 	if (bs != NULL &&
 	    (bs == name || is_this_host(name, (size_t)(bs - name), rules))) {
 		*local_account_r = true;

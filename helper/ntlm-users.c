@@ -18,7 +18,8 @@
 #define MAX_LINES 100000
 
 struct scan {
-	const char *dom; /* the client's domain, NULL for none */
+	const char *dom; /* the client's domain, NULL for none; "" for a UPN
+	                    (gss-ntlmssp then wants a line with no domain) */
 	const char *user;
 	bool exact;         /* a line for this user and domain */
 	bool user_seen;     /* a line for this user, another domain */
@@ -54,6 +55,8 @@ static void scan_line(char *line, struct scan *s)
 	if (strcasecmp(usr, s->user) != 0)
 		return;
 	if (s->dom == NULL || dom == NULL || strcasecmp(dom, s->dom) == 0) {
+		/* as gss-ntlmssp compares: no domain on either side is a
+		 * wildcard, "" only matches "" */
 		s->exact = true;
 		return;
 	}
@@ -82,6 +85,9 @@ bool ntlm_users_explain(const char *path, const char *claimed, long minor,
 		s.user = bs + 1;
 	} else {
 		s.user = name;
+		/* A UPN: gss-ntlmssp looks it up with an empty domain. */
+		if (strchr(name, '@') != NULL)
+			s.dom = "";
 	}
 	if (path == NULL || path[0] == '\0') {
 		/* gss-ntlmssp asked winbind, which did not know the user or
@@ -123,6 +129,14 @@ bool ntlm_users_explain(const char *path, const char *claimed, long minor,
 			 "wrong password (the NTLM response does not match "
 			 "the entry for %s in %s)",
 			 claimed, path);
+		return true;
+	}
+	if (s.user_seen && s.dom[0] == '\0') {
+		snprintf(out, n,
+			 "%s is in the NTLM user file %s only under domain %s: "
+			 "a user principal name (user@domain, no DOMAIN\\) "
+			 "needs a line with an empty domain, :%s:PASSWORD",
+			 s.user, path, s.other[0], s.user);
 		return true;
 	}
 	if (s.user_seen) {

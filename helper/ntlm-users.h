@@ -11,7 +11,10 @@
  * The file's format is gss-ntlmssp's: "DOMAIN:USER:PASSWORD" lines, or
  * smbpasswd lines "[DOMAIN\]USER:UID:LMHASH:NTHASH:..."; '#' starts a
  * comment line.  A line matches when its user name equals the client's
- * (without case) and its domain does too, unless either has none.
+ * (without case) and its domain does too, unless either has none; a user
+ * principal name (alice@example.com, sent without a domain) only matches
+ * a line with an empty domain (":alice@example.com:PASSWORD"), as
+ * gss-ntlmssp looks it up.
  *
  * Must not: log, or put a password or hash in the text.
  * Entry point: ntlm_users_explain.

@@ -446,6 +446,11 @@ static void test_forms(void)
 		  "alice@example.com",
 		  { "alice", "alice@example.com", "EXAMPLE\\alice" },
 		  NULL },
+		/* gss-ntlmssp's display of a UPN sent without a domain */
+		{ 'n',
+		  "\\alice@example.com",
+		  { "alice", "alice@example.com", "EXAMPLE\\alice" },
+		  NULL },
 		{ 'n',
 		  "CORP\\bob",
 		  { "bob", "bob@corp.example.net", "CORP\\bob" },

@@ -3,7 +3,8 @@
  * (helper/ntlm-users.c) against user files written by the test: a user in
  * the file under the domain the client sent (wrong password), only under
  * another domain (the HOST\demo vs WORKGROUP:demo case), not at all,
- * smbpasswd lines with and without a domain, comments, an overlong line,
+ * smbpasswd lines with and without a domain, user principal names (which
+ * need a line with an empty domain), comments, an overlong line,
  * a missing file, no file (winbind), and that no password leaks into the
  * text.
  */
@@ -43,6 +44,9 @@ static void write_users(void)
 	      "8846F7EAEE8FB117AD06BDD830B7586C:[U ]:LCT-00000000:\n"
 	      "CORP\\carol:1001:AAD3B435B51404EEAAD3B435B51404EE:"
 	      "8846F7EAEE8FB117AD06BDD830B7586C:[U ]:LCT-00000000:\n",
+	      f);
+	fputs("EXAMPLE:erin@example.com:s3cret-erin\n"
+	      ":frank@example.com:s3cret-frank\n",
 	      f);
 	fputs("X:", f);
 	for (int i = 0; i < 2000; i++)
@@ -94,6 +98,17 @@ static void test_cases(void)
 		 "the file's line (log in as CORP\\carol, or add a line "
 		 "EXAMPLE:carol:PASSWORD)",
 		 path);
+	char upn_erin[400], wrong_frank[300];
+	snprintf(upn_erin, sizeof(upn_erin),
+		 "erin@example.com is in the NTLM user file %s only under "
+		 "domain EXAMPLE: a user principal name (user@domain, no "
+		 "DOMAIN\\) needs a line with an empty domain, "
+		 ":erin@example.com:PASSWORD",
+		 path);
+	snprintf(wrong_frank, sizeof(wrong_frank),
+		 "wrong password (the NTLM response does not match the entry "
+		 "for frank@example.com in %s)",
+		 path);
 	const struct {
 		const char *claimed;
 		long minor;
@@ -112,6 +127,8 @@ static void test_cases(void)
 		{ "corp\\carol", EINVAL, wrong_carol },
 		{ "EXAMPLE\\carol", EACCES, carol_other },
 		{ "HOST\\late", EINVAL, wrong_late }, /* after a long line */
+		{ "erin@example.com", EACCES, upn_erin },
+		{ "frank@example.com", EINVAL, wrong_frank },
 	};
 	for (size_t i = 0; i < N(cases); i++) {
 		char out[512];
