@@ -115,8 +115,7 @@ static const char help_create[] =
 	"  winrmctl create 'winrm/config/listener?Address=*+Transport=HTTPS' "
 	"'@{Hostname=\"host.example.com\";CertificateThumbprint=\"XX...\"}'\n"
 	"  winrmctl create 'winrm/config/service/certmapping?Issuer=THUMBPRINT"
-	"+Subject=*.example.com+URI=*' '@{UserName=\"USER\";"
-	"Password=\"PASSWORD\"}'\n";
+	"+Subject=*@example.com+URI=*' '@{UserName=\"USER\"}'\n";
 
 static const char help_delete[] =
 	"winrmctl delete RESOURCE_URI [-SWITCH:VALUE ...]\n"
@@ -127,7 +126,7 @@ static const char help_delete[] =
 	"  winrmctl delete 'winrm/config/listener?Address=IP:192.0.2.1"
 	"+Transport=HTTP'\n"
 	"  winrmctl delete 'winrm/config/service/certmapping?Issuer=THUMBPRINT"
-	"+Subject=*.example.com+URI=*'\n";
+	"+Subject=*@example.com+URI=*'\n";
 
 static const char help_enumerate[] =
 	"winrmctl enumerate RESOURCE_URI [-SWITCH:VALUE ...]\n"
@@ -180,17 +179,26 @@ static const char help_config[] =
 
 static const char help_certmapping[] =
 	"Certificate mappings (winrm/config/service/certmapping) map client\n"
-	"certificates to local accounts.  Each entry has the selectors Issuer\n"
-	"(SHA-1 thumbprint of the issuing certificate), Subject (pattern for\n"
-	"the client certificate's subject, may start with *) and URI (resource\n"
-	"URI prefix, may end with *), and the properties UserName, Password\n"
-	"and Enabled.\n"
+	"certificates to accounts (Service.Auth.Certificate, an HTTPS\n"
+	"listener and ClientCAFile are needed too).  Each entry has three\n"
+	"selectors:\n"
+	"  Issuer   SHA-1 thumbprint (40 hex digits) of the CA certificate\n"
+	"           that signed the client certificate\n"
+	"  Subject  matched, without case, against the user principal names\n"
+	"           (subjectAltName otherName UPN) and e-mail addresses\n"
+	"           (rfc822Name) of the client certificate, never against its\n"
+	"           subject DN: an exact name, *@example.com or alice* (one\n"
+	"           *, first or last), or * for every certificate of Issuer\n"
+	"  URI      the resource URI: *, an exact URI, or a prefix ending in *\n"
+	"and the properties UserName (the account, checked with NSS and PAM\n"
+	"account management) and Enabled.  There is no Password: winrmd\n"
+	"stores none; one given is ignored.  The longest matching Subject\n"
+	"wins, then the longest URI; a tie refuses the certificate.\n"
 	"\n"
 	"Examples:\n"
 	"  winrmctl enumerate winrm/config/service/certmapping\n"
 	"  winrmctl create 'winrm/config/service/certmapping?Issuer=THUMBPRINT"
-	"+Subject=*.example.com+URI=*' '@{UserName=\"USER\";"
-	"Password=\"PASSWORD\"}'\n";
+	"+Subject=*@example.com+URI=*' '@{UserName=\"USER\"}'\n";
 
 static const char help_aliases[] =
 	"Aliases stand for the start of a resource URI:\n"
