@@ -24,8 +24,15 @@ REJECTED = "rejected the credentials"
 
 
 def run(lab, args, user=None):
+    env = lab.client_full_env(user)
+    if os.environ.get("WINRMD_SANITIZERS"):
+        # an ASan winrmctl: gss-ntlmssp's own leaks are suppressed as
+        # they are for the daemon (lab.py's lsan.supp)
+        san = lab.sanitizer_env()
+        env["ASAN_OPTIONS"] = san["ASAN_OPTIONS"]
+        env["LSAN_OPTIONS"] = san["LSAN_OPTIONS"]
     p = subprocess.run([BIN] + args, capture_output=True, text=True, timeout=60,
-                       stdin=subprocess.DEVNULL, env=lab.client_full_env(user))
+                       stdin=subprocess.DEVNULL, env=env)
     return p.returncode, p.stdout, p.stderr
 
 
