@@ -84,11 +84,34 @@ static long find_assignment(const struct buf *t, size_t from, const char *name)
 	return -1;
 }
 
-/* End of a scalar value starting at off (a quoted string or a token). */
+/* End of a value starting at off (a quoted string, a token, or an array
+ * [ ... ] of strings). */
 static size_t value_end(const struct buf *t, size_t off)
 {
 	const char *s = (const char *)t->data;
 	size_t i = off;
+	if (i < t->len && s[i] == '[') {
+		for (i++; i < t->len && s[i] != ']'; i++) {
+			if (s[i] == '"') {
+				for (i++; i < t->len && s[i] != '"'; i++)
+					if (s[i] == '\\')
+						i++;
+			} else if (s[i] == '#' ||
+				   (s[i] == '/' && i + 1 < t->len &&
+				    s[i + 1] == '/')) {
+				while (i < t->len && s[i] != '\n')
+					i++;
+			} else if (s[i] == '/' && i + 1 < t->len &&
+				   s[i + 1] == '*') {
+				for (i += 2; i + 1 < t->len &&
+					     !(s[i] == '*' && s[i + 1] == '/');
+				     i++)
+					;
+				i++;
+			}
+		}
+		return i < t->len ? i + 1 : i;
+	}
 	if (i < t->len && s[i] == '"') {
 		for (i++; i < t->len && s[i] != '"'; i++)
 			if (s[i] == '\\')
@@ -228,6 +251,47 @@ out:
 	return rc;
 }
 
+/* Why path may not be named by a setting of the helper's files over
+ * WS-Management (config_root_file), or NULL: only "" or a regular file of
+ * root's that group and others cannot write, reached through directories
+ * of root's that group and others cannot write either, so that whoever
+ * changes the setting cannot also choose the file's contents. */
+static const char *root_file_refusal(const char *path)
+{
+	struct stat st;
+	if (path[0] == '\0')
+		return NULL;
+	if (path[0] != '/')
+		return "must be an absolute file name";
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? "no such file" : "cannot be examined";
+	if (!S_ISREG(st.st_mode))
+		return "is not a regular file";
+	if (st.st_uid != 0 || (st.st_mode & 022))
+		return "must be a file owned by root that group and others "
+		       "cannot write (change the file itself as root)";
+	char *dir = path_dir(path);
+	const char *why = NULL;
+	for (;;) {
+		/* A sticky directory of root's (/tmp) lets nobody else
+		 * replace root's file in it. */
+		if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != 0 ||
+		    ((st.st_mode & 022) && !(st.st_mode & S_ISVTX))) {
+			why = "must be in directories owned by root that group "
+			      "and others cannot write";
+			break;
+		}
+		if (strcmp(dir, "/") == 0)
+			break;
+		char *up = path_dir(dir);
+		free(dir);
+		dir = up;
+	}
+	free(dir);
+	return why;
+}
+
 static void result(uint32_t seq, uint32_t error, const char *message,
 		   const struct winrmd_config *cfg)
 {
@@ -281,6 +345,10 @@ static void handle_config_put(struct helper_call *call)
 		} else if (config_value_literal(paths[i], values[i], &lit,
 						&why) != 0) {
 			error = xasprintf("%s: %s", paths[i], why);
+		} else if (config_root_file(paths[i]) &&
+			   (why = root_file_refusal(values[i])) != NULL) {
+			error = xasprintf("%s: %s", paths[i], why);
+			code = EACCES;
 		} else if (apply_edit(&text, dir, paths[i],
 				      (const char *)lit.data, &error) != 0) {
 			/* error set */

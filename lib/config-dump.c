@@ -166,7 +166,7 @@ int config_value_text(const struct winrmd_config *cfg, const char *path,
 		      struct buf *out)
 {
 	const struct key_def *k = find_global(path);
-	if (k == NULL || k->type == KT_LIST)
+	if (k == NULL)
 		return -1;
 	switch (k->type) {
 	case KT_BOOL:
@@ -181,8 +181,66 @@ int config_value_text(const struct winrmd_config *cfg, const char *path,
 	case KT_ENUM:
 		buf_append_str(out, k->values->name((int)key_get_int(cfg, k)));
 		break;
-	case KT_LIST: break;
+	case KT_LIST: {
+		/* As Windows writes its lists (TrustedHosts): one string,
+		 * items separated by commas. */
+		char *const *v = *(char **const *)key_cfield(cfg, k);
+		size_t n = *(const size_t *)((const char *)cfg +
+					     k->count_offset);
+		for (size_t i = 0; i < n; i++) {
+			if (i > 0)
+				buf_append_byte(out, ',');
+			buf_append_str(out, v[i]);
+		}
+		break;
 	}
+	}
+	return 0;
+}
+
+/* The libconfig array for a list written as WS-Management gives it:
+ * "a,b,c", blanks around items ignored, "" for no item. */
+static int list_literal(const struct key_def *k, const char *text,
+			struct buf *out, const char **error_r)
+{
+	struct buf lit = BUF_INIT;
+	const char *p = text + strspn(text, " \t");
+	buf_append_str(&lit, "[");
+	for (size_t i = 0; *p != '\0'; i++) {
+		size_t len = strcspn(p, ",");
+		size_t end = len;
+		while (end > 0 && (p[end - 1] == ' ' || p[end - 1] == '\t'))
+			end--;
+		char *item = xstrndup(p, end);
+		const char *why = NULL;
+		if (item[0] == '\0')
+			why = "an item of the list is empty (items are "
+			      "separated by commas)";
+		else if (k->flags & CK_DOMAIN)
+			why = config_domain_ok(item);
+		if (why != NULL) {
+			*error_r = why;
+			free(item);
+			buf_release(&lit);
+			return -1;
+		}
+		buf_append_str(&lit, i > 0 ? ", " : " ");
+		lcfg_put_quoted(&lit, item);
+		free(item);
+		p += len;
+		if (*p == ',') {
+			p++;
+			p += strspn(p, " \t");
+			if (*p == '\0') {
+				*error_r = "the list ends with a comma";
+				buf_release(&lit);
+				return -1;
+			}
+		}
+	}
+	buf_append_str(&lit, " ]");
+	buf_append(out, lit.data, lit.len);
+	buf_release(&lit);
 	return 0;
 }
 
@@ -190,7 +248,7 @@ int config_value_literal(const char *path, const char *text, struct buf *out,
 			 const char **error_r)
 {
 	const struct key_def *k = find_global(path);
-	if (k == NULL || k->type == KT_LIST) {
+	if (k == NULL) {
 		*error_r = "no such setting";
 		return -1;
 	}
@@ -245,7 +303,7 @@ int config_value_literal(const char *path, const char *text, struct buf *out,
 		}
 		lcfg_put_quoted(out, text);
 		return 0;
-	case KT_LIST: break;
+	case KT_LIST: return list_literal(k, text, out, error_r);
 	}
 	*error_r = "not settable";
 	return -1;

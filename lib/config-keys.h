@@ -49,6 +49,10 @@ enum config_key_flags {
 	                               one-item list, "" for an empty one */
 	CK_DOMAIN = 1 << 8,         /* list item: a domain, "NAME" or
 	                               "NETBIOS=dns.name" (config_domain_ok) */
+	CK_ROOT_FILE = 1 << 9,      /* a file the root helper reads: set over
+	                               WS-Management, it must be "" or a
+	                               regular file owned by root that
+	                               group and others cannot write */
 };
 
 #define CONFIG_KEYS(BOOL, INT, STR, ENUM, LIST)                                \
@@ -78,8 +82,9 @@ enum config_key_flags {
 	ENUM(GLOBAL, "Service.Auth.CbtHardeningLevel", cbt_hardening_level,    \
 	     CBT_RELAXED, cbt, 0)                                              \
 	STR(GLOBAL, "Service.Auth.Keytab", keytab, "/etc/krb5.keytab",         \
-	    CK_NONEMPTY)                                                       \
-	STR(GLOBAL, "Service.Auth.NtlmUserFile", ntlm_user_file, "", 0)        \
+	    CK_NONEMPTY | CK_ROOT_FILE)                                        \
+	STR(GLOBAL, "Service.Auth.NtlmUserFile", ntlm_user_file, "",           \
+	    CK_ROOT_FILE)                                                      \
 	STR(GLOBAL, "Service.Auth.PamService", pam_service, "winrmd",          \
 	    CK_NONEMPTY)                                                       \
 	STR(GLOBAL, "Service.Auth.ClientCAFile", client_ca_file, "", 0)        \

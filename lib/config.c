@@ -15,7 +15,8 @@
  *
  * Entry points: config_new_defaults, config_load_file, config_load_string,
  * config_ref, config_unref, config_transport_name, config_cbt_name,
- * config_account_names_name, config_domain_ok, config_ws_settable.
+ * config_account_names_name, config_domain_ok, config_ws_settable,
+ * config_root_file.
  */
 #include "autoconfig.h"
 
@@ -875,10 +876,33 @@ bool config_ws_settable(const char *path)
 		"Winrs.MaxProcessesPerShell",
 		"Winrs.MaxMemoryPerShellMB",
 		"Winrs.MaxShellsPerUser",
+		/* winrmd's own groups (winrm/config/authorization,
+		 * throttling, logging) and the files of Service.Auth the
+		 * helper reads (root's files only, see CK_ROOT_FILE) */
+		"Service.Auth.Keytab",
+		"Service.Auth.NtlmUserFile",
+		"Authorization.AdminGroups",
+		"Authorization.RemoteUsersGroup",
+		"Authorization.LocalAccountTokenFilterPolicy",
+		"Authorization.TrustedDomains",
+		"Authorization.KerberosCaseInsensitive",
+		"Authorization.DomainAccountNames",
+		"Authorization.BasicDomainAccounts",
+		"Throttling.MaxFailures",
+		"Throttling.FailureWindow",
+		"Throttling.LockoutTime",
+		"Throttling.MaxDelayms",
+		"Logging.Level",
 		NULL,
 	};
 	for (size_t i = 0; settable[i] != NULL; i++)
 		if (strcmp(settable[i], path) == 0)
 			return true;
 	return false;
+}
+
+bool config_root_file(const char *path)
+{
+	const struct key_def *k = find_key(SCOPE_GLOBAL, path);
+	return k != NULL && (k->flags & CK_ROOT_FILE);
 }

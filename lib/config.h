@@ -207,11 +207,13 @@ void config_unref(struct winrmd_config *cfg);
 /*
  * Single global settings by path ("Service.Auth.Basic"), for the
  * winrm/config resources.  config_value_text appends the value as
- * WS-Management writes it ("true", "500", "Relaxed"); -1 for an unknown
- * path or a list.  config_value_literal checks text as a Put body gives
- * it (booleans in any case, decimal integers, enum names) against the
- * key's type and bounds, and appends the libconfig literal; -1 with a
- * static *error_r otherwise (Digest is refused as unsupported).
+ * WS-Management writes it ("true", "500", "Relaxed", a list as its items
+ * separated by commas: "sudo,wheel"); -1 for an unknown path.
+ * config_value_literal checks text as a Put body gives it (booleans in
+ * any case, decimal integers, enum names, lists as "a,b" with blanks
+ * around items ignored and "" for none) against the key's type and
+ * bounds, and appends the libconfig literal; -1 with a static *error_r
+ * otherwise (Digest is refused as unsupported).
  */
 int config_value_text(const struct winrmd_config *cfg, const char *path,
 		      struct buf *out);
@@ -219,9 +221,17 @@ int config_value_literal(const char *path, const char *text, struct buf *out,
 			 const char **error_r);
 
 /* True for the settings WS-Management clients may change (winrm set on
- * winrm/config, config/service, config/service/auth, config/winrs); the
+ * winrm/config, config/service, config/service/auth, config/winrs, and
+ * winrmd's config/authorization, config/throttling, config/logging); the
  * helper refuses any other path, whatever the listener asks. */
 bool config_ws_settable(const char *path);
+
+/* True for a setting that names a file the root helper reads
+ * (Service.Auth.Keytab, NtlmUserFile): over WS-Management it may only
+ * name a root-owned regular file that group and others cannot write, so
+ * that an administrator of the service cannot hand the helper keys or
+ * passwords of their own making (config-write.c checks). */
+bool config_root_file(const char *path);
 
 /* Listener helpers. */
 const char *

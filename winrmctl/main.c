@@ -159,6 +159,13 @@ static const char help_config[] =
 	"(get, set)\n"
 	"  winrm/config/winrs                    remote shell quotas "
 	"(get, set)\n"
+	"  winrm/config/authorization            winrmd: admin and "
+	"remote-user groups,\n"
+	"                                        domain accounts (get, set)\n"
+	"  winrm/config/throttling               winrmd: failed logins "
+	"(get, set)\n"
+	"  winrm/config/logging                  winrmd: log level (get, "
+	"set)\n"
 	"  winrm/config/listener?Address=A+Transport=T\n"
 	"                                        listeners (get, set, "
 	"create, delete,\n"
@@ -170,12 +177,17 @@ static const char help_config[] =
 	"winrm/config/client is the WinRM client's configuration: winrmd is a\n"
 	"service only and does not serve it.\n"
 	"\n"
-	"Address is * or IP:ADDRESS; Transport is HTTP or HTTPS.\n"
+	"Address is * or IP:ADDRESS; Transport is HTTP or HTTPS.  Lists\n"
+	"(AdminGroups, RemoteUsersGroup, TrustedDomains) are written\n"
+	"\"a,b\".  winrm/config/service/auth also holds winrmd's Keytab and\n"
+	"NtlmUserFile (files of root's only).\n"
 	"\n"
 	"Examples:\n"
 	"  winrmctl enumerate winrm/config/listener\n"
 	"  winrmctl set winrm/config/service '@{AllowUnencrypted=\"false\"}'\n"
-	"  winrmctl set winrm/config/winrs '@{MaxShellsPerUser=\"10\"}'\n";
+	"  winrmctl set winrm/config/winrs '@{MaxShellsPerUser=\"10\"}'\n"
+	"  winrmctl set winrm/config/authorization "
+	"'@{AdminGroups=\"domain admins@example.com\"}'\n";
 
 static const char help_certmapping[] =
 	"Certificate mappings (winrm/config/service/certmapping) map client\n"

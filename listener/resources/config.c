@@ -3,6 +3,10 @@
  * winrm/config, config/service, config/service/auth, config/winrs and
  * config/listener (Get by selectors, Enumerate, Pull, Release), and Put
  * of the first four.  Element names and value formats are Windows'.
+ * winrmd's own settings are shown and changed the same way: the files of
+ * Service.Auth after Windows' Auth elements, and the groups
+ * config/authorization, config/throttling and config/logging (also
+ * inside winrm/config, after Winrs).
  *
  * Put bodies are checked here against the element tables (unknown
  * element: schema fault; Digest: not supported; a read-only element with
@@ -42,6 +46,9 @@
 #define NS_CFG_AUTH NS_CONFIG "/service/auth"
 #define NS_CFG_WINRS NS_CONFIG "/winrs"
 #define NS_CFG_LISTENER NS_CONFIG "/listener"
+#define NS_CFG_AUTHORIZATION NS_CONFIG "/authorization"
+#define NS_CFG_THROTTLING NS_CONFIG "/throttling"
+#define NS_CFG_LOGGING NS_CONFIG "/logging"
 
 struct elem {
 	const char *name;          /* Windows element */
@@ -62,6 +69,11 @@ static const struct elem auth_elems[] = {
 	{ "Certificate", "Service.Auth.Certificate", NULL, NULL },
 	{ "CredSSP", "Service.Auth.CredSSP", NULL, NULL },
 	{ "CbtHardeningLevel", "Service.Auth.CbtHardeningLevel", NULL, NULL },
+	/* winrmd's, after Windows' own */
+	{ "Keytab", "Service.Auth.Keytab", NULL, NULL },
+	{ "NtlmUserFile", "Service.Auth.NtlmUserFile", NULL, NULL },
+	{ "PamService", "Service.Auth.PamService", NULL, NULL },
+	{ "ClientCAFile", "Service.Auth.ClientCAFile", NULL, NULL },
 	{ NULL, NULL, NULL, NULL },
 };
 static const struct group auth_group = { "Auth", auth_elems };
@@ -106,6 +118,40 @@ static const struct elem winrs_elems[] = {
 };
 static const struct group winrs_group = { "Winrs", winrs_elems };
 
+/* winrmd's own groups, without a Windows equivalent; lists are written
+ * as Windows writes TrustedHosts: "sudo,wheel". */
+static const struct elem authorization_elems[] = {
+	{ "AdminGroups", "Authorization.AdminGroups", NULL, NULL },
+	{ "RemoteUsersGroup", "Authorization.RemoteUsersGroup", NULL, NULL },
+	{ "LocalAccountTokenFilterPolicy",
+	  "Authorization.LocalAccountTokenFilterPolicy", NULL, NULL },
+	{ "TrustedDomains", "Authorization.TrustedDomains", NULL, NULL },
+	{ "KerberosCaseInsensitive", "Authorization.KerberosCaseInsensitive",
+	  NULL, NULL },
+	{ "DomainAccountNames", "Authorization.DomainAccountNames", NULL,
+	  NULL },
+	{ "BasicDomainAccounts", "Authorization.BasicDomainAccounts", NULL,
+	  NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+static const struct group authorization_group = { "Authorization",
+						  authorization_elems };
+
+static const struct elem throttling_elems[] = {
+	{ "MaxFailures", "Throttling.MaxFailures", NULL, NULL },
+	{ "FailureWindow", "Throttling.FailureWindow", NULL, NULL },
+	{ "LockoutTime", "Throttling.LockoutTime", NULL, NULL },
+	{ "MaxDelayms", "Throttling.MaxDelayms", NULL, NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+static const struct group throttling_group = { "Throttling", throttling_elems };
+
+static const struct elem logging_elems[] = {
+	{ "Level", "Logging.Level", NULL, NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+static const struct group logging_group = { "Logging", logging_elems };
+
 static const struct elem config_elems[] = {
 	{ "MaxEnvelopeSizekb", "Service.MaxEnvelopeSizekb", NULL, NULL },
 	{ "MaxTimeoutms", "Service.MaxTimeoutms", NULL, NULL },
@@ -113,6 +159,9 @@ static const struct elem config_elems[] = {
 	{ "MaxProviderRequests", NULL, "4294967295", NULL },
 	{ "Service", NULL, NULL, &service_group },
 	{ "Winrs", NULL, NULL, &winrs_group },
+	{ "Authorization", NULL, NULL, &authorization_group },
+	{ "Throttling", NULL, NULL, &throttling_group },
+	{ "Logging", NULL, NULL, &logging_group },
 	{ NULL, NULL, NULL, NULL },
 };
 static const struct group config_group = { "Config", config_elems };
@@ -129,6 +178,9 @@ static const struct cfg_resource resources[] = {
 	{ NS_CFG_SERVICE, NS_CFG_SERVICE, &service_group },
 	{ NS_CFG_AUTH, NS_CFG_AUTH, &auth_group },
 	{ NS_CFG_WINRS, NS_CFG_WINRS, &winrs_group },
+	{ NS_CFG_AUTHORIZATION, NS_CFG_AUTHORIZATION, &authorization_group },
+	{ NS_CFG_THROTTLING, NS_CFG_THROTTLING, &throttling_group },
+	{ NS_CFG_LOGGING, NS_CFG_LOGGING, &logging_group },
 };
 
 static const struct cfg_resource *resource_of(const struct wsman_request *req)

@@ -82,9 +82,9 @@ def test_get(lab, d):
     root = soap.parse(body)
     auth = root.find("s:Body/{%s/service/auth}Auth" % CFG, soap.NS)
     t.ok(auth is not None, "body is cfg:Auth in the service/auth namespace")
-    t.eq([c.tag.split("}")[1] for c in auth] if auth is not None else None,
+    t.eq([c.tag.split("}")[1] for c in auth][:6] if auth is not None else None,
          ["Basic", "Kerberos", "Negotiate", "Certificate", "CredSSP", "CbtHardeningLevel"],
-         "Auth elements in Windows' order")
+         "Auth elements in Windows' order, first (winrmd's own files follow, t7050)")
     st, _, body = d.post(soap.envelope(GET, CFG + "/winrs"), CAROL)
     t.contains(body, "<cfg:IdleTimeout>7200000</cfg:IdleTimeout>", "winrs IdleTimeout in ms")
     st, _, body = d.post(soap.envelope(GET, CFG + "/client"), CAROL)
