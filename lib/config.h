@@ -57,6 +57,7 @@ struct listener_config {
 	char *certificate_file; /* PEM, HTTPS only; "" when unset */
 	char *key_file;         /* PEM, HTTPS only; "" when unset */
 	bool enabled;
+	char *hostname; /* Hostname: the name clients use, "" when unset */
 	int source_line; /* line of the listener entry in the file, 0 if default */
 	int certificate_line; /* of its CertificateFile setting, else source_line */
 	int key_line;         /* of its KeyFile setting, else source_line */
@@ -219,6 +220,21 @@ int config_value_text(const struct winrmd_config *cfg, const char *path,
 		      struct buf *out);
 int config_value_literal(const char *path, const char *text, struct buf *out,
 			 const char **error_r);
+
+/*
+ * Listener settings, for winrm/config/listener Create and Put: name is a
+ * key of one listener group ("Port", any case).  config_listener_literal
+ * checks text as config_value_literal does and appends the libconfig
+ * literal; config_listener_key gives the key's own spelling ("Port"), or
+ * NULL for no such key; config_dump_listener appends the listener's
+ * settings as one group's members on one line, "Address = \"*\";
+ * Transport = \"HTTP\"; ...": Address and Transport always, the others
+ * where they differ from the default.
+ */
+int config_listener_literal(const char *name, const char *text, struct buf *out,
+			    const char **error_r);
+const char *config_listener_key(const char *name);
+void config_dump_listener(const struct listener_config *l, struct buf *out);
 
 /* True for the settings WS-Management clients may change (winrm set on
  * winrm/config, config/service, config/service/auth, config/winrs, and

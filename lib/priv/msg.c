@@ -207,6 +207,14 @@ static const struct field sign_result_f[] = {
 };
 static const struct field local_conn_f[] = { U64(struct priv_local_conn,
 						 conn) };
+static const struct field listener_edit_f[] = {
+	U64(struct priv_listener_edit, conn),
+	U32(struct priv_listener_edit, op),
+	STR(struct priv_listener_edit, address, PRIV_MAX_NAME),
+	STR(struct priv_listener_edit, transport, PRIV_MAX_NAME),
+	LIST(struct priv_listener_edit, settings, n, PRIV_MAX_SETTINGS,
+	     setting),
+};
 
 struct schema {
 	bool known;
@@ -247,6 +255,7 @@ static const struct schema schemas[PRIV_TYPE_MAX] = {
 	MSG(PRIV_SIGN, struct priv_sign, sign_f, 0),
 	MSG(PRIV_SIGN_RESULT, struct priv_sign_result, sign_result_f, 0),
 	MSG(PRIV_LOCAL_CONN, struct priv_local_conn, local_conn_f, 1),
+	MSG(PRIV_LISTENER_EDIT, struct priv_listener_edit, listener_edit_f, 0),
 };
 
 #define FITS(S) _Static_assert(sizeof(S) <= PRIV_MAX_STRUCT, #S " fits")

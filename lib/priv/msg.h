@@ -220,6 +220,18 @@ struct priv_certmap_result {
 	const char *table;
 };
 
+/* Create, Put or Delete of the listener the selectors name (Address "*"
+ * or "IP:a.b.c.d", Transport HTTP or HTTPS); settings are members of its
+ * group ("Port" = "5986"...), none for Delete. */
+struct priv_listener_edit {
+	uint64_t conn;
+	uint32_t op; /* enum priv_listener_op */
+	const char *address;
+	const char *transport;
+	size_t n;
+	const struct priv_setting *settings;
+};
+
 /* The TLS server signature of one handshake, made with a key only the
  * helper holds. */
 struct priv_sign {
@@ -301,6 +313,7 @@ PRIV_TYPED(PRIV_CERTMAP_RESULT, certmap_result)
 PRIV_TYPED(PRIV_SIGN, sign)
 PRIV_TYPED(PRIV_SIGN_RESULT, sign_result)
 PRIV_TYPED(PRIV_LOCAL_CONN, local_conn)
+PRIV_TYPED(PRIV_LISTENER_EDIT, listener_edit)
 #undef PRIV_TYPED
 
 #endif

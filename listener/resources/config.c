@@ -438,7 +438,7 @@ enum fault_id res_config_put(struct request *r, const struct wsman_request *req,
 
 /* ---- listeners: Get, Enumerate, Pull, Release ---- */
 
-static void render_listener(struct buf *out, const struct listener_config *l)
+void res_listener_render(struct buf *out, const struct listener_config *l)
 {
 	bool any = strcmp(l->address, "*") == 0;
 	buf_append_str(out, "<cfg:Listener xmlns:cfg=\"" NS_CFG_LISTENER
@@ -448,13 +448,23 @@ static void render_listener(struct buf *out, const struct listener_config *l)
 	xml_escape(out, l->address);
 	buf_printf(out,
 		   "</cfg:Address><cfg:Transport>%s</cfg:Transport>"
-		   "<cfg:Port>%d</cfg:Port><cfg:Hostname></cfg:Hostname>"
-		   "<cfg:Enabled>%s</cfg:Enabled><cfg:URLPrefix>",
-		   config_transport_name(l->transport), l->port,
+		   "<cfg:Port>%d</cfg:Port><cfg:Hostname>",
+		   config_transport_name(l->transport), l->port);
+	xml_escape(out, l->hostname);
+	buf_printf(out,
+		   "</cfg:Hostname><cfg:Enabled>%s</cfg:Enabled>"
+		   "<cfg:URLPrefix>",
 		   l->enabled ? "true" : "false");
 	xml_escape(out, l->url_prefix);
-	buf_append_str(out, "</cfg:URLPrefix><cfg:CertificateThumbprint>"
-			    "</cfg:CertificateThumbprint><cfg:ListeningOn>");
+	/* winrmd has no certificate store: the files instead of a
+	 * thumbprint, after Windows' elements */
+	buf_append_str(out,
+		       "</cfg:URLPrefix><cfg:CertificateThumbprint>"
+		       "</cfg:CertificateThumbprint><cfg:CertificateFile>");
+	xml_escape(out, l->certificate_file);
+	buf_append_str(out, "</cfg:CertificateFile><cfg:KeyFile>");
+	xml_escape(out, l->key_file);
+	buf_append_str(out, "</cfg:KeyFile><cfg:ListeningOn>");
 	xml_escape(out, any ? "0.0.0.0" : l->address);
 	buf_append_str(out, "</cfg:ListeningOn>");
 	if (any)
@@ -484,7 +494,7 @@ enum fault_id res_listener_get(struct request *r,
 		if (listener_matches(&r->cfg->listeners[i], addr, transport)) {
 			wsman_response_begin(out, ACTION_GET "Response",
 					     req->message_id);
-			render_listener(out, &r->cfg->listeners[i]);
+			res_listener_render(out, &r->cfg->listeners[i]);
 			wsman_response_end(out);
 			return FAULT_NONE;
 		}
@@ -511,7 +521,7 @@ static struct {
 static void listener_items(const struct winrmd_config *cfg, struct buf *out)
 {
 	for (size_t i = 0; i < cfg->n_listeners; i++)
-		render_listener(out, &cfg->listeners[i]);
+		res_listener_render(out, &cfg->listeners[i]);
 }
 
 static bool optimized(const struct wsman_request *req)

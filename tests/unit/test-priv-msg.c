@@ -347,6 +347,22 @@ static void test_simple_types(void)
 	   "LOCAL_CONN");
 	priv_msg_release(&m);
 
+	struct priv_setting ls[2] = { { "Port", "5986" },
+				      { "CertificateFile", "/etc/c.pem" } };
+	struct priv_listener_edit le = { 3,   PRIV_LISTENER_CREATE,
+					 "*", "HTTPS",
+					 2,   ls };
+	through_wire(PRIV_LISTENER_EDIT, &le, &m);
+	struct priv_listener_edit leo;
+	ok(priv_decode_listener_edit(&m, &leo, NULL) == 0 && leo.conn == 3 &&
+		   leo.op == PRIV_LISTENER_CREATE &&
+		   strcmp(leo.address, "*") == 0 &&
+		   strcmp(leo.transport, "HTTPS") == 0 && leo.n == 2 &&
+		   strcmp(leo.settings[1].value, "/etc/c.pem") == 0,
+	   "LISTENER_EDIT");
+	truncations_fail(&m);
+	priv_msg_release(&m);
+
 	/* Types without fields: an empty body only. */
 	through_wire(PRIV_RELOAD, NULL, &m);
 	ok(priv_decode(&m, PRIV_RELOAD, NULL, NULL) == 0, "RELOAD (no fields)");
