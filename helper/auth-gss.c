@@ -52,9 +52,33 @@ static gss_OID_desc ntlm_oid = {
 
 static char *keytab;
 
+/* What the keytab lacks (missing, no HTTP/ key), said at start and again
+ * whenever the settings it depends on change, not at every reload. */
+static void warn_keytab(const struct winrmd_config *cfg)
+{
+	static char *said; /* the settings last checked */
+	char *now = xasprintf("%s|%d|%d", cfg->keytab, cfg->auth_kerberos,
+			      cfg->auth_negotiate);
+	if (said != NULL && strcmp(said, now) == 0) {
+		free(now);
+		return;
+	}
+	free(said);
+	said = now;
+	char *error = NULL, *warnings = NULL;
+	config_check_keytab(cfg, &error, &warnings);
+	if (error != NULL)
+		log_warn("%s", error);
+	if (warnings != NULL)
+		log_warn("%s", warnings);
+	free(error);
+	free(warnings);
+}
+
 static void gss_configure(void)
 {
 	const struct winrmd_config *cfg = helper_config;
+	warn_keytab(cfg);
 	free(keytab);
 	keytab = xstrdup(cfg->keytab);
 	/*

@@ -115,6 +115,63 @@ static int read_current(const char *path, struct buf *text, struct stat *st,
 	return 0;
 }
 
+/* The "KEY: message" parts of config_check_host's errors for cfg, one a
+ * line (without FILE:LINE, which an edit moves). */
+static char *host_errors(const struct winrmd_config *cfg)
+{
+	char *error = NULL;
+	if (config_check_host(cfg, 0, &error, NULL) == 0)
+		return xstrdup("");
+	struct buf out = BUF_INIT;
+	for (char *line = strtok(error, "\n"); line != NULL;
+	     line = strtok(NULL, "\n")) {
+		/* "FILE:LINE: KEY: m" or "FILE: KEY (default): m" */
+		const char *p = strstr(line, ": ");
+		buf_printf(&out, "%s\n", p != NULL ? p + 2 : line);
+	}
+	free(error);
+	return buf_steal(&out);
+}
+
+/*
+ * What config_check_host finds wrong with the new configuration that it
+ * did not find with the one in use (caller frees), or NULL: a change
+ * must not make a configuration that "winrmd -t", and so the next start
+ * under systemd, refuses; problems the host had before are not the
+ * change's.
+ */
+static char *new_host_errors(const struct winrmd_config *cfg)
+{
+	char *error = NULL;
+	if (config_check_host(cfg, 0, &error, NULL) == 0)
+		return NULL;
+	char *before = host_errors(helper_config), *after = host_errors(cfg);
+	struct buf fresh = BUF_INIT;
+	size_t i = 0;
+	for (char *line = strtok(error, "\n"); line != NULL;
+	     line = strtok(NULL, "\n"), i++) {
+		/* the i-th line of after is this line without FILE:LINE */
+		const char *a = after;
+		for (size_t k = 0; k < i && a != NULL; k++) {
+			a = strchr(a, '\n');
+			a = a != NULL ? a + 1 : NULL;
+		}
+		size_t alen = a != NULL ? strcspn(a, "\n") : 0;
+		bool old = false;
+		for (const char *b = before; a != NULL && *b != '\0';) {
+			size_t blen = strcspn(b, "\n");
+			old = old || (blen == alen && memcmp(a, b, alen) == 0);
+			b += blen + (b[blen] == '\n');
+		}
+		if (!old)
+			buf_printf(&fresh, "%s%s", fresh.len ? "\n" : "", line);
+	}
+	free(before);
+	free(after);
+	free(error);
+	return fresh.len > 0 ? buf_steal(&fresh) : NULL;
+}
+
 /* msg with every occurrence of tmp replaced by path (caller frees). */
 static char *name_real_file(const char *msg, const char *tmp, const char *path)
 {
@@ -157,6 +214,10 @@ install(const char *path, const struct buf *text, const struct stat *st,
 	if (cfg != NULL && check_files &&
 	    config_check_files(cfg, tmp, CONFIG_CHECK_KEYS, &load_error,
 			       NULL) != 0) {
+		config_unref(cfg);
+		cfg = NULL;
+	}
+	if (cfg != NULL && (load_error = new_host_errors(cfg)) != NULL) {
 		config_unref(cfg);
 		cfg = NULL;
 	}

@@ -9,9 +9,10 @@
  *
  * Implemented by lib/config.c (key table, defaults, loader and its
  * checks), lib/config-source.c (reading, @include, file:line map),
- * lib/config-dump.c (config_dump, config_value_*) and lib/config-check.c
- * (config_check_files); the libconfig helpers they share with certmap.c
- * are lib/lcfg.c's.
+ * lib/config-dump.c (config_dump, config_value_*, config_listener_*),
+ * lib/config-check.c (config_check_files, config_check_host) and
+ * lib/config-edit.c (text edits, config_listener_find); the libconfig
+ * helpers they share with certmap.c are lib/lcfg.c's.
  *
  * This module never logs and never exits: errors go back to the caller as
  * text, one line per problem, each "FILE:LINE: KEY: message".
@@ -147,6 +148,10 @@ struct winrmd_config {
 	/* private */
 	atomic_int refcount; /* see config_ref/config_unref */
 	char *source; /* file name the config came from, or "<defaults>" */
+	struct config_key_origin {
+		char *file; /* owned; NULL: not set in the file */
+		int line;
+	} * origins; /* one per key of the table, where the file set it */
 };
 
 /* Idle keep-alive HTTP connections are closed after this many seconds, as
@@ -200,6 +205,45 @@ enum config_check_flags {
 };
 int config_check_files(const struct winrmd_config *cfg, const char *path,
 		       unsigned flags, char **error_r, char **warnings_r);
+
+/*
+ * Where the file set the global setting path ("Service.Auth.Keytab"): its
+ * line, and in *file_r its file (an @include'd one perhaps).  0 when the
+ * file does not set it (the default is in effect; *file_r is then the
+ * configuration's source), or for an unknown path.
+ */
+int config_key_origin(const struct winrmd_config *cfg, const char *path,
+		      const char **file_r);
+
+/*
+ * The checks of what the service needs on this host at start, beyond
+ * the files config_check_files reads: the listener account
+ * (Daemon.User) exists and is not root; Daemon.HelperPath is an
+ * executable file (and no one but root may change it); the NtlmUserFile
+ * exists and is readable; Certificate authentication has an enabled
+ * HTTPS listener and a ClientCAFile; the groups of Authorization exist
+ * (warnings); Basic with AllowUnencrypted on an HTTP listener that is not
+ * on a loopback address (a warning: passwords in clear); an HTTPS
+ * listener's Hostname named by its certificate (a warning); with
+ * CONFIG_HOST_KEYTAB, when Kerberos or Negotiate is on, the Keytab:
+ * missing or without an HTTP/ key is a warning (NTLM needs none), not a
+ * keytab at all an error.
+ *
+ * Messages as config_check_files's, "FILE:LINE: KEY: message" with the
+ * line the file sets the key on ("FILE: KEY (default): message" for a
+ * key it does not set), warnings with "warning: " before the message.
+ * Returns 0, or -1 with *error_r (caller frees); *warnings_r (may be
+ * NULL; caller frees; NULL when none).
+ */
+enum config_host_flags {
+	CONFIG_HOST_KEYTAB = 1 << 0, /* read the keytab (as root) */
+};
+int config_check_host(const struct winrmd_config *cfg, unsigned flags,
+		      char **error_r, char **warnings_r);
+/* The keytab part of config_check_host alone (the helper, at start and
+ * when the settings change). */
+int config_check_keytab(const struct winrmd_config *cfg, char **error_r,
+			char **warnings_r);
 
 /* Reference counting (atomic).  config_unref frees at zero; NULL is a no-op. */
 struct winrmd_config *config_ref(struct winrmd_config *cfg);

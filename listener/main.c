@@ -99,6 +99,36 @@ static struct winrmd_config *load_or_report(const char *path, unsigned flags)
 	return cfg;
 }
 
+/*
+ * What the service needs of the host (config_check_host).  With
+ * as_warnings (a start: what can run, runs) every problem is logged as a
+ * warning, else problems are errors as "winrmd -t" reports them.  Returns
+ * false when there were errors and !as_warnings.
+ */
+static bool check_host(const struct winrmd_config *cfg, unsigned flags,
+		       bool as_warnings)
+{
+	char *error = NULL, *warnings = NULL;
+	int rc = config_check_host(cfg, flags, &error, &warnings);
+	if (as_warnings) {
+		if (error != NULL)
+			log_warn("\"winrmd -t\" would refuse this "
+				 "configuration:\n%s",
+				 error);
+		if (warnings != NULL)
+			log_warn("%s", warnings);
+	} else {
+		if (warnings != NULL)
+			fprintf(stderr, "winrmd: %s\n", warnings);
+		if (error != NULL)
+			fprintf(stderr, "winrmd: configuration errors:\n%s\n",
+				error);
+	}
+	free(error);
+	free(warnings);
+	return rc == 0 || as_warnings;
+}
+
 static void start_helper(const struct winrmd_config *cfg, int helper_end,
 			 bool debug, bool journald)
 {
@@ -377,6 +407,10 @@ int main(int argc, char **argv)
 							   CONFIG_CHECK_KEYS);
 		if (cfg == NULL)
 			return 1;
+		if (check && !check_host(cfg, CONFIG_HOST_KEYTAB, false)) {
+			config_unref(cfg);
+			return 1;
+		}
 		if (dump) {
 			struct buf out = BUF_INIT;
 			config_dump(cfg, &out);
@@ -410,6 +444,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (!debug)
 		log_set_level((enum log_level)cfg->log_level);
+	/* The keytab is the helper's to read (and to warn about). */
+	check_host(cfg, 0, true);
 
 	int ready_fd = -1;
 	if (!foreground)
