@@ -157,7 +157,7 @@ static void handle_auth_gss(struct helper_call *call)
 {
 	const struct priv_auth_gss *r = call->args;
 	uint32_t seq = call->seq;
-	const char *remote = r->remote, *scheme = r->scheme;
+	const char *scheme = r->scheme;
 	uint32_t flags = r->flags;
 	const uint8_t *tok = r->token.data, *cb = r->end_point.data;
 	size_t tok_len = r->token.len, cb_len = r->end_point.len;
@@ -172,21 +172,23 @@ static void handle_auth_gss(struct helper_call *call)
 	char reason[256];
 	struct map_rules rules = map_rules_from(helper_config);
 	struct hconn *c = call->conn;
-	if (authres_locked(seq, remote, NULL, scheme)) {
+	snprintf(c->remote, sizeof(c->remote), "%s", r->remote);
+	c->port = r->port;
+	const struct audit_peer *peer = HCONN_PEER(c);
+	if (authres_locked(seq, peer, NULL, NULL, scheme)) {
 		conns_reset(c);
 		goto out;
 	}
 	if (!(kerberos_scheme ? helper_config->auth_kerberos
 			      : helper_config->auth_negotiate)) {
 		conns_reset(c);
-		authres_refuse(seq, remote, scheme, NULL, NULL,
+		authres_refuse(seq, peer, scheme, NULL, NULL,
 			       "method disabled");
 		goto out;
 	}
 	if (c->state == HCONN_AUTHENTICATED ||
 	    (c->state == HCONN_HANDSHAKE && strcmp(c->scheme, scheme) != 0))
 		conns_reset(c);
-	snprintf(c->remote, sizeof(c->remote), "%s", remote);
 	snprintf(c->scheme, sizeof(c->scheme), "%s", scheme);
 
 	buf_append(&token, tok, tok_len);
@@ -205,7 +207,7 @@ static void handle_auth_gss(struct helper_call *call)
 		 * handshake sent on this very connection. */
 		if (cb_len == 0) {
 			conns_reset(c);
-			authres_refuse(seq, remote, scheme, NULL, NULL,
+			authres_refuse(seq, peer, scheme, NULL, NULL,
 				       "no channel binding for this TLS "
 				       "connection's certificate");
 			goto out;
@@ -249,7 +251,7 @@ static void handle_auth_gss(struct helper_call *call)
 				memcpy(reason, why_ntlm, sizeof(reason));
 			}
 		}
-		authres_refuse(seq, remote, scheme, claimed, account, reason);
+		authres_refuse(seq, peer, scheme, claimed, account, reason);
 		free(claimed);
 		free(account);
 		goto done;
@@ -295,12 +297,12 @@ static void handle_auth_gss(struct helper_call *call)
 	}
 	if (local == NULL) {
 		conns_reset(c);
-		authres_refuse(seq, remote, method, claimed, NULL, why);
+		authres_refuse(seq, peer, method, claimed, NULL, why);
 		free(claimed);
 		goto done;
 	}
 	/* The account may be locked by failures through another method. */
-	if (authres_locked(seq, remote, local, scheme)) {
+	if (authres_locked(seq, peer, claimed, local, scheme)) {
 		conns_reset(c);
 		free(claimed);
 		free(local);
@@ -310,7 +312,7 @@ static void handle_auth_gss(struct helper_call *call)
 	    !(ret_flags & GSS_C_CHANNEL_BOUND_FLAG)) {
 		conns_reset(c);
 		authres_refuse(
-			seq, remote, scheme, claimed, local,
+			seq, peer, scheme, claimed, local,
 			"no channel binding, and CbtHardeningLevel is Strict");
 		free(claimed);
 		free(local);

@@ -300,19 +300,37 @@ static void handle_config_put(struct helper_call *call)
 						  &error, &code);
 	if (cfg == NULL)
 		goto done;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		log_notice("configuration: %s set to \"%s\" by %s",
 			   LOG_ESC(paths[i]), LOG_ESC(values[i]),
 			   LOG_ESC(hc->identity.user));
+		log_audit_event(HCONN_PEER(hc), "config",
+				"user=%s setting=%s value=\"%s\" "
+				"result=success",
+				LOG_ESC(hc->identity.user), LOG_ESC(paths[i]),
+				LOG_ESC(values[i]));
+	}
 	result(call->seq, 0, "", cfg);
 	goto out;
 done:
 	log_warn("configuration change refused: %s", LOG_ESC(error));
+	for (size_t i = 0; i < n; i++)
+		log_audit_event(HCONN_PEER(hc), "config",
+				"user=%s setting=%s value=\"%s\" "
+				"result=failure reason=\"%s\"",
+				LOG_ESC(hc->identity.user), LOG_ESC(paths[i]),
+				LOG_ESC(values[i]), LOG_ESC(error));
 	result(call->seq, code, error, NULL);
 	free(error);
 out:
 	buf_release(&text);
 }
+
+static const char *const listener_actions[] = {
+	[PRIV_LISTENER_CREATE] = "create",
+	[PRIV_LISTENER_PUT] = "set",
+	[PRIV_LISTENER_DELETE] = "delete",
+};
 
 static const char *const listener_ops[] = {
 	[PRIV_LISTENER_CREATE] = "created",
@@ -426,10 +444,21 @@ static void handle_listener_edit(struct helper_call *call)
 		   "listeners are opened and closed when winrmd restarts",
 		   LOG_ESC(r->address), LOG_ESC(r->transport), listener_ops[op],
 		   LOG_ESC(hc->identity.user));
+	log_audit_event(HCONN_PEER(hc), "config",
+			"user=%s listener=\"Address=%s Transport=%s\" "
+			"action=%s result=success",
+			LOG_ESC(hc->identity.user), LOG_ESC(r->address),
+			LOG_ESC(r->transport), listener_actions[op]);
 	result(call->seq, 0, "", cfg);
 	goto out;
 done:
 	log_warn("listener change refused: %s", LOG_ESC(error));
+	log_audit_event(HCONN_PEER(hc), "config",
+			"user=%s listener=\"Address=%s Transport=%s\" "
+			"action=%s result=failure reason=\"%s\"",
+			LOG_ESC(hc->identity.user), LOG_ESC(r->address),
+			LOG_ESC(r->transport), listener_actions[op],
+			LOG_ESC(error));
 	result(call->seq, code, error, NULL);
 	free(error);
 out:

@@ -148,6 +148,8 @@ enum config_key_flags {
 	    60000, 0)                                                           \
 	/* Logging */                                                           \
 	ENUM(GLOBAL, "Logging.Level", log_level, LOG_LVL_INFO, log_level, 0)    \
+	/* Logging: the audit trail also to syslog's authpriv facility */       \
+	BOOL(GLOBAL, "Logging.AuditSyslog", audit_syslog, false, 0)             \
 	/* Daemon: no Windows equivalent */                                     \
 	STR(GLOBAL, "Daemon.User", user, "winrmd", CK_NONEMPTY)                 \
 	STR(GLOBAL, "Daemon.HelperPath", helper_path,                           \

@@ -991,6 +991,7 @@ bool config_ws_settable(const char *path)
 		"Throttling.LockoutTime",
 		"Throttling.MaxDelayms",
 		"Logging.Level",
+		"Logging.AuditSyslog",
 		NULL,
 	};
 	for (size_t i = 0; settable[i] != NULL; i++)

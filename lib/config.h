@@ -137,7 +137,9 @@ struct winrmd_config {
 	int64_t throttle_max_delay_ms; /* MaxDelayms, default 2000 */
 
 	/* Logging */
-	int log_level; /* Level: "err".."debug", default "info" */
+	int log_level;     /* Level: "err".."debug", default "info" */
+	bool audit_syslog; /* AuditSyslog, default false: audit lines also
+	                      to syslog's authpriv facility */
 
 	/* Daemon (no Windows equivalent) */
 	char *user;        /* User, default "winrmd": listener account */

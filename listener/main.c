@@ -238,6 +238,7 @@ static void reload(void)
 			free(error);
 		} else {
 			log_set_level((enum log_level)cfg->log_level);
+			log_audit_syslog(cfg->audit_syslog);
 			listeners_check_reload(cfg);
 			listeners_apply_limits(cfg);
 			listeners_reload_tls(cfg, res.certs, res.n_certs);
@@ -444,6 +445,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (!debug)
 		log_set_level((enum log_level)cfg->log_level);
+	log_audit_syslog(cfg->audit_syslog);
 	/* The keytab is the helper's to read (and to warn about). */
 	check_host(cfg, 0, true);
 

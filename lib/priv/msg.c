@@ -101,6 +101,7 @@ static const struct field error_f[] = {
 static const struct field auth_gss_f[] = {
 	U64(struct priv_auth_gss, conn),
 	STR(struct priv_auth_gss, remote, PRIV_MAX_NAME),
+	U32(struct priv_auth_gss, port),
 	STR(struct priv_auth_gss, scheme, PRIV_MAX_NAME),
 	U32(struct priv_auth_gss, flags),
 	BYTES(struct priv_auth_gss, token, PRIV_MAX_TOKEN),
@@ -109,6 +110,7 @@ static const struct field auth_gss_f[] = {
 static const struct field auth_basic_f[] = {
 	U64(struct priv_auth_basic, conn),
 	STR(struct priv_auth_basic, remote, PRIV_MAX_NAME),
+	U32(struct priv_auth_basic, port),
 	U32(struct priv_auth_basic, flags),
 	STR(struct priv_auth_basic, user, PRIV_MAX_TOKEN),
 	STR(struct priv_auth_basic, password, PRIV_MAX_TOKEN),
@@ -129,6 +131,7 @@ static const struct field conn_close_f[] = { U64(struct priv_conn_close,
 static const struct field auth_cert_f[] = {
 	U64(struct priv_auth_cert, conn),
 	STR(struct priv_auth_cert, remote, PRIV_MAX_NAME),
+	U32(struct priv_auth_cert, port),
 	STR(struct priv_auth_cert, uri, ANY),
 	LIST(struct priv_auth_cert, msgs, n_msgs, PRIV_MAX_HS_MSGS, hs_msg),
 };

@@ -74,6 +74,7 @@ struct priv_error {
 struct priv_auth_gss {
 	uint64_t conn;
 	const char *remote;
+	uint32_t port; /* the client's port (audit lines) */
 	const char
 		*scheme; /* "Negotiate" or "Kerberos" as the client wrote it */
 	uint32_t flags;  /* enum priv_auth_flags */
@@ -85,6 +86,7 @@ struct priv_auth_gss {
 struct priv_auth_basic {
 	uint64_t conn;
 	const char *remote;
+	uint32_t port;  /* the client's port (audit lines) */
 	uint32_t flags; /* enum priv_auth_flags */
 	const char *user;
 	const char *password;
@@ -116,6 +118,7 @@ struct priv_hs_msg {
 struct priv_auth_cert {
 	uint64_t conn;
 	const char *remote;
+	uint32_t port;   /* the client's port (audit lines) */
 	const char *uri; /* the request's ResourceURI (mappings may name one) */
 	size_t n_msgs;
 	const struct priv_hs_msg *msgs; /* the whole handshake, in order */

@@ -228,13 +228,16 @@ static enum fault_id start(struct request *r, const struct wsman_request *req,
 		}
 	}
 	if (f != FAULT_NONE)
-		log_info("%s: winrm/config/listener %s refused: %s",
-			 LOG_ESC(r->identity->user),
-			 op == PRIV_LISTENER_CREATE ? "Create"
-			 : op == PRIV_LISTENER_PUT  ? "Put"
-						    : "Delete",
-			 r->fault_message ? LOG_ESC(r->fault_message)
-					  : fault_name(f));
+		log_audit_event(CONN_PEER(r->conn), "config",
+				"user=%s listener=\"Address=%s Transport=%s\" "
+				"action=%s result=failure reason=\"%s\"",
+				LOG_ESC(r->identity->user), LOG_ESC(address),
+				LOG_ESC(transport),
+				op == PRIV_LISTENER_CREATE ? "create"
+				: op == PRIV_LISTENER_PUT  ? "set"
+							   : "delete",
+				r->fault_message ? LOG_ESC(r->fault_message)
+						 : fault_name(f));
 	for (size_t i = 0; i < n; i++)
 		free(texts[i]);
 	return f;

@@ -148,6 +148,7 @@ static const struct group throttling_group = { "Throttling", throttling_elems };
 
 static const struct elem logging_elems[] = {
 	{ "Level", "Logging.Level", NULL, NULL },
+	{ "AuditSyslog", "Logging.AuditSyslog", NULL, NULL },
 	{ NULL, NULL, NULL, NULL },
 };
 static const struct group logging_group = { "Logging", logging_elems };
@@ -347,9 +348,12 @@ enum fault_id res_config_put(struct request *r, const struct wsman_request *req,
 		enum fault_id f = collect(body, res->group, r->cfg, &paths,
 					  &values, &n, &why);
 		if (f != FAULT_NONE) {
-			log_info("%s: winrm/config Put refused: %s",
-				 LOG_ESC(r->identity->user),
-				 why ? LOG_ESC(why) : fault_name(f));
+			log_audit_event(CONN_PEER(r->conn), "config",
+					"user=%s resource=%s result=failure "
+					"reason=\"%s\"",
+					LOG_ESC(r->identity->user),
+					LOG_ESC(req->resource_uri),
+					why ? LOG_ESC(why) : fault_name(f));
 			r->fault_message = why;
 		} else {
 			free(why);
@@ -425,6 +429,7 @@ enum fault_id res_config_put(struct request *r, const struct wsman_request *req,
 			f = FAULT_INTERNAL_ERROR;
 		} else {
 			log_set_level((enum log_level)cfg->log_level);
+			log_audit_syslog(cfg->audit_syslog);
 			runtime_set_config(config_ref(cfg));
 			wsman_response_begin(out, ACTION_PUT "Response",
 					     req->message_id);
