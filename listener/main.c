@@ -210,6 +210,9 @@ static int ping_helper(void)
 	return ok ? 0 : -1;
 }
 
+/* A reload (SIGHUP, systemctl reload) comes from no connection. */
+static const struct audit_peer RELOAD_PEER = { 0, "local", 0 };
+
 static void reload(void)
 {
 	sd_notify(0, "RELOADING=1\nSTATUS=Reloading the configuration");
@@ -225,6 +228,10 @@ static void reload(void)
 	} else if (!res.ok) {
 		log_err("reload refused, the running configuration stays: %s",
 			res.text);
+		log_audit_event(&RELOAD_PEER, "config",
+				"action=reload file=\"%s\" result=failure "
+				"reason=\"%s\"",
+				LOG_ESC(config_path), LOG_ESC(res.text));
 	} else {
 		char *error = NULL;
 		struct winrmd_config *cfg = config_load_string(res.text,
@@ -244,6 +251,10 @@ static void reload(void)
 			listeners_reload_tls(cfg, res.certs, res.n_certs);
 			runtime_set_config(cfg);
 			log_info("configuration reloaded");
+			log_audit_event(&RELOAD_PEER, "config",
+					"action=reload file=\"%s\" "
+					"result=success",
+					LOG_ESC(config_path));
 		}
 	}
 	priv_msg_release(&reply);

@@ -129,6 +129,18 @@ def check_refusals(d):
         f = fields(lines[0])
         t.eq((f.get("user"), f.get("setting"), f.get("value"), f.get("result")),
              ("carol", "Logging.Level", '"info"', "success"), "config: who, what, the value")
+    # Logging.AuditSyslog: settable over WS-Management; the lines keep
+    # going to standard error (syslog gets a copy).
+    mark = len(d.log())
+    body = ('<cfg:Logging xmlns:cfg="%s/logging"><cfg:AuditSyslog>true</cfg:AuditSyslog>'
+            '</cfg:Logging>' % CFG)
+    st, _, resp = d.post(soap.envelope(PUT, CFG + "/logging", body=body),
+                         basic("carol", "carolpw"))
+    t.ok(st == 200 and b"<cfg:AuditSyslog>true</cfg:AuditSyslog>" in resp,
+         "carol Puts winrm/config/logging AuditSyslog=true", (st, resp[:500]))
+    t.contains(d.log()[mark:], 'audit: config remote=127.0.0.1 user=carol '
+               'setting=Logging.AuditSyslog value="true" result=success conn=',
+               "and that change is audited")
     # Lockouts (Throttling.MaxFailures=4 here; a success clears the
     # address's count): one line for each that begins, the address's and
     # dave's, on the connection of the failure that began them.
