@@ -11,7 +11,7 @@
 # also checks that debian/ and everything the build needs are distributed.
 #
 # Results are cached in $WINRMD_TEST_CACHE/deb/<hash of the distribution
-# tree>/ (default /var/cache/winrmd-tests): the .deb, lintian.txt (lintian's
+# tree but tests/>/ (default /var/cache/winrmd-tests): the .deb, lintian.txt (lintian's
 # findings, overridden tags not shown) and build.log.  The same sources
 # (a second build tree of the same checkout, e.g. the ASan build of
 # tests/run-suite.sh) reuse it.  WINRMD_DEB_REBUILD=1 forces a build.
@@ -35,8 +35,10 @@ t0=$(date +%s)
 make -s -C "$builddir" distdir distdir="$src" top_distdir="$src" >"$tmp/distdir.log" 2>&1 ||
 	{ tail -20 "$tmp/distdir.log" >&2; echo "build-deb.sh: make distdir failed" >&2; exit 1; }
 
-# The key: every file of the tree, by name and contents.
-key=$(cd "$src" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+# The key: every file of the tree, by name and contents, but the tests
+# (the package is built with nocheck: they do not change it).
+key=$(cd "$src" && find . -path ./tests -prune -o -type f -print0 | LC_ALL=C sort -z |
+	xargs -0 sha256sum | sha256sum | cut -c1-16)
 out=$CACHE/$key
 if [ -s "$out/done" ] && [ "${WINRMD_DEB_REBUILD:-0}" != 1 ]; then
 	echo "build-deb.sh: cached package $out (same sources)" >&2
