@@ -101,7 +101,8 @@ const char quickconfig_help[] =
 	"-hostname:NAME  the name for the certificate and the Kerberos check\n"
 	"                (default: this host's fully qualified name)\n"
 	"-config:FILE    the configuration file (default " CONFIG_DEFAULT_PATH
-	")\n"
+	");\n"
+	"                with another file the service is left alone\n"
 	"-noservice      do not enable or start winrmd.service\n"
 	"-quiet          print only errors\n"
 	"\n"
@@ -1072,6 +1073,11 @@ int quickconfig_main(int argc, char *const argv[])
 
 	check_keytab(p.cfg->keytab, name);
 
+	if (o.service && strcmp(o.config_path, CONFIG_DEFAULT_PATH) != 0) {
+		say("The WinRM service reads %s, not %s: it was left alone.",
+		    CONFIG_DEFAULT_PATH, o.config_path);
+		o.service = false;
+	}
 	if (o.service) {
 		bool svc = false;
 		if (ensure_service(new_listeners || p.origin == QC_MISSING,

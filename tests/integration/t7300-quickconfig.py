@@ -304,6 +304,17 @@ def test_certificate_problems():
     t.ok(os.path.exists(KEY), "... the key is back")
 
 
+def test_other_file_leaves_service():
+    """With -config: another file than the service's, no systemd call."""
+    p = subprocess.run([CTL, "quickconfig", "-config:" + CONF, "-hostname:" + NAME],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=60)
+    t.eq(p.returncode, 0, "-config: another file, without -noservice: exit 0")
+    t.ok(re.search(r"The WinRM service reads /\S+/winrmd\.conf, not %s: it was left "
+                   r"alone" % re.escape(CONF), p.stdout), "... the service is left alone",
+         p.stdout)
+
+
 def test_unusable_files():
     # the list in an included file
     inc = os.path.join(tmp, "listeners.conf")
@@ -336,6 +347,7 @@ try:
     t.run(test_idempotent)
     t.run(test_ours_unchanged)
     t.run(test_certificate_problems)
+    t.run(test_other_file_leaves_service)
     t.run(test_unusable_files)
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
