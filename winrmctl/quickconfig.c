@@ -1060,15 +1060,22 @@ int quickconfig_main(int argc, char *const argv[])
 		    o.https ? " and on HTTPS" : "");
 	}
 
-	bool created = false;
-	if (ensure_group(p.cfg->remote_users_group, &created) < 0)
-		goto out;
-	if (created) {
-		say("Created the group %s (Authorization.RemoteUsersGroup): "
-		    "its members may use WinRM without being administrators "
-		    "(usermod -aG %s USER).",
-		    p.cfg->remote_users_group, p.cfg->remote_users_group);
-		changed = true;
+	/* The remote-users group(s) that are local names (an AD group
+	 * such as "winrm users@example.com" is the directory's business). */
+	for (size_t g = 0; g < p.cfg->n_remote_users_groups; g++) {
+		const char *group = p.cfg->remote_users_groups[g];
+		bool created = false;
+		if (strchr(group, '@') != NULL || strchr(group, '\\') != NULL)
+			continue;
+		if (ensure_group(group, &created) < 0)
+			goto out;
+		if (created) {
+			say("Created the group %s (Authorization.RemoteUsersGroup): "
+			    "its members may use WinRM without being administrators "
+			    "(usermod -aG %s USER).",
+			    group, group);
+			changed = true;
+		}
 	}
 
 	check_keytab(p.cfg->keytab, name);
