@@ -78,9 +78,9 @@ def openssl(*args, data=None):
 
 
 def shipped_without_group():
-    """conf/winrmd.conf with RemoteUsersGroup = "" (no group to create)."""
+    """conf/winrmd.conf with no RemoteUsersGroup (no group to create)."""
     text = read(os.path.join(SRCDIR, "conf", "winrmd.conf")).decode()
-    text2 = text.replace('RemoteUsersGroup = "winrmusers";', 'RemoteUsersGroup = "";')
+    text2 = text.replace('RemoteUsersGroup = [ "winrmusers" ];', 'RemoteUsersGroup = [ ];')
     assert text2 != text
     return text2
 
