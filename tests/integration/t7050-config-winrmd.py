@@ -120,7 +120,8 @@ def test_put(lab, d):
          re.search(r'TrustedDomains = \[ "EXAMPLE=example.com" \];', conf) and
          re.search(r'DomainAccountNames = "Qualified";', conf), "all three persisted", conf)
     t.eq(conf.count("AdminGroups"), 1, "the array was replaced, not added")
-    r = subprocess.run([WINRMD, "-t", "-c", d.conf_path], capture_output=True, text=True)
+    r = subprocess.run([WINRMD, "-t", "-c", d.conf_path], capture_output=True, text=True,
+                       env=d.env)
     t.ok(r.returncode == 0, "the rewritten file is valid", r.stderr)
 
     st, _, body = put(d, "/throttling", "Throttling", "<cfg:MaxFailures>5</cfg:MaxFailures>")
@@ -248,7 +249,8 @@ def test_listeners(lab, d, pki, sport):
                    r'CertificateFile = "%s"; KeyFile = "%s"; \}' % (sport, re.escape(pki.server),
                                                                    re.escape(pki.server_key)),
                    conf), "the file has the new listener group after the first", conf)
-    r = subprocess.run([WINRMD, "-t", "-c", d.conf_path], capture_output=True, text=True)
+    r = subprocess.run([WINRMD, "-t", "-c", d.conf_path], capture_output=True, text=True,
+                       env=d.env)
     t.ok(r.returncode == 0, "the file is valid", r.stderr)
     st, _, rb = d.post(soap.envelope(GET, LNS, selectors=sel), CAROL)
     t.ok(st == 200 and b"<cfg:Hostname>localhost</cfg:Hostname>" in rb and
