@@ -139,7 +139,9 @@ static void handle_auth_peer(struct helper_call *call)
 	if (fd >= 0)
 		close(fd);
 	if (!ours) {
-		authres_refuse(call->seq, "local", "Local", NULL, NULL,
+		const struct priv_auth_peer *m = call->args;
+		const struct audit_peer peer = { m->conn, "local", 0 };
+		authres_refuse(call->seq, &peer, "Local", NULL, NULL,
 			       "not a connection the helper accepted on its "
 			       "administration socket");
 		return;

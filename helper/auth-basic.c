@@ -29,29 +29,31 @@
 static void handle_auth_basic(struct helper_call *call)
 {
 	const struct priv_auth_basic *r = call->args;
-	const char *remote = r->remote, *user = r->user;
+	const char *user = r->user;
 	uint32_t flags = r->flags;
 	struct hconn *c = call->conn;
 	conns_reset(c);
-	snprintf(c->remote, sizeof(c->remote), "%s", remote);
+	snprintf(c->remote, sizeof(c->remote), "%s", r->remote);
+	c->port = r->port;
 	snprintf(c->scheme, sizeof(c->scheme), "Basic");
+	const struct audit_peer *peer = HCONN_PEER(c);
 
 	struct map_rules rules = map_rules_from(helper_config);
 	const char *why = NULL;
 	char *local = map_basic(user, &rules, &why);
-	if (authres_locked(call->seq, remote, local, "Basic")) {
+	if (authres_locked(call->seq, peer, user, local, "Basic")) {
 		/* answered THROTTLED */
 	} else if (!helper_config->auth_basic) {
 		/* The listener checked this against the configuration it had
 		 * (a reload may have landed since): refused, not fatal. */
-		authres_refuse(call->seq, remote, "Basic", user, NULL,
+		authres_refuse(call->seq, peer, "Basic", user, NULL,
 			       "method disabled");
 	} else if (!(flags & PRIV_AUTH_HTTPS) &&
 		   !helper_config->allow_unencrypted) {
-		authres_refuse(call->seq, remote, "Basic", user, NULL,
+		authres_refuse(call->seq, peer, "Basic", user, NULL,
 			       "Basic over HTTP needs AllowUnencrypted=true");
 	} else if (local == NULL) {
-		authres_refuse(call->seq, remote, "Basic", user, NULL, why);
+		authres_refuse(call->seq, peer, "Basic", user, NULL, why);
 	} else {
 		struct auth_attempt *a = authres_attempt_new(call->seq, c,
 							     "Basic", "Basic",

@@ -39,11 +39,13 @@
 static void handle_auth_cert(struct helper_call *call)
 {
 	const struct priv_auth_cert *r = call->args;
-	const char *remote = r->remote, *uri = r->uri;
+	const char *uri = r->uri;
 	struct hconn *c = call->conn;
 	conns_reset(c);
-	snprintf(c->remote, sizeof(c->remote), "%s", remote);
+	snprintf(c->remote, sizeof(c->remote), "%s", r->remote);
+	c->port = r->port;
 	snprintf(c->scheme, sizeof(c->scheme), "Certificate");
+	const struct audit_peer *peer = HCONN_PEER(c);
 
 	struct tls_hs_msg msgs[TLSPROOF_MAX_MSGS];
 	size_t n = r->n_msgs < TLSPROOF_MAX_MSGS ? r->n_msgs
@@ -69,31 +71,29 @@ static void handle_auth_cert(struct helper_call *call)
 	char *error = NULL;
 	const struct certmap *t;
 	const struct certmap_entry *e = NULL;
-	if (authres_locked(call->seq, remote, NULL, "Certificate")) {
+	if (authres_locked(call->seq, peer, NULL, NULL, "Certificate")) {
 		/* answered */
 	} else if (!helper_config->auth_certificate) {
 		/* A reload may have landed since the listener checked. */
-		authres_refuse(call->seq, remote, "Certificate", NULL, NULL,
+		authres_refuse(call->seq, peer, "Certificate", NULL, NULL,
 			       "method disabled");
 	} else if (helper_config->client_ca_file[0] == '\0') {
-		authres_refuse(call->seq, remote, "Certificate", NULL, NULL,
+		authres_refuse(call->seq, peer, "Certificate", NULL, NULL,
 			       "no Service.Auth.ClientCAFile is configured");
 	} else if (bad_type || r->n_msgs > TLSPROOF_MAX_MSGS) {
-		authres_refuse(call->seq, remote, "Certificate", NULL, NULL,
+		authres_refuse(call->seq, peer, "Certificate", NULL, NULL,
 			       "not a TLS handshake");
 	} else if (tlsproof_verify(msgs, n, tls_key_is_fresh, &conn_id, &proof,
 				   err, sizeof(err)) != TLSPROOF_OK) {
-		authres_refuse(call->seq, remote, "Certificate", NULL, NULL,
-			       err);
+		authres_refuse(call->seq, peer, "Certificate", NULL, NULL, err);
 	} else if (x509_verify_client(proof.certs, proof.cert_lens,
 				      proof.n_certs,
 				      helper_config->client_ca_file, 0, &client,
 				      err, sizeof(err)) != X509C_OK) {
-		authres_refuse(call->seq, remote, "Certificate", NULL, NULL,
-			       err);
+		authres_refuse(call->seq, peer, "Certificate", NULL, NULL, err);
 	} else if ((t = certmap_table_current(&error)) == NULL) {
 		log_err("certificate mappings unusable: %s", LOG_ESC(error));
-		authres_refuse(call->seq, remote, "Certificate", client.subject,
+		authres_refuse(call->seq, peer, "Certificate", client.subject,
 			       NULL, "the CertMapping table does not load");
 	} else {
 		int m = certmap_match(t, &client, uri, &e);
@@ -108,8 +108,8 @@ static void handle_auth_cert(struct helper_call *call)
 					 ? "more than one mapping matches"
 					 : "no enabled mapping matches",
 				 client.issuer_thumbprint, uri);
-			authres_refuse(call->seq, remote, "Certificate",
-				       claimed, NULL, why);
+			authres_refuse(call->seq, peer, "Certificate", claimed,
+				       NULL, why);
 		} else {
 			char *who = xasprintf("%s (thumbprint %s)", claimed,
 					      client.thumbprint);

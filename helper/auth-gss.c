@@ -52,9 +52,33 @@ static gss_OID_desc ntlm_oid = {
 
 static char *keytab;
 
+/* What the keytab lacks (missing, no HTTP/ key), said at start and again
+ * whenever the settings it depends on change, not at every reload. */
+static void warn_keytab(const struct winrmd_config *cfg)
+{
+	static char *said; /* the settings last checked */
+	char *now = xasprintf("%s|%d|%d", cfg->keytab, cfg->auth_kerberos,
+			      cfg->auth_negotiate);
+	if (said != NULL && strcmp(said, now) == 0) {
+		free(now);
+		return;
+	}
+	free(said);
+	said = now;
+	char *error = NULL, *warnings = NULL;
+	config_check_keytab(cfg, &error, &warnings);
+	if (error != NULL)
+		log_warn("%s", error);
+	if (warnings != NULL)
+		log_warn("%s", warnings);
+	free(error);
+	free(warnings);
+}
+
 static void gss_configure(void)
 {
 	const struct winrmd_config *cfg = helper_config;
+	warn_keytab(cfg);
 	free(keytab);
 	keytab = xstrdup(cfg->keytab);
 	/*
@@ -133,7 +157,7 @@ static void handle_auth_gss(struct helper_call *call)
 {
 	const struct priv_auth_gss *r = call->args;
 	uint32_t seq = call->seq;
-	const char *remote = r->remote, *scheme = r->scheme;
+	const char *scheme = r->scheme;
 	uint32_t flags = r->flags;
 	const uint8_t *tok = r->token.data, *cb = r->end_point.data;
 	size_t tok_len = r->token.len, cb_len = r->end_point.len;
@@ -148,21 +172,23 @@ static void handle_auth_gss(struct helper_call *call)
 	char reason[256];
 	struct map_rules rules = map_rules_from(helper_config);
 	struct hconn *c = call->conn;
-	if (authres_locked(seq, remote, NULL, scheme)) {
+	snprintf(c->remote, sizeof(c->remote), "%s", r->remote);
+	c->port = r->port;
+	const struct audit_peer *peer = HCONN_PEER(c);
+	if (authres_locked(seq, peer, NULL, NULL, scheme)) {
 		conns_reset(c);
 		goto out;
 	}
 	if (!(kerberos_scheme ? helper_config->auth_kerberos
 			      : helper_config->auth_negotiate)) {
 		conns_reset(c);
-		authres_refuse(seq, remote, scheme, NULL, NULL,
+		authres_refuse(seq, peer, scheme, NULL, NULL,
 			       "method disabled");
 		goto out;
 	}
 	if (c->state == HCONN_AUTHENTICATED ||
 	    (c->state == HCONN_HANDSHAKE && strcmp(c->scheme, scheme) != 0))
 		conns_reset(c);
-	snprintf(c->remote, sizeof(c->remote), "%s", remote);
 	snprintf(c->scheme, sizeof(c->scheme), "%s", scheme);
 
 	buf_append(&token, tok, tok_len);
@@ -181,7 +207,7 @@ static void handle_auth_gss(struct helper_call *call)
 		 * handshake sent on this very connection. */
 		if (cb_len == 0) {
 			conns_reset(c);
-			authres_refuse(seq, remote, scheme, NULL, NULL,
+			authres_refuse(seq, peer, scheme, NULL, NULL,
 				       "no channel binding for this TLS "
 				       "connection's certificate");
 			goto out;
@@ -225,7 +251,7 @@ static void handle_auth_gss(struct helper_call *call)
 				memcpy(reason, why_ntlm, sizeof(reason));
 			}
 		}
-		authres_refuse(seq, remote, scheme, claimed, account, reason);
+		authres_refuse(seq, peer, scheme, claimed, account, reason);
 		free(claimed);
 		free(account);
 		goto done;
@@ -271,12 +297,12 @@ static void handle_auth_gss(struct helper_call *call)
 	}
 	if (local == NULL) {
 		conns_reset(c);
-		authres_refuse(seq, remote, method, claimed, NULL, why);
+		authres_refuse(seq, peer, method, claimed, NULL, why);
 		free(claimed);
 		goto done;
 	}
 	/* The account may be locked by failures through another method. */
-	if (authres_locked(seq, remote, local, scheme)) {
+	if (authres_locked(seq, peer, claimed, local, scheme)) {
 		conns_reset(c);
 		free(claimed);
 		free(local);
@@ -286,7 +312,7 @@ static void handle_auth_gss(struct helper_call *call)
 	    !(ret_flags & GSS_C_CHANNEL_BOUND_FLAG)) {
 		conns_reset(c);
 		authres_refuse(
-			seq, remote, scheme, claimed, local,
+			seq, peer, scheme, claimed, local,
 			"no channel binding, and CbtHardeningLevel is Strict");
 		free(claimed);
 		free(local);

@@ -47,26 +47,50 @@ static void answer_refusal(uint32_t seq, uint32_t status, const char *reason)
 	helper_answer(seq, PRIV_AUTH_RESULT, &res, NULL, 0);
 }
 
-bool authres_locked(uint32_t seq, const char *remote, const char *user,
-		    const char *method)
+bool authres_locked(uint32_t seq, const struct audit_peer *peer,
+		    const char *claimed, const char *user, const char *method)
 {
 	struct throttle_policy p = policy();
 	int64_t now = time_mono_ms(), left = 0;
 	char k[128];
-	bool locked = throttle_locked(THROTTLE_ADDR, remote, now, &p, &left);
+	bool locked = throttle_locked(THROTTLE_ADDR, peer->addr, now, &p,
+				      &left);
 	if (!locked && user != NULL) {
 		key_user(k, sizeof(k), user);
 		locked = throttle_locked(THROTTLE_ACCOUNT, k, now, &p, &left);
 	}
 	if (!locked)
 		return false;
-	log_audit("authentication remote=%s method=%s claimed=\"%s\" "
-		  "result=failure reason=\"too many failures; refused for "
-		  "another %lld s\"",
-		  LOG_ESC(remote), LOG_ESC(method), LOG_ESC(user),
-		  (long long)((left + 999) / 1000));
+	log_audit_event(peer, "authentication",
+			"method=%s claimed=\"%s\" result=failure "
+			"reason=\"too many failures; refused for another %lld "
+			"s\"",
+			LOG_ESC(method),
+			LOG_ESC(claimed != NULL ? claimed : user),
+			(long long)((left + 999) / 1000));
 	answer_refusal(seq, PRIV_AUTH_THROTTLED, "too many failures");
 	return true;
+}
+
+/* Counts a failure of key in table t; a lockout it begins is audited. */
+static int64_t count_failure(const struct audit_peer *peer,
+			     enum throttle_table t, const char *key,
+			     const char *shown, int64_t now,
+			     const struct throttle_policy *p)
+{
+	int64_t left = 0;
+	bool before = throttle_locked(t, key, now, p, &left);
+	int64_t delay = throttle_failure(t, key, now, p);
+	if (!before && throttle_locked(t, key, now, p, &left))
+		log_audit_event(peer, "lockout",
+				"%s=%s result=locked reason=\"%lld failures "
+				"within %lld s (Throttling.MaxFailures)\" "
+				"seconds=%lld",
+				t == THROTTLE_ADDR ? "address" : "account",
+				shown, (long long)p->max_failures,
+				(long long)(p->window_ms / 1000),
+				(long long)((left + 999) / 1000));
+	return delay;
 }
 
 struct delayed_denial {
@@ -82,29 +106,34 @@ static void deny_later(void *arg)
 	free(d);
 }
 
-void authres_refuse(uint32_t seq, const char *remote, const char *method,
-		    const char *claimed, const char *user, const char *reason)
+void authres_refuse(uint32_t seq, const struct audit_peer *peer,
+		    const char *method, const char *claimed, const char *user,
+		    const char *reason)
 {
 	/* The local account, when a mapping found one other than the
 	 * claimed name (a certificate, DOMAIN\\user...). */
 	if (user != NULL && user[0] != '\0' &&
 	    (claimed == NULL || strcmp(claimed, user) != 0))
-		log_audit("authentication remote=%s method=%s claimed=\"%s\" "
-			  "mapped=%s result=failure reason=\"%s\"",
-			  LOG_ESC(remote), LOG_ESC(method), LOG_ESC(claimed),
-			  LOG_ESC(user), LOG_ESC(reason));
+		log_audit_event(peer, "authentication",
+				"method=%s claimed=\"%s\" mapped=%s "
+				"result=failure reason=\"%s\"",
+				LOG_ESC(method), LOG_ESC(claimed),
+				LOG_ESC(user), LOG_ESC(reason));
 	else
-		log_audit("authentication remote=%s method=%s claimed=\"%s\" "
-			  "result=failure reason=\"%s\"",
-			  LOG_ESC(remote), LOG_ESC(method), LOG_ESC(claimed),
-			  LOG_ESC(reason));
+		log_audit_event(peer, "authentication",
+				"method=%s claimed=\"%s\" result=failure "
+				"reason=\"%s\"",
+				LOG_ESC(method), LOG_ESC(claimed),
+				LOG_ESC(reason));
 	struct throttle_policy p = policy();
 	int64_t now = time_mono_ms();
-	int64_t delay = throttle_failure(THROTTLE_ADDR, remote, now, &p);
+	int64_t delay = count_failure(peer, THROTTLE_ADDR, peer->addr,
+				      LOG_ESC(peer->addr), now, &p);
 	if (user != NULL && user[0] != '\0') {
 		char k[128];
 		key_user(k, sizeof(k), user);
-		int64_t d2 = throttle_failure(THROTTLE_ACCOUNT, k, now, &p);
+		int64_t d2 = count_failure(peer, THROTTLE_ACCOUNT, k,
+					   LOG_ESC(user), now, &p);
 		if (d2 > delay)
 			delay = d2;
 	}
@@ -129,8 +158,8 @@ static void verified(void *arg, const struct verify_result *res)
 {
 	struct auth_attempt *a = arg;
 	struct hconn *c = a->conn;
-	char remote[sizeof(c->remote)];
-	memcpy(remote, c->remote, sizeof(remote));
+	const struct audit_peer *peer = &a->peer;
+	const char *remote = a->peer_addr;
 	if (c->id == 0) {
 		/* The listener closed the connection meanwhile. */
 		conns_discard(c);
@@ -139,8 +168,7 @@ static void verified(void *arg, const struct verify_result *res)
 	if (!res->authenticated || c == NULL) {
 		if (c != NULL)
 			conns_reset(c);
-		authres_refuse(a->seq, remote, a->method, a->claimed,
-			       a->account,
+		authres_refuse(a->seq, peer, a->method, a->claimed, a->account,
 			       c == NULL ? "connection closed" : res->reason);
 		auth_attempt_free(a);
 		return;
@@ -159,15 +187,18 @@ static void verified(void *arg, const struct verify_result *res)
 	c->identity.mech = a->mech;
 	c->state = HCONN_AUTHENTICATED;
 
-	log_audit("authentication remote=%s method=%s/%s claimed=\"%s\" "
-		  "mapped=%s uid=%u result=success",
-		  LOG_ESC(remote), a->method, a->mech, LOG_ESC(a->claimed),
-		  LOG_ESC(res->user), (unsigned)res->uid);
-	log_audit("authorization remote=%s user=%s result=%s%s reason=\"%s\"",
-		  LOG_ESC(remote), LOG_ESC(res->user),
-		  (res->flags & PRIV_ID_AUTHORIZED) ? "allowed" : "denied",
-		  (res->flags & PRIV_ID_ADMIN) ? " role=administrator" : "",
-		  LOG_ESC(res->authz_reason));
+	log_audit_event(peer, "authentication",
+			"method=%s/%s claimed=\"%s\" mapped=%s uid=%u "
+			"result=success",
+			a->method, a->mech, LOG_ESC(a->claimed),
+			LOG_ESC(res->user), (unsigned)res->uid);
+	log_audit_event(peer, "authorization",
+			"user=%s result=%s%s reason=\"%s\"", LOG_ESC(res->user),
+			(res->flags & PRIV_ID_AUTHORIZED) ? "allowed"
+							  : "denied",
+			(res->flags & PRIV_ID_ADMIN) ? " role=administrator"
+						     : "",
+			LOG_ESC(res->authz_reason));
 
 	struct priv_auth_result ok = {
 		.status = PRIV_AUTH_OK,
@@ -191,6 +222,8 @@ struct auth_attempt *authres_attempt_new(uint32_t seq, struct hconn *conn,
 	struct auth_attempt *a = xcalloc(1, sizeof(*a));
 	a->seq = seq;
 	a->conn = conn;
+	snprintf(a->peer_addr, sizeof(a->peer_addr), "%s", conn->remote);
+	a->peer = (struct audit_peer){ conn->id, a->peer_addr, conn->port };
 	a->method = method;
 	a->mech = mech;
 	a->claimed = claimed;

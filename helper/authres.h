@@ -16,6 +16,9 @@
 struct auth_attempt {
 	uint32_t seq; /* the listener's request */
 	struct hconn *conn;
+	struct audit_peer peer; /* the connection's, for the audit lines
+	                           (its address: peer_addr) */
+	char peer_addr[64];
 	const char *method; /* "Negotiate", "Kerberos", "Basic" (static) */
 	const char *mech;   /* "Kerberos", "NTLM", "Basic" (static) */
 	char *claimed;      /* owned */
@@ -27,17 +30,19 @@ struct auth_attempt {
 };
 
 /*
- * True when the remote address (or the account, when user is not NULL) is
- * locked out; then request seq is answered THROTTLED and the refusal is
- * audited.
+ * True when the peer's address (or the account, when user is not NULL)
+ * is locked out; then request seq is answered THROTTLED and the refusal
+ * is audited (with claimed, the name the client gave, when not NULL).
  */
-bool authres_locked(uint32_t seq, const char *remote, const char *user,
-		    const char *method);
+bool authres_locked(uint32_t seq, const struct audit_peer *peer,
+		    const char *claimed, const char *user, const char *method);
 
 /* Audits a failure, counts it against the address (and the account when
- * user is not NULL) and answers DENIED after the throttling delay. */
-void authres_refuse(uint32_t seq, const char *remote, const char *method,
-		    const char *claimed, const char *user, const char *reason);
+ * user is not NULL; a lockout that begins is audited too) and answers
+ * DENIED after the throttling delay. */
+void authres_refuse(uint32_t seq, const struct audit_peer *peer,
+		    const char *method, const char *claimed, const char *user,
+		    const char *reason);
 
 /* A new attempt for request seq on conn (caller hands it to
  * authres_verify); claimed is taken over, method and mech are static. */

@@ -49,6 +49,13 @@ static uint32_t status_errno(int status)
 	}
 }
 
+static const char *const actions[] = {
+	[PRIV_CERTMAP_LIST] = "list",
+	[PRIV_CERTMAP_CREATE] = "create",
+	[PRIV_CERTMAP_PUT] = "set",
+	[PRIV_CERTMAP_DELETE] = "delete",
+};
+
 static void handle_certmap(struct helper_call *call)
 {
 	const struct priv_certmap *r = call->args;
@@ -120,6 +127,25 @@ static void handle_certmap(struct helper_call *call)
 		   LOG_ESC(uri), LOG_ESC(subject), LOG_ESC(issuer), what,
 		   LOG_ESC(hc->identity.user));
 done:
+	if (op != PRIV_CERTMAP_LIST)
+		log_audit_event(HCONN_PEER(hc), "certmapping",
+				"user=%s action=%s URI=\"%s\" Subject=\"%s\" "
+				"Issuer=\"%s\"%s%s%s result=%s%s%s%s",
+				LOG_ESC(hc->identity.user), actions[op],
+				LOG_ESC(uri), LOG_ESC(subject), LOG_ESC(issuer),
+				op != PRIV_CERTMAP_DELETE && user[0] != '\0'
+					? " UserName=\""
+					: "",
+				op != PRIV_CERTMAP_DELETE && user[0] != '\0'
+					? LOG_ESC(user)
+					: "",
+				op != PRIV_CERTMAP_DELETE && user[0] != '\0'
+					? "\""
+					: "",
+				code == 0 ? "success" : "failure",
+				code == 0 ? "" : " reason=\"",
+				code == 0 ? "" : LOG_ESC(error),
+				code == 0 ? "" : "\"");
 	if (code != 0) {
 		log_warn("certificate mapping request refused: %s",
 			 LOG_ESC(error));

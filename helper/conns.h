@@ -14,6 +14,8 @@
 
 #include <gssapi/gssapi.h>
 
+#include "lib/log.h"
+
 /* Connection ids with this bit are the helper's own: local administration
  * connections it accepted (admin-socket.c).  The listener numbers its
  * connections from 1 upwards and never reaches it. */
@@ -42,6 +44,7 @@ struct hconn {
 	bool ctx_is_krb5; /* Kerberos (IOV wrap) rather than NTLM */
 	char scheme[16];
 	char remote[64];
+	unsigned port;             /* the client's (0: local) */
 	struct hidentity identity; /* valid in HCONN_AUTHENTICATED */
 	/* Local connections: the socket the helper accepted (its inode
 	 * names it) and the peer's credentials read then. */
@@ -53,6 +56,10 @@ struct hconn {
 	unsigned commands; /* commands it spawned that still run (spawn.c) */
 	struct hconn *next;
 };
+
+/* The connection as audit lines name it (lib/log.h). */
+#define HCONN_PEER(c)                                                          \
+	(&(const struct audit_peer){ (c)->id, (c)->remote, (c)->port })
 
 /* Finds the connection, or NULL (also when it has just expired, see
  * conns_expire); marks it used. */

@@ -56,10 +56,9 @@ static void handle_unwrap(struct helper_call *call)
 		views[i] = (struct priv_bytes){ plain[i].data, plain[i].len };
 	}
 	if (error != 0) {
-		log_audit(
-			"decryption remote=%s user=%s result=failure reason=\"%s\"",
-			LOG_ESC(c->remote), LOG_ESC(c->identity.user),
-			LOG_ESC(err));
+		log_audit_event(HCONN_PEER(c), "decryption",
+				"user=%s result=failure reason=\"%s\"",
+				LOG_ESC(c->identity.user), LOG_ESC(err));
 		if (!c->ctx_is_krb5) {
 			/* NTLM seals with one RC4 stream per direction: after
 			 * a message that did not unwrap, both sides are out

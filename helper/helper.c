@@ -143,6 +143,19 @@ static void dispatch(struct priv_msg *req)
 		if (refusal != NULL) {
 			log_warn("%s refused for connection %llu: %s", type,
 				 (unsigned long long)id, refusal);
+			log_audit_event(
+				c != NULL
+					? HCONN_PEER(c)
+					: &(const struct audit_peer){ id,
+								      "unknown",
+								      0 },
+				"authorization",
+				"user=%s request=%s result=denied "
+				"reason=\"%s\"",
+				c != NULL && c->identity.user != NULL
+					? LOG_ESC(c->identity.user)
+					: "-",
+				type, refusal);
 			helper_refuse(req->seq, r->answer_type, EACCES,
 				      refusal);
 			return;
@@ -335,6 +348,7 @@ int main(int argc, char **argv)
 	}
 	if (!debug)
 		log_set_level((enum log_level)helper_config->log_level);
+	log_audit_syslog(helper_config->audit_syslog);
 	pam_preload(helper_config->pam_service);
 
 	int sigfd = setup_signals();

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <syslog.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -58,6 +59,7 @@ void helper_config_install(struct winrmd_config *cfg)
 	config_unref(helper_config);
 	helper_config = cfg;
 	log_set_level((enum log_level)cfg->log_level);
+	log_audit_syslog(cfg->audit_syslog);
 	if (config_hook != NULL)
 		config_hook();
 }
@@ -261,6 +263,9 @@ void helper_child_init(const int *keep, size_t n)
 	 * still starting (held by the helper until they go to the
 	 * listener) would keep another user's stdin open for as long as
 	 * this child lives. */
+	/* syslog(3)'s socket (Logging.AuditSyslog) first, so that it
+	 * reconnects when needed rather than write to a reused number. */
+	closelog();
 	if (closefds_except(keep, n) != 0)
 		_exit(127);
 	n_watches = 0;

@@ -9,7 +9,9 @@
  * setuid; resource limits; a clean environment; the working directory;
  * closefrom; exec of the login shell with -c (or the program itself).
  * The pipes go back to the listener by SCM_RIGHTS: stdin, stdout, stderr
- * and a status pipe on which the monitor writes the wait status.
+ * and a status pipe on which the monitor writes the wait status.  The
+ * start (its command line) and the end (its exit status, written by the
+ * monitor) of every command are audit lines of its connection.
  *
  * Only a connection whose identity the helper established, authorized,
  * may spawn; only the owner of a command (same uid) may signal it.
@@ -47,7 +49,10 @@ struct command {
 	pid_t pid; /* the user's process and process group; 0 until started */
 	uid_t uid;
 	char *user;
-	uint64_t conn_id;    /* the connection that started it */
+	uint64_t conn_id; /* the connection that started it */
+	char remote[64];  /* its client, for the audit lines */
+	unsigned port;
+	char *cmdline;       /* what it runs, for the audit lines */
 	int ctl_fd;          /* monitor -> helper: started or failed */
 	uint32_t seq;        /* the SPAWN request awaiting its answer */
 	int listener_fds[4]; /* stdin (w), stdout (r), stderr (r), status (r) */
@@ -77,9 +82,10 @@ struct spawn_args {
 	const char *program;
 	const char *const *argv; /* program arguments (SKIP_SHELL) */
 	size_t argc;
-	const char *cwd;     /* "" = home */
-	char **env;          /* NAME=value, NULL-terminated */
-	uint64_t max_memory; /* 0 = unlimited */
+	const char *cwd;               /* "" = home */
+	char **env;                    /* NAME=value, NULL-terminated */
+	uint64_t max_memory;           /* 0 = unlimited */
+	const struct audit_peer *peer; /* the command's end is audited */
 };
 
 static void report_exec_error(int fd, const char *stage)
@@ -295,6 +301,18 @@ static void monitor_main(struct spawn_args *a,
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (rep.error == 0) {
+		if (WIFSIGNALED(status))
+			log_audit_event(a->peer, "command",
+					"user=%s action=exit pid=%d signal=%d",
+					LOG_ESC(a->user), (int)pid,
+					WTERMSIG(status));
+		else
+			log_audit_event(a->peer, "command",
+					"user=%s action=exit pid=%d exit=%d",
+					LOG_ESC(a->user), (int)pid,
+					WEXITSTATUS(status));
+	}
+	if (rep.error == 0) {
 		int32_t st = status;
 		if (write(status_fd, &st, sizeof(st)) < 0) {
 			/* nobody listens any more */
@@ -341,8 +359,45 @@ static void command_free(struct command *c)
 	if (c->kill_timer != NULL)
 		helper_timer_cancel(c->kill_timer);
 	free(c->user);
+	free(c->cmdline);
 	free(c);
 }
+
+/* Appends s, quoted as a POSIX shell word when it needs to be. */
+static void shell_word(struct buf *b, const char *s)
+{
+	bool plain = s[0] != '\0';
+	for (const char *p = s; *p != '\0' && plain; p++)
+		plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			       "0123456789_-+=./:,@%",
+			       *p) != NULL;
+	if (plain) {
+		buf_append_str(b, s);
+		return;
+	}
+	buf_append_str(b, "'");
+	for (const char *p = s; *p != '\0'; p++)
+		buf_append_str(b, *p == '\'' ? "'\\''" : (char[2]){ *p, 0 });
+	buf_append_str(b, "'");
+}
+
+/* The command line as it runs, for the audit lines: the text the shell
+ * runs, or the program and its arguments as shell words. */
+static char *command_line(const struct priv_spawn *r)
+{
+	if (!(r->flags & PRIV_SPAWN_SKIP_SHELL))
+		return xstrdup(r->program);
+	struct buf line = BUF_INIT;
+	shell_word(&line, r->program);
+	for (size_t i = 0; i < r->argc; i++) {
+		buf_append_str(&line, " ");
+		shell_word(&line, r->argv[i]);
+	}
+	return buf_steal(&line);
+}
+
+#define COMMAND_PEER(c)                                                        \
+	(&(const struct audit_peer){ (c)->conn_id, (c)->remote, (c)->port })
 
 /* Answers a SPAWN: started (error 0: the command's handle, pid and the
  * listener's ends of its pipes, which are closed once sent) or not. */
@@ -387,8 +442,11 @@ static void on_ctl(void *arg, int fd)
 	rep.stage[sizeof(rep.stage) - 1] = '\0';
 	if (rep.error != 0) {
 		char *msg = xasprintf("%s: %s", rep.stage, strerror(rep.error));
-		log_info("command for %s not started: %s", LOG_ESC(c->user),
-			 LOG_ESC(msg));
+		log_audit_event(COMMAND_PEER(c), "command",
+				"user=%s action=start command=\"%s\" "
+				"result=failure reason=\"%s\"",
+				LOG_ESC(c->user), LOG_ESC(c->cmdline),
+				LOG_ESC(msg));
 		spawn_reply(c->seq, rep.error, msg, NULL);
 		free(msg);
 		for (int i = 0; i < 4; i++) {
@@ -398,8 +456,10 @@ static void on_ctl(void *arg, int fd)
 		return;
 	}
 	c->pid = rep.pid;
-	log_info("command %llu started for %s: pid %d",
-		 (unsigned long long)c->handle, LOG_ESC(c->user), (int)c->pid);
+	log_audit_event(COMMAND_PEER(c), "command",
+			"user=%s action=start pid=%d command=\"%s\" "
+			"result=success",
+			LOG_ESC(c->user), (int)c->pid, LOG_ESC(c->cmdline));
 	spawn_reply(c->seq, 0, "", c);
 }
 
@@ -467,6 +527,7 @@ static void handle_spawn(struct helper_call *call)
 		spawn_reply(call->seq, e, "out of file descriptors", NULL);
 		return;
 	}
+	a.peer = HCONN_PEER(hc);
 	pid_t monitor = fork();
 	if (monitor == 0) {
 		helper_child_init(fds, 10);
@@ -493,6 +554,11 @@ static void handle_spawn(struct helper_call *call)
 	c->uid = pw->pw_uid;
 	c->user = xstrdup(hc->identity.user);
 	c->conn_id = r->conn;
+	snprintf(c->remote, sizeof(c->remote), "%s", hc->remote);
+	c->port = hc->port;
+	/* the command line as it runs: through the shell, or the program
+	 * and its arguments */
+	c->cmdline = command_line(r);
 	hc->commands++; /* its identity does not expire meanwhile */
 	c->ctl_fd = fds[8];
 	c->seq = call->seq;

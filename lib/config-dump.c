@@ -10,7 +10,8 @@
  *
  * Must not: log, exit, keep global state, or change a configuration.
  *
- * Entry points: config_dump, config_value_text, config_value_literal.
+ * Entry points: config_dump, config_value_text, config_value_literal,
+ * config_listener_literal, config_listener_key, config_dump_listener.
  */
 #include "autoconfig.h"
 
@@ -151,6 +152,14 @@ void config_dump(const struct winrmd_config *cfg, struct buf *out)
 	change_groups(out, prev, "");
 }
 
+/* A KT_BOOL, KT_INT or KT_ENUM value as a number. */
+static int64_t key_get_bool_or_int(const void *base, const struct key_def *k)
+{
+	if (k->type == KT_BOOL)
+		return *(const bool *)key_cfield(base, k) ? 1 : 0;
+	return key_get_int(base, k);
+}
+
 /* ---- single values, for the winrm/config resources ---- */
 
 static const struct key_def *find_global(const char *path)
@@ -166,7 +175,7 @@ int config_value_text(const struct winrmd_config *cfg, const char *path,
 		      struct buf *out)
 {
 	const struct key_def *k = find_global(path);
-	if (k == NULL || k->type == KT_LIST)
+	if (k == NULL)
 		return -1;
 	switch (k->type) {
 	case KT_BOOL:
@@ -181,19 +190,140 @@ int config_value_text(const struct winrmd_config *cfg, const char *path,
 	case KT_ENUM:
 		buf_append_str(out, k->values->name((int)key_get_int(cfg, k)));
 		break;
-	case KT_LIST: break;
+	case KT_LIST: {
+		/* As Windows writes its lists (TrustedHosts): one string,
+		 * items separated by commas. */
+		char *const *v = *(char **const *)key_cfield(cfg, k);
+		size_t n = *(const size_t *)((const char *)cfg +
+					     k->count_offset);
+		for (size_t i = 0; i < n; i++) {
+			if (i > 0)
+				buf_append_byte(out, ',');
+			buf_append_str(out, v[i]);
+		}
+		break;
+	}
 	}
 	return 0;
 }
+
+/* The libconfig array for a list written as WS-Management gives it:
+ * "a,b,c", blanks around items ignored, "" for no item. */
+static int list_literal(const struct key_def *k, const char *text,
+			struct buf *out, const char **error_r)
+{
+	struct buf lit = BUF_INIT;
+	const char *p = text + strspn(text, " \t");
+	buf_append_str(&lit, "[");
+	for (size_t i = 0; *p != '\0'; i++) {
+		size_t len = strcspn(p, ",");
+		size_t end = len;
+		while (end > 0 && (p[end - 1] == ' ' || p[end - 1] == '\t'))
+			end--;
+		char *item = xstrndup(p, end);
+		const char *why = NULL;
+		if (item[0] == '\0')
+			why = "an item of the list is empty (items are "
+			      "separated by commas)";
+		else if (k->flags & CK_DOMAIN)
+			why = config_domain_ok(item);
+		if (why != NULL) {
+			*error_r = why;
+			free(item);
+			buf_release(&lit);
+			return -1;
+		}
+		buf_append_str(&lit, i > 0 ? ", " : " ");
+		lcfg_put_quoted(&lit, item);
+		free(item);
+		p += len;
+		if (*p == ',') {
+			p++;
+			p += strspn(p, " \t");
+			if (*p == '\0') {
+				*error_r = "the list ends with a comma";
+				buf_release(&lit);
+				return -1;
+			}
+		}
+	}
+	buf_append_str(&lit, " ]");
+	buf_append(out, lit.data, lit.len);
+	buf_release(&lit);
+	return 0;
+}
+
+static int key_literal(const struct key_def *k, const char *text,
+		       struct buf *out, const char **error_r);
 
 int config_value_literal(const char *path, const char *text, struct buf *out,
 			 const char **error_r)
 {
 	const struct key_def *k = find_global(path);
-	if (k == NULL || k->type == KT_LIST) {
+	if (k == NULL) {
 		*error_r = "no such setting";
 		return -1;
 	}
+	return key_literal(k, text, out, error_r);
+}
+
+int config_listener_literal(const char *name, const char *text, struct buf *out,
+			    const char **error_r)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key_def *k = &config_keys[i];
+		if (k->scope == SCOPE_LISTENER &&
+		    strcasecmp(k->path, name) == 0)
+			return key_literal(k, text, out, error_r);
+	}
+	*error_r = "no such listener setting";
+	return -1;
+}
+
+const char *config_listener_key(const char *name)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (config_keys[i].scope == SCOPE_LISTENER &&
+		    strcasecmp(config_keys[i].path, name) == 0)
+			return config_keys[i].path;
+	return NULL;
+}
+
+void config_dump_listener(const struct listener_config *l, struct buf *out)
+{
+	size_t first = out->len;
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key_def *k = &config_keys[i];
+		if (k->scope != SCOPE_LISTENER)
+			continue;
+		struct buf v = BUF_INIT;
+		dump_key(&v, k, l, 0);
+		/* Address and Transport always; the rest where it is not the
+		 * default (a port that is its transport's default included) */
+		bool keep = strcmp(k->path, "Address") == 0 ||
+			    strcmp(k->path, "Transport") == 0;
+		if (!keep && k->type == KT_INT && (k->flags & CK_PORT))
+			keep = key_get_int(l, k) !=
+			       (l->transport == TRANSPORT_HTTPS ? 5986 : 5985);
+		else if (!keep && k->type == KT_STR)
+			keep = strcmp(*(char *const *)key_cfield(l, k),
+				      k->def_str) != 0;
+		else if (!keep && (k->type == KT_BOOL || k->type == KT_INT ||
+				   k->type == KT_ENUM))
+			keep = key_get_bool_or_int(l, k) != k->def;
+		if (keep) {
+			if (out->len > first)
+				buf_append_byte(out, ' ');
+			/* dump_key wrote "Name = value;\n" */
+			buf_append(out, v.data, v.len - 1);
+		}
+		buf_release(&v);
+	}
+}
+
+static int key_literal(const struct key_def *k, const char *text,
+		       struct buf *out, const char **error_r)
+{
 	if (key_is_digest(key_leaf(k->path))) {
 		*error_r =
 			"Digest authentication is not supported by this server";
@@ -245,7 +375,7 @@ int config_value_literal(const char *path, const char *text, struct buf *out,
 		}
 		lcfg_put_quoted(out, text);
 		return 0;
-	case KT_LIST: break;
+	case KT_LIST: return list_literal(k, text, out, error_r);
 	}
 	*error_r = "not settable";
 	return -1;

@@ -15,7 +15,8 @@
  *
  * Entry points: config_new_defaults, config_load_file, config_load_string,
  * config_ref, config_unref, config_transport_name, config_cbt_name,
- * config_account_names_name, config_domain_ok, config_ws_settable.
+ * config_account_names_name, config_domain_ok, config_ws_settable,
+ * config_root_file, config_key_origin.
  */
 #include "autoconfig.h"
 
@@ -27,9 +28,11 @@
 #include "lib/log.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <gnutls/gnutls.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +258,7 @@ struct winrmd_config *config_new_defaults(void)
 	cfg->n_listeners = 1;
 	init_scope(&cfg->listeners[0], SCOPE_LISTENER);
 	listener_default_port(&cfg->listeners[0]);
+	cfg->origins = xcalloc(N_KEYS, sizeof(*cfg->origins));
 	atomic_init(&cfg->refcount, 1);
 	cfg->source = xstrdup("<defaults>");
 	return cfg;
@@ -275,8 +279,27 @@ void config_unref(struct winrmd_config *cfg)
 		return;
 	free_scope(cfg, SCOPE_GLOBAL);
 	free_listeners(cfg);
+	for (size_t i = 0; cfg->origins != NULL && i < N_KEYS; i++)
+		free(cfg->origins[i].file);
+	free(cfg->origins);
 	free(cfg->source);
 	free(cfg);
+}
+
+int config_key_origin(const struct winrmd_config *cfg, const char *path,
+		      const char **file_r)
+{
+	*file_r = cfg->source;
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (config_keys[i].scope != SCOPE_GLOBAL ||
+		    strcmp(config_keys[i].path, path) != 0)
+			continue;
+		if (cfg->origins[i].file == NULL)
+			return 0;
+		*file_r = cfg->origins[i].file;
+		return cfg->origins[i].line;
+	}
+	return 0;
 }
 
 const char *config_transport_name(enum listener_transport t)
@@ -420,8 +443,42 @@ static bool is_group(const char *path)
 	return false;
 }
 
-/* For an unknown path, a known one that differs only in case; caller
- * frees. */
+/* The optimal string alignment distance of a and b (n and m bytes),
+ * without case: insertions, deletions, substitutions and transpositions
+ * of two neighbours cost 1.  Names are short (at most 64 bytes here). */
+static size_t typo_distance(const char *a, size_t n, const char *b, size_t m)
+{
+	size_t d[65][65];
+	if (n > 64 || m > 64)
+		return SIZE_MAX;
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= n; i++) {
+		for (size_t j = 1; j <= m; j++) {
+			char x = (char)tolower((unsigned char)a[i - 1]);
+			char y = (char)tolower((unsigned char)b[j - 1]);
+			size_t best = d[i - 1][j - 1] + (x != y);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 &&
+			    x == tolower((unsigned char)b[j - 2]) &&
+			    y == tolower((unsigned char)a[i - 2]) &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[n][m];
+}
+
+/* For an unknown path, the known setting or group it was most likely
+ * meant to be: one that differs only in case, else the nearest by
+ * typo_distance (at most 2, and at most a third of the name); caller
+ * frees, NULL when none is near. */
 static char *suggest(enum key_scope scope, const char *path)
 {
 	size_t n = strlen(path);
@@ -435,7 +492,39 @@ static char *suggest(enum key_scope scope, const char *path)
 		    (k[n] == '\0' || k[n] == '.'))
 			return xstrndup(k, n);
 	}
-	return NULL;
+	/* Candidates of the same depth: the keys, and the groups on the
+	 * way to them ("Service", "Service.Auth"), and Listeners. */
+	size_t limit = n / 3 < 2 ? n / 3 : 2, best = SIZE_MAX;
+	char *hint = NULL;
+	if (limit == 0)
+		return NULL;
+	if (scope == SCOPE_GLOBAL && strchr(path, '.') == NULL) {
+		best = typo_distance(path, n, CONFIG_LISTENERS_KEY,
+				     strlen(CONFIG_LISTENERS_KEY));
+		if (best <= limit)
+			hint = xstrdup(CONFIG_LISTENERS_KEY);
+		else
+			best = SIZE_MAX;
+	}
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const char *k = config_keys[i].path;
+		if (config_keys[i].scope != scope)
+			continue;
+		for (const char *end = k;; end++) {
+			if (*end != '.' && *end != '\0')
+				continue;
+			size_t len = (size_t)(end - k);
+			size_t d = typo_distance(path, n, k, len);
+			if (d <= limit && d < best) {
+				best = d;
+				free(hint);
+				hint = xstrndup(k, len);
+			}
+			if (*end == '\0')
+				break;
+		}
+	}
+	return hint;
 }
 
 static void error_unknown(struct load *ld, const config_setting_t *s,
@@ -662,6 +751,16 @@ static void walk_group(struct load *ld, const config_setting_t *group,
 			error_digest(ld, s, mpath);
 		} else if (k != NULL) {
 			set_value(ld, k, s, mpath, base);
+			if (scope == SCOPE_GLOBAL) {
+				struct config_origin o = config_source_origin(
+					&ld->src,
+					config_setting_source_line(s));
+				struct config_key_origin *ko =
+					&ld->cfg->origins[k - config_keys];
+				free(ko->file);
+				ko->file = xstrdup(o.file);
+				ko->line = o.line;
+			}
 		} else if (scope == SCOPE_GLOBAL && is_group(kpath)) {
 			if (config_setting_is_group(s)) {
 				char *kp = xasprintf("%s.", kpath);
@@ -875,10 +974,34 @@ bool config_ws_settable(const char *path)
 		"Winrs.MaxProcessesPerShell",
 		"Winrs.MaxMemoryPerShellMB",
 		"Winrs.MaxShellsPerUser",
+		/* winrmd's own groups (winrm/config/authorization,
+		 * throttling, logging) and the files of Service.Auth the
+		 * helper reads (root's files only, see CK_ROOT_FILE) */
+		"Service.Auth.Keytab",
+		"Service.Auth.NtlmUserFile",
+		"Authorization.AdminGroups",
+		"Authorization.RemoteUsersGroup",
+		"Authorization.LocalAccountTokenFilterPolicy",
+		"Authorization.TrustedDomains",
+		"Authorization.KerberosCaseInsensitive",
+		"Authorization.DomainAccountNames",
+		"Authorization.BasicDomainAccounts",
+		"Throttling.MaxFailures",
+		"Throttling.FailureWindow",
+		"Throttling.LockoutTime",
+		"Throttling.MaxDelayms",
+		"Logging.Level",
+		"Logging.AuditSyslog",
 		NULL,
 	};
 	for (size_t i = 0; settable[i] != NULL; i++)
 		if (strcmp(settable[i], path) == 0)
 			return true;
 	return false;
+}
+
+bool config_root_file(const char *path)
+{
+	const struct key_def *k = find_key(SCOPE_GLOBAL, path);
+	return k != NULL && (k->flags & CK_ROOT_FILE);
 }

@@ -9,9 +9,10 @@
  *
  * Implemented by lib/config.c (key table, defaults, loader and its
  * checks), lib/config-source.c (reading, @include, file:line map),
- * lib/config-dump.c (config_dump, config_value_*) and lib/config-check.c
- * (config_check_files); the libconfig helpers they share with certmap.c
- * are lib/lcfg.c's.
+ * lib/config-dump.c (config_dump, config_value_*, config_listener_*),
+ * lib/config-check.c (config_check_files, config_check_host) and
+ * lib/config-edit.c (text edits, config_listener_find); the libconfig
+ * helpers they share with certmap.c are lib/lcfg.c's.
  *
  * This module never logs and never exits: errors go back to the caller as
  * text, one line per problem, each "FILE:LINE: KEY: message".
@@ -61,6 +62,7 @@ struct listener_config {
 	char *certificate_file; /* PEM, HTTPS only; "" when unset */
 	char *key_file;         /* PEM, HTTPS only; "" when unset */
 	bool enabled;
+	char *hostname; /* Hostname: the name clients use, "" when unset */
 	int source_line; /* line of the listener entry in the file, 0 if default */
 	int certificate_line; /* of its CertificateFile setting, else source_line */
 	int key_line;         /* of its KeyFile setting, else source_line */
@@ -139,7 +141,9 @@ struct winrmd_config {
 	int64_t throttle_max_delay_ms; /* MaxDelayms, default 2000 */
 
 	/* Logging */
-	int log_level; /* Level: "err".."debug", default "info" */
+	int log_level;     /* Level: "err".."debug", default "info" */
+	bool audit_syslog; /* AuditSyslog, default false: audit lines also
+	                      to syslog's authpriv facility */
 
 	/* Daemon (no Windows equivalent) */
 	char *user;        /* User, default "winrmd": listener account */
@@ -150,6 +154,10 @@ struct winrmd_config {
 	/* private */
 	atomic_int refcount; /* see config_ref/config_unref */
 	char *source; /* file name the config came from, or "<defaults>" */
+	struct config_key_origin {
+		char *file; /* owned; NULL: not set in the file */
+		int line;
+	} * origins; /* one per key of the table, where the file set it */
 };
 
 /* Idle keep-alive HTTP connections are closed after this many seconds, as
@@ -204,6 +212,45 @@ enum config_check_flags {
 int config_check_files(const struct winrmd_config *cfg, const char *path,
 		       unsigned flags, char **error_r, char **warnings_r);
 
+/*
+ * Where the file set the global setting path ("Service.Auth.Keytab"): its
+ * line, and in *file_r its file (an @include'd one perhaps).  0 when the
+ * file does not set it (the default is in effect; *file_r is then the
+ * configuration's source), or for an unknown path.
+ */
+int config_key_origin(const struct winrmd_config *cfg, const char *path,
+		      const char **file_r);
+
+/*
+ * The checks of what the service needs on this host at start, beyond
+ * the files config_check_files reads: the listener account
+ * (Daemon.User) exists and is not root; Daemon.HelperPath is an
+ * executable file (and no one but root may change it); the NtlmUserFile
+ * exists and is readable; Certificate authentication has an enabled
+ * HTTPS listener and a ClientCAFile; the groups of Authorization exist
+ * (warnings); Basic with AllowUnencrypted on an HTTP listener that is not
+ * on a loopback address (a warning: passwords in clear); an HTTPS
+ * listener's Hostname named by its certificate (a warning); with
+ * CONFIG_HOST_KEYTAB, when Kerberos or Negotiate is on, the Keytab:
+ * missing or without an HTTP/ key is a warning (NTLM needs none), not a
+ * keytab at all an error.
+ *
+ * Messages as config_check_files's, "FILE:LINE: KEY: message" with the
+ * line the file sets the key on ("FILE: KEY (default): message" for a
+ * key it does not set), warnings with "warning: " before the message.
+ * Returns 0, or -1 with *error_r (caller frees); *warnings_r (may be
+ * NULL; caller frees; NULL when none).
+ */
+enum config_host_flags {
+	CONFIG_HOST_KEYTAB = 1 << 0, /* read the keytab (as root) */
+};
+int config_check_host(const struct winrmd_config *cfg, unsigned flags,
+		      char **error_r, char **warnings_r);
+/* The keytab part of config_check_host alone (the helper, at start and
+ * when the settings change). */
+int config_check_keytab(const struct winrmd_config *cfg, char **error_r,
+			char **warnings_r);
+
 /* Reference counting (atomic).  config_unref frees at zero; NULL is a no-op. */
 struct winrmd_config *config_ref(struct winrmd_config *cfg);
 void config_unref(struct winrmd_config *cfg);
@@ -211,21 +258,46 @@ void config_unref(struct winrmd_config *cfg);
 /*
  * Single global settings by path ("Service.Auth.Basic"), for the
  * winrm/config resources.  config_value_text appends the value as
- * WS-Management writes it ("true", "500", "Relaxed"); -1 for an unknown
- * path or a list.  config_value_literal checks text as a Put body gives
- * it (booleans in any case, decimal integers, enum names) against the
- * key's type and bounds, and appends the libconfig literal; -1 with a
- * static *error_r otherwise (Digest is refused as unsupported).
+ * WS-Management writes it ("true", "500", "Relaxed", a list as its items
+ * separated by commas: "sudo,wheel"); -1 for an unknown path.
+ * config_value_literal checks text as a Put body gives it (booleans in
+ * any case, decimal integers, enum names, lists as "a,b" with blanks
+ * around items ignored and "" for none) against the key's type and
+ * bounds, and appends the libconfig literal; -1 with a static *error_r
+ * otherwise (Digest is refused as unsupported).
  */
 int config_value_text(const struct winrmd_config *cfg, const char *path,
 		      struct buf *out);
 int config_value_literal(const char *path, const char *text, struct buf *out,
 			 const char **error_r);
 
+/*
+ * Listener settings, for winrm/config/listener Create and Put: name is a
+ * key of one listener group ("Port", any case).  config_listener_literal
+ * checks text as config_value_literal does and appends the libconfig
+ * literal; config_listener_key gives the key's own spelling ("Port"), or
+ * NULL for no such key; config_dump_listener appends the listener's
+ * settings as one group's members on one line, "Address = \"*\";
+ * Transport = \"HTTP\"; ...": Address and Transport always, the others
+ * where they differ from the default.
+ */
+int config_listener_literal(const char *name, const char *text, struct buf *out,
+			    const char **error_r);
+const char *config_listener_key(const char *name);
+void config_dump_listener(const struct listener_config *l, struct buf *out);
+
 /* True for the settings WS-Management clients may change (winrm set on
- * winrm/config, config/service, config/service/auth, config/winrs); the
+ * winrm/config, config/service, config/service/auth, config/winrs, and
+ * winrmd's config/authorization, config/throttling, config/logging); the
  * helper refuses any other path, whatever the listener asks. */
 bool config_ws_settable(const char *path);
+
+/* True for a setting that names a file the root helper reads
+ * (Service.Auth.Keytab, NtlmUserFile): over WS-Management it may only
+ * name a root-owned regular file that group and others cannot write, so
+ * that an administrator of the service cannot hand the helper keys or
+ * passwords of their own making (config-write.c checks). */
+bool config_root_file(const char *path);
 
 /* Listener helpers. */
 const char *

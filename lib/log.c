@@ -1,5 +1,7 @@
 /*
- * log.c - leveled logging for both winrmd binaries.  See log.h.
+ * log.c - leveled logging for both winrmd binaries, and their audit
+ * trail (log_audit_event; to syslog's authpriv facility too when asked).
+ * See log.h.
  * Must not: log secrets (callers' duty), allocate on the heap (it is used
  * on out-of-memory and fatal paths).
  */
@@ -12,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -127,12 +132,19 @@ void log_vmsg(enum log_level level, const char *func, const char *fmt,
 		struct tm tm;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		localtime_r(&ts.tv_sec, &tm);
-		n = snprintf(
-			line, sizeof(line),
-			"%04d-%02d-%02d %02d:%02d:%02d.%03ld %s[%d] %s: %s: ",
-			tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-			log_tag, (int)getpid(), log_level_name(level), func);
+		/* ISO 8601 with the zone: "+01:00" (tm_gmtoff, seconds east) */
+		long zone = tm.tm_gmtoff / 60;
+		char sign = zone < 0 ? '-' : '+';
+		if (zone < 0)
+			zone = -zone;
+		n = snprintf(line, sizeof(line),
+			     "%04d-%02d-%02dT%02d:%02d:%02d.%03ld%c%02ld:%02ld "
+			     "%s[%d] %s: %s: ",
+			     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			     tm.tm_hour, tm.tm_min, tm.tm_sec,
+			     ts.tv_nsec / 1000000, sign, zone / 60, zone % 60,
+			     log_tag, (int)getpid(), log_level_name(level),
+			     func);
 	}
 	if (n > 0)
 		off = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
@@ -156,6 +168,189 @@ void log_vmsg(enum log_level level, const char *func, const char *fmt,
 	line[off++] = '\n';
 	ssize_t w = write(STDERR_FILENO, line, off);
 	(void)w;
+}
+
+static atomic_bool audit_syslog;
+
+void log_audit_syslog(bool on)
+{
+	if (on && !atomic_load(&audit_syslog))
+		openlog(log_tag, LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+	atomic_store(&audit_syslog, on);
+}
+
+static const char *journal_socket = "/run/systemd/journal/socket";
+
+void log_journal_socket(const char *path)
+{
+	journal_socket = path;
+}
+
+/* Appends NAME=value (value of len bytes, no newline in it) and a newline
+ * to buf; false when it does not fit. */
+static bool jfield(char *buf, size_t size, size_t *off, const char *name,
+		   const char *value, size_t len)
+{
+	size_t nl = strlen(name);
+	if (*off + nl + 1 + len + 1 > size)
+		return false;
+	memcpy(buf + *off, name, nl);
+	buf[*off + nl] = '=';
+	memcpy(buf + *off + nl + 1, value, len);
+	*off += nl + 1 + len;
+	buf[(*off)++] = '\n';
+	return true;
+}
+
+static bool jfield_str(char *buf, size_t size, size_t *off, const char *name,
+		       const char *value)
+{
+	return jfield(buf, size, off, name, value, strlen(value));
+}
+
+/* The next key=value of an audit line's fields at *p: the key (up to 31
+ * characters) into key, the value's text (quotes taken off, \" and \\
+ * undone, \xNN kept) into value.  False at the end, or where the text is
+ * not key=value (what follows is then only in MESSAGE). */
+static bool next_field(const char **p, char *key, size_t key_size, char *value,
+		       size_t value_size)
+{
+	const char *s = *p;
+	while (*s == ' ')
+		s++;
+	size_t k = 0;
+	while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+	       (*s >= '0' && *s <= '9') || *s == '_') {
+		if (k + 1 >= key_size)
+			return false;
+		char c = *s++;
+		key[k++] = (char)(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+	}
+	key[k] = '\0';
+	if (k == 0 || *s++ != '=')
+		return false;
+	size_t v = 0;
+	if (*s == '"') {
+		for (s++; *s != '"'; s++) {
+			if (*s == '\0')
+				return false;
+			if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
+				s++;
+			if (v + 1 < value_size)
+				value[v++] = *s;
+		}
+		s++;
+	} else {
+		for (; *s != ' ' && *s != '\0'; s++)
+			if (v + 1 < value_size)
+				value[v++] = *s;
+	}
+	value[v] = '\0';
+	*p = s;
+	return true;
+}
+
+size_t log_audit_journal_fields(char *buf, size_t size, const char *message,
+				const struct audit_peer *peer,
+				const char *event, const char *fields,
+				bool authpriv)
+{
+	size_t off = 0;
+	char num[32];
+	bool fit = jfield_str(buf, size, &off, "MESSAGE", message) &&
+		   jfield_str(buf, size, &off, "PRIORITY", "5") &&
+		   jfield_str(buf, size, &off, "SYSLOG_FACILITY",
+			      authpriv ? "10" : "3") &&
+		   jfield_str(buf, size, &off, "SYSLOG_IDENTIFIER", log_tag) &&
+		   jfield_str(buf, size, &off, "WINRMD_EVENT", event) &&
+		   jfield_str(buf, size, &off, "REMOTE_ADDR",
+			      LOG_ESC(peer->addr));
+	snprintf(num, sizeof(num), "%u", peer->port);
+	fit = fit && jfield_str(buf, size, &off, "REMOTE_PORT", num);
+	snprintf(num, sizeof(num), "%llu", peer->conn);
+	fit = fit && jfield_str(buf, size, &off, "CONN_ID", num);
+	/* Every field of the line as WINRMD_KEY; USER (the account: user=,
+	 * else mapped=, else the name claimed), METHOD and RESULT too. */
+	char key[32], name[48], value[LOG_ESC_SIZE];
+	char user[LOG_ESC_SIZE] = "";
+	int user_rank = 0; /* 3 user=, 2 mapped=, 1 claimed= */
+	const char *p = fields;
+	while (fit && next_field(&p, key, sizeof(key), value, sizeof(value))) {
+		snprintf(name, sizeof(name), "WINRMD_%s", key);
+		fit = jfield_str(buf, size, &off, name, value);
+		if (strcmp(key, "METHOD") == 0 || strcmp(key, "RESULT") == 0)
+			fit = fit && jfield_str(buf, size, &off, key, value);
+		int rank = strcmp(key, "USER") == 0      ? 3
+			   : strcmp(key, "MAPPED") == 0  ? 2
+			   : strcmp(key, "CLAIMED") == 0 ? 1
+							 : 0;
+		if (rank > user_rank) {
+			user_rank = rank;
+			snprintf(user, sizeof(user), "%s", value);
+		}
+	}
+	if (fit && user_rank > 0)
+		fit = jfield_str(buf, size, &off, "USER", user);
+	return fit ? off : 0;
+}
+
+/* Sends one audit event to journald's native socket; false when it cannot
+ * (no journald there, a full queue...): the caller writes the line. */
+static bool journal_send(const char *message, const struct audit_peer *peer,
+			 const char *event, const char *fields, bool authpriv)
+{
+	char buf[8192];
+	size_t len = log_audit_journal_fields(buf, sizeof(buf), message, peer,
+					      event, fields, authpriv);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (len == 0 || strlen(journal_socket) >= sizeof(sa.sun_path))
+		return false;
+	memcpy(sa.sun_path, journal_socket, strlen(journal_socket) + 1);
+	/* A socket for each event: a forked child (the command monitor)
+	 * that closed its descriptors can never write into a reused one. */
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	ssize_t w = sendto(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+			   (const struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return w == (ssize_t)len;
+}
+
+void log_audit_event(const struct audit_peer *peer, const char *event,
+		     const char *fmt, ...)
+{
+	char fields[1536];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(fields, sizeof(fields), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		fields[0] = '\0';
+	bool to_syslog = atomic_load(&audit_syslog);
+	bool shown = LOG_LVL_NOTICE <= atomic_load(&log_level);
+	if (log_journald && (shown || to_syslog)) {
+		/* Under journald: one entry with structured fields (with
+		 * the authpriv facility when AuditSyslog asks for it, since
+		 * syslog(3) would reach the same journal a second time). */
+		char message[2048];
+		snprintf(message, sizeof(message),
+			 "audit: %s remote=%s %s conn=%llu port=%u", event,
+			 LOG_ESC(peer->addr), fields, peer->conn, peer->port);
+		for (char *c = message; *c != '\0'; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
+		if (journal_send(message, peer, event, fields, to_syslog))
+			return;
+	}
+	log_msg(LOG_LVL_NOTICE, "audit", "%s remote=%s %s conn=%llu port=%u",
+		event, LOG_ESC(peer->addr), fields, peer->conn, peer->port);
+	if (to_syslog) {
+		/* the same line; syslog's own escaping folds what is left */
+		syslog(LOG_AUTHPRIV | LOG_NOTICE,
+		       "audit: %s remote=%s %s conn=%llu port=%u", event,
+		       LOG_ESC(peer->addr), fields, peer->conn, peer->port);
+	}
 }
 
 void log_msg(enum log_level level, const char *func, const char *fmt, ...)

@@ -2,9 +2,11 @@
  * log.h - leveled logging to stderr for winrmd and winrmd-priv.
  *
  * Under systemd (JOURNAL_STREAM set, or -s) each line carries a "<N>"
- * syslog priority prefix that journald understands; in the foreground the
- * lines are plain and carry a time stamp.  Never pass credentials, tokens or
- * Authorization header values to these functions.
+ * syslog priority prefix that journald understands (journald keeps the
+ * time); in the foreground the lines are plain and start with the local
+ * time in ISO 8601 with its zone, "2026-12-06T14:03:07.123+01:00".  Never
+ * pass credentials, tokens or Authorization header values to these
+ * functions.
  *
  * Thread-safe: each line is formatted into a local buffer and written with
  * one write(2).
@@ -77,8 +79,66 @@ const char *log_escape(char *buf, size_t size, const char *s);
  * the end of the enclosing block (a compound literal). */
 #define LOG_ESC(s) log_escape((char[LOG_ESC_SIZE]){ 0 }, LOG_ESC_SIZE, (s))
 
-/* Audit lines: one per authentication or authorization decision.  Printed
- * at notice level with an "audit:" tag so that they can be filtered. */
+/*
+ * The audit trail: one line per security event, at notice level, tagged
+ * "audit:" so that it can be filtered, as key=value fields:
+ *
+ *   audit: EVENT remote=ADDRESS FIELDS... conn=ID port=PORT
+ *
+ * EVENT is authentication, authorization, lockout, decryption, quota,
+ * shell, command, config or certmapping.  ID is the connection's id,
+ * the same in both processes for one TCP connection (or one connection
+ * to the admin socket, remote=local port=0), so that the lines of one
+ * session can be found together: grep 'conn=ID '.  The fields a line
+ * had before conn and port were added keep their order.
+ *
+ * With log_audit_syslog(true) every audit line also goes to syslog's
+ * authpriv facility (LOG_AUTHPRIV | LOG_NOTICE, the tag of log_init,
+ * with the pid), where the system's authentication logs are.
+ */
+struct audit_peer {
+	unsigned long long conn; /* connection id */
+	const char *addr;        /* client address, "local": escaped here */
+	unsigned port;           /* client port, 0 when none */
+};
+
+/* FIELDS are formatted from fmt and must escape what a client chose
+ * (LOG_ESC); the address is escaped here. */
+void log_audit_event(const struct audit_peer *peer, const char *event,
+		     const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Audit lines also to syslog's authpriv facility (off by default;
+ * Logging.AuditSyslog).  Opens the syslog socket at once, so call it
+ * before dropping privileges or entering a sandbox. */
+void log_audit_syslog(bool on);
+
+/*
+ * Under journald (log_init's journald: stderr is the journal's stream)
+ * each audit event is sent instead through journald's native protocol as
+ * one entry with fields: MESSAGE (the line above, without the "<5>"),
+ * PRIORITY=5, SYSLOG_FACILITY (10, authpriv, with log_audit_syslog(true),
+ * and then not to syslog(3) again; else 3, daemon), SYSLOG_IDENTIFIER
+ * (the tag), WINRMD_EVENT, REMOTE_ADDR, REMOTE_PORT, CONN_ID, every
+ * key=value of the line as WINRMD_KEY (key in capitals, value without its
+ * quotes, \" and \\ undone, \xNN kept), METHOD and RESULT when the line
+ * has them, and USER: user=, else mapped=, else claimed=.  When the
+ * journal cannot take it the line goes to stderr as usual.
+ */
+
+/* The journal entry of an audit event in the native protocol's
+ * "NAME=value\n" form into buf; its length, 0 when it does not fit.
+ * message is the line; fields what fmt made.  Exposed for the tests. */
+size_t log_audit_journal_fields(char *buf, size_t size, const char *message,
+				const struct audit_peer *peer,
+				const char *event, const char *fields,
+				bool authpriv);
+
+/* The journal's socket (default /run/systemd/journal/socket); tests. */
+void log_journal_socket(const char *path);
+
+/* A line of the audit tag without a connection (the daemon itself ends a
+ * shell, for example); prefer log_audit_event. */
 #define log_audit(...) log_msg(LOG_LVL_NOTICE, "audit", __VA_ARGS__)
 
 #endif

@@ -17,7 +17,7 @@
  * OpenSSL's per-thread error queue.
  *
  * Entry points: x509_verify_client, x509_client_release,
- * x509_check_keypair, x509_server_end_point.
+ * x509_check_keypair, x509_server_end_point, x509_cert_names_host.
  */
 #include "autoconfig.h"
 
@@ -25,6 +25,7 @@
 #include "lib/fileio.h"
 #include "lib/util.h"
 
+#include <arpa/inet.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -885,4 +886,26 @@ out:
 	X509_free(x);
 	ERR_clear_error();
 	return r;
+}
+
+int x509_cert_names_host(const char *cert_path, const char *host, char *err,
+			 size_t errlen)
+{
+	X509 *x = load_server_cert(cert_path, err, errlen);
+	if (x == NULL)
+		return -1;
+	unsigned char bin[16];
+	int r;
+	if (inet_pton(AF_INET, host, bin) == 1 ||
+	    inet_pton(AF_INET6, host, bin) == 1)
+		r = X509_check_ip_asc(x, host, 0);
+	else
+		r = X509_check_host(x, host, strlen(host), 0, NULL);
+	X509_free(x);
+	if (r < 0) {
+		set_err(err, errlen, "cannot match %s against %s", host,
+			cert_path);
+		return -1;
+	}
+	return r == 1 ? 1 : 0;
 }

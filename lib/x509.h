@@ -132,6 +132,15 @@ int x509_check_keypair(const char *cert_path, const char *key_path, char *err,
 		       size_t errlen);
 
 /*
+ * Whether the first certificate of cert_path (PEM) is valid for host, a
+ * DNS name (matched against its subjectAltName dNSName entries, wildcards
+ * as browsers match them, or its CN when it has none) or an IP address:
+ * 1 when it is, 0 when not, -1 with err when the file does not load.
+ */
+int x509_cert_names_host(const char *cert_path, const char *host, char *err,
+			 size_t errlen);
+
+/*
  * RFC 5929 tls-server-end-point channel-binding application data of the
  * server certificate der (len bytes): "tls-server-end-point:" followed by
  * the hash of der with the certificate's signature digest, SHA-256 when

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/log.h"
 #include "listener/identity.h"
 #include "listener/connlimit.h"
 
@@ -35,5 +36,10 @@ struct conn {
 	struct conn_auth auth;      /* zero = unauthenticated */
 	struct connlimit_entry lim; /* connlimit's, open to close */
 };
+
+/* The connection as audit lines name it (lib/log.h). */
+#define CONN_PEER(c)                                                           \
+	(&(const struct audit_peer){ (c)->id, (c)->remote_addr,                \
+				     (c)->remote_port })
 
 #endif

@@ -221,21 +221,21 @@ static enum request_step run_envelope(struct request *r)
 	const struct dispatch_entry *e = dispatch_find(req, &fault);
 	if (e != NULL && (e->flags & DISPATCH_ADMIN) &&
 	    !(id->flags & PRIV_ID_ADMIN)) {
-		log_audit("authorization remote=%s user=%s result=denied "
-			  "reason=\"%s needs an administrator\"",
-			  LOG_ESC(r->conn->remote_addr), LOG_ESC(id->user),
-			  LOG_ESC(e->name));
+		log_audit_event(CONN_PEER(r->conn), "authorization",
+				"user=%s result=denied reason=\"%s needs an "
+				"administrator\"",
+				LOG_ESC(id->user), LOG_ESC(e->name));
 		request_respond_fault(r, FAULT_ACCESS_DENIED, req->message_id,
 				      req->charset, NULL);
 		return REQUEST_RESPOND;
 	}
 	int64_t limit = r->cfg->max_concurrent_operations_per_user;
 	if (!operations_acquire(id->uid, limit)) {
-		log_audit(
-			"quota remote=%s user=%s result=denied reason=\"%lld "
-			"operations in progress (Service.MaxConcurrentOperationsPerUser)\"",
-			LOG_ESC(r->conn->remote_addr), LOG_ESC(id->user),
-			(long long)limit);
+		log_audit_event(
+			CONN_PEER(r->conn), "quota",
+			"user=%s result=denied reason=\"%lld operations in "
+			"progress (Service.MaxConcurrentOperationsPerUser)\"",
+			LOG_ESC(id->user), (long long)limit);
 		request_respond_fault(r, FAULT_QUOTA_MAX_OPERATIONS,
 				      req->message_id, req->charset, NULL);
 		return REQUEST_RESPOND;
@@ -249,9 +249,9 @@ static enum request_step run_envelope(struct request *r)
  * connection stays unless the security context was lost (see below). */
 static void respond_undecryptable(struct request *r, const char *why)
 {
-	log_audit("decryption remote=%s user=%s result=failure reason=\"%s\"",
-		  LOG_ESC(r->conn->remote_addr), LOG_ESC(r->identity->user),
-		  LOG_ESC(why));
+	log_audit_event(CONN_PEER(r->conn), "decryption",
+			"user=%s result=failure reason=\"%s\"",
+			LOG_ESC(r->identity->user), LOG_ESC(why));
 	response_release(&r->resp);
 	buf_init(&r->resp.body);
 	r->resp.status = 400;
@@ -434,10 +434,11 @@ static enum request_step run_authenticated(struct request *r)
 			return REQUEST_RESPOND;
 	} else if (!r->conn->https && !r->conn->local &&
 		   !r->cfg->allow_unencrypted) {
-		log_audit("authorization remote=%s user=%s result=denied "
-			  "reason=\"unencrypted message over HTTP; "
-			  "AllowUnencrypted is false\"",
-			  LOG_ESC(r->conn->remote_addr), LOG_ESC(id->user));
+		log_audit_event(CONN_PEER(r->conn), "authorization",
+				"user=%s result=denied reason=\"unencrypted "
+				"message over HTTP; AllowUnencrypted is "
+				"false\"",
+				LOG_ESC(id->user));
 		request_respond_fault(r, FAULT_UNENCRYPTED_REFUSED, NULL,
 				      WSMAN_UTF8, NULL);
 		return REQUEST_RESPOND;

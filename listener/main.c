@@ -99,6 +99,36 @@ static struct winrmd_config *load_or_report(const char *path, unsigned flags)
 	return cfg;
 }
 
+/*
+ * What the service needs of the host (config_check_host).  With
+ * as_warnings (a start: what can run, runs) every problem is logged as a
+ * warning, else problems are errors as "winrmd -t" reports them.  Returns
+ * false when there were errors and !as_warnings.
+ */
+static bool check_host(const struct winrmd_config *cfg, unsigned flags,
+		       bool as_warnings)
+{
+	char *error = NULL, *warnings = NULL;
+	int rc = config_check_host(cfg, flags, &error, &warnings);
+	if (as_warnings) {
+		if (error != NULL)
+			log_warn("\"winrmd -t\" would refuse this "
+				 "configuration:\n%s",
+				 error);
+		if (warnings != NULL)
+			log_warn("%s", warnings);
+	} else {
+		if (warnings != NULL)
+			fprintf(stderr, "winrmd: %s\n", warnings);
+		if (error != NULL)
+			fprintf(stderr, "winrmd: configuration errors:\n%s\n",
+				error);
+	}
+	free(error);
+	free(warnings);
+	return rc == 0 || as_warnings;
+}
+
 static void start_helper(const struct winrmd_config *cfg, int helper_end,
 			 bool debug, bool journald)
 {
@@ -180,6 +210,9 @@ static int ping_helper(void)
 	return ok ? 0 : -1;
 }
 
+/* A reload (SIGHUP, systemctl reload) comes from no connection. */
+static const struct audit_peer RELOAD_PEER = { 0, "local", 0 };
+
 static void reload(void)
 {
 	sd_notify(0, "RELOADING=1\nSTATUS=Reloading the configuration");
@@ -195,6 +228,10 @@ static void reload(void)
 	} else if (!res.ok) {
 		log_err("reload refused, the running configuration stays: %s",
 			res.text);
+		log_audit_event(&RELOAD_PEER, "config",
+				"action=reload file=\"%s\" result=failure "
+				"reason=\"%s\"",
+				LOG_ESC(config_path), LOG_ESC(res.text));
 	} else {
 		char *error = NULL;
 		struct winrmd_config *cfg = config_load_string(res.text,
@@ -208,11 +245,16 @@ static void reload(void)
 			free(error);
 		} else {
 			log_set_level((enum log_level)cfg->log_level);
+			log_audit_syslog(cfg->audit_syslog);
 			listeners_check_reload(cfg);
 			listeners_apply_limits(cfg);
 			listeners_reload_tls(cfg, res.certs, res.n_certs);
 			runtime_set_config(cfg);
 			log_info("configuration reloaded");
+			log_audit_event(&RELOAD_PEER, "config",
+					"action=reload file=\"%s\" "
+					"result=success",
+					LOG_ESC(config_path));
 		}
 	}
 	priv_msg_release(&reply);
@@ -377,6 +419,10 @@ int main(int argc, char **argv)
 							   CONFIG_CHECK_KEYS);
 		if (cfg == NULL)
 			return 1;
+		if (check && !check_host(cfg, CONFIG_HOST_KEYTAB, false)) {
+			config_unref(cfg);
+			return 1;
+		}
 		if (dump) {
 			struct buf out = BUF_INIT;
 			config_dump(cfg, &out);
@@ -410,6 +456,9 @@ int main(int argc, char **argv)
 		return 1;
 	if (!debug)
 		log_set_level((enum log_level)cfg->log_level);
+	log_audit_syslog(cfg->audit_syslog);
+	/* The keytab is the helper's to read (and to warn about). */
+	check_host(cfg, 0, true);
 
 	int ready_fd = -1;
 	if (!foreground)

@@ -82,6 +82,8 @@ struct shell {
 	uid_t uid;
 	char *owner;
 	char *client_ip;
+	uint64_t conn_id;     /* of the Create, for the audit line of an end */
+	unsigned client_port; /* the daemon decides on */
 	struct shell_options opts;
 	int64_t created;
 	int64_t last_activity;
@@ -289,6 +291,15 @@ static void remove_cmd(struct cmd *c, uint64_t conn_id)
 static void remove_shell(struct shell *s, uint64_t conn_id, const char *why)
 {
 	log_info("shell %s of %s ended: %s", s->id, LOG_ESC(s->owner), why);
+	if (conn_id == 0) /* the daemon ends it: audited with its Create's
+			     connection (a client's Delete is audited by
+			     the shell resource) */
+		log_audit_event(&(const struct audit_peer){ s->conn_id,
+							    s->client_ip,
+							    s->client_port },
+				"shell",
+				"user=%s action=end shell=%s reason=\"%s\"",
+				LOG_ESC(s->owner), s->id, why);
 	while (s->cmds != NULL)
 		remove_cmd(s->cmds, conn_id);
 	for (struct shell **pp = &S.shells; *pp != NULL; pp = &(*pp)->next)
@@ -649,6 +660,8 @@ enum shell_status shells_create(const struct winrmd_config *cfg,
 	s->uid = who->uid;
 	s->owner = xstrdup(who->user);
 	s->client_ip = xstrdup(who->client_ip);
+	s->conn_id = who->conn_id;
+	s->client_port = who->client_port;
 	s->opts = *opts;
 	memset(opts, 0, sizeof(*opts));
 	s->created = s->last_activity = time_mono_ms();

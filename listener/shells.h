@@ -60,6 +60,7 @@ struct shell_caller {
 	const char *user;      /* account name: rsp:Owner and logs */
 	uint64_t conn_id;      /* the connection, for the helper's check */
 	const char *client_ip; /* rsp:ClientIP */
+	unsigned client_port;  /* for the audit lines */
 };
 
 /*

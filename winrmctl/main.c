@@ -99,7 +99,8 @@ static const char help_set[] =
 	"winrmctl set RESOURCE_URI [-SWITCH:VALUE ...] -file:FILE\n"
 	"\n"
 	"Changes the given settings of RESOURCE_URI and prints the resource\n"
-	"as it is afterwards.  Only the keys given are sent.\n"
+	"as it is afterwards.  Only the keys given are sent.  Changed\n"
+	"listeners take effect when winrmd restarts.\n"
 	"\n"
 	"Examples:\n"
 	"  winrmctl set winrm/config/service/auth '@{Basic=\"true\"}'\n"
@@ -112,17 +113,23 @@ static const char help_create[] =
 	"[@{KEY=\"VALUE\"[;KEY=\"VALUE\"]}]\n"
 	"\n"
 	"Creates the instance RESOURCE_URI names with its selectors.\n"
+	"A listener names its certificate and key by their PEM files\n"
+	"(winrmd has no certificate store); listeners are opened and closed\n"
+	"when winrmd restarts (systemctl restart winrmd).\n"
 	"\n"
 	"Examples:\n"
 	"  winrmctl create 'winrm/config/listener?Address=*+Transport=HTTPS' "
-	"'@{Hostname=\"host.example.com\";CertificateThumbprint=\"XX...\"}'\n"
+	"'@{Hostname=\"host.example.com\";\n"
+	"    CertificateFile=\"/etc/winrmd/cert.pem\";"
+	"KeyFile=\"/etc/winrmd/key.pem\"}'\n"
 	"  winrmctl create 'winrm/config/service/certmapping?Issuer=THUMBPRINT"
 	"+Subject=*@example.com+URI=*' '@{UserName=\"USER\"}'\n";
 
 static const char help_delete[] =
 	"winrmctl delete RESOURCE_URI [-SWITCH:VALUE ...]\n"
 	"\n"
-	"Deletes the instance RESOURCE_URI names with its selectors.\n"
+	"Deletes the instance RESOURCE_URI names with its selectors (a\n"
+	"listener stops listening when winrmd restarts).\n"
 	"\n"
 	"Examples:\n"
 	"  winrmctl delete 'winrm/config/listener?Address=IP:192.0.2.1"
@@ -161,6 +168,13 @@ static const char help_config[] =
 	"(get, set)\n"
 	"  winrm/config/winrs                    remote shell quotas "
 	"(get, set)\n"
+	"  winrm/config/authorization            winrmd: admin and "
+	"remote-user groups,\n"
+	"                                        domain accounts (get, set)\n"
+	"  winrm/config/throttling               winrmd: failed logins "
+	"(get, set)\n"
+	"  winrm/config/logging                  winrmd: log level (get, "
+	"set)\n"
 	"  winrm/config/listener?Address=A+Transport=T\n"
 	"                                        listeners (get, set, "
 	"create, delete,\n"
@@ -172,12 +186,17 @@ static const char help_config[] =
 	"winrm/config/client is the WinRM client's configuration: winrmd is a\n"
 	"service only and does not serve it.\n"
 	"\n"
-	"Address is * or IP:ADDRESS; Transport is HTTP or HTTPS.\n"
+	"Address is * or IP:ADDRESS; Transport is HTTP or HTTPS.  Lists\n"
+	"(AdminGroups, RemoteUsersGroup, TrustedDomains) are written\n"
+	"\"a,b\".  winrm/config/service/auth also holds winrmd's Keytab and\n"
+	"NtlmUserFile (files of root's only).\n"
 	"\n"
 	"Examples:\n"
 	"  winrmctl enumerate winrm/config/listener\n"
 	"  winrmctl set winrm/config/service '@{AllowUnencrypted=\"false\"}'\n"
-	"  winrmctl set winrm/config/winrs '@{MaxShellsPerUser=\"10\"}'\n";
+	"  winrmctl set winrm/config/winrs '@{MaxShellsPerUser=\"10\"}'\n"
+	"  winrmctl set winrm/config/authorization "
+	"'@{AdminGroups=\"domain admins@example.com\"}'\n";
 
 static const char help_certmapping[] =
 	"Certificate mappings (winrm/config/service/certmapping) map client\n"
@@ -755,6 +774,11 @@ static int run_resource_op(struct ctx *x)
 		if (cmd->op != CTL_OP_DELETE)
 			print_body(x, &r);
 		ctl_response_release(&r);
+		if (res.known == CTL_RES_LISTENER && cmd->op != CTL_OP_GET)
+			fputs("winrmctl: the configuration is changed; "
+			      "listeners are opened and closed when winrmd "
+			      "restarts (systemctl restart winrmd)\n",
+			      stderr);
 	}
 	ctl_resource_release(&res);
 	return rc;

@@ -147,6 +147,10 @@ static const struct {
 	{ "/service/certmapping", "CertMapping", CTL_RES_CERTMAPPING },
 	{ "/listener", "Listener", CTL_RES_LISTENER },
 	{ "/winrs", "Winrs", CTL_RES_WINRS },
+	/* winrmd's own groups */
+	{ "/authorization", "Authorization", CTL_RES_OTHER },
+	{ "/throttling", "Throttling", CTL_RES_OTHER },
+	{ "/logging", "Logging", CTL_RES_OTHER },
 	{ "/client", "Client", CTL_RES_CLIENT },
 	{ "/client/auth", "Auth", CTL_RES_CLIENT },
 };

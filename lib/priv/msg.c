@@ -101,6 +101,7 @@ static const struct field error_f[] = {
 static const struct field auth_gss_f[] = {
 	U64(struct priv_auth_gss, conn),
 	STR(struct priv_auth_gss, remote, PRIV_MAX_NAME),
+	U32(struct priv_auth_gss, port),
 	STR(struct priv_auth_gss, scheme, PRIV_MAX_NAME),
 	U32(struct priv_auth_gss, flags),
 	BYTES(struct priv_auth_gss, token, PRIV_MAX_TOKEN),
@@ -109,6 +110,7 @@ static const struct field auth_gss_f[] = {
 static const struct field auth_basic_f[] = {
 	U64(struct priv_auth_basic, conn),
 	STR(struct priv_auth_basic, remote, PRIV_MAX_NAME),
+	U32(struct priv_auth_basic, port),
 	U32(struct priv_auth_basic, flags),
 	STR(struct priv_auth_basic, user, PRIV_MAX_TOKEN),
 	STR(struct priv_auth_basic, password, PRIV_MAX_TOKEN),
@@ -129,6 +131,7 @@ static const struct field conn_close_f[] = { U64(struct priv_conn_close,
 static const struct field auth_cert_f[] = {
 	U64(struct priv_auth_cert, conn),
 	STR(struct priv_auth_cert, remote, PRIV_MAX_NAME),
+	U32(struct priv_auth_cert, port),
 	STR(struct priv_auth_cert, uri, ANY),
 	LIST(struct priv_auth_cert, msgs, n_msgs, PRIV_MAX_HS_MSGS, hs_msg),
 };
@@ -207,6 +210,14 @@ static const struct field sign_result_f[] = {
 };
 static const struct field local_conn_f[] = { U64(struct priv_local_conn,
 						 conn) };
+static const struct field listener_edit_f[] = {
+	U64(struct priv_listener_edit, conn),
+	U32(struct priv_listener_edit, op),
+	STR(struct priv_listener_edit, address, PRIV_MAX_NAME),
+	STR(struct priv_listener_edit, transport, PRIV_MAX_NAME),
+	LIST(struct priv_listener_edit, settings, n, PRIV_MAX_SETTINGS,
+	     setting),
+};
 
 struct schema {
 	bool known;
@@ -247,6 +258,7 @@ static const struct schema schemas[PRIV_TYPE_MAX] = {
 	MSG(PRIV_SIGN, struct priv_sign, sign_f, 0),
 	MSG(PRIV_SIGN_RESULT, struct priv_sign_result, sign_result_f, 0),
 	MSG(PRIV_LOCAL_CONN, struct priv_local_conn, local_conn_f, 1),
+	MSG(PRIV_LISTENER_EDIT, struct priv_listener_edit, listener_edit_f, 0),
 };
 
 #define FITS(S) _Static_assert(sizeof(S) <= PRIV_MAX_STRUCT, #S " fits")

@@ -74,6 +74,7 @@ struct priv_error {
 struct priv_auth_gss {
 	uint64_t conn;
 	const char *remote;
+	uint32_t port; /* the client's port (audit lines) */
 	const char
 		*scheme; /* "Negotiate" or "Kerberos" as the client wrote it */
 	uint32_t flags;  /* enum priv_auth_flags */
@@ -85,6 +86,7 @@ struct priv_auth_gss {
 struct priv_auth_basic {
 	uint64_t conn;
 	const char *remote;
+	uint32_t port;  /* the client's port (audit lines) */
 	uint32_t flags; /* enum priv_auth_flags */
 	const char *user;
 	const char *password;
@@ -116,6 +118,7 @@ struct priv_hs_msg {
 struct priv_auth_cert {
 	uint64_t conn;
 	const char *remote;
+	uint32_t port;   /* the client's port (audit lines) */
 	const char *uri; /* the request's ResourceURI (mappings may name one) */
 	size_t n_msgs;
 	const struct priv_hs_msg *msgs; /* the whole handshake, in order */
@@ -220,6 +223,18 @@ struct priv_certmap_result {
 	const char *table;
 };
 
+/* Create, Put or Delete of the listener the selectors name (Address "*"
+ * or "IP:a.b.c.d", Transport HTTP or HTTPS); settings are members of its
+ * group ("Port" = "5986"...), none for Delete. */
+struct priv_listener_edit {
+	uint64_t conn;
+	uint32_t op; /* enum priv_listener_op */
+	const char *address;
+	const char *transport;
+	size_t n;
+	const struct priv_setting *settings;
+};
+
 /* The TLS server signature of one handshake, made with a key only the
  * helper holds. */
 struct priv_sign {
@@ -301,6 +316,7 @@ PRIV_TYPED(PRIV_CERTMAP_RESULT, certmap_result)
 PRIV_TYPED(PRIV_SIGN, sign)
 PRIV_TYPED(PRIV_SIGN_RESULT, sign_result)
 PRIV_TYPED(PRIV_LOCAL_CONN, local_conn)
+PRIV_TYPED(PRIV_LISTENER_EDIT, listener_edit)
 #undef PRIV_TYPED
 
 #endif

@@ -62,7 +62,8 @@ enum priv_type {
 	PRIV_CERTMAP_RESULT,
 	PRIV_SIGN, /* -> PRIV_SIGN_RESULT */
 	PRIV_SIGN_RESULT,
-	PRIV_LOCAL_CONN, /* notification from the helper, + fd */
+	PRIV_LOCAL_CONN,    /* notification from the helper, + fd */
+	PRIV_LISTENER_EDIT, /* -> PRIV_CONFIG_RESULT */
 	PRIV_TYPE_MAX
 };
 
@@ -102,6 +103,13 @@ enum priv_certmap_op {
 	PRIV_CERTMAP_DELETE,
 };
 #define PRIV_CERTMAP_KEEP 2u /* Enabled on Put: leave as it is */
+
+/* PRIV_LISTENER_EDIT operations (winrm/config/listener) */
+enum priv_listener_op {
+	PRIV_LISTENER_CREATE = 0,
+	PRIV_LISTENER_PUT,
+	PRIV_LISTENER_DELETE,
+};
 
 /* PRIV_SIGNAL kinds (the helper picks the POSIX signal) */
 enum priv_signal {

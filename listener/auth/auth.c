@@ -83,11 +83,12 @@ enum auth_result auth_authenticate(struct request *r)
 				r->identity = &ca->id;
 				return AUTH_OK;
 			}
-			log_audit("authentication remote=%s method=%s/%s "
-				  "claimed=\"%s\" result=failure reason=\"%s\"",
-				  LOG_ESC(r->conn->remote_addr),
-				  LOG_ESC(ca->scheme), LOG_ESC(ca->id.mech),
-				  LOG_ESC(ca->id.claimed), why);
+			log_audit_event(CONN_PEER(r->conn), "authentication",
+					"method=%s/%s claimed=\"%s\" "
+					"result=failure reason=\"%s\"",
+					LOG_ESC(ca->scheme),
+					LOG_ESC(ca->id.mech),
+					LOG_ESC(ca->id.claimed), why);
 			identity_release(&ca->id);
 			ca->state = CONN_UNAUTHENTICATED;
 		}
@@ -102,9 +103,9 @@ enum auth_result auth_authenticate(struct request *r)
 	 * header of a certificate client */
 	char scheme[128];
 	if (n == 0 || n >= sizeof(scheme)) {
-		log_audit("authentication remote=%s method=? result=failure "
-			  "reason=\"malformed Authorization header\"",
-			  LOG_ESC(r->conn->remote_addr));
+		log_audit_event(CONN_PEER(r->conn), "authentication",
+				"method=? result=failure reason=\"malformed "
+				"Authorization header\"");
 		auth_respond_unauthorized(r);
 		return AUTH_RESPOND;
 	}
@@ -126,10 +127,9 @@ enum auth_result auth_authenticate(struct request *r)
 	bool ntlm = strcasecmp(scheme, "NTLM") == 0;
 	/* The scheme word is the client's: escaped, and short (no space
 	 * in it, see above). */
-	log_audit(
-		"authentication remote=%s method=%s result=failure "
-		"reason=\"%s\"",
-		LOG_ESC(r->conn->remote_addr),
+	log_audit_event(
+		CONN_PEER(r->conn), "authentication",
+		"method=%s result=failure reason=\"%s\"",
 		log_escape((char[48]){ 0 }, 48, scheme),
 		ntlm ? "the NTLM scheme is not accepted; NTLM travels under Negotiate"
 		     : "unsupported authentication scheme");
@@ -164,10 +164,10 @@ enum auth_result auth_submit(struct request *r, uint16_t type, const void *req,
 	case -2:
 		/* Credentials no client sends (a name or token over the
 		 * protocol's bounds): refused like bad ones. */
-		log_audit("authentication remote=%s method=%s result=failure "
-			  "reason=\"%s over the limit\"",
-			  LOG_ESC(r->conn->remote_addr), priv_type_name(type),
-			  why);
+		log_audit_event(CONN_PEER(r->conn), "authentication",
+				"method=%s result=failure reason=\"%s over the "
+				"limit\"",
+				priv_type_name(type), why);
 		r->conn->auth.state = CONN_UNAUTHENTICATED;
 		auth_respond_unauthorized(r);
 		return AUTH_RESPOND;

@@ -50,12 +50,40 @@ static void basic_challenge(struct request *r)
 			    "Basic realm=\"WSMAN\"");
 }
 
-static void refuse(struct request *r, const char *reason)
+/* A refusal before the helper saw the credentials; claimed is the user
+ * name they carry (NULL when they do not decode). */
+static void refuse(struct request *r, const char *claimed, const char *reason)
 {
-	log_audit("authentication remote=%s method=Basic result=failure "
-		  "reason=\"%s\"",
-		  LOG_ESC(r->conn->remote_addr), LOG_ESC(reason));
+	if (claimed != NULL)
+		log_audit_event(CONN_PEER(r->conn), "authentication",
+				"method=Basic claimed=\"%s\" result=failure "
+				"reason=\"%s\"",
+				LOG_ESC(claimed), LOG_ESC(reason));
+	else
+		log_audit_event(CONN_PEER(r->conn), "authentication",
+				"method=Basic result=failure reason=\"%s\"",
+				LOG_ESC(reason));
 	auth_respond_unauthorized(r);
+}
+
+/* The user name of Basic credentials, for the audit line of a refusal
+ * (caller frees; NULL when they do not decode).  The password is wiped. */
+static char *claimed_of(const char *params)
+{
+	size_t len = strlen(params);
+	struct buf plain = BUF_INIT;
+	char *name = NULL;
+	if (len > 0 && len <= MAX_CREDENTIALS_B64 &&
+	    base64_decode(&plain, params, len) == 0 && plain.len > 0) {
+		const char *colon = memchr(plain.data, ':', plain.len);
+		if (colon != NULL &&
+		    memchr(plain.data, '\0',
+			   (size_t)(colon - (char *)plain.data)) == NULL)
+			name = xstrndup((const char *)plain.data,
+					(size_t)(colon - (char *)plain.data));
+	}
+	buf_release_secret(&plain);
+	return name;
 }
 
 static enum auth_result basic_start(struct request *r, const char *scheme,
@@ -64,12 +92,14 @@ static enum auth_result basic_start(struct request *r, const char *scheme,
 	struct conn_auth *ca = &r->conn->auth;
 	if (strcasecmp(scheme, "Basic") != 0)
 		return AUTH_DECLINED;
-	if (!basic_enabled(r)) {
-		refuse(r, "method disabled");
-		return AUTH_RESPOND;
-	}
-	if (basic_over_http_refused(r)) {
-		refuse(r, "Basic over HTTP needs AllowUnencrypted=true");
+	if (!basic_enabled(r) || basic_over_http_refused(r)) {
+		/* Refused before PAM: the audit line still names who. */
+		char *claimed = claimed_of(params);
+		refuse(r, claimed,
+		       !basic_enabled(r)
+			       ? "method disabled"
+			       : "Basic over HTTP needs AllowUnencrypted=true");
+		free(claimed);
 		return AUTH_RESPOND;
 	}
 	size_t len = strlen(params);
@@ -89,15 +119,17 @@ static enum auth_result basic_start(struct request *r, const char *scheme,
 	if (len == 0 || len > MAX_CREDENTIALS_B64 ||
 	    base64_decode(&plain, params, len) != 0) {
 		buf_release_secret(&plain);
-		refuse(r, "malformed credentials");
+		refuse(r, NULL, "malformed credentials");
 		return AUTH_RESPOND;
 	}
 	char *text = (char *)plain.data;
 	char *colon = text != NULL ? memchr(text, ':', plain.len) : NULL;
 	if (colon == NULL || colon == text ||
 	    memchr(text, '\0', plain.len) != NULL) {
+		char *claimed = claimed_of(params);
 		buf_release_secret(&plain);
-		refuse(r, "malformed credentials");
+		refuse(r, claimed, "malformed credentials");
+		free(claimed);
 		return AUTH_RESPOND;
 	}
 	*colon = '\0';
@@ -105,6 +137,7 @@ static enum auth_result basic_start(struct request *r, const char *scheme,
 	struct priv_auth_basic m = {
 		.conn = r->conn->id,
 		.remote = r->conn->remote_addr,
+		.port = r->conn->remote_port,
 		.flags = r->conn->https ? PRIV_AUTH_HTTPS : 0,
 		.user = text,
 		.password = colon + 1,

@@ -40,9 +40,9 @@ static void cert_challenge(struct request *r)
 
 static void refuse(struct request *r, const char *why)
 {
-	log_audit("authentication remote=%s method=Certificate result=failure "
-		  "reason=\"%s\"",
-		  LOG_ESC(r->conn->remote_addr), LOG_ESC(why));
+	log_audit_event(CONN_PEER(r->conn), "authentication",
+			"method=Certificate result=failure reason=\"%s\"",
+			LOG_ESC(why));
 	auth_respond_unauthorized(r);
 }
 
@@ -93,6 +93,7 @@ static enum auth_result cert_start(struct request *r, const char *scheme,
 	struct priv_auth_cert m = {
 		.conn = r->conn->id,
 		.remote = r->conn->remote_addr,
+		.port = r->conn->remote_port,
 		.uri = uri,
 		.n_msgs = n,
 		.msgs = msgs,

@@ -55,9 +55,10 @@ static enum auth_result gss_start(struct request *r, const char *scheme,
 {
 	struct conn_auth *ca = &r->conn->auth;
 	if (!enabled) {
-		log_audit("authentication remote=%s method=%s result=failure "
-			  "reason=\"method disabled\"",
-			  LOG_ESC(r->conn->remote_addr), LOG_ESC(scheme));
+		log_audit_event(CONN_PEER(r->conn), "authentication",
+				"method=%s result=failure reason=\"method "
+				"disabled\"",
+				LOG_ESC(scheme));
 		auth_respond_unauthorized(r);
 		return AUTH_RESPOND;
 	}
@@ -65,9 +66,10 @@ static enum auth_result gss_start(struct request *r, const char *scheme,
 	size_t len = strlen(params);
 	if (len == 0 || len > MAX_TOKEN_B64 ||
 	    base64_decode(&token, params, len) != 0 || token.len == 0) {
-		log_audit("authentication remote=%s method=%s result=failure "
-			  "reason=\"malformed token\"",
-			  LOG_ESC(r->conn->remote_addr), LOG_ESC(scheme));
+		log_audit_event(CONN_PEER(r->conn), "authentication",
+				"method=%s result=failure reason=\"malformed "
+				"token\"",
+				LOG_ESC(scheme));
 		buf_release(&token);
 		ca->state = CONN_UNAUTHENTICATED;
 		auth_respond_unauthorized(r);
@@ -91,6 +93,7 @@ static enum auth_result gss_start(struct request *r, const char *scheme,
 	struct priv_auth_gss m = {
 		.conn = r->conn->id,
 		.remote = r->conn->remote_addr,
+		.port = r->conn->remote_port,
 		.scheme = ca->scheme,
 		.flags = r->conn->https ? PRIV_AUTH_HTTPS : 0,
 		.token = { token.data, token.len },

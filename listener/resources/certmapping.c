@@ -281,15 +281,28 @@ static enum fault_id start(struct request *r, const struct wsman_request *req,
 		return call_helper(r, PRIV_CERTMAP_LIST, NULL, NULL, 0);
 	if (act == CM_DELETE)
 		return call_helper(r, PRIV_CERTMAP_DELETE, k, NULL, 0);
-	char *user;
+	char *user = NULL;
 	uint32_t enabled;
 	enum fault_id f = parse_body(r, req, &user, &enabled);
-	if (f != FAULT_NONE)
-		return f;
-	if (act == CM_CREATE && user[0] == '\0') {
+	if (f == FAULT_NONE && act == CM_CREATE && user[0] == '\0') {
 		r->fault_message = xstrdup("UserName is required");
 		f = FAULT_INVALID_REPRESENTATION;
-	} else if (act == CM_CREATE) {
+	}
+	if (f != FAULT_NONE) {
+		/* refused here, before the helper (which audits the rest) */
+		log_audit_event(CONN_PEER(r->conn), "certmapping",
+				"user=%s action=%s URI=\"%s\" Subject=\"%s\" "
+				"Issuer=\"%s\" result=failure reason=\"%s\"",
+				LOG_ESC(r->identity->user),
+				act == CM_CREATE ? "create" : "set",
+				LOG_ESC(k->uri), LOG_ESC(k->subject),
+				LOG_ESC(k->issuer),
+				r->fault_message ? LOG_ESC(r->fault_message)
+						 : fault_name(f));
+		free(user);
+		return f;
+	}
+	if (act == CM_CREATE) {
 		f = call_helper(r, PRIV_CERTMAP_CREATE, k, user,
 				enabled == PRIV_CERTMAP_KEEP ? 1 : enabled);
 	} else {

@@ -3,6 +3,10 @@
  * winrm/config, config/service, config/service/auth, config/winrs and
  * config/listener (Get by selectors, Enumerate, Pull, Release), and Put
  * of the first four.  Element names and value formats are Windows'.
+ * winrmd's own settings are shown and changed the same way: the files of
+ * Service.Auth after Windows' Auth elements, and the groups
+ * config/authorization, config/throttling and config/logging (also
+ * inside winrm/config, after Winrs).
  *
  * Put bodies are checked here against the element tables (unknown
  * element: schema fault; Digest: not supported; a read-only element with
@@ -42,6 +46,9 @@
 #define NS_CFG_AUTH NS_CONFIG "/service/auth"
 #define NS_CFG_WINRS NS_CONFIG "/winrs"
 #define NS_CFG_LISTENER NS_CONFIG "/listener"
+#define NS_CFG_AUTHORIZATION NS_CONFIG "/authorization"
+#define NS_CFG_THROTTLING NS_CONFIG "/throttling"
+#define NS_CFG_LOGGING NS_CONFIG "/logging"
 
 struct elem {
 	const char *name;          /* Windows element */
@@ -62,6 +69,11 @@ static const struct elem auth_elems[] = {
 	{ "Certificate", "Service.Auth.Certificate", NULL, NULL },
 	{ "CredSSP", "Service.Auth.CredSSP", NULL, NULL },
 	{ "CbtHardeningLevel", "Service.Auth.CbtHardeningLevel", NULL, NULL },
+	/* winrmd's, after Windows' own */
+	{ "Keytab", "Service.Auth.Keytab", NULL, NULL },
+	{ "NtlmUserFile", "Service.Auth.NtlmUserFile", NULL, NULL },
+	{ "PamService", "Service.Auth.PamService", NULL, NULL },
+	{ "ClientCAFile", "Service.Auth.ClientCAFile", NULL, NULL },
 	{ NULL, NULL, NULL, NULL },
 };
 static const struct group auth_group = { "Auth", auth_elems };
@@ -106,6 +118,41 @@ static const struct elem winrs_elems[] = {
 };
 static const struct group winrs_group = { "Winrs", winrs_elems };
 
+/* winrmd's own groups, without a Windows equivalent; lists are written
+ * as Windows writes TrustedHosts: "sudo,wheel". */
+static const struct elem authorization_elems[] = {
+	{ "AdminGroups", "Authorization.AdminGroups", NULL, NULL },
+	{ "RemoteUsersGroup", "Authorization.RemoteUsersGroup", NULL, NULL },
+	{ "LocalAccountTokenFilterPolicy",
+	  "Authorization.LocalAccountTokenFilterPolicy", NULL, NULL },
+	{ "TrustedDomains", "Authorization.TrustedDomains", NULL, NULL },
+	{ "KerberosCaseInsensitive", "Authorization.KerberosCaseInsensitive",
+	  NULL, NULL },
+	{ "DomainAccountNames", "Authorization.DomainAccountNames", NULL,
+	  NULL },
+	{ "BasicDomainAccounts", "Authorization.BasicDomainAccounts", NULL,
+	  NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+static const struct group authorization_group = { "Authorization",
+						  authorization_elems };
+
+static const struct elem throttling_elems[] = {
+	{ "MaxFailures", "Throttling.MaxFailures", NULL, NULL },
+	{ "FailureWindow", "Throttling.FailureWindow", NULL, NULL },
+	{ "LockoutTime", "Throttling.LockoutTime", NULL, NULL },
+	{ "MaxDelayms", "Throttling.MaxDelayms", NULL, NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+static const struct group throttling_group = { "Throttling", throttling_elems };
+
+static const struct elem logging_elems[] = {
+	{ "Level", "Logging.Level", NULL, NULL },
+	{ "AuditSyslog", "Logging.AuditSyslog", NULL, NULL },
+	{ NULL, NULL, NULL, NULL },
+};
+static const struct group logging_group = { "Logging", logging_elems };
+
 static const struct elem config_elems[] = {
 	{ "MaxEnvelopeSizekb", "Service.MaxEnvelopeSizekb", NULL, NULL },
 	{ "MaxTimeoutms", "Service.MaxTimeoutms", NULL, NULL },
@@ -113,6 +160,9 @@ static const struct elem config_elems[] = {
 	{ "MaxProviderRequests", NULL, "4294967295", NULL },
 	{ "Service", NULL, NULL, &service_group },
 	{ "Winrs", NULL, NULL, &winrs_group },
+	{ "Authorization", NULL, NULL, &authorization_group },
+	{ "Throttling", NULL, NULL, &throttling_group },
+	{ "Logging", NULL, NULL, &logging_group },
 	{ NULL, NULL, NULL, NULL },
 };
 static const struct group config_group = { "Config", config_elems };
@@ -129,6 +179,9 @@ static const struct cfg_resource resources[] = {
 	{ NS_CFG_SERVICE, NS_CFG_SERVICE, &service_group },
 	{ NS_CFG_AUTH, NS_CFG_AUTH, &auth_group },
 	{ NS_CFG_WINRS, NS_CFG_WINRS, &winrs_group },
+	{ NS_CFG_AUTHORIZATION, NS_CFG_AUTHORIZATION, &authorization_group },
+	{ NS_CFG_THROTTLING, NS_CFG_THROTTLING, &throttling_group },
+	{ NS_CFG_LOGGING, NS_CFG_LOGGING, &logging_group },
 };
 
 static const struct cfg_resource *resource_of(const struct wsman_request *req)
@@ -295,9 +348,12 @@ enum fault_id res_config_put(struct request *r, const struct wsman_request *req,
 		enum fault_id f = collect(body, res->group, r->cfg, &paths,
 					  &values, &n, &why);
 		if (f != FAULT_NONE) {
-			log_info("%s: winrm/config Put refused: %s",
-				 LOG_ESC(r->identity->user),
-				 why ? LOG_ESC(why) : fault_name(f));
+			log_audit_event(CONN_PEER(r->conn), "config",
+					"user=%s resource=%s result=failure "
+					"reason=\"%s\"",
+					LOG_ESC(r->identity->user),
+					LOG_ESC(req->resource_uri),
+					why ? LOG_ESC(why) : fault_name(f));
 			r->fault_message = why;
 		} else {
 			free(why);
@@ -373,6 +429,7 @@ enum fault_id res_config_put(struct request *r, const struct wsman_request *req,
 			f = FAULT_INTERNAL_ERROR;
 		} else {
 			log_set_level((enum log_level)cfg->log_level);
+			log_audit_syslog(cfg->audit_syslog);
 			runtime_set_config(config_ref(cfg));
 			wsman_response_begin(out, ACTION_PUT "Response",
 					     req->message_id);
@@ -386,7 +443,7 @@ enum fault_id res_config_put(struct request *r, const struct wsman_request *req,
 
 /* ---- listeners: Get, Enumerate, Pull, Release ---- */
 
-static void render_listener(struct buf *out, const struct listener_config *l)
+void res_listener_render(struct buf *out, const struct listener_config *l)
 {
 	bool any = strcmp(l->address, "*") == 0;
 	buf_append_str(out, "<cfg:Listener xmlns:cfg=\"" NS_CFG_LISTENER
@@ -396,13 +453,23 @@ static void render_listener(struct buf *out, const struct listener_config *l)
 	xml_escape(out, l->address);
 	buf_printf(out,
 		   "</cfg:Address><cfg:Transport>%s</cfg:Transport>"
-		   "<cfg:Port>%d</cfg:Port><cfg:Hostname></cfg:Hostname>"
-		   "<cfg:Enabled>%s</cfg:Enabled><cfg:URLPrefix>",
-		   config_transport_name(l->transport), l->port,
+		   "<cfg:Port>%d</cfg:Port><cfg:Hostname>",
+		   config_transport_name(l->transport), l->port);
+	xml_escape(out, l->hostname);
+	buf_printf(out,
+		   "</cfg:Hostname><cfg:Enabled>%s</cfg:Enabled>"
+		   "<cfg:URLPrefix>",
 		   l->enabled ? "true" : "false");
 	xml_escape(out, l->url_prefix);
-	buf_append_str(out, "</cfg:URLPrefix><cfg:CertificateThumbprint>"
-			    "</cfg:CertificateThumbprint><cfg:ListeningOn>");
+	/* winrmd has no certificate store: the files instead of a
+	 * thumbprint, after Windows' elements */
+	buf_append_str(out,
+		       "</cfg:URLPrefix><cfg:CertificateThumbprint>"
+		       "</cfg:CertificateThumbprint><cfg:CertificateFile>");
+	xml_escape(out, l->certificate_file);
+	buf_append_str(out, "</cfg:CertificateFile><cfg:KeyFile>");
+	xml_escape(out, l->key_file);
+	buf_append_str(out, "</cfg:KeyFile><cfg:ListeningOn>");
 	xml_escape(out, any ? "0.0.0.0" : l->address);
 	buf_append_str(out, "</cfg:ListeningOn>");
 	if (any)
@@ -432,7 +499,7 @@ enum fault_id res_listener_get(struct request *r,
 		if (listener_matches(&r->cfg->listeners[i], addr, transport)) {
 			wsman_response_begin(out, ACTION_GET "Response",
 					     req->message_id);
-			render_listener(out, &r->cfg->listeners[i]);
+			res_listener_render(out, &r->cfg->listeners[i]);
 			wsman_response_end(out);
 			return FAULT_NONE;
 		}
@@ -459,7 +526,7 @@ static struct {
 static void listener_items(const struct winrmd_config *cfg, struct buf *out)
 {
 	for (size_t i = 0; i < cfg->n_listeners; i++)
-		render_listener(out, &cfg->listeners[i]);
+		res_listener_render(out, &cfg->listeners[i]);
 }
 
 static bool optimized(const struct wsman_request *req)

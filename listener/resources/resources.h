@@ -5,6 +5,7 @@
 #ifndef WINRMD_RESOURCES_H
 #define WINRMD_RESOURCES_H
 
+#include "lib/config.h"
 #include "lib/util.h"
 #include "lib/wsman/envelope.h"
 #include "lib/wsman/fault.h"
@@ -56,6 +57,19 @@ enum fault_id res_listener_get(struct request *r,
 enum fault_id res_listener_enumerate(struct request *r,
 				     const struct wsman_request *req,
 				     struct buf *out);
+/* A listener as the cfg:Listener element of winrm/config/listener. */
+void res_listener_render(struct buf *out, const struct listener_config *l);
+
+/* config-listener.c: Create, Put, Delete of winrm/config/listener */
+enum fault_id res_listener_create(struct request *r,
+				  const struct wsman_request *req,
+				  struct buf *out);
+enum fault_id res_listener_put(struct request *r,
+			       const struct wsman_request *req,
+			       struct buf *out);
+enum fault_id res_listener_delete(struct request *r,
+				  const struct wsman_request *req,
+				  struct buf *out);
 /* Answers an Enumerate with items (rendered elements; consumed): all at
  * once for OptimizeEnumeration, else kept for one Pull. */
 enum fault_id res_enum_answer(struct request *r,

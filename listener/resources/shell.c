@@ -98,6 +98,7 @@ static struct shell_caller caller_of(const struct request *r)
 		.user = r->identity->user,
 		.conn_id = r->conn->id,
 		.client_ip = r->conn->remote_addr,
+		.client_port = r->conn->remote_port,
 	};
 }
 
@@ -281,8 +282,16 @@ enum fault_id res_shell_create(struct request *r,
 	struct shell_caller who = caller_of(r);
 	f = fault_of(r, shells_create(r->cfg, &who, &o, &info));
 	shell_options_release(&o);
-	if (f != FAULT_NONE)
+	if (f != FAULT_NONE) {
+		log_audit_event(CONN_PEER(r->conn), "shell",
+				"user=%s action=create result=failure "
+				"reason=\"%s\"",
+				LOG_ESC(r->identity->user), fault_name(f));
 		return f;
+	}
+	log_audit_event(CONN_PEER(r->conn), "shell",
+			"user=%s action=create shell=%s result=success",
+			LOG_ESC(r->identity->user), info.id);
 	begin(out, req, ACTION_CREATE);
 	buf_append_str(out, "<x:ResourceCreated><a:Address>");
 	xml_escape(out, req->to ? req->to : ADDR_ANONYMOUS);
@@ -575,6 +584,13 @@ enum fault_id res_shell_delete(struct request *r,
 		return FAULT_INSUFFICIENT_SELECTORS;
 	struct shell_caller who = caller_of(r);
 	enum fault_id f = fault_of(r, shells_delete(&who, shell_id));
+	log_audit_event(CONN_PEER(r->conn), "shell",
+			"user=%s action=delete shell=%s result=%s%s%s%s",
+			LOG_ESC(r->identity->user), LOG_ESC(shell_id),
+			f == FAULT_NONE ? "success" : "failure",
+			f == FAULT_NONE ? "" : " reason=\"",
+			f == FAULT_NONE ? "" : fault_name(f),
+			f == FAULT_NONE ? "" : "\"");
 	if (f != FAULT_NONE)
 		return f;
 	begin(out, req, ACTION_DELETE);

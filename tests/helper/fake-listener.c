@@ -264,8 +264,10 @@ static void step_peer_socketpair(const char *step)
 static void step_basic(const char *step, const char *user, const char *password)
 {
 	uint64_t conn = next_conn++;
+	/* the port: conn + 30000, so that t0004 can tie the audit lines */
 	struct priv_auth_basic b = { .conn = conn,
 				     .remote = "127.0.0.1",
+				     .port = (uint32_t)(conn + 30000),
 				     .flags = PRIV_AUTH_HTTPS,
 				     .user = user,
 				     .password = password };
@@ -419,6 +421,7 @@ static void step_cert_chain(const char *step, const char *der_path)
 	uint64_t conn = next_conn++;
 	struct priv_auth_cert c = { .conn = conn,
 				    .remote = "127.0.0.1",
+				    .port = (uint32_t)(conn + 30000),
 				    .uri = "",
 				    .n_msgs = 2,
 				    .msgs = msgs };

@@ -135,6 +135,29 @@ def test_real_logins(lab, base):
          "carol (sudo) is an administrator", out)
     t.ok(len(puts) == 2 and puts[1].startswith("CONFIG_RESULT error=0"),
          "carol's Put goes through", out)
+    # The audit trail: each line names the connection and the client's port
+    # (the fake listener sends conn + 30000), so one session greps out.
+    m = re.search(r'audit: authentication remote=127\.0\.0\.1 method=Basic/Basic '
+                  r'claimed="alice" .*result=success conn=(\d+) port=(\d+)', log)
+    t.ok(m and int(m.group(2)) == int(m.group(1)) + 30000,
+         "alice's login is audited with her connection and port", log[-3000:])
+    if m:
+        mine = [l for l in log.splitlines() if " conn=%s " % m.group(1) in l + " "]
+        events = [re.search(r"audit: (\w+)", l).group(1) for l in mine if "audit: " in l]
+        t.eq(events[:3], ["authentication", "authorization", "command"],
+             "her connection's lines: login, authorization, command start...")
+        t.eq(sorted(events[3:]), ["authorization", "authorization", "command"],
+             "...then the command's exit and the refused Put and certmap "
+             "(in the order they happen)")
+        t.ok(any('request=CONFIG_PUT result=denied reason="only administrators may do this"'
+                 in l for l in mine), "the refused Put is audited", "\n".join(mine))
+        t.ok(any('action=start' in l and 'command="id -u"' in l for l in mine),
+             "the command line is in the start line", "\n".join(mine))
+        t.ok(any('action=exit' in l and ' exit=0 ' in l for l in mine),
+             "the exit status is in the exit line", "\n".join(mine))
+    t.ok(re.search(r'audit: authentication remote=127\.0\.0\.1 method=Basic claimed="root" '
+                   r'.*result=failure .*conn=\d+ port=\d+', log),
+         "the failed login is audited with the name claimed", log[-3000:])
 
 
 def test_impossible_frames(lab, base):

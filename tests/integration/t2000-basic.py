@@ -31,8 +31,9 @@ def test_default_off(lab):
         st, h, _ = d.post(identify_envelope(), basic("alice", "alicepw"))
         t.eq(st, 401, "Basic is off by default: 401")
         t.not_contains(h.get("www-authenticate", ""), "Basic", "and not offered")
-        t.contains(d.log(), 'method=Basic result=failure reason="method disabled"',
-                   "refusal audited")
+        t.contains(d.log(), 'method=Basic claimed="alice" result=failure '
+                   'reason="method disabled"',
+                   "refusal audited, with the name claimed (refused before PAM)")
     finally:
         d.cleanup()
 
@@ -48,7 +49,8 @@ def test_http_needs_allow_unencrypted(lab):
         st, h, _ = d.post(identify_envelope(), basic("alice", "alicepw"))
         t.eq(st, 401, "Basic over HTTP with AllowUnencrypted=false: 401 (as Windows)")
         t.eq(h.get("www-authenticate"), "Negotiate\nKerberos", "and Basic is not offered again")
-        t.contains(d.log(), "Basic over HTTP needs AllowUnencrypted=true", "reason audited")
+        t.contains(d.log(), 'method=Basic claimed="alice" result=failure reason="Basic over '
+                   'HTTP needs AllowUnencrypted=true"', "reason audited, with the name claimed")
         r, e = pywinrm(d.url, "basic", "alice", "alicepw")
         t.eq(r, "InvalidCredentialsError", "pywinrm basic over HTTP refused as bad credentials")
     finally:

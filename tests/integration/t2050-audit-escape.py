@@ -43,7 +43,7 @@ def check_one(d, mark, what, claimed, want_reason, mapped=None):
     fields = audit_fields(line)
     keys = [k for k, _ in fields]
     want = ["remote", "method", "claimed"] + (["mapped"] if mapped else []) + [
-        "result", "reason"]
+        "result", "reason", "conn", "port"]
     t.eq(keys, want, "%s: the line has the daemon's fields only (no forged mapped=, uid=)"
          % what)
     if mapped:
@@ -88,7 +88,7 @@ def test_basic(lab):
         t.eq(len(lines), 1, "unknown scheme: one audit line")
         if lines:
             f = audit_fields(lines[0])
-            t.eq([k for k, _ in f], ["remote", "method", "result", "reason"],
+            t.eq([k for k, _ in f], ["remote", "method", "result", "reason", "conn", "port"],
                  "unknown scheme: the daemon's fields only")
             t.eq(dict(f).get("method"), log_escape('Bogus"' + ESC + "[0m=x"),
                  "unknown scheme: the scheme word escaped")

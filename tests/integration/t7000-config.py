@@ -82,9 +82,9 @@ def test_get(lab, d):
     root = soap.parse(body)
     auth = root.find("s:Body/{%s/service/auth}Auth" % CFG, soap.NS)
     t.ok(auth is not None, "body is cfg:Auth in the service/auth namespace")
-    t.eq([c.tag.split("}")[1] for c in auth] if auth is not None else None,
+    t.eq([c.tag.split("}")[1] for c in auth][:6] if auth is not None else None,
          ["Basic", "Kerberos", "Negotiate", "Certificate", "CredSSP", "CbtHardeningLevel"],
-         "Auth elements in Windows' order")
+         "Auth elements in Windows' order, first (winrmd's own files follow, t7050)")
     st, _, body = d.post(soap.envelope(GET, CFG + "/winrs"), CAROL)
     t.contains(body, "<cfg:IdleTimeout>7200000</cfg:IdleTimeout>", "winrs IdleTimeout in ms")
     st, _, body = d.post(soap.envelope(GET, CFG + "/client"), CAROL)
@@ -137,7 +137,7 @@ def test_put(lab, d):
     conf = open(d.conf_path).read()
     t.ok(re.search(r"Kerberos\s*=\s*false;", conf), "persisted in winrmd.conf", conf)
     t.contains(conf, "# kept comment", "the administrator's comment is kept")
-    r = subprocess.run([WINRMD, "-t", "-c", d.conf_path], capture_output=True)
+    r = subprocess.run([WINRMD, "-t", "-c", d.conf_path], capture_output=True, env=d.env)
     t.eq(r.returncode, 0, "the rewritten file is valid")
     st, h, _ = d.post(soap.envelope(GET, CFG), {})
     t.eq(h.get("www-authenticate"), 'Negotiate\nBasic realm="WSMAN"',
@@ -246,7 +246,7 @@ def test_concurrent(lab, d):
     t.eq(bad, [], "no torn file ever observed")
     final = re.search(r"MaxConcurrentUsers\s*=\s*(\d+);", open(d.conf_path).read())
     t.ok(final and final.group(1) in values, "the file holds one of the Put values")
-    r = subprocess.run([WINRMD, "-t", "-c", d.conf_path], capture_output=True)
+    r = subprocess.run([WINRMD, "-t", "-c", d.conf_path], capture_output=True, env=d.env)
     t.eq(r.returncode, 0, "and is valid")
 
 
@@ -275,7 +275,7 @@ def test_kill_mid_write(lab):
                 for f in futs:
                     f.result()
             d.proc.wait(10)
-            r = subprocess.run([WINRMD, "-t", "-c", d.conf_path], capture_output=True)
+            r = subprocess.run([WINRMD, "-t", "-c", d.conf_path], capture_output=True, env=d.env)
             ok = ok and r.returncode == 0
         finally:
             d.cleanup()

