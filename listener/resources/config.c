@@ -77,7 +77,7 @@ static const struct elem service_elems[] = {
 	{ "MaxConcurrentOperations", NULL, "4294967295", NULL },
 	{ "MaxConcurrentOperationsPerUser",
 	  "Service.MaxConcurrentOperationsPerUser", NULL, NULL },
-	{ "EnumerationTimeoutms", NULL, "240000", NULL },
+	{ "EnumerationTimeoutms", "Service.EnumerationTimeoutms", NULL, NULL },
 	{ "MaxConnections", "Service.MaxConnections", NULL, NULL },
 	{ "MaxPacketRetrievalTimeSeconds", NULL, "120", NULL },
 	{ "AllowUnencrypted", "Service.AllowUnencrypted", NULL, NULL },
