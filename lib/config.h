@@ -68,8 +68,8 @@ struct winrmd_config {
 	int64_t enumeration_timeout_ms; /* EnumerationTimeoutms: an idle
 	                                     enumeration context expires, default
 	                                     240000, 500..4294967295 */
-	bool allow_unencrypted;   /* AllowUnencrypted, default false */
-	bool allow_remote_access; /* AllowRemoteAccess, default true */
+	bool allow_unencrypted;         /* AllowUnencrypted, default false */
+	bool allow_remote_access;       /* AllowRemoteAccess, default true */
 
 	/* Service.Auth */
 	bool auth_basic;       /* default false */
@@ -103,7 +103,7 @@ struct winrmd_config {
 	size_t n_keep_environment;
 
 	/* Wmi (no Windows equivalent) */
-	char *wmi_provider_path; /* ProviderPath, default LIBEXECDIR
+	char *wmi_provider_path;     /* ProviderPath, default LIBEXECDIR
 	                                     "/winrmd-wmi": the provider host */
 	int64_t wmi_provider_idle_s; /* ProviderIdleTimeout, seconds, default
 	                                     60, 1..86400: an idle provider host

@@ -15,10 +15,10 @@
  * checks.  A property winrmd has no Linux source for stays in the list
  * and is rendered nil, so that every query Windows accepts is accepted.
  *
- * WMI_METHODS_<Class>(M, I, O) calls M(name, FLAGS) per method (FLAGS 0
- * or STATIC), followed by I(name, TYPE) per input and O(name, TYPE) per
- * output parameter, outputs in alphabetical order (ReturnValue, a uint32,
- * is implicit).
+ * WMI_METHODS_<Class>(M, I, O) calls M(name, FLAGS) per method (FLAGS 0,
+ * STATIC, ADMIN for administrators only, or STATIC|ADMIN), followed by
+ * I(name, TYPE) per input and O(name, TYPE) per output parameter, outputs
+ * in alphabetical order (ReturnValue, a uint32, is implicit).
  *
  * Where each value comes from on Linux: man/winrmd-wmi.8.
  */
@@ -226,8 +226,8 @@
 	P(Version, STRING, 0)                                                 \
 	P(WindowsDirectory, STRING, 0)
 #define WMI_METHODS_Win32_OperatingSystem(M, I, O)                            \
-	M(Reboot, 0)                                                          \
-	M(Shutdown, 0)
+	M(Reboot, ADMIN)                                                      \
+	M(Shutdown, ADMIN)
 
 #define WMI_PROPS_Win32_Process(P)                                            \
 	P(Caption, STRING, 0)                                                 \

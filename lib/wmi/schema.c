@@ -19,6 +19,7 @@
 #define ARRAY WMI_ARRAY
 #define SINGLETON WMI_SINGLETON
 #define STATIC WMI_STATIC
+#define ADMIN WMI_ADMIN
 
 #define PROP(n, t, f) { #n, WMI_##t, (f) },
 #define MEMBER_M(n, f) { WMI_M_METHOD, 0, (f), #n },

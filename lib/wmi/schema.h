@@ -56,6 +56,8 @@ enum wmi_member_kind { WMI_M_METHOD = 1, WMI_M_IN, WMI_M_OUT };
 
 enum wmi_method_flags {
 	WMI_STATIC = 1 << 0, /* called on the class, without selectors */
+	WMI_ADMIN = 1 << 1,  /* administrators only (the listener refuses
+				the others with ReturnValue 1314) */
 };
 
 /* The methods of a class as one flat list: a WMI_M_METHOD entry, then its
