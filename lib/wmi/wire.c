@@ -239,13 +239,13 @@ static int get_pairs(struct rd *r, struct wmi_pair **v_r, size_t *n_r,
 	struct wmi_pair *v = xcalloc(n + 1u, sizeof(*v));
 	*v_r = v;
 	for (size_t i = 0; i < n; i++) {
+		*n_r = i + 1; /* released with what it holds, even half read */
 		v[i].name = dup_str(r);
 		if (with_null)
 			v[i].is_null = get_u8(r) != 0;
 		v[i].value = dup_str(r);
 		if (r->bad)
 			return -1;
-		*n_r = i + 1;
 	}
 	return 0;
 }
