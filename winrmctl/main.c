@@ -573,8 +573,21 @@ static int run_enumerate(struct ctx *x, const struct ctl_resource *res)
 	int rc;
 	bool xml = x->cmd->format != CTL_FMT_TEXT;
 
+	struct buf filter = BUF_INIT, err = BUF_INIT;
+	if (x->cmd->filter != NULL) {
+		if (ctl_build_filter(&filter, x->cmd->dialect, x->cmd->filter,
+				     &err) < 0) {
+			fputs((const char *)err.data, stderr);
+			buf_release(&err);
+			return EXIT_FAULT;
+		}
+		x->req_opts.filter_xml = (const char *)filter.data;
+	}
+	x->req_opts.mode = x->cmd->return_type;
 	ctl_build_request(&req, CTL_ACT_ENUMERATE, res, NULL, NULL,
 			  &x->req_opts);
+	x->req_opts.filter_xml = NULL;
+	buf_release(&filter);
 	rc = exchange(x, &req, &r);
 	buf_release(&req);
 	if (rc != 0)
@@ -647,7 +660,14 @@ static int run_resource_op(struct ctx *x)
 		ctl_resource_release(&res);
 		return rc;
 	}
-	if (cmd->op == CTL_OP_SET || cmd->op == CTL_OP_CREATE) {
+	if (cmd->op == CTL_OP_INVOKE) {
+		/* the input is <p:METHOD_INPUT>, in the resource's namespace */
+		free(res.root);
+		res.root = xasprintf("%s_INPUT", cmd->method);
+		x->req_opts.method = cmd->method;
+	}
+	if (cmd->op == CTL_OP_SET || cmd->op == CTL_OP_CREATE ||
+	    cmd->op == CTL_OP_INVOKE) {
 		rc = build_body(cmd, &res, &body);
 		if (rc != 0) {
 			buf_release_secret(&body);
@@ -659,6 +679,7 @@ static int run_resource_op(struct ctx *x)
 	case CTL_OP_SET: act = CTL_ACT_PUT; break;
 	case CTL_OP_CREATE: act = CTL_ACT_CREATE; break;
 	case CTL_OP_DELETE: act = CTL_ACT_DELETE; break;
+	case CTL_OP_INVOKE: act = CTL_ACT_INVOKE; break;
 	default: act = CTL_ACT_GET; break;
 	}
 	ctl_build_request(&req, act, &res, (const char *)body.data, NULL,
