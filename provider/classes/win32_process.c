@@ -8,12 +8,18 @@
  * user's exe, io, fd; everything under hidepid) is null.
  *
  * Methods, all as the caller:
- *   Create(CommandLine, CurrentDirectory) -> ProcessId: runs CommandLine
- *     with the account's shell -c (as a shell command runs, cmd /c on
- *     Windows), detached (its own session, stdin/stdout/stderr on
- *     /dev/null), in CurrentDirectory or the home directory.
- *     ReturnValue 0, 9 path not found (CurrentDirectory), 21 invalid
- *     parameter (no CommandLine), 8 unknown failure.
+ *   Create(CommandLine, CurrentDirectory) -> ProcessId: as CreateProcess
+ *     does on Windows, CommandLine is split into words as Windows splits a
+ *     command line (CommandLineToArgvW: blanks separate, double quotes
+ *     group, backslashes escape a quote) and its first word is run
+ *     directly, searched in PATH, with no shell in between (a shell's
+ *     syntax needs "sh -c ...", as cmd's needs "cmd /c ..." on Windows);
+ *     so ProcessId is the program's own.  It runs as the caller, in the
+ *     provider host's PAM session and environment, detached (a session
+ *     of its own, stdin/stdout/stderr on /dev/null), in CurrentDirectory
+ *     or the home directory.  ReturnValue 0; 9 path not found (no such
+ *     program or CurrentDirectory); 2 access denied (not executable);
+ *     21 invalid parameter (no CommandLine); 8 other failures.
  *   Terminate(Reason): SIGKILL (Windows' TerminateProcess ends a process
  *     at once; Linux has no exit code to give it, Reason is ignored).
  *     ReturnValue 0, or 2 access denied when the kernel refuses.
@@ -316,45 +322,98 @@ static int enumerate(struct prov_out *o, char **message)
 
 /* ---- methods ---- */
 
-static void create(const struct wmi_request *req, struct prov_result *r)
+/* Splits a command line as Windows' CommandLineToArgvW does: blanks
+ * separate words outside double quotes; 2n backslashes and a quote are
+ * n backslashes and a quote that opens or closes; 2n+1 backslashes and a
+ * quote are n backslashes and a quote; "" inside quotes is a quote;
+ * other backslashes are themselves.  Returns a NULL-terminated argv
+ * (caller frees with free_argv) with at least one word, or NULL. */
+static char **split_command_line(const char *s)
 {
-	bool null;
-	const char *cmd = prov_param(req, "CommandLine", &null);
-	const char *cwd = prov_param(req, "CurrentDirectory", &null);
-	if (cmd == NULL || cmd[0] == '\0') {
-		r->return_value = 21;
-		return;
+	char **argv = NULL;
+	size_t argc = 0;
+	struct buf w = BUF_INIT;
+	bool in_word = false, quoted = false;
+	for (const char *p = s;; p++) {
+		if (*p == '\0' || (!quoted && (*p == ' ' || *p == '\t'))) {
+			if (in_word) {
+				argv = xrealloc(argv,
+						(argc + 2) * sizeof(*argv));
+				argv[argc++] = buf_steal(&w);
+				argv[argc] = NULL;
+				in_word = false;
+			}
+			if (*p == '\0')
+				break;
+			continue;
+		}
+		in_word = true;
+		if (*p == '\\') {
+			size_t n = 0;
+			while (p[n] == '\\')
+				n++;
+			if (p[n] == '"') {
+				for (size_t i = 0; i < n / 2; i++)
+					buf_append_byte(&w, '\\');
+				if (n % 2 == 1)
+					buf_append_byte(&w, '"');
+				else
+					quoted = !quoted;
+				p += n;
+			} else {
+				for (size_t i = 0; i < n; i++)
+					buf_append_byte(&w, '\\');
+				p += n - 1;
+			}
+			continue;
+		}
+		if (*p == '"') {
+			if (quoted && p[1] == '"') {
+				buf_append_byte(&w, '"');
+				p++;
+			} else {
+				quoted = !quoted;
+			}
+			continue;
+		}
+		buf_append_byte(&w, (uint8_t)*p);
 	}
-	struct passwd *pw = getpwuid(getuid());
-	const char *home = pw != NULL && pw->pw_dir[0] ? pw->pw_dir : "/";
-	const char *shell = pw != NULL && pw->pw_shell[0] ? pw->pw_shell
-							  : "/bin/sh";
-	const char *dir = cwd != NULL && cwd[0] != '\0' ? cwd : home;
-	struct stat st;
-	if (cwd != NULL && cwd[0] != '\0' &&
-	    (stat(cwd, &st) != 0 || !S_ISDIR(st.st_mode))) {
-		r->return_value = 9;
-		return;
-	}
+	buf_release(&w);
+	return argv;
+}
+
+static void free_argv(char **argv)
+{
+	for (size_t i = 0; argv != NULL && argv[i] != NULL; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+/* Runs argv detached in dir; returns its pid, or -1 with *err_r (errno
+ * of the failure: of the exec when the program could not be run). */
+static pid_t spawn_detached(char **argv, const char *dir, int *err_r)
+{
 	int report[2];
+	*err_r = 0;
 	if (pipe2(report, O_CLOEXEC) != 0) {
-		r->return_value = 8;
-		return;
+		*err_r = errno;
+		return -1;
 	}
 	pid_t mid = fork();
 	if (mid < 0) {
+		*err_r = errno;
 		close(report[0]);
 		close(report[1]);
-		r->return_value = 8;
-		return;
+		return -1;
 	}
 	if (mid == 0) {
-		/* the middle process: a new session, then the command in a
-		 * grandchild that init adopts; this one ends at once */
+		/* the middle process: the program in a grandchild that init
+		 * adopts, leading a session of its own; this one ends at
+		 * once */
 		close(report[0]);
-		setsid();
 		pid_t pid = fork();
 		if (pid == 0) {
+			setsid();
 			int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 			if (null_fd < 0 || dup2(null_fd, 0) < 0 ||
 			    dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0)
@@ -362,11 +421,7 @@ static void create(const struct wmi_request *req, struct prov_result *r)
 			if (chdir(dir) != 0 && chdir("/") != 0)
 				_exit(127);
 			signal(SIGPIPE, SIG_DFL);
-			const char *base = strrchr(shell, '/');
-			base = base ? base + 1 : shell;
-			char *argv[] = { (char *)base, "-c", (char *)cmd,
-					 NULL };
-			execv(shell, argv);
+			execvp(argv[0], argv);
 			int32_t err = errno;
 			(void)!write(report[1], &err, sizeof(err));
 			_exit(127);
@@ -393,13 +448,45 @@ static void create(const struct wmi_request *req, struct prov_result *r)
 	while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
 		;
 	if (pid <= 0 || err != 0) {
-		fprintf(stderr, "winrmd-wmi: Win32_Process.Create: %s\n",
-			strerror(err != 0 ? err : EAGAIN));
-		r->return_value = err == ENOENT ? 9 : 8;
+		*err_r = err != 0 ? err : EAGAIN;
+		return -1;
+	}
+	return pid;
+}
+
+static void create(const struct wmi_request *req, struct prov_result *r)
+{
+	bool null;
+	const char *cmd = prov_param(req, "CommandLine", &null);
+	const char *cwd = prov_param(req, "CurrentDirectory", &null);
+	char **argv = cmd != NULL ? split_command_line(cmd) : NULL;
+	if (argv == NULL) {
+		r->return_value = 21;
 		return;
 	}
-	r->return_value = 0;
-	result_outf(r, "ProcessId", "%d", (int)pid);
+	struct passwd *pw = getpwuid(getuid());
+	const char *home = pw != NULL && pw->pw_dir[0] ? pw->pw_dir : "/";
+	const char *dir = cwd != NULL && cwd[0] != '\0' ? cwd : home;
+	struct stat st;
+	if (cwd != NULL && cwd[0] != '\0' &&
+	    (stat(cwd, &st) != 0 || !S_ISDIR(st.st_mode))) {
+		r->return_value = 9;
+		free_argv(argv);
+		return;
+	}
+	int err;
+	pid_t pid = spawn_detached(argv, dir, &err);
+	if (pid < 0) {
+		fprintf(stderr, "winrmd-wmi: Win32_Process.Create of %s: %s\n",
+			argv[0], strerror(err));
+		r->return_value = err == ENOENT || err == ENOTDIR ? 9
+				  : err == EACCES || err == EPERM ? 2
+								  : 8;
+	} else {
+		r->return_value = 0;
+		result_outf(r, "ProcessId", "%d", (int)pid);
+	}
+	free_argv(argv);
 }
 
 static void invoke(const struct wmi_request *req, struct prov_result *r)
