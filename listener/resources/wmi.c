@@ -621,15 +621,19 @@ enum fault_id res_wmi_invoke(struct request *r, const struct wsman_request *req,
 		return wmi_fault(r, FAULT_ACTION_NOT_SUPPORTED, NULL);
 	struct wmi_pair keys[MAX_HINTS];
 	size_t n_keys = 0;
+	f = check_keys(r, req, c, keys, &n_keys);
+	if (f == FAULT_INSUFFICIENT_SELECTORS && (m.flags & WMI_STATIC))
+		f = FAULT_NONE; /* a static method needs no instance */
+	if (f != FAULT_NONE)
+		return f;
 	if (m.flags & WMI_STATIC) {
-		if (key_selectors(req) > 0)
-			return wmi_fault(r, FAULT_UNEXPECTED_SELECTORS,
-					 "%s.%s is static: no selectors.",
-					 c->name, m.name);
-	} else {
-		f = check_keys(r, req, c, keys, &n_keys);
-		if (f != FAULT_NONE)
-			return f;
+		/* An instance's keys are accepted and ignored, as WMI runs a
+		 * static method on any instance path of its class (Debian's
+		 * wsl always names one). */
+		n_keys = 0;
+		r->fault_provider = false;
+		free(r->fault_message);
+		r->fault_message = NULL;
 	}
 	struct wmi_pair params[WMI_WIRE_MAX_PAIRS / 4];
 	size_t n_params = 0;

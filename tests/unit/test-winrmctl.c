@@ -1068,7 +1068,7 @@ static void test_format_misc(void)
 			  "<p:E/><p:E>e</p:E></p:R>" ENV_CLOSE,
 			  CTL_FMT_TEXT);
 	is_str(got,
-	       "R\n    A\n    B = padded\n    C = 1\n    D = x\n"
+	       "R\n    A = null\n    B = padded\n    C = 1\n    D = x\n"
 	       "    C = 2\n    G [Source=\"GPO\"]\n        H = h\n"
 	       "    E = , e\n\n",
 	       "nil, trimming, only adjacent repeats joined, group Source");
