@@ -72,10 +72,12 @@ static const char help_main[] =
 	"  s[et]          change settings of a resource\n"
 	"  c[reate]       create a listener or a certificate mapping\n"
 	"  d[elete]       delete a listener or a certificate mapping\n"
-	"  e[numerate]    list the listeners or certificate mappings\n"
+	"  e[numerate]    list the listeners, certificate mappings, shells or\n"
+	"                 the instances of a WMI class\n"
+	"  i[nvoke]       call a method of a WMI class\n"
 	"  id[entify]     ask the service who it is\n"
 	"\n"
-	"Topics (winrmctl help TOPIC): config, certmapping, aliases, uris,\n"
+	"Topics (winrmctl help TOPIC): config, certmapping, wmi, aliases, uris,\n"
 	"input, switches, remoting, auth.\n"
 	"\n"
 	"Without -r, winrmctl talks to the running winrmd on its admin\n"
@@ -135,9 +137,49 @@ static const char help_enumerate[] =
 	"Lists every instance of RESOURCE_URI (Enumerate, then Pull until the\n"
 	"end of the sequence).\n"
 	"\n"
+	"With -filter:FILTER (and -dialect:wql|selector|URI, WQL by default)\n"
+	"only the instances the filter selects; with -returntype:EPR or\n"
+	"-returntype:ObjectAndEPR their endpoint references.\n"
+	"\n"
 	"Examples:\n"
 	"  winrmctl enumerate winrm/config/listener\n"
-	"  winrmctl e winrm/config/service/certmapping\n";
+	"  winrmctl e winrm/config/service/certmapping\n"
+	"  winrmctl e wmicimv2/Win32_Process\n"
+	"  winrmctl e 'wmicimv2/*' -filter:\"select Name,ProcessId from "
+	"Win32_Process\"\n";
+
+static const char help_invoke[] =
+	"winrmctl invoke METHOD RESOURCE_URI [-SWITCH:VALUE ...] "
+	"[@{KEY=\"VALUE\"[;KEY=\"VALUE\"]}]\n"
+	"\n"
+	"Calls METHOD of the WMI class or instance RESOURCE_URI names, with\n"
+	"the input parameters given, and prints its output parameters and\n"
+	"ReturnValue.\n"
+	"\n"
+	"Examples:\n"
+	"  winrmctl invoke Create wmicimv2/Win32_Process "
+	"'@{CommandLine=\"sleep 60\"}'\n"
+	"  winrmctl invoke Terminate 'wmicimv2/Win32_Process?Handle=1234'\n"
+	"  winrmctl invoke GetOwner 'wmicimv2/Win32_Process?Handle=1'\n";
+
+static const char help_wmi[] =
+	"WMI classes served by winrmd (winrmd-wmi(8)), answered from Linux as\n"
+	"the caller:\n"
+	"  wmicimv2/Win32_OperatingSystem        a singleton (Reboot, "
+	"Shutdown)\n"
+	"  wmicimv2/Win32_ComputerSystem?Name=H\n"
+	"  wmicimv2/Win32_Processor?DeviceID=CPU0\n"
+	"  wmicimv2/Win32_LogicalDisk?DeviceID=/\n"
+	"  wmicimv2/Win32_Process?Handle=PID     (Create, Terminate, "
+	"GetOwner)\n"
+	"  wmicimv2/Win32_LocalTime, wmicimv2/Win32_UTCTime\n"
+	"  wmicimv2/*  with -filter:\"select ... from CLASS ...\" (WQL)\n"
+	"\n"
+	"Examples:\n"
+	"  winrmctl get wmicimv2/Win32_OperatingSystem\n"
+	"  winrmctl e 'wmicimv2/*' -filter:\"select * from Win32_Process "
+	"where Name='sshd'\"\n"
+	"  winrmctl invoke GetOwner 'wmicimv2/Win32_Process?Handle=1'\n";
 
 static const char help_identify[] =
 	"winrmctl identify [-SWITCH:VALUE ...]\n"
@@ -282,6 +324,8 @@ static const struct {
 	{ "create", help_create },
 	{ "delete", help_delete },
 	{ "enumerate", help_enumerate },
+	{ "invoke", help_invoke },
+	{ "wmi", help_wmi },
 	{ "identify", help_identify },
 	{ "config", help_config },
 	{ "certmapping", help_certmapping },
