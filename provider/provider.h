@@ -109,6 +109,8 @@ char *sys_read_line(const char *path);
 char *sys_os_release(const char *key);
 /* /proc/meminfo's value of key in kB; -1 when absent. */
 int64_t sys_meminfo_kb(const char *key);
+/* Several at once, one read: keys[i] -> kb[i] (-1 when absent). */
+void sys_meminfo(const char *const *keys, int64_t *kb, size_t n);
 /* The short host name (static storage). */
 const char *sys_hostname(void);
 /* The DNS domain of the host ("" when it has none; static storage). */
@@ -120,7 +122,8 @@ long sys_clk_tck(void);
 /* The source device of the file system mounted at path ("" if none;
  * caller frees). */
 char *sys_mount_source(const char *path);
-/* OS Name: "PRETTY_NAME|/|root device" (caller frees). */
-char *sys_os_name(void);
+/* OS Name: "PRETTY_NAME|/|root device" (caller frees); pretty and root
+ * may be given when known (NULL: read). */
+char *sys_os_name(const char *pretty, const char *root);
 
 #endif

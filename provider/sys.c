@@ -107,6 +107,28 @@ char *sys_os_release(const char *key)
 	return v;
 }
 
+void sys_meminfo(const char *const *keys, int64_t *kb, size_t n)
+{
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < n; i++)
+		kb[i] = -1;
+	if (sys_read_file("/proc/meminfo", 65536, &b) == 0) {
+		const char *p = (const char *)b.data;
+		while (p != NULL && *p) {
+			for (size_t i = 0; i < n; i++) {
+				size_t klen = strlen(keys[i]);
+				if (strncmp(p, keys[i], klen) == 0 &&
+				    p[klen] == ':')
+					kb[i] = strtoll(p + klen + 1, NULL, 10);
+			}
+			p = strchr(p, '\n');
+			if (p != NULL)
+				p++;
+		}
+	}
+	buf_release(&b);
+}
+
 int64_t sys_meminfo_kb(const char *key)
 {
 	struct buf b = BUF_INIT;
@@ -230,12 +252,16 @@ char *sys_mount_source(const char *path)
 	return found != NULL ? found : xstrdup("");
 }
 
-char *sys_os_name(void)
+char *sys_os_name(const char *pretty, const char *root)
 {
-	char *pretty = sys_os_release("PRETTY_NAME");
-	char *root = sys_mount_source("/");
-	char *name = xasprintf("%s|/|%s", pretty ? pretty : "Linux", root);
-	free(pretty);
-	free(root);
+	char *p = pretty != NULL ? NULL : sys_os_release("PRETTY_NAME");
+	char *r = root != NULL ? NULL : sys_mount_source("/");
+	char *name = xasprintf("%s|/|%s",
+			       pretty ? pretty
+			       : p    ? p
+				      : "Linux",
+			       root ? root : r);
+	free(p);
+	free(r);
 	return name;
 }

@@ -95,16 +95,17 @@ static int enumerate(struct prov_out *o, char **message)
 	char *version_id = sys_os_release("VERSION_ID");
 	char *root = sys_mount_source("/");
 	char *boot = sys_mount_source("/boot");
-	char *name = sys_os_name();
+	char *name = sys_os_name(pretty, root);
 	char *machine_id = sys_read_line("/etc/machine-id");
 	if (machine_id == NULL)
 		machine_id = sys_read_line("/var/lib/dbus/machine-id");
-	int64_t mem_total = sys_meminfo_kb("MemTotal");
-	int64_t mem_avail = sys_meminfo_kb("MemAvailable");
-	int64_t swap_total = sys_meminfo_kb("SwapTotal");
-	int64_t swap_free = sys_meminfo_kb("SwapFree");
-	if (mem_avail < 0)
-		mem_avail = sys_meminfo_kb("MemFree");
+	static const char *const keys[] = { "MemTotal", "MemAvailable",
+					    "SwapTotal", "SwapFree",
+					    "MemFree" };
+	int64_t kb[5];
+	sys_meminfo(keys, kb, 5);
+	int64_t mem_total = kb[0], mem_avail = kb[1] >= 0 ? kb[1] : kb[4];
+	int64_t swap_total = kb[2], swap_free = kb[3];
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 

@@ -289,7 +289,7 @@ static int enumerate(struct prov_out *o, char **message)
 	c.page = sysconf(_SC_PAGESIZE);
 	if (c.page <= 0)
 		c.page = 4096;
-	c.os_name = out_wants(o, P_OSName) ? sys_os_name() : NULL;
+	c.os_name = out_wants(o, P_OSName) ? sys_os_name(NULL, NULL) : NULL;
 	if (uname(&c.uts) != 0)
 		memset(&c.uts, 0, sizeof(c.uts));
 	const char *h = prov_hint(o->req, "Handle");
