@@ -37,8 +37,10 @@ from wmiclient import (ANON, DATETIME, NS, SELECTOR, WMI, WmiClient, instance_di
                        visible_mounts)
 
 t = Tap()
+# (the sanitizers' variables reach the provider host of an ASan build)
 KEEP_ENV = ["LD_PRELOAD", "NSS_WRAPPER_PASSWD", "NSS_WRAPPER_GROUP", "NSS_WRAPPER_HOSTS",
-            "DBUS_SYSTEM_BUS_ADDRESS"]
+            "DBUS_SYSTEM_BUS_ADDRESS", "ASAN_OPTIONS", "LSAN_OPTIONS",
+            "UID_WRAPPER_DISABLE_DEEPBIND", "NSS_WRAPPER_DISABLE_DEEPBIND"]
 # The provider hosts get a system bus address where there is none: an
 # administrator's Reboot must fail, on any machine the test runs on.
 NO_BUS = "unix:path=/nonexistent/winrmd-test/system_bus_socket"
@@ -689,6 +691,10 @@ with Lab() as lab:
             t.run(fn, d)
         d.check_alive(t, "the WMI tests")
         t.eq(d.stop(), 0, "clean stop")
+        for _ in range(100):  # (an ASan build takes its time to exit)
+            if not host_pids(20001) + host_pids(20003):
+                break
+            time.sleep(0.1)
         t.eq(host_pids(20001) + host_pids(20003), [], "no provider host outlives the daemon")
     finally:
         for p in started:

@@ -36,8 +36,10 @@ from wmiclient import (NS, WQL, Resp, envelope, enumerate_body, instance_dict, m
 
 t = Tap()
 CTL = os.path.join(BUILDDIR, "winrmctl", "winrmctl")
+# (the sanitizers' variables reach the provider host of an ASan build)
 KEEP_ENV = ["LD_PRELOAD", "NSS_WRAPPER_PASSWD", "NSS_WRAPPER_GROUP", "NSS_WRAPPER_HOSTS",
-            "DBUS_SYSTEM_BUS_ADDRESS"]
+            "DBUS_SYSTEM_BUS_ADDRESS", "ASAN_OPTIONS", "LSAN_OPTIONS",
+            "UID_WRAPPER_DISABLE_DEEPBIND", "NSS_WRAPPER_DISABLE_DEEPBIND"]
 NO_BUS = "unix:path=/nonexistent/winrmd-test/system_bus_socket"
 XFER = "http://schemas.xmlsoap.org/ws/2004/09/transfer"
 ENUM = "http://schemas.xmlsoap.org/ws/2004/09/enumeration"
