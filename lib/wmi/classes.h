@@ -30,11 +30,14 @@
 /* The classes: C(Class, FLAGS), FLAGS 0 or SINGLETON. */
 #define WMI_CLASSES(C)                                                        \
 	C(Win32_ComputerSystem, 0)                                            \
+	C(Win32_Group, 0)                                                     \
 	C(Win32_LocalTime, SINGLETON)                                         \
 	C(Win32_LogicalDisk, 0)                                               \
+	C(Win32_NetworkAdapterConfiguration, 0)                               \
 	C(Win32_OperatingSystem, SINGLETON)                                   \
 	C(Win32_Process, 0)                                                   \
 	C(Win32_Processor, 0)                                                 \
+	C(Win32_UserAccount, 0)                                               \
 	C(Win32_UTCTime, SINGLETON)
 
 #define WMI_PROPS_Win32_ComputerSystem(P)                                     \
@@ -100,6 +103,18 @@
 	P(Workgroup, STRING, 0)
 #define WMI_METHODS_Win32_ComputerSystem(M, I, O)
 
+#define WMI_PROPS_Win32_Group(P)                                              \
+	P(Caption, STRING, 0)                                                 \
+	P(Description, STRING, 0)                                             \
+	P(Domain, STRING, KEY)                                                \
+	P(InstallDate, DATETIME, 0)                                           \
+	P(LocalAccount, BOOLEAN, 0)                                           \
+	P(Name, STRING, KEY)                                                  \
+	P(SID, STRING, 0)                                                     \
+	P(SIDType, UINT8, 0)                                                  \
+	P(Status, STRING, 0)
+#define WMI_METHODS_Win32_Group(M, I, O)
+
 /* Win32_LocalTime and Win32_UTCTime (Win32_CurrentTime's properties) */
 #define WMI_PROPS_Win32_CurrentTime(P)                                        \
 	P(Day, UINT32, 0)                                                     \
@@ -159,6 +174,70 @@
 	P(VolumeName, STRING, 0)                                              \
 	P(VolumeSerialNumber, STRING, 0)
 #define WMI_METHODS_Win32_LogicalDisk(M, I, O)
+
+#define WMI_PROPS_Win32_NetworkAdapterConfiguration(P)                        \
+	P(ArpAlwaysSourceRoute, BOOLEAN, 0)                                   \
+	P(ArpUseEtherSNAP, BOOLEAN, 0)                                        \
+	P(Caption, STRING, 0)                                                 \
+	P(DatabasePath, STRING, 0)                                            \
+	P(DeadGWDetectEnabled, BOOLEAN, 0)                                    \
+	P(DefaultIPGateway, STRING, ARRAY)                                    \
+	P(DefaultTOS, UINT8, 0)                                               \
+	P(DefaultTTL, UINT8, 0)                                               \
+	P(Description, STRING, 0)                                             \
+	P(DHCPEnabled, BOOLEAN, 0)                                            \
+	P(DHCPLeaseExpires, DATETIME, 0)                                      \
+	P(DHCPLeaseObtained, DATETIME, 0)                                     \
+	P(DHCPServer, STRING, 0)                                              \
+	P(DNSDomain, STRING, 0)                                               \
+	P(DNSDomainSuffixSearchOrder, STRING, ARRAY)                          \
+	P(DNSEnabledForWINSResolution, BOOLEAN, 0)                            \
+	P(DNSHostName, STRING, 0)                                             \
+	P(DNSServerSearchOrder, STRING, ARRAY)                                \
+	P(DomainDNSRegistrationEnabled, BOOLEAN, 0)                           \
+	P(ForwardBufferMemory, UINT32, 0)                                     \
+	P(FullDNSRegistrationEnabled, BOOLEAN, 0)                             \
+	P(GatewayCostMetric, UINT16, ARRAY)                                   \
+	P(IGMPLevel, UINT8, 0)                                                \
+	P(Index, UINT32, KEY)                                                 \
+	P(InterfaceIndex, UINT32, 0)                                          \
+	P(IPAddress, STRING, ARRAY)                                           \
+	P(IPConnectionMetric, UINT32, 0)                                      \
+	P(IPEnabled, BOOLEAN, 0)                                              \
+	P(IPFilterSecurityEnabled, BOOLEAN, 0)                                \
+	P(IPPortSecurityEnabled, BOOLEAN, 0)                                  \
+	P(IPSecPermitIPProtocols, STRING, ARRAY)                              \
+	P(IPSecPermitTCPPorts, STRING, ARRAY)                                 \
+	P(IPSecPermitUDPPorts, STRING, ARRAY)                                 \
+	P(IPSubnet, STRING, ARRAY)                                            \
+	P(IPUseZeroBroadcast, BOOLEAN, 0)                                     \
+	P(IPXAddress, STRING, 0)                                              \
+	P(IPXEnabled, BOOLEAN, 0)                                             \
+	P(IPXFrameType, UINT32, ARRAY)                                        \
+	P(IPXMediaType, UINT32, 0)                                            \
+	P(IPXNetworkNumber, STRING, ARRAY)                                    \
+	P(IPXVirtualNetNumber, STRING, 0)                                     \
+	P(KeepAliveInterval, UINT32, 0)                                       \
+	P(KeepAliveTime, UINT32, 0)                                           \
+	P(MACAddress, STRING, 0)                                              \
+	P(MTU, UINT32, 0)                                                     \
+	P(NumForwardPackets, UINT32, 0)                                       \
+	P(PMTUBHDetectEnabled, BOOLEAN, 0)                                    \
+	P(PMTUDiscoveryEnabled, BOOLEAN, 0)                                   \
+	P(ServiceName, STRING, 0)                                             \
+	P(SettingID, STRING, 0)                                               \
+	P(TcpipNetbiosOptions, UINT32, 0)                                     \
+	P(TcpMaxConnectRetransmissions, UINT32, 0)                            \
+	P(TcpMaxDataRetransmissions, UINT32, 0)                               \
+	P(TcpNumConnections, UINT32, 0)                                       \
+	P(TcpUseRFC1122UrgentPointer, BOOLEAN, 0)                             \
+	P(TcpWindowSize, UINT16, 0)                                           \
+	P(WINSEnableLMHostsLookup, BOOLEAN, 0)                                \
+	P(WINSHostLookupFile, STRING, 0)                                      \
+	P(WINSPrimaryServer, STRING, 0)                                       \
+	P(WINSScopeID, STRING, 0)                                             \
+	P(WINSSecondaryServer, STRING, 0)
+#define WMI_METHODS_Win32_NetworkAdapterConfiguration(M, I, O)
 
 #define WMI_PROPS_Win32_OperatingSystem(P)                                    \
 	P(BootDevice, STRING, 0)                                              \
@@ -339,6 +418,25 @@
 	P(VMMonitorModeExtensions, BOOLEAN, 0)                                \
 	P(VoltageCaps, UINT32, 0)
 #define WMI_METHODS_Win32_Processor(M, I, O)
+
+#define WMI_PROPS_Win32_UserAccount(P)                                        \
+	P(AccountType, UINT32, 0)                                             \
+	P(Caption, STRING, 0)                                                 \
+	P(Description, STRING, 0)                                             \
+	P(Disabled, BOOLEAN, 0)                                               \
+	P(Domain, STRING, KEY)                                                \
+	P(FullName, STRING, 0)                                                \
+	P(InstallDate, DATETIME, 0)                                           \
+	P(LocalAccount, BOOLEAN, 0)                                           \
+	P(Lockout, BOOLEAN, 0)                                                \
+	P(Name, STRING, KEY)                                                  \
+	P(PasswordChangeable, BOOLEAN, 0)                                     \
+	P(PasswordExpires, BOOLEAN, 0)                                        \
+	P(PasswordRequired, BOOLEAN, 0)                                       \
+	P(SID, STRING, 0)                                                     \
+	P(SIDType, UINT8, 0)                                                  \
+	P(Status, STRING, 0)
+#define WMI_METHODS_Win32_UserAccount(M, I, O)
 
 /* clang-format on */
 

@@ -658,6 +658,87 @@ def test_time(d):
         t.eq(v.get("Milliseconds", "x"), None, "  Milliseconds is null, as Windows")
 
 
+def test_accounts(d):
+    c = WmiClient(d, "alice")
+    host = socket.gethostname().split(".")[0]
+    with open(d.env["NSS_WRAPPER_PASSWD"]) as f:
+        pw = [line.rstrip("\n").split(":") for line in f if line.strip()]
+    with open(d.env["NSS_WRAPPER_GROUP"]) as f:
+        gr = [line.rstrip("\n").split(":") for line in f if line.strip()]
+    items, rs = c.enumerate_all("Win32_UserAccount")
+    v = {x["Name"]: x for x in (instance_dict(i) for i in items or [])}
+    t.eq(sorted(v), sorted(p[0] for p in pw),
+         "Win32_UserAccount: the accounts of the name service (the lab's passwd)")
+    a = v.get("alice", {})
+    alice = next(p for p in pw if p[0] == "alice")
+    t.eq((a.get("SID"), a.get("Domain"), a.get("Caption"), a.get("FullName"), a.get("LocalAccount")),
+         ("S-1-22-1-%s" % alice[2], host, "%s\\alice" % host, alice[4].split(",")[0], "true"),
+         "  alice: SID S-1-22-1-<uid>, Domain, Caption DOMAIN\\name, FullName from GECOS")
+    r = c.get("Win32_UserAccount", Domain=host, Name="carol")
+    t.eq(instance_dict(r.first()).get("SID") if r.status == 200 else r.raw[:300],
+         "S-1-22-1-20003", "Get Win32_UserAccount?Domain=<host>+Name=carol")
+    check_fault(c.get("Win32_UserAccount", Name="carol"), "w:InvalidSelectors", 2150858842,
+                "Win32_UserAccount needs both keys")
+    check_fault(c.get("Win32_UserAccount", Domain="OTHER", Name="carol"), "a:DestinationUnreachable",
+                2150858752, "an account of another domain")
+    items, rs = c.enumerate_all("Win32_Group")
+    g = {x["Name"]: x for x in (instance_dict(i) for i in items or [])}
+    t.eq(sorted(g), sorted(x[0] for x in gr), "Win32_Group: the groups of the name service")
+    t.eq((g.get("winrmusers", {}).get("SID"), g.get("winrmusers", {}).get("SIDType")),
+         ("S-1-22-2-30001", "4"), "  winrmusers: SID S-1-22-2-<gid>, SIDType 4 (alias)")
+    r = c.enumerate("*", filter_text="select Name from Win32_UserAccount where SID like 'S-1-22-1-2000_'")
+    got = sorted(instance_dict(i)["Name"] for i in r.body.find("n:EnumerateResponse/w:Items", NS)) \
+        if r.status == 200 else None
+    t.eq(got, sorted(p[0] for p in pw if re.fullmatch(r"2000\d", p[2])),
+         "WQL on Win32_UserAccount: the lab users by SID")
+
+
+def test_network(d):
+    c = WmiClient(d, "alice")
+    items, rs = c.enumerate_all("Win32_NetworkAdapterConfiguration")
+    v = {x["Description"]: x for x in (instance_dict(i) for i in items or [])}
+    want = {}
+    for name in os.listdir("/sys/class/net"):
+        with open("/sys/class/net/%s/flags" % name) as f:
+            if int(f.read(), 0) & 0x8:  # IFF_LOOPBACK
+                continue
+        want[name] = name
+    t.eq(sorted(v), sorted(want), "one instance per interface of /sys/class/net but loopback")
+    out = subprocess.run(["ip", "-o", "addr"], capture_output=True, text=True).stdout
+    for name, x in v.items():
+        with open("/sys/class/net/%s/ifindex" % name) as f:
+            idx = f.read().strip()
+        with open("/sys/class/net/%s/address" % name) as f:
+            mac = f.read().strip().upper()
+        with open("/sys/class/net/%s/mtu" % name) as f:
+            mtu = f.read().strip()
+        v4 = re.findall(r"^\d+: %s\s+inet (\S+)/(\d+)" % re.escape(name), out, re.M)
+        v6 = re.findall(r"^\d+: %s\s+inet6 (\S+)/(\d+)" % re.escape(name), out, re.M)
+        addrs = [a for a, _ in v4] + [a for a, _ in v6]
+        got = x.get("IPAddress")
+        got = [got] if isinstance(got, str) else (got or [])
+        t.eq((x.get("Index"), x.get("MACAddress"), x.get("MTU"), got),
+             (idx, mac, mtu, addrs),
+             "%s: Index, MACAddress, MTU, IPAddress (IPv4 then IPv6) as ip addr says" % name)
+        sub = x.get("IPSubnet")
+        sub = [sub] if isinstance(sub, str) else (sub or [])
+        t.eq(sub[len(v4):], [p for _, p in v6], "%s: IPv6 IPSubnet are prefix lengths" % name)
+        t.eq(x.get("IPEnabled"), "true" if addrs else "false", "%s: IPEnabled" % name)
+    r = c.get("Win32_NetworkAdapterConfiguration", Index="999999")
+    t.ok(r.fault and r.fault[1] == "a:DestinationUnreachable", "Get of an interface index "
+         "that does not exist", r.raw[:400])
+    routes = open("/proc/net/route").read().split("\n")[1:]
+    gws = {}
+    for line in routes:
+        f = line.split()
+        if len(f) > 7 and f[1] == "00000000" and f[7] == "00000000" and f[2] != "00000000":
+            gws.setdefault(f[0], []).append(socket.inet_ntoa(bytes.fromhex(f[2])[::-1]))
+    for name, gw in gws.items():
+        got = v.get(name, {}).get("DefaultIPGateway")
+        got = [got] if isinstance(got, str) else (got or [])
+        t.eq(got[:len(gw)], gw, "%s: DefaultIPGateway from the default route" % name)
+
+
 def test_shell_resource_enumerate(d):
     from shellclient import A_ENUM, Client, NS_SHELL, envelope as shell_envelope
     alice = Client(d, "alice", "alicepw")
@@ -687,7 +768,7 @@ with Lab() as lab:
         for fn in (test_operating_system, test_computer_system, test_processor,
                    test_logical_disk, test_processes, test_os_methods, test_enumeration,
                    test_filters, test_quota_and_expiry, test_provider_hosts, test_time,
-                   test_shell_resource_enumerate):
+                   test_accounts, test_network, test_shell_resource_enumerate):
             t.run(fn, d)
         d.check_alive(t, "the WMI tests")
         t.eq(d.stop(), 0, "clean stop")
