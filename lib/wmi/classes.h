@@ -37,6 +37,7 @@
 	C(Win32_OperatingSystem, SINGLETON)                                   \
 	C(Win32_Process, 0)                                                   \
 	C(Win32_Processor, 0)                                                 \
+	C(Win32_Service, 0)                                                   \
 	C(Win32_UserAccount, 0)                                               \
 	C(Win32_UTCTime, SINGLETON)
 
@@ -418,6 +419,40 @@
 	P(VMMonitorModeExtensions, BOOLEAN, 0)                                \
 	P(VoltageCaps, UINT32, 0)
 #define WMI_METHODS_Win32_Processor(M, I, O)
+
+#define WMI_PROPS_Win32_Service(P)                                            \
+	P(AcceptPause, BOOLEAN, 0)                                            \
+	P(AcceptStop, BOOLEAN, 0)                                             \
+	P(Caption, STRING, 0)                                                 \
+	P(CheckPoint, UINT32, 0)                                              \
+	P(CreationClassName, STRING, 0)                                       \
+	P(Description, STRING, 0)                                             \
+	P(DesktopInteract, BOOLEAN, 0)                                        \
+	P(DisplayName, STRING, 0)                                             \
+	P(ErrorControl, STRING, 0)                                            \
+	P(ExitCode, UINT32, 0)                                                \
+	P(InstallDate, DATETIME, 0)                                           \
+	P(Name, STRING, KEY)                                                  \
+	P(PathName, STRING, 0)                                                \
+	P(ProcessId, UINT32, 0)                                               \
+	P(ServiceSpecificExitCode, UINT32, 0)                                 \
+	P(ServiceType, STRING, 0)                                             \
+	P(Started, BOOLEAN, 0)                                                \
+	P(StartMode, STRING, 0)                                               \
+	P(StartName, STRING, 0)                                               \
+	P(State, STRING, 0)                                                   \
+	P(Status, STRING, 0)                                                  \
+	P(SystemCreationClassName, STRING, 0)                                 \
+	P(SystemName, STRING, 0)                                              \
+	P(TagId, UINT32, 0)                                                   \
+	P(WaitHint, UINT32, 0)
+#define WMI_METHODS_Win32_Service(M, I, O)                                    \
+	M(ChangeStartMode, 0)                                                 \
+	I(StartMode, STRING)                                                  \
+	M(PauseService, 0)                                                    \
+	M(ResumeService, 0)                                                   \
+	M(StartService, 0)                                                    \
+	M(StopService, 0)
 
 #define WMI_PROPS_Win32_UserAccount(P)                                        \
 	P(AccountType, UINT32, 0)                                             \

@@ -658,6 +658,23 @@ def test_time(d):
         t.eq(v.get("Milliseconds", "x"), None, "  Milliseconds is null, as Windows")
 
 
+def test_service_without_systemd(d):
+    """There is no systemd here (and the provider hosts get a bus address
+    where there is none): Win32_Service says so, for every account."""
+    for user in ("alice", "carol"):
+        c = WmiClient(d, user)
+        check_fault(c.enumerate("Win32_Service"), "w:InternalError", 2147943759,
+                    "%s: Enumerate Win32_Service without systemd" % user,
+                    inner="systemd is not reachable over D-Bus")
+        check_fault(c.invoke("Win32_Service", "StopService", Name="cron"), "w:InternalError",
+                    2147943759, "%s: StopService without systemd" % user, inner="systemd")
+    c = WmiClient(d, "alice")
+    check_fault(c.get("Win32_Service"), "w:InvalidSelectors", 2150858842,
+                "Get Win32_Service without Name")
+    check_fault(c.invoke("Win32_Service", "ChangeStartMode", {"Mode": "Auto"}, Name="cron"),
+                "w:InvalidParameter", 87, "ChangeStartMode with an unknown parameter")
+
+
 def test_accounts(d):
     c = WmiClient(d, "alice")
     host = socket.gethostname().split(".")[0]
@@ -768,7 +785,8 @@ with Lab() as lab:
         for fn in (test_operating_system, test_computer_system, test_processor,
                    test_logical_disk, test_processes, test_os_methods, test_enumeration,
                    test_filters, test_quota_and_expiry, test_provider_hosts, test_time,
-                   test_accounts, test_network, test_shell_resource_enumerate):
+                   test_accounts, test_network, test_service_without_systemd,
+                   test_shell_resource_enumerate):
             t.run(fn, d)
         d.check_alive(t, "the WMI tests")
         t.eq(d.stop(), 0, "clean stop")
