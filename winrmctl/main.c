@@ -173,13 +173,19 @@ static const char help_wmi[] =
 	"  wmicimv2/Win32_Process?Handle=PID     (Create, Terminate, "
 	"GetOwner)\n"
 	"  wmicimv2/Win32_LocalTime, wmicimv2/Win32_UTCTime\n"
+	"  wmicimv2/Win32_Service?Name=ssh       (StartService, StopService,\n"
+	"      PauseService, ResumeService, ChangeStartMode)\n"
+	"  wmicimv2/Win32_UserAccount?Domain=H+Name=alice\n"
+	"  wmicimv2/Win32_Group?Domain=H+Name=adm\n"
+	"  wmicimv2/Win32_NetworkAdapterConfiguration?Index=2\n"
 	"  wmicimv2/*  with -filter:\"select ... from CLASS ...\" (WQL)\n"
 	"\n"
 	"Examples:\n"
 	"  winrmctl get wmicimv2/Win32_OperatingSystem\n"
 	"  winrmctl e 'wmicimv2/*' -filter:\"select * from Win32_Process "
 	"where Name='sshd'\"\n"
-	"  winrmctl invoke GetOwner 'wmicimv2/Win32_Process?Handle=1'\n";
+	"  winrmctl invoke GetOwner 'wmicimv2/Win32_Process?Handle=1'\n"
+	"  winrmctl invoke StopService 'wmicimv2/Win32_Service?Name=cron'\n";
 
 static const char help_identify[] =
 	"winrmctl identify [-SWITCH:VALUE ...]\n"
