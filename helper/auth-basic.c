@@ -1,6 +1,8 @@
 /*
  * auth-basic.c - Basic authentication in the helper: the user name mapped
- * to a local account (Windows accepts only local accounts for Basic), then
+ * to a local account (Windows accepts only local accounts for Basic; with
+ * Authorization.BasicDomainAccounts domain accounts too, spelled as
+ * DomainAccountNames says, for a PAM stack that knows them: pam_sss), then
  * PAM (pam_authenticate + pam_acct_mgmt) and the group check in a child.
  *
  * Basic = false, and Basic over plain HTTP while AllowUnencrypted = false,
@@ -34,14 +36,7 @@ static void handle_auth_basic(struct helper_call *call)
 	snprintf(c->remote, sizeof(c->remote), "%s", remote);
 	snprintf(c->scheme, sizeof(c->scheme), "Basic");
 
-	char hostname[256];
-	if (gethostname(hostname, sizeof(hostname)) != 0)
-		hostname[0] = '\0';
-	hostname[sizeof(hostname) - 1] = '\0';
-	char *dot = strchr(hostname, '.');
-	if (dot != NULL)
-		*dot = '\0';
-	struct map_rules rules = { .hostname = hostname };
+	struct map_rules rules = map_rules_from(helper_config);
 	const char *why = NULL;
 	char *local = map_basic(user, &rules, &why);
 	if (authres_locked(call->seq, remote, local, "Basic")) {

@@ -4,7 +4,8 @@
  * NTLMSSP tokens (pywinrm sends raw ones under Negotiate), the identity
  * mapped to a local account, then verified (account and groups) in a
  * child.  NTLM comes from gss-ntlmssp (its users from NtlmUserFile or
- * winbind).
+ * winbind); its refusals are explained from the user file
+ * (ntlm-users.h).
  *
  * The helper enforces Service.Auth itself, whatever the listener checked:
  * the Negotiate scheme needs Negotiate = true, the Kerberos scheme needs
@@ -41,6 +42,7 @@
 #include "helper/map.h"
 #include "helper/module.h"
 #include "helper/ntlm-norm.h"
+#include "helper/ntlm-users.h"
 #include "lib/x509.h"
 
 /* 1.3.6.1.4.1.311.2.2.10, the NTLMSSP mechanism */
@@ -49,8 +51,6 @@ static gss_OID_desc ntlm_oid = {
 };
 
 static char *keytab;
-static char hostname[256];
-static char *default_realm;
 
 static void gss_configure(void)
 {
@@ -71,23 +71,8 @@ static void gss_configure(void)
 	 * at every authentication. */
 	if (cfg->ntlm_user_file[0] != '\0')
 		setenv("NTLM_USER_FILE", cfg->ntlm_user_file, 1);
-	if (gethostname(hostname, sizeof(hostname)) != 0)
-		hostname[0] = '\0';
-	hostname[sizeof(hostname) - 1] = '\0';
-	char *dot = strchr(hostname, '.');
-	if (dot != NULL)
-		*dot = '\0';
-	free(default_realm);
-	default_realm = NULL;
-	krb5_context kc;
-	if (krb5_init_context(&kc) == 0) {
-		char *realm = NULL;
-		if (krb5_get_default_realm(kc, &realm) == 0) {
-			default_realm = xstrdup(realm);
-			krb5_free_default_realm(kc, realm);
-		}
-		krb5_free_context(kc);
-	}
+	/* The host name and default realm the name mapping uses. */
+	map_refresh();
 }
 
 /* "major/minor" text of a GSS failure, for the audit line. */
@@ -161,12 +146,7 @@ static void handle_auth_gss(struct helper_call *call)
 
 	struct buf token = BUF_INIT;
 	char reason[256];
-	struct map_rules rules = {
-		.hostname = hostname,
-		.trusted_domains = helper_config->trusted_domains,
-		.n_trusted_domains = helper_config->n_trusted_domains,
-		.default_realm = default_realm,
-	};
+	struct map_rules rules = map_rules_from(helper_config);
 	struct hconn *c = call->conn;
 	if (authres_locked(seq, remote, NULL, scheme)) {
 		conns_reset(c);
@@ -233,6 +213,17 @@ static void handle_auth_gss(struct helper_call *call)
 			bool local;
 			const char *why;
 			account = map_ntlm(claimed, &rules, &local, &why);
+			/* gss-ntlmssp's errno texts do not say which of
+			 * unknown user, wrong domain or wrong password it
+			 * was: the user file does (ntlm-users.h). */
+			char why_ntlm[sizeof(reason)];
+			if (ntlm_users_explain(getenv("NTLM_USER_FILE"),
+					       claimed, (long)minor, why_ntlm,
+					       sizeof(why_ntlm))) {
+				log_debug("NTLM refusal of %s: %s",
+					  LOG_ESC(claimed), LOG_ESC(reason));
+				memcpy(reason, why_ntlm, sizeof(reason));
+			}
 		}
 		authres_refuse(seq, remote, scheme, claimed, account, reason);
 		free(claimed);
@@ -255,6 +246,9 @@ static void handle_auth_gss(struct helper_call *call)
 		     gss_oid_equal(mech, &ms_krb5));
 	bool ntlm = mech != GSS_C_NO_OID && gss_oid_equal(mech, &ntlm_oid);
 	char *claimed = display_name(src);
+	if (ntlm && claimed[0] == '\\' && strchr(claimed, '@') != NULL)
+		/* a UPN without a domain: gss-ntlmssp writes "\\user@dom" */
+		memmove(claimed, claimed + 1, strlen(claimed));
 	const char *method = scheme; /* for the audit line */
 	const char *why = NULL;
 	char *local = NULL;
@@ -269,7 +263,7 @@ static void handle_auth_gss(struct helper_call *call)
 		why = "Kerberos is disabled (Service.Auth.Kerberos = false), "
 		      "inside Negotiate too";
 	} else if (krb5) {
-		local = map_kerberos(claimed, &why);
+		local = map_kerberos(claimed, &rules, &why);
 	} else if (ntlm) {
 		local = map_ntlm(claimed, &rules, &ntlm_local, &why);
 	} else {

@@ -89,20 +89,19 @@ unsigned authz_decide(const char *user, uid_t uid, gid_t gid, bool ntlm_local,
 			break;
 		}
 	}
-	if (flags == 0 && rules->remote_users_group != NULL &&
-	    rules->remote_users_group[0] != '\0') {
-		int r = in_group(rules->remote_users_group, gids, n);
+	for (size_t i = 0; flags == 0 && i < rules->n_remote_users_groups;
+	     i++) {
+		const char *g = rules->remote_users_groups[i];
+		int r = in_group(g, gids, n);
 		if (r < 0) {
 			free(gids);
 			snprintf(reason, reason_len,
-				 "lookup of group %s failed",
-				 rules->remote_users_group);
+				 "lookup of group %s failed", g);
 			return 0;
 		}
 		if (r == 1) {
 			snprintf(reason, reason_len,
-				 "member of remote users group %s",
-				 rules->remote_users_group);
+				 "member of remote users group %s", g);
 			flags = PRIV_ID_AUTHORIZED;
 		}
 	}

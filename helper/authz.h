@@ -3,8 +3,10 @@
  *
  * The POSIX version of Windows' rules: root and members of
  * Authorization.AdminGroups are administrators (the local Administrators
- * group); members of Authorization.RemoteUsersGroup may connect without
- * being administrators (Remote Management Users / WinRMRemoteWMIUsers__).
+ * group); members of one of the Authorization.RemoteUsersGroup groups may
+ * connect without being administrators (Remote Management Users /
+ * WinRMRemoteWMIUsers__).  Group names are NSS's, AD groups as sssd or
+ * winbind spell them included ("winrm users@example.com").
  * With NTLM on a local account and LocalAccountTokenFilterPolicy = 0 the
  * admin groups do not count (remote UAC filtering): only root stays an
  * administrator.  Primary and supplementary groups come from NSS.  Deny by
@@ -20,7 +22,8 @@
 struct authz_rules {
 	char *const *admin_groups;
 	size_t n_admin_groups;
-	const char *remote_users_group; /* "" or NULL: none */
+	char *const *remote_users_groups;
+	size_t n_remote_users_groups; /* 0: none */
 	int local_account_token_filter_policy;
 };
 

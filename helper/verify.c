@@ -130,7 +130,7 @@ static void child_main(int fd, const struct winrmd_config *cfg,
 		 * Try the lower-case spelling before giving up, but only
 		 * for names whose own directory ignores case: a Kerberos
 		 * principal ROOT@REALM is not root@REALM. */
-		char lower[72];
+		char lower[sizeof(res.user)];
 		size_t n = strlen(user);
 		if (n < sizeof(lower)) {
 			for (size_t i = 0; i <= n; i++)
@@ -142,8 +142,11 @@ static void child_main(int fd, const struct winrmd_config *cfg,
 		}
 	}
 	if (pw == NULL) {
+		/* The name as looked up: with domain accounts, which of
+		 * alice, alice@example.com or EXAMPLE\alice NSS knows
+		 * decides (Authorization.DomainAccountNames). */
 		snprintf(res.reason, sizeof(res.reason),
-			 "no such local account");
+			 "no such account in NSS: %.150s", user);
 		goto out;
 	}
 	snprintf(res.user, sizeof(res.user), "%s", pw->pw_name);
@@ -159,7 +162,8 @@ static void child_main(int fd, const struct winrmd_config *cfg,
 	struct authz_rules rules = {
 		.admin_groups = cfg->admin_groups,
 		.n_admin_groups = cfg->n_admin_groups,
-		.remote_users_group = cfg->remote_users_group,
+		.remote_users_groups = cfg->remote_users_groups,
+		.n_remote_users_groups = cfg->n_remote_users_groups,
 		.local_account_token_filter_policy =
 			cfg->local_account_token_filter_policy,
 	};

@@ -16,7 +16,7 @@
 
 struct verify_result {
 	bool authenticated; /* password (if any) and account are good */
-	char user[72];      /* the account's name as NSS spells it */
+	char user[256];     /* the account's name as NSS spells it */
 	uint32_t uid, gid;
 	uint32_t flags;         /* enum priv_identity_flags */
 	char reason[200];       /* why not authenticated */

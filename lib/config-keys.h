@@ -45,6 +45,10 @@ enum config_key_flags {
 	CK_PORT = 1 << 4,        /* default 0: 5985 (HTTP) or 5986 (HTTPS) */
 	CK_HTTPS_ONLY = 1 << 5,  /* required for HTTPS, must be "" for HTTP */
 	CK_TLS_PRIORITIES = 1 << 6, /* a GnuTLS priority string */
+	CK_STRING_OK = 1 << 7,      /* list: a single string stands for a
+	                               one-item list, "" for an empty one */
+	CK_DOMAIN = 1 << 8,         /* list item: a domain, "NAME" or
+	                               "NETBIOS=dns.name" (config_domain_ok) */
 };
 
 #define CONFIG_KEYS(BOOL, INT, STR, ENUM, LIST)                                \
@@ -117,14 +121,21 @@ enum config_key_flags {
 	/* Authorization: POSIX groups standing in for Windows groups */       \
 	LIST(GLOBAL, "Authorization.AdminGroups", admin_groups,                \
 	     n_admin_groups, CONFIG_DEFAULT_ADMIN_GROUPS, CK_NONEMPTY)         \
-	STR(GLOBAL, "Authorization.RemoteUsersGroup", remote_users_group,      \
-	    "winrmusers", 0)                                                   \
+	LIST(GLOBAL, "Authorization.RemoteUsersGroup", remote_users_groups,    \
+	     n_remote_users_groups, CONFIG_DEFAULT_REMOTE_USERS,               \
+	     CK_NONEMPTY | CK_STRING_OK)                                       \
 	INT(GLOBAL, "Authorization.LocalAccountTokenFilterPolicy",             \
 	    local_account_token_filter_policy, 0, 0, 1, 0)                     \
 	LIST(GLOBAL, "Authorization.TrustedDomains", trusted_domains,          \
-	     n_trusted_domains, CONFIG_DEFAULT_EMPTY_LIST, CK_NONEMPTY)        \
+	     n_trusted_domains, CONFIG_DEFAULT_EMPTY_LIST,                     \
+	     CK_NONEMPTY | CK_DOMAIN)                                          \
 	BOOL(GLOBAL, "Authorization.KerberosCaseInsensitive",                  \
 	     kerberos_case_insensitive, false, 0)                              \
+	/* Authorization: domain accounts as NSS names them (sssd, winbind) */ \
+	ENUM(GLOBAL, "Authorization.DomainAccountNames", domain_account_names, \
+	     ACCOUNT_NAMES_SHORT, account_names, 0)                            \
+	BOOL(GLOBAL, "Authorization.BasicDomainAccounts",                      \
+	     basic_domain_accounts, false, 0)                                  \
 	/* Throttling of failed authentications */                             \
 	INT(GLOBAL, "Throttling.MaxFailures", throttle_max_failures, 10, 1,    \
 	    1000000, 0)                                                        \
@@ -152,6 +163,10 @@ enum config_key_flags {
 
 /* An empty list default. */
 #define CONFIG_DEFAULT_EMPTY_LIST ((const char *const[]){ NULL })
+
+/* Default of Authorization.RemoteUsersGroup. */
+#define CONFIG_DEFAULT_REMOTE_USERS                                            \
+	((const char *const[]){ "winrmusers", NULL })
 
 /* Default of Authorization.AdminGroups (a NULL-terminated array). */
 #define CONFIG_DEFAULT_ADMIN_GROUPS                                            \

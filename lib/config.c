@@ -15,7 +15,7 @@
  *
  * Entry points: config_new_defaults, config_load_file, config_load_string,
  * config_ref, config_unref, config_transport_name, config_cbt_name,
- * config_ws_settable.
+ * config_account_names_name, config_domain_ok, config_ws_settable.
  */
 #include "autoconfig.h"
 
@@ -73,6 +73,23 @@ static const char *level_name(int v)
 	return log_level_name((enum log_level)v);
 }
 
+static int account_names_parse(const char *s)
+{
+	for (int v = ACCOUNT_NAMES_SHORT; v <= ACCOUNT_NAMES_DOWNLEVEL; v++)
+		if (strcasecmp(s, config_account_names_name(
+					  (enum account_names)v)) == 0)
+			return v;
+	return -1;
+}
+
+static const char *account_names_name(int v)
+{
+	return config_account_names_name((enum account_names)v);
+}
+
+static const struct enum_def enum_account_names = {
+	account_names_parse, account_names_name, "Short, Qualified, DownLevel"
+};
 static const struct enum_def enum_cbt = { cbt_parse, cbt_name,
 					  "None, Relaxed, Strict" };
 static const struct enum_def enum_transport = { transport_parse, transport_name,
@@ -275,6 +292,52 @@ const char *config_cbt_name(enum cbt_level l)
 	case CBT_STRICT: return "Strict";
 	}
 	return "Relaxed";
+}
+
+const char *config_account_names_name(enum account_names n)
+{
+	switch (n) {
+	case ACCOUNT_NAMES_SHORT: return "Short";
+	case ACCOUNT_NAMES_QUALIFIED: return "Qualified";
+	case ACCOUNT_NAMES_DOWNLEVEL: return "DownLevel";
+	}
+	return "Short";
+}
+
+/* One domain name of a TrustedDomains item: n bytes at s. */
+static const char *domain_name_ok(const char *s, size_t n, bool netbios)
+{
+	if (n == 0)
+		return "a domain name must not be empty";
+	if (n > 255)
+		return "a domain name is at most 255 bytes";
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+		      c == '_' || c == '$'))
+			return "a domain name holds only letters, digits, "
+			       "'.', '-', '_' and '$' (write "
+			       "\"NETBIOS=dns.name\" to pair the two names "
+			       "of a domain)";
+		if (c == '.' && netbios)
+			return "the NetBIOS name before '=' has no dot "
+			       "(\"EXAMPLE=example.com\")";
+	}
+	if (s[0] == '.' || s[n - 1] == '.')
+		return "a domain name neither starts nor ends with '.'";
+	return NULL;
+}
+
+const char *config_domain_ok(const char *item)
+{
+	const char *eq = strchr(item, '=');
+	if (eq == NULL)
+		return domain_name_ok(item, strlen(item), false);
+	const char *why = domain_name_ok(item, (size_t)(eq - item), true);
+	if (why == NULL)
+		why = domain_name_ok(eq + 1, strlen(eq + 1), false);
+	return why;
 }
 
 /*
@@ -495,6 +558,15 @@ static void set_string_list(struct load *ld, const struct key_def *k,
 			   config_setting_get_string(e)[0] == '\0') {
 			error_setting(ld, e, p, "must not be empty");
 			ok = false;
+		} else if ((k->flags & CK_DOMAIN) &&
+			   config_domain_ok(config_setting_get_string(e)) !=
+				   NULL) {
+			char *q = lcfg_quoted(config_setting_get_string(e));
+			error_setting(ld, e, p, "%s: %s", q,
+				      config_domain_ok(
+					      config_setting_get_string(e)));
+			free(q);
+			ok = false;
 		} else {
 			v[i] = config_setting_get_string(e);
 		}
@@ -545,6 +617,14 @@ static void set_value(struct load *ld, const struct key_def *k,
 		set_string(ld, k, s, path, base);
 		return;
 	case KT_LIST:
+		if (type == CONFIG_TYPE_STRING && (k->flags & CK_STRING_OK)) {
+			/* The older one-group spelling: "g" is [ "g" ], ""
+			 * is [ ]. */
+			const char *v[2] = { config_setting_get_string(s),
+					     NULL };
+			set_list(base, k, v, v[0][0] != '\0' ? 1 : 0);
+			return;
+		}
 		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
 			break;
 		set_string_list(ld, k, s, path, base);

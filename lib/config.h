@@ -30,8 +30,12 @@
 #ifndef WINRMD_SYSCONFDIR
 #define WINRMD_SYSCONFDIR "/etc/winrmd"
 #endif
+/* The helper's directory, $(pkglibexecdir): LIBEXECDIR/winrmd. */
 #ifndef WINRMD_LIBEXECDIR
-#define WINRMD_LIBEXECDIR "/usr/libexec"
+#define WINRMD_LIBEXECDIR "/usr/libexec/winrmd"
+#endif
+#ifndef WINRMD_DATADIR
+#define WINRMD_DATADIR "/usr/share/winrmd"
 #endif
 #ifndef WINRMD_RUNSTATEDIR
 #define WINRMD_RUNSTATEDIR "/run/winrmd"
@@ -40,6 +44,13 @@
 
 enum cbt_level { CBT_NONE = 0, CBT_RELAXED, CBT_STRICT };
 enum listener_transport { TRANSPORT_HTTP = 0, TRANSPORT_HTTPS };
+/* Authorization.DomainAccountNames: how a domain account is spelled for
+ * NSS (alice, alice@example.com, EXAMPLE\alice). */
+enum account_names {
+	ACCOUNT_NAMES_SHORT = 0,
+	ACCOUNT_NAMES_QUALIFIED,
+	ACCOUNT_NAMES_DOWNLEVEL
+};
 
 struct listener_config {
 	char *address; /* "*" (all, IPv6 dual stack), or a literal IPv4/IPv6
@@ -104,7 +115,8 @@ struct winrmd_config {
 
 	/* Wmi (no Windows equivalent) */
 	char *wmi_provider_path;     /* ProviderPath, default LIBEXECDIR
-	                                     "/winrmd-wmi": the provider host */
+	                                     "/winrmd/winrmd-wmi": the provider
+	                                     host */
 	int64_t wmi_provider_idle_s; /* ProviderIdleTimeout, seconds, default
 	                                     60, 1..86400: an idle provider host
 	                                     ends */
@@ -113,15 +125,23 @@ struct winrmd_config {
 	char **admin_groups; /* AdminGroups, default ["sudo", "wheel"];
 	                                     also NULL-terminated */
 	size_t n_admin_groups;
-	char *remote_users_group; /* RemoteUsersGroup, default "winrmusers" */
+	char **remote_users_groups; /* RemoteUsersGroup, default
+	                                     ["winrmusers"]; a string in the
+	                                     file is a one-item list */
+	size_t n_remote_users_groups;
 	int local_account_token_filter_policy; /* 0 or 1, default 0 */
 	char **trusted_domains; /* TrustedDomains, default []: NTLM
 	                                     domains (and UPN suffixes) whose
-	                                     users map to local accounts */
+	                                     users are domain accounts; "NAME"
+	                                     or "NETBIOS=dns.name" */
 	size_t n_trusted_domains;
 	bool kerberos_case_insensitive; /* KerberosCaseInsensitive, default
 	                                     false: a principal's local name is
 	                                     also tried in lower case */
+	int domain_account_names;       /* DomainAccountNames, enum
+	                                     account_names, default Short */
+	bool basic_domain_accounts;     /* BasicDomainAccounts, default false:
+	                                     Basic takes domain accounts too */
 
 	/* Throttling of failed authentications */
 	int64_t throttle_max_failures; /* MaxFailures, default 10 */
@@ -134,7 +154,7 @@ struct winrmd_config {
 
 	/* Daemon (no Windows equivalent) */
 	char *user;        /* User, default "winrmd": listener account */
-	char *helper_path; /* HelperPath, default LIBEXECDIR "/winrmd-priv" */
+	char *helper_path; /* HelperPath, default LIBEXECDIR "/winrmd/winrmd-priv" */
 	char *certmapping_file; /* CertMappingFile, default SYSCONFDIR "/certmapping.conf" */
 	char *admin_socket; /* AdminSocket, default "/run/winrmd/admin.sock" */
 
@@ -222,5 +242,15 @@ bool config_ws_settable(const char *path);
 const char *
 config_transport_name(enum listener_transport t); /* "HTTP"/"HTTPS" */
 const char *config_cbt_name(enum cbt_level l); /* "None"/"Relaxed"/"Strict" */
+/* "Short"/"Qualified"/"DownLevel" */
+const char *config_account_names_name(enum account_names n);
+
+/*
+ * A TrustedDomains item: "NAME" (a NetBIOS name such as EXAMPLE, or a DNS
+ * name such as example.com) or "NETBIOS=dns.name".  Names hold letters,
+ * digits and '.', '-', '_', '$' only, at most 255 bytes; a NetBIOS name
+ * has no dot.  NULL when good, else a static reason.
+ */
+const char *config_domain_ok(const char *item);
 
 #endif

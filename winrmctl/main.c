@@ -35,6 +35,7 @@
 #include "winrmctl/parse.h"
 #include "winrmctl/call.h"
 #include "winrmctl/transport.h"
+#include "winrmctl/quickconfig.h"
 #include "lib/util.h"
 
 #ifdef WINRMD_RUNSTATEDIR
@@ -76,6 +77,7 @@ static const char help_main[] =
 	"                 the instances of a WMI class\n"
 	"  i[nvoke]       call a method of a WMI class\n"
 	"  id[entify]     ask the service who it is\n"
+	"  quickconfig, qc  set this machine up for WinRM (as root)\n"
 	"\n"
 	"Topics (winrmctl help TOPIC): config, certmapping, wmi, aliases, uris,\n"
 	"input, switches, remoting, auth.\n"
@@ -117,8 +119,7 @@ static const char help_create[] =
 	"  winrmctl create 'winrm/config/listener?Address=*+Transport=HTTPS' "
 	"'@{Hostname=\"host.example.com\";CertificateThumbprint=\"XX...\"}'\n"
 	"  winrmctl create 'winrm/config/service/certmapping?Issuer=THUMBPRINT"
-	"+Subject=*.example.com+URI=*' '@{UserName=\"USER\";"
-	"Password=\"PASSWORD\"}'\n";
+	"+Subject=*@example.com+URI=*' '@{UserName=\"USER\"}'\n";
 
 static const char help_delete[] =
 	"winrmctl delete RESOURCE_URI [-SWITCH:VALUE ...]\n"
@@ -129,7 +130,7 @@ static const char help_delete[] =
 	"  winrmctl delete 'winrm/config/listener?Address=IP:192.0.2.1"
 	"+Transport=HTTP'\n"
 	"  winrmctl delete 'winrm/config/service/certmapping?Issuer=THUMBPRINT"
-	"+Subject=*.example.com+URI=*'\n";
+	"+Subject=*@example.com+URI=*'\n";
 
 static const char help_enumerate[] =
 	"winrmctl enumerate RESOURCE_URI [-SWITCH:VALUE ...]\n"
@@ -228,17 +229,26 @@ static const char help_config[] =
 
 static const char help_certmapping[] =
 	"Certificate mappings (winrm/config/service/certmapping) map client\n"
-	"certificates to local accounts.  Each entry has the selectors Issuer\n"
-	"(SHA-1 thumbprint of the issuing certificate), Subject (pattern for\n"
-	"the client certificate's subject, may start with *) and URI (resource\n"
-	"URI prefix, may end with *), and the properties UserName, Password\n"
-	"and Enabled.\n"
+	"certificates to accounts (Service.Auth.Certificate, an HTTPS\n"
+	"listener and ClientCAFile are needed too).  Each entry has three\n"
+	"selectors:\n"
+	"  Issuer   SHA-1 thumbprint (40 hex digits) of the CA certificate\n"
+	"           that signed the client certificate\n"
+	"  Subject  matched, without case, against the user principal names\n"
+	"           (subjectAltName otherName UPN) and e-mail addresses\n"
+	"           (rfc822Name) of the client certificate, never against its\n"
+	"           subject DN: an exact name, *@example.com or alice* (one\n"
+	"           *, first or last), or * for every certificate of Issuer\n"
+	"  URI      the resource URI: *, an exact URI, or a prefix ending in *\n"
+	"and the properties UserName (the account, checked with NSS and PAM\n"
+	"account management) and Enabled.  There is no Password: winrmd\n"
+	"stores none; one given is ignored.  The longest matching Subject\n"
+	"wins, then the longest URI; a tie refuses the certificate.\n"
 	"\n"
 	"Examples:\n"
 	"  winrmctl enumerate winrm/config/service/certmapping\n"
 	"  winrmctl create 'winrm/config/service/certmapping?Issuer=THUMBPRINT"
-	"+Subject=*.example.com+URI=*' '@{UserName=\"USER\";"
-	"Password=\"PASSWORD\"}'\n";
+	"+Subject=*@example.com+URI=*' '@{UserName=\"USER\"}'\n";
 
 static const char help_aliases[] =
 	"Aliases stand for the start of a resource URI:\n"
@@ -288,7 +298,7 @@ static const char help_switches[] =
 	"-skipCAcheck       do not verify the server certificate's chain\n"
 	"-skipCNcheck       do not match the server certificate's name\n"
 	"-encoding:VALUE    utf-8 (default) or utf-16, with -remote only\n"
-	"--version          print the version\n";
+	"-V, --version      print the version\n";
 
 static const char help_remoting[] =
 	"winrmctl OPERATION ... -r[emote]:[TRANSPORT://]HOST[:PORT][/PREFIX]\n"
@@ -311,12 +321,21 @@ static const char help_auth[] =
 	"winrmctl OPERATION -remote:VALUE [-a[uthentication]:VALUE]\n"
 	"                   [-u[sername]:USERNAME] [-p[assword]:PASSWORD]\n"
 	"\n"
-	"-a: None, Basic, Negotiate (Kerberos ticket through GSS-API, or "
-	"NTLM\n"
-	"    with -u/-p) or Kerberos.  Default: Negotiate.\n"
-	"-u: user name on the remote machine (DOMAIN\\USER for a domain "
-	"account).\n"
+	"-a: None, Basic, Negotiate (the default) or Kerberos.\n"
+	"    Negotiate: Kerberos with the ticket kinit got (SPNEGO), or,\n"
+	"    with -u and -p, NTLM (needs the gss-ntlmssp package).\n"
+	"    Kerberos: the Kerberos scheme, with the ticket kinit got or\n"
+	"    one asked for with -u and -p.  The service principal is\n"
+	"    HTTP/HOST, HOST as written in -r (use the name the KDC knows).\n"
+	"    Basic sends the password itself: over HTTPS only, unless the\n"
+	"    service allows unencrypted traffic.\n"
+	"-u: user name on the remote machine: DOMAIN\\USER or USER@DOMAIN\n"
+	"    for a domain account, USER (or HOST\\USER) for a local one.\n"
 	"-p: password; asked on the terminal when -u is given without it.\n"
+	"\n"
+	"A refusal (HTTP 401) says which it was: Basic over HTTP where the\n"
+	"service does not allow it, no Kerberos ticket on this side, a\n"
+	"method the service does not offer, or credentials it rejected.\n"
 	"\n"
 	"On this machine no credentials are used: winrmd identifies the\n"
 	"calling user on its admin socket.\n";
@@ -333,6 +352,8 @@ static const struct {
 	{ "invoke", help_invoke },
 	{ "wmi", help_wmi },
 	{ "identify", help_identify },
+	{ "quickconfig", quickconfig_help },
+	{ "qc", quickconfig_help },
 	{ "config", help_config },
 	{ "certmapping", help_certmapping },
 	{ "aliases", help_aliases },
@@ -354,16 +375,28 @@ static const struct {
 	{ "password", help_auth },
 };
 
-static void print_help(const char *topic)
+/* Prints the help on topic (NULL or "": the overview); an unknown topic
+ * is an error (exit status 1). */
+static int print_help(const char *topic)
 {
-	const char *text = help_main;
+	const char *text = topic == NULL || topic[0] == '\0' ? help_main : NULL;
 
 	for (size_t i = 0; i < sizeof(help_topics) / sizeof(help_topics[0]);
 	     i++)
 		if (topic != NULL && strcmp(topic, help_topics[i].topic) == 0)
 			text = help_topics[i].text;
+	if (text == NULL) {
+		fprintf(stderr,
+			"winrmctl: no help on \"%s\"; operations: get, set, "
+			"create, delete, enumerate, identify; topics: config, "
+			"certmapping, aliases, uris, input, switches, "
+			"remoting, auth (winrmctl help)\n",
+			topic);
+		return EXIT_FAULT;
+	}
 	fputs(help_title, stdout);
 	fputs(text, stdout);
+	return 0;
 }
 
 /*
@@ -469,7 +502,15 @@ static int report_transport(const struct ctx *x, enum ctl_xfer xfer,
 	struct buf out = BUF_INIT;
 
 	if (x->url == NULL) {
-		if (xfer == CTL_XFER_NOT_RUNNING)
+		if (xfer == CTL_XFER_NO_SOCKET)
+			fprintf(stderr,
+				"winrmctl: cannot reach winrmd at %s: "
+				"%s (winrmd listens on Daemon.AdminSocket "
+				"while it runs; -S and $WINRMD_ADMIN_SOCKET "
+				"choose the path, default " DEFAULT_SOCKET
+				")\n",
+				x->socket_path, why);
+		else if (xfer == CTL_XFER_NOT_RUNNING)
 			fprintf(stderr,
 				"winrmctl: cannot reach winrmd at %s: "
 				"%s (start it with: systemctl start "
@@ -524,30 +565,73 @@ static int report_transport(const struct ctx *x, enum ctl_xfer xfer,
 	return EXIT_UNREACHABLE;
 }
 
-static int report_denied(const struct ctx *x, long status)
+static int report_denied(const struct ctx *x,
+			 const struct ctl_http_reply *reply)
 {
 	struct buf out = BUF_INIT;
+	long status = reply->status;
+	const char *offered = reply->offered[0] != '\0' ? reply->offered
+							: "nothing";
 
 	ctl_format_client_error(&out, CTL_ERR_ACCESS_DENIED,
 				"Access is denied.", x->cmd->format);
 	print_buf(stderr, &out);
 	buf_release(&out);
-	if (x->url == NULL)
+	if (x->url == NULL) {
 		fprintf(stderr,
 			"winrmctl: winrmd refused this user on its "
 			"admin socket (HTTP %ld): run winrmctl as root or as "
 			"a member of Authorization.AdminGroups\n",
 			status);
-	else if (status == 401)
+		return EXIT_FAULT;
+	}
+	switch (status == 401 ? reply->denial : CTL_DENIAL_NONE) {
+	case CTL_DENIAL_BASIC_HTTP:
 		fprintf(stderr,
-			"winrmctl: %s rejected the credentials or the "
-			"authentication method (HTTP 401)\n",
+			"winrmctl: %s does not accept Basic over plain HTTP "
+			"(its AllowUnencrypted is false; it offers: %s): use "
+			"HTTPS (https:// or -usessl), or -a:Negotiate or "
+			"-a:Kerberos (HTTP 401)\n",
+			x->url, offered);
+		break;
+	case CTL_DENIAL_NO_TICKET:
+		fprintf(stderr,
+			"winrmctl: no Kerberos ticket to authenticate to %s "
+			"with (%s): run kinit first, or give -u and -p for "
+			"NTLM\n",
+			x->url, reply->detail);
+		break;
+	case CTL_DENIAL_CLIENT:
+		fprintf(stderr, "winrmctl: cannot authenticate to %s: %s\n",
+			x->url, reply->detail);
+		break;
+	case CTL_DENIAL_NOT_OFFERED:
+		fprintf(stderr,
+			"winrmctl: %s does not offer this authentication "
+			"method (it offers: %s; see -a) (HTTP 401)\n",
+			x->url, offered);
+		break;
+	case CTL_DENIAL_NEEDS_AUTH:
+		fprintf(stderr,
+			"winrmctl: %s requires authentication (it offers: %s; "
+			"see -a, -u and -p) (HTTP 401)\n",
+			x->url, offered);
+		break;
+	case CTL_DENIAL_CREDENTIALS:
+		fprintf(stderr,
+			"winrmctl: %s rejected the credentials: a wrong user "
+			"name or password, a ticket it cannot use, or an "
+			"account it refuses (its audit log says which) (HTTP "
+			"401)\n",
 			x->url);
-	else
+		break;
+	default:
 		fprintf(stderr,
 			"winrmctl: %s refused the request (HTTP "
 			"%ld)\n",
 			x->url, status);
+		break;
+	}
 	return EXIT_FAULT;
 }
 
@@ -577,7 +661,7 @@ static int exchange(struct ctx *x, struct buf *req, struct ctl_response *r)
 	buf_release(&why);
 
 	if (reply.status == 401 || reply.status == 403) {
-		rc = report_denied(x, reply.status);
+		rc = report_denied(x, &reply);
 	} else if (reply.body.len == 0 && reply.status == 200) {
 		rc = 0;
 	} else if (ctl_response_parse(reply.body.data, reply.body.len, r) < 0) {
@@ -898,6 +982,10 @@ int main(int argc, char *argv[])
 	struct buf err = BUF_INIT;
 	int rc;
 
+	/* quickconfig works on this machine, not over WS-Management: it has
+	 * its own switches (quickconfig.c). */
+	if (quickconfig_wanted(argc, argv))
+		return quickconfig_main(argc, argv);
 	if (ctl_parse_argv(argc, argv, &cmd, &err) < 0) {
 		fputs((const char *)err.data, stderr);
 		buf_release(&err);
@@ -908,8 +996,7 @@ int main(int argc, char *argv[])
 		printf("winrmctl %s\n", PACKAGE_VERSION);
 		rc = 0;
 	} else if (cmd.op == CTL_OP_HELP) {
-		print_help(cmd.help_topic);
-		rc = 0;
+		rc = print_help(cmd.help_topic);
 	} else {
 		xmlInitParser();
 		rc = run(&cmd);

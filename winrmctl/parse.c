@@ -367,7 +367,7 @@ static void split_unnamed(struct split *s, const char *arg)
 
 /*
  * Takes winrmctl's own options out of argv (-S PATH, --socket, --xml,
- * --help, --version) and splits the rest.  *help_r is set for --help.
+ * --help, --version or -V) and splits the rest.  *help_r is set for --help.
  */
 static int split_argv(int argc, char *const argv[], struct split *s,
 		      struct ctl_cmd *cmd, bool *help_r, struct buf *err)
@@ -396,7 +396,8 @@ static int split_argv(int argc, char *const argv[], struct split *s,
 		} else if (strcmp(a, "--help") == 0) {
 			*help_r = true;
 			continue;
-		} else if (strcmp(a, "--version") == 0) {
+		} else if (strcmp(a, "--version") == 0 ||
+			   strcmp(a, "-V") == 0) {
 			cmd->version = true;
 			continue;
 		} else if (strncmp(a, "--", 2) == 0 ||

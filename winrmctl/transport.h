@@ -2,8 +2,11 @@
  * transport.h - HTTP/1.1 POSTs of WS-Management envelopes for winrmctl
  * (libcurl): to winrmd's local admin socket (a Unix-domain socket; the
  * daemon knows the caller from SO_PEERCRED, no Authorization is sent), or
- * to a remote /wsman URL with Basic, Negotiate (Kerberos through GSS-API,
- * or NTLM) or no authentication.
+ * to a remote /wsman URL with Basic (libcurl), Negotiate or Kerberos
+ * (winrmctl/negotiate.c: Kerberos from the credential cache, or NTLM with
+ * -u and -p) or no authentication.  A 401 is classified: which of a
+ * refused password or ticket, Basic over HTTP, a method the service does
+ * not offer, or no Kerberos ticket on this side it was.
  *
  * One handle serves every request of a command, so that Enumerate and its
  * Pulls share one connection (and its authentication).  Nothing here
@@ -32,7 +35,8 @@ struct ctl_transport_opts {
 
 enum ctl_xfer {
 	CTL_XFER_OK = 0,
-	CTL_XFER_NOT_RUNNING, /* local: no socket, or nobody listening */
+	CTL_XFER_NOT_RUNNING, /* local: nobody listens on the socket */
+	CTL_XFER_NO_SOCKET,   /* local: no socket (or not a socket) there */
 	CTL_XFER_DENIED,      /* local: no permission to connect */
 	CTL_XFER_CONNECT,     /* remote: name or connection failure */
 	CTL_XFER_TLS,         /* remote: TLS handshake or verification */
@@ -40,9 +44,26 @@ enum ctl_xfer {
 	CTL_XFER_ERROR, /* anything else */
 };
 
+/* Why a remote service answered 401 (ctl_http_reply.denial). */
+enum ctl_denial {
+	CTL_DENIAL_NONE = 0,
+	CTL_DENIAL_CREDENTIALS, /* it refused what was sent: user name,
+	                           password, ticket, or the account */
+	CTL_DENIAL_BASIC_HTTP,  /* Basic over plain HTTP, which the service
+	                           does not offer there (AllowUnencrypted) */
+	CTL_DENIAL_NOT_OFFERED, /* the service does not offer the method */
+	CTL_DENIAL_NO_TICKET,   /* Kerberos without a ticket: nothing sent */
+	CTL_DENIAL_CLIENT,      /* this side could not authenticate (detail) */
+	CTL_DENIAL_NEEDS_AUTH,  /* -a:None, and the service wants a login */
+};
+
 struct ctl_http_reply {
 	long status;     /* HTTP status */
 	struct buf body; /* response body (capped, see transport.c) */
+	/* With status 401 from a remote service: */
+	enum ctl_denial denial;
+	char detail[512];  /* the client side's reason (GSS-API text) */
+	char offered[128]; /* the schemes the service offered, "A, B" */
 };
 
 /* Never returns NULL (exits through xmalloc on exhaustion only). */

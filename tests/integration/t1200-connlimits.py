@@ -261,13 +261,13 @@ def test_per_address():
         mark = len(d.log())
         d.reload()
         t.ok(d.wait_log(LISTENER_RELOADED, timeout=15, start=mark), "reloaded")
-        two = [held("127.0.0.4", d.port) for _ in range(2)]
-        socks += two
-        third = held("127.0.0.4", d.port)
-        socks.append(third)
-        t.ok(wait_until(lambda: closed_by_server(third), 3) and
-             not any(closed_by_server(s) for s in two),
-             "after a reload to 2: a third from 127.0.0.4 is closed, two are kept")
+        # Three at once: libmicrohttpd's worker threads may accept them in
+        # any order, so which one is refused is not fixed; one is.
+        three = [held("127.0.0.4", d.port) for _ in range(3)]
+        socks += three
+        t.ok(wait_until(lambda: sum(closed_by_server(s) for s in three) >= 1, 3) and
+             (time.sleep(0.5) or sum(closed_by_server(s) for s in three) == 1),
+             "after a reload to 2: of three from 127.0.0.4, one is closed, two are kept")
         t.ok(not any(closed_by_server(s) for s in five[1:]),
              "the four from 127.0.0.2 accepted before the reload stay")
         t.eq(d.stop(), 0, "clean stop")

@@ -377,7 +377,7 @@ def test_mapping(lab, ov):
                         "auth_to_local gave an unusable account name")])
         expect(d, "ghost@WINRMD.TEST maps to an account that does not exist: refused",
                kerberos(d, lab, "ghost", cc["ghost"]), 401,
-               [refused("Negotiate", "ghost@WINRMD.TEST", "no such local account", "ghost")])
+               [refused("Negotiate", "ghost@WINRMD.TEST", "no such account in NSS: ghost", "ghost")])
 
         expect(d, "frank (primary group winrmusers, in no member list) over Kerberos",
                kerberos(d, lab, "frank", cc["frank"]), 200,

@@ -63,7 +63,7 @@ def test_default(lab):
                  "%s: ROOT@WINRMD.TEST is refused (HTTP 401), not root" % mech)
             lines = audit(d, start, "ROOT@WINRMD.TEST")
             t.ok(len(lines) == 1 and "mapped=ROOT result=failure "
-                 'reason="no such local account"' in lines[0],
+                 'reason="no such account in NSS: ROOT"' in lines[0],
                  "%s: audited as the account ROOT, which does not exist" % mech, lines)
             t.ok(not any("mapped=root" in ln or "result=success" in ln for ln in lines),
                  "%s: ROOT is never mapped to root" % mech, lines)

@@ -433,7 +433,7 @@ def test_accounts(env, d):
     t.ok(line and "mapped=erin " in line, "the refusal's audit line names the mapped account (erin)", line)
     env.write_map(d, [("*", "alice@WINRMD.TEST", CA, "nosuchuser")])
     expect(env, d, "client_alice", 401, "mapped to an account that does not exist: 401",
-           reason="no such local account")
+           reason="no such account in NSS: nosuchuser")
     env.write_map(d, [("*", "alice@WINRMD.TEST", CA, "carol")])
     st, data = expect(env, d, "client_alice", 200, "mapped to carol (admin): Get winrm/config/service",
                       body=soap.envelope(GET, CFG + "/service"), mapped="carol")

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""t7100 - winrmctl without winrmd: help, command-line errors worded as
-winrm.cmd words them, "the service is not running" (no socket; a socket
+"""t7100 - winrmctl without winrmd: help (-V; an unknown topic is an
+error), command-line errors worded as winrm.cmd words them, a missing
+socket (a wrong -S) told apart from "the service is not running" (a socket
 nobody listens on), permission denied on the socket, and whole commands
 against canned WS-Management answers served on a Unix socket by a small
 stdlib HTTP server, checking both what winrmctl prints and the requests it
@@ -33,6 +34,11 @@ TRANSFER = "http://schemas.xmlsoap.org/ws/2004/09/transfer"
 ENUMERATION = "http://schemas.xmlsoap.org/ws/2004/09/enumeration"
 NOT_RUNNING = ("winrmctl: cannot reach winrmd at %s: the service is not running "
                "(start it with: systemctl start winrmd)\n")
+# A path with no socket: the socket is missing (a wrong -S, or a stopped
+# daemon), which is not the same as a socket nobody listens on.
+NO_SOCKET = ("winrmctl: cannot reach winrmd at %s: there is no socket at this path "
+             "(winrmd listens on Daemon.AdminSocket while it runs; -S and "
+             "$WINRMD_ADMIN_SOCKET choose the path, default ")
 
 
 def find_binary():
@@ -194,6 +200,23 @@ def test_help():
     rc, out, _ = run(["--version"])
     t.eq(rc, 0, "--version: exit 0")
     t.ok(out.startswith("winrmctl "), "--version prints the version", out)
+    rc, out2, err = run(["-V"])
+    t.eq(rc, 0, "-V: exit 0")
+    t.eq(out2, out, "-V prints the version, as --version does")
+    t.eq(err, "", "-V: nothing on stderr")
+    for topic in ("nosuchtopic", "certmaping"):
+        rc, out, err = run(["help", topic])
+        t.eq(rc, 1, "help %s: an unknown topic is an error (exit 1)" % topic)
+        t.eq(out, "", "help %s: no help printed" % topic)
+        t.ok(err.startswith('winrmctl: no help on "%s"; ' % topic) and "certmapping" in err,
+             "help %s: says so, and lists the topics" % topic, err)
+    for topic in ("auth", "certmapping", "remoting", "switches", "get"):
+        rc, out, _ = run(["help", topic])
+        t.eq(rc, 0, "help %s: exit 0" % topic)
+    rc, out, _ = run(["help", "auth"])
+    t.contains(out, "NTLM", "help auth: Negotiate with -u and -p is NTLM")
+    rc, out, _ = run(["help", "switches"])
+    t.contains(out, "-V, --version", "help switches: -V")
 
 
 def test_syntax_errors():
@@ -235,12 +258,21 @@ def test_not_running():
         path = os.path.join(d, "admin.sock")
         rc, out, err = run(["get", "winrm/config", "-S", path])
         t.eq(rc, 2, "no socket: exit 2")
-        t.eq(err, NOT_RUNNING % path, "no socket: the service is not running")
+        t.ok(err.startswith(NO_SOCKET % path), "no socket: says the socket is missing", err)
+        t.not_contains(err, "not running", "no socket: not \"the service is not running\"")
         rc, _, err = run(["get", "winrm/config"], env={"WINRMD_ADMIN_SOCKET": path})
         t.eq(rc, 2, "WINRMD_ADMIN_SOCKET: exit 2")
-        t.eq(err, NOT_RUNNING % path, "WINRMD_ADMIN_SOCKET names the socket")
+        t.ok(err.startswith(NO_SOCKET % path), "WINRMD_ADMIN_SOCKET names the socket", err)
         rc, _, err = run(["enumerate", "winrm/config/listener", "-S:" + path])
-        t.eq(err, NOT_RUNNING % path, "-S:PATH form, enumerate")
+        t.ok(err.startswith(NO_SOCKET % path), "-S:PATH form, enumerate", err)
+        rc, _, err = run(["id", "-S", os.path.join(d, "nodir", "admin.sock")])
+        t.ok(err.startswith(NO_SOCKET % os.path.join(d, "nodir", "admin.sock")),
+             "a path under a missing directory: the socket is missing", err)
+        notsock = os.path.join(d, "plain-file")
+        open(notsock, "w").close()
+        rc, _, err = run(["id", "-S", notsock])
+        t.eq(rc, 2, "a regular file as -S: exit 2")
+        t.contains(err, "this path is not a socket", "a regular file as -S: not a socket")
 
         # A socket file that nobody listens on (a stopped daemon's leftover).
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

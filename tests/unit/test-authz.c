@@ -7,6 +7,8 @@
  * Cases: root, administrators through a primary or a supplementary group,
  * the remote users group (primary or supplementary), nobody, NTLM local
  * accounts under LocalAccountTokenFilterPolicy 0 and 1, empty lists,
+ * AD-style accounts and groups (alice@example.com, EXAMPLE\bob, "winrm
+ * users@example.com") and a list of remote users groups,
  * groups that do not exist, a user in more groups than the first
  * getgrouplist buffer holds, and the reason texts.
  *
@@ -75,6 +77,10 @@ static void write_nss_files(char *passwd, char *group, size_t n)
 		"hank:x:1007:1007::/nonexistent:/bin/sh\n"
 		"jill:x:1008:1008::/nonexistent:/bin/sh\n"
 		"kim:x:1009:1009::/nonexistent:/bin/sh\n"
+		"alice@example.com:x:1101:1101::/nonexistent:/bin/sh\n"
+		"EXAMPLE\\bob:x:1102:1102::/nonexistent:/bin/sh\n"
+		"carol@example.com:x:1103:1103::/nonexistent:/bin/sh\n"
+		"dave@example.com:x:1104:1104::/nonexistent:/bin/sh\n"
 		"nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
 	char *g = NULL;
 	size_t glen = 0;
@@ -89,7 +95,16 @@ static void write_nss_files(char *passwd, char *group, size_t n)
 	      "kim:x:1009:\n"
 	      "winrmusers:x:3001:alice,hank\n"
 	      "sudo:x:3002:carol,hank,kim\n"
-	      "nogroup:x:65534:\n",
+	      "nogroup:x:65534:\n"
+	      "domain users@example.com:x:1101:\n"
+	      "EXAMPLE\\domain users:x:1102:\n"
+	      "carol@example.com:x:1103:\n"
+	      "dave@example.com:x:1104:\n"
+	      "winrm users@example.com:x:5001:alice@example.com,"
+	      "dave@example.com\n"
+	      "EXAMPLE\\winrm users:x:5002:EXAMPLE\\bob\n"
+	      "domain admins@example.com:x:5003:carol@example.com,"
+	      "dave@example.com\n",
 	      f);
 	for (int i = 0; i < 150; i++)
 		fprintf(f, "g%03d:x:%d:jill\n", i, 4000 + i);
@@ -152,6 +167,9 @@ static void cleanup(void)
 }
 
 static char *std_admin[] = { "sudo", "wheel" };
+static char *std_remote[] = { "winrmusers" };
+static char *missing_remote[] = { "nosuchgroup2" };
+static char *upper_remote[] = { "WINRMUSERS" };
 
 struct rules_spec {
 	const char *name;
@@ -159,28 +177,38 @@ struct rules_spec {
 };
 
 static const struct rules_spec R_DEFAULT = {
-	"defaults", { std_admin, 2, "winrmusers", 0 }
+	"defaults", { std_admin, 2, std_remote, 1, 0 }
 };
 static const struct rules_spec R_POLICY1 = {
-	"policy 1", { std_admin, 2, "winrmusers", 1 }
+	"policy 1", { std_admin, 2, std_remote, 1, 1 }
 };
-static const struct rules_spec R_EMPTY = { "empty lists", { NULL, 0, "", 0 } };
+static const struct rules_spec R_EMPTY = { "empty lists",
+					   { NULL, 0, NULL, 0, 0 } };
 static const struct rules_spec R_EMPTY_NULL = { "no lists (NULL)",
-						{ NULL, 0, NULL, 1 } };
+						{ NULL, 0, NULL, 0, 1 } };
 
 static char *missing_admin[] = { "nosuchgroup" };
 static const struct rules_spec R_MISSING = {
-	"missing groups", { missing_admin, 1, "nosuchgroup2", 1 }
+	"missing groups", { missing_admin, 1, missing_remote, 1, 1 }
 };
 static char *missing_then_sudo[] = { "nosuchgroup", "sudo" };
 static const struct rules_spec R_MISSING_SUDO = {
-	"missing, sudo", { missing_then_sudo, 2, "", 1 }
+	"missing, sudo", { missing_then_sudo, 2, NULL, 0, 1 }
 };
 static char *upper_sudo[] = { "SUDO" };
-static const struct rules_spec R_UPPER = { "SUDO",
-					   { upper_sudo, 1, "WINRMUSERS", 1 } };
+static const struct rules_spec R_UPPER = {
+	"SUDO", { upper_sudo, 1, upper_remote, 1, 1 }
+};
 static const struct rules_spec R_NO_REMOTE = { "no remote users group",
-					       { std_admin, 2, "", 0 } };
+					       { std_admin, 2, NULL, 0, 0 } };
+/* AD groups as sssd (fully qualified) and winbind name them; the remote
+ * users list is searched in order, the first group that holds the user
+ * is the reason */
+static char *ad_admin[] = { "domain admins@example.com" };
+static char *ad_remote[] = { "nosuchgroup", "winrm users@example.com",
+			     "EXAMPLE\\winrm users", "winrmusers" };
+static const struct rules_spec R_AD = { "AD groups",
+					{ ad_admin, 1, ad_remote, 4, 0 } };
 
 static const char *const NOT_MEMBER =
 	"not root and not a member of an admin group or of the remote users group";
@@ -272,6 +300,21 @@ static void test_table(void)
 		{ "carol", 1003, 1003, false, &R_MISSING_SUDO, ADMIN,
 		  "member of admin group sudo" },
 		{ "dave", 1004, 1004, false, &R_MISSING_SUDO, 0, NOT_MEMBER },
+		/* AD-style accounts and groups (names with '@', '\\' and
+		 * blanks) */
+		{ "alice@example.com", 1101, 1101, false, &R_AD, AUTH,
+		  "member of remote users group winrm users@example.com" },
+		{ "EXAMPLE\\bob", 1102, 1102, false, &R_AD, AUTH,
+		  "member of remote users group EXAMPLE\\winrm users" },
+		{ "carol@example.com", 1103, 1103, false, &R_AD, ADMIN,
+		  "member of admin group domain admins@example.com" },
+		{ "dave@example.com", 1104, 1104, false, &R_AD, ADMIN,
+		  "member of admin group domain admins@example.com" },
+		{ "alice", 1001, 1001, false, &R_AD, AUTH,
+		  "member of remote users group winrmusers" },
+		{ "bob", 1002, 1002, false, &R_AD, 0, NOT_MEMBER },
+		{ "alice@example.com", 1101, 1101, false, &R_DEFAULT, 0,
+		  NOT_MEMBER },
 		/* group names are compared exactly (POSIX names have case) */
 		{ "carol", 1003, 1003, false, &R_UPPER, 0, NOT_MEMBER },
 		{ "alice", 1001, 1001, false, &R_UPPER, 0, NOT_MEMBER },

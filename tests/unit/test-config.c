@@ -139,7 +139,12 @@ static void test_defaults(void)
 	is_str(c->admin_groups[0], "sudo", "default AdminGroups[0]");
 	is_str(c->admin_groups[1], "wheel", "default AdminGroups[1]");
 	ok(c->admin_groups[2] == NULL, "AdminGroups is NULL-terminated");
-	is_str(c->remote_users_group, "winrmusers", "default RemoteUsersGroup");
+	is_int(c->n_remote_users_groups, 1, "default RemoteUsersGroup: one");
+	is_str(c->remote_users_groups[0], "winrmusers",
+	       "default RemoteUsersGroup");
+	is_int(c->domain_account_names, ACCOUNT_NAMES_SHORT,
+	       "default DomainAccountNames: Short");
+	ok(!c->basic_domain_accounts, "default BasicDomainAccounts: false");
 	is_int(c->local_account_token_filter_policy, 0,
 	       "default LocalAccountTokenFilterPolicy");
 	is_int(c->log_level, LOG_LVL_INFO, "default log level");
@@ -216,7 +221,8 @@ static void check_full(const struct winrmd_config *c)
 	is_int(c->max_shells_per_user, 30, "full: MaxShellsPerUser");
 	is_int(c->n_admin_groups, 3, "full: three admin groups");
 	is_str(c->admin_groups[2], "domain admins", "full: admin group 2");
-	is_str(c->remote_users_group, "", "full: no remote users group");
+	is_int(c->n_remote_users_groups, 0,
+	       "full: RemoteUsersGroup = \"\" is no remote users group");
 	is_int(c->local_account_token_filter_policy, 1, "full: LATFP 1");
 	is_int(c->log_level, LOG_LVL_DEBUG, "full: log level debug");
 	is_str(c->user, "nobody", "full: User");
@@ -250,7 +256,9 @@ static void check_include(const struct winrmd_config *c)
 	is_int(c->max_connections, 42, "include: value before the include");
 	is_int(c->n_admin_groups, 1, "include: value from the included file");
 	is_str(c->admin_groups[0], "from-include", "include: admin group");
-	is_str(c->remote_users_group, "winrm-users", "include: remote group");
+	is_int(c->n_remote_users_groups, 1, "include: one remote group");
+	is_str(c->remote_users_groups[0], "winrm-users",
+	       "include: remote group (a string)");
 	is_int(c->max_shells_per_user, 7, "include: value after the include");
 }
 
@@ -260,7 +268,7 @@ static void check_strings(const struct winrmd_config *c)
 	       "strings: escapes");
 	is_int(c->n_admin_groups, 2, "strings: list form of AdminGroups");
 	is_str(c->admin_groups[1], "form", "strings: list item");
-	is_str(c->remote_users_group, "gr\xc3\xbcppe", "strings: UTF-8");
+	is_str(c->remote_users_groups[0], "gr\xc3\xbcppe", "strings: UTF-8");
 	is_str(c->user, "weird", "strings: adjacent strings joined");
 }
 
@@ -270,6 +278,21 @@ static void check_no_admin_groups(const struct winrmd_config *c)
 	ok(c->admin_groups != NULL && c->admin_groups[0] == NULL,
 	   "empty AdminGroups is an empty NULL-terminated array");
 	is_int(c->n_listeners, 3, "no-admin-groups: three listeners");
+}
+
+static void check_domain_accounts(const struct winrmd_config *c)
+{
+	is_int(c->n_remote_users_groups, 3, "AD: three remote users groups");
+	is_str(c->remote_users_groups[1], "winrm users@example.com",
+	       "AD: a group as sssd names it");
+	is_str(c->remote_users_groups[2], "EXAMPLE\\winrm users",
+	       "AD: a group as winbind names it");
+	is_int(c->n_trusted_domains, 3, "AD: three trusted domains");
+	is_str(c->trusted_domains[1], "CORP=corp.example.net",
+	       "AD: a NetBIOS=DNS pair");
+	is_int(c->domain_account_names, ACCOUNT_NAMES_QUALIFIED,
+	       "AD: DomainAccountNames = \"qualified\" (any case)");
+	ok(c->basic_domain_accounts, "AD: BasicDomainAccounts");
 }
 
 static const struct {
@@ -282,6 +305,7 @@ static const struct {
 	{ "include.conf", check_include },
 	{ "strings.conf", check_strings },
 	{ "no-admin-groups.conf", check_no_admin_groups },
+	{ "domain-accounts.conf", check_domain_accounts },
 };
 
 static int is_conf(const struct dirent *d)

@@ -3,7 +3,10 @@
  * map_name_ok, map_ntlm (HOSTNAME\user, .\user, \user, user, trusted and
  * untrusted DOMAIN\user, user@DOMAIN, the default realm), map_basic (local
  * accounts only) and map_kerberos through auth_to_local rules of a
- * krb5.conf written for the test (KRB5_CONFIG).
+ * krb5.conf written for the test (KRB5_CONFIG); map_account_ok and the
+ * three spellings of domain accounts (DomainAccountNames Short, Qualified,
+ * DownLevel) with the domain pairs of TrustedDomains, for Kerberos, NTLM
+ * and Basic (BasicDomainAccounts).
  */
 #include "autoconfig.h"
 
@@ -189,7 +192,8 @@ static void test_ntlm(void)
 static void test_basic(void)
 {
 	static const char *const LOCAL_ONLY =
-		"Basic accepts local accounts only";
+		"Basic accepts local accounts only "
+		"(Authorization.BasicDomainAccounts is false)";
 	static const struct {
 		const char *name, *want, *why;
 	} cases[] = {
@@ -266,6 +270,8 @@ static void write_file(const char *path, const char *text)
 	}
 }
 
+static const struct map_rules krb_short = { .default_realm = "EXAMPLE.TEST" };
+
 static void test_kerberos(void)
 {
 	char dir[] = "/tmp/test-map.XXXXXX";
@@ -313,7 +319,7 @@ static void test_kerberos(void)
 	};
 	for (size_t i = 0; i < N(cases); i++) {
 		const char *why = NULL;
-		char *got = map_kerberos(cases[i].principal, &why);
+		char *got = map_kerberos(cases[i].principal, &krb_short, &why);
 		if (cases[i].want != NULL) {
 			is_str(got, cases[i].want, "Kerberos %s maps to %s",
 			       cases[i].principal, cases[i].want);
@@ -329,7 +335,7 @@ static void test_kerberos(void)
 	/* A broken krb5.conf: the library does not start, nothing maps. */
 	setenv("KRB5_CONFIG", bad, 1);
 	const char *why = NULL;
-	char *got = map_kerberos("alice@EXAMPLE.TEST", &why);
+	char *got = map_kerberos("alice@EXAMPLE.TEST", &krb_short, &why);
 	ok(got == NULL, "unparsable krb5.conf: alice@EXAMPLE.TEST is refused");
 	is_str(why, "Kerberos library unavailable",
 	       "unparsable krb5.conf: reason");
@@ -341,9 +347,226 @@ static void test_kerberos(void)
 	rmdir(dir);
 }
 
+static void test_account_ok(void)
+{
+	static const struct {
+		const char *name;
+		bool ok;
+	} cases[] = {
+		{ "alice", true },
+		{ "alice@example.com", true },
+		{ "EXAMPLE\\alice", true },
+		{ "host$@corp-1.example.com", true },
+		{ "EX_AMPLE$\\svc.backup", true },
+		{ "", false },
+		{ "@example.com", false },
+		{ "alice@", false },
+		{ "\\alice", false },
+		{ "EXAMPLE\\", false },
+		{ "EXAMPLE\\alice@example.com", false },
+		{ "a@b@example.com", false },
+		{ "EX\\AMPLE\\alice", false },
+		{ "alice@exa mple.com", false },
+		{ "alice@example.com/x", false },
+		{ "-rf@example.com", false },
+		{ "EXAMPLE\\..", false },
+		{ "ex:ample\\alice", false },
+	};
+	for (size_t i = 0; i < N(cases); i++)
+		is_int(map_account_ok(cases[i].name), cases[i].ok,
+		       "map_account_ok(\"%s\") is %s", cases[i].name,
+		       cases[i].ok ? "true" : "false");
+	char long_name[300];
+	memset(long_name, 'a', 64);
+	long_name[64] = '@';
+	memset(long_name + 65, 'b', 190);
+	long_name[255] = '\0';
+	ok(map_account_ok(long_name), "a 255-byte account name is accepted");
+	long_name[255] = 'c';
+	long_name[256] = '\0';
+	ok(!map_account_ok(long_name), "a 256-byte account name is refused");
+}
+
+/* The three spellings: one row per authenticated name and method. */
+struct form_case {
+	char method; /* 'k' Kerberos, 'n' NTLM, 'b' Basic */
+	const char *name;
+	const char *want[3]; /* Short, Qualified, DownLevel; NULL: refused */
+	const char *why;     /* reason when refused (all forms refusing) */
+};
+
+static void test_forms(void)
+{
+	char *trusted_ad[] = { "EXAMPLE", "CORP=corp.example.net",
+			       "partner.example.org", "LEGACY" };
+	struct map_rules r = {
+		.hostname = "WINHOST",
+		.trusted_domains = trusted_ad,
+		.n_trusted_domains = N(trusted_ad),
+		.default_realm = "EXAMPLE.COM",
+		.basic_domain_accounts = true,
+	};
+	static const char *const NO_DNS =
+		"the DNS name of this domain is not known: write it in "
+		"Authorization.TrustedDomains as \"NETBIOS=dns.name\"";
+	const struct form_case cases[] = {
+		/* Kerberos: the default realm and the trusted ones */
+		{ 'k',
+		  "alice@EXAMPLE.COM",
+		  { "alice", "alice@example.com", "EXAMPLE\\alice" },
+		  NULL },
+		{ 'k',
+		  "bob@CORP.EXAMPLE.NET",
+		  { NULL, "bob@corp.example.net", "CORP\\bob" },
+		  "no local account for this principal (auth_to_local)" },
+		{ 'k',
+		  "carol@PARTNER.EXAMPLE.ORG",
+		  { NULL, "carol@partner.example.org", "PARTNER\\carol" },
+		  NULL },
+		{ 'k',
+		  "mallory@EVIL.EXAMPLE",
+		  { NULL, NULL, NULL },
+		  "realm is neither the default realm nor in "
+		  "Authorization.TrustedDomains" },
+		{ 'k',
+		  "HTTP/host.example.com@EXAMPLE.COM",
+		  { NULL, NULL, NULL },
+		  "a principal with an instance (service/host) is no user "
+		  "account" },
+		/* NTLM: NetBIOS and DNS spellings, UPNs */
+		{ 'n',
+		  "EXAMPLE\\alice",
+		  { "alice", "alice@example.com", "EXAMPLE\\alice" },
+		  NULL },
+		{ 'n',
+		  "example\\Alice",
+		  { "Alice", "Alice@example.com", "EXAMPLE\\Alice" },
+		  NULL },
+		{ 'n',
+		  "alice@example.com",
+		  { "alice", "alice@example.com", "EXAMPLE\\alice" },
+		  NULL },
+		/* gss-ntlmssp's display of a UPN sent without a domain */
+		{ 'n',
+		  "\\alice@example.com",
+		  { "alice", "alice@example.com", "EXAMPLE\\alice" },
+		  NULL },
+		{ 'n',
+		  "CORP\\bob",
+		  { "bob", "bob@corp.example.net", "CORP\\bob" },
+		  NULL },
+		{ 'n',
+		  "corp.example.net\\bob",
+		  { "bob", "bob@corp.example.net", "CORP\\bob" },
+		  NULL },
+		{ 'n',
+		  "bob@CORP",
+		  { "bob", "bob@corp.example.net", "CORP\\bob" },
+		  NULL },
+		{ 'n',
+		  "partner.example.org\\carol",
+		  { "carol", "carol@partner.example.org", "PARTNER\\carol" },
+		  NULL },
+		{ 'n', "LEGACY\\dave", { "dave", NULL, "LEGACY\\dave" }, NULL },
+		{ 'n',
+		  "WINHOST\\erin",
+		  { "erin", "erin", "erin" },
+		  NULL }, /* local accounts stay short */
+		{ 'n', "erin", { "erin", "erin", "erin" }, NULL },
+		{ 'n',
+		  "OTHER\\alice",
+		  { NULL, NULL, NULL },
+		  "domain not in Authorization.TrustedDomains" },
+		/* Basic with BasicDomainAccounts */
+		{ 'b',
+		  "EXAMPLE\\alice",
+		  { "alice", "alice@example.com", "EXAMPLE\\alice" },
+		  NULL },
+		{ 'b',
+		  "alice@example.com",
+		  { "alice", "alice@example.com", "EXAMPLE\\alice" },
+		  NULL },
+		{ 'b', "WINHOST\\alice", { "alice", "alice", "alice" }, NULL },
+		{ 'b', "alice", { "alice", "alice", "alice" }, NULL },
+	};
+	char dir[] = "/tmp/test-map.XXXXXX";
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		exit(99);
+	}
+	char conf[64];
+	snprintf(conf, sizeof(conf), "%s/krb5.conf", dir);
+	write_file(conf, "[libdefaults]\n    default_realm = EXAMPLE.COM\n");
+	setenv("KRB5_CONFIG", conf, 1);
+	for (size_t i = 0; i < N(cases); i++) {
+		const struct form_case *c = &cases[i];
+		for (int f = 0; f < 3; f++) {
+			r.names = (enum account_names)f;
+			const char *fname = config_account_names_name(r.names);
+			const char *why = NULL;
+			bool local = false;
+			char *got = c->method == 'k'
+					    ? map_kerberos(c->name, &r, &why)
+				    : c->method == 'n'
+					    ? map_ntlm(c->name, &r, &local,
+						       &why)
+					    : map_basic(c->name, &r, &why);
+			if (c->want[f] != NULL) {
+				is_str(got, c->want[f], "%c %s, %s: %s",
+				       c->method, c->name, fname, c->want[f]);
+			} else {
+				ok(got == NULL, "%c %s, %s: refused", c->method,
+				   c->name, fname);
+				/* Short Kerberos names are auth_to_local's. */
+				const char *want_why =
+					f == 0 && c->method == 'k' ? NULL
+					: c->why != NULL           ? c->why
+								   : NO_DNS;
+				if (want_why != NULL)
+					is_str(why, want_why,
+					       "%c %s, %s: reason \"%s\"",
+					       c->method, c->name, fname,
+					       want_why);
+			}
+			free(got);
+		}
+	}
+	unsetenv("KRB5_CONFIG");
+
+	/* Without BasicDomainAccounts, Basic refuses domain names. */
+	r.basic_domain_accounts = false;
+	r.names = ACCOUNT_NAMES_QUALIFIED;
+	const char *why = NULL;
+	char *got = map_basic("EXAMPLE\\alice", &r, &why);
+	ok(got == NULL, "Basic EXAMPLE\\alice refused without "
+			"BasicDomainAccounts");
+	is_str(why,
+	       "Basic accepts local accounts only "
+	       "(Authorization.BasicDomainAccounts is false)",
+	       "Basic EXAMPLE\\alice: reason");
+	free(got);
+
+	/* The default realm paired with another NetBIOS name. */
+	char *paired[] = { "EXCORP=example.com" };
+	struct map_rules p = { .default_realm = "EXAMPLE.COM",
+			       .trusted_domains = paired,
+			       .n_trusted_domains = 1,
+			       .names = ACCOUNT_NAMES_DOWNLEVEL };
+	setenv("KRB5_CONFIG", conf, 1);
+	got = map_kerberos("alice@EXAMPLE.COM", &p, &why);
+	is_str(got, "EXCORP\\alice",
+	       "realm EXAMPLE.COM paired with EXCORP: EXCORP\\alice");
+	free(got);
+	unsetenv("KRB5_CONFIG");
+	unlink(conf);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_name_ok();
+	test_account_ok();
+	test_forms();
 	test_ntlm();
 	test_basic();
 	test_kerberos();

@@ -26,8 +26,29 @@ being the supplementary group names): alice (winrmusers), bob (none), carol
 PAM account check fails while her password is right) and root.  The
 listener account winrmd (uid 20100) and nobody exist too, without passwords.
 
+Lab(ad=True) is a lab that looks like an Active Directory domain as a
+domain-joined host sees it (realmd/sssd or winbind):
+
+* the upper-case realm EXAMPLE.COM (DNS domain example.com, NetBIOS name
+  EXAMPLE), the host host.example.com (127.0.0.1 under nss_wrapper) and
+  its keys HTTP/host.example.com and host/host.example.com in the keytab,
+  besides the localhost ones;
+* the NTLM domain EXAMPLE, and the UPN alice@example.com in the NTLM user
+  file too (a line with an empty domain, as gss-ntlmssp wants for UPNs);
+* every lab user (but dave) a second and a third time in passwd, as sssd
+  with fully qualified names and as winbind name them:
+  "alice@example.com" (uid 21000 + n) and "EXAMPLE\\alice" (uid 22000 +
+  n), primary groups "domain users@example.com" / "EXAMPLE\\domain
+  users", in the AD groups "winrm users@example.com" / "EXAMPLE\\winrm
+  users" (alice, erin) and "domain admins@example.com" / "EXAMPLE\\domain
+  admins" (carol); dave exists as "dave" only.  lab.ad_accounts maps
+  (user, form) to (NSS name, uid), form being "Short", "Qualified" or
+  "DownLevel"; lab.ad_groups maps (role, form) to the group name (role
+  "users" or "admins"; Short: winrmusers and sudo).  PAM (pam_matrix)
+  knows every spelling, with the user's password.
+
 API:
-  Lab(kdc_attempts=5)               set up and start the KDC (~0.1 s)
+  Lab(kdc_attempts=5, ad=False)     set up and start the KDC (~0.1 s)
   Lab.attach(dir)                   the lab of another process (no teardown)
   lab.close() / with Lab() as lab   stop the KDC, remove everything
   lab.kinit(user, password=None, ccache=None) -> ccache path (LabError on failure)
@@ -89,6 +110,27 @@ LIBDIR = os.path.dirname(os.path.abspath(__file__))
 NTLM_MECH_OID = "1.3.6.1.4.1.311.2.2.10"
 
 LabUser = collections.namedtuple("LabUser", "password uid gid groups")
+
+# Lab(ad=True): an Active Directory domain as a joined host sees it.
+AD_REALM = "EXAMPLE.COM"
+AD_NETBIOS = "EXAMPLE"
+AD_DNS = "example.com"
+AD_FQDN = "host.example.com"
+AD_FORMS = ("Short", "Qualified", "DownLevel")
+AD_GROUPS = {  # role -> (gid base, lab users in it, Short spelling)
+    "users": (31000, ["alice", "erin"], "winrmusers"),
+    "admins": (31100, ["carol"], "sudo"),
+}
+AD_NO_DOMAIN_ACCOUNT = {"dave"}     # known to NSS as "dave" only
+
+
+def ad_name(name, form):
+    """name as NSS spells it in form (AD_FORMS)."""
+    if form == "Qualified":
+        return "%s@%s" % (name, AD_DNS)
+    if form == "DownLevel":
+        return "%s\\%s" % (AD_NETBIOS, name)
+    return name
 
 # name, uid, supplementary groups.  Each user's primary group has its name
 # and gid == uid.
@@ -306,26 +348,43 @@ print(json.dumps(out))
 
 
 class Lab:
-    def __init__(self, kdc_attempts=5):
+    def __init__(self, kdc_attempts=5, ad=False):
         self.t0 = time.time()
         self.dir = tempfile.mkdtemp(prefix="winrmd-lab-")
         os.chmod(self.dir, 0o755)
-        self.realm = REALM
-        self.ntlm_domain = NTLM_DOMAIN
+        self.ad = ad
+        self.realm = AD_REALM if ad else REALM
+        self.ntlm_domain = AD_NETBIOS if ad else NTLM_DOMAIN
         self.pam_service = PAM_SERVICE
-        self.fqdn = FAKE_FQDN
+        self.fqdn = AD_FQDN if ad else FAKE_FQDN
         # Short host name: SPNs use it as is (lower case normally), the NTLM
         # "local account" domain is it upper-cased (what Windows shows).
         self.hostname = socket.gethostname().split(".")[0]
         self.local_domain = self.hostname.upper()
         self.spns = ["HTTP/localhost", "host/localhost",
                      "HTTP/" + self.hostname, "host/" + self.hostname,
-                     "HTTP/" + FAKE_FQDN]
+                     "HTTP/" + self.fqdn]
+        if ad:
+            self.spns.append("host/" + self.fqdn)
         self.spns = list(dict.fromkeys(self.spns))    # hostname may be localhost
         self.users = {}
         for name, uid, groups in LAB_USERS:
             self.users[name] = LabUser(name + "pw", uid, uid, list(groups))
         self.users["root"] = LabUser("rootpw", 0, 0, [])
+        self.ad_accounts = {}   # (user, form) -> (NSS name, uid)
+        self.ad_groups = {}     # (role, form) -> group name
+        if ad:
+            for i, (name, uid, _) in enumerate(LAB_USERS):
+                self.ad_accounts[(name, "Short")] = (name, uid)
+                if name in AD_NO_DOMAIN_ACCOUNT:
+                    continue
+                self.ad_accounts[(name, "Qualified")] = (ad_name(name, "Qualified"), 21001 + i)
+                self.ad_accounts[(name, "DownLevel")] = (ad_name(name, "DownLevel"), 22001 + i)
+            for role, (_, _, short) in AD_GROUPS.items():
+                self.ad_groups[(role, "Short")] = short
+                for form in AD_FORMS[1:]:
+                    self.ad_groups[(role, form)] = ad_name(
+                        "winrm users" if role == "users" else "domain admins", form)
         self.kdc_proc = None
         self.kdc_pid = None
         self.port = None
@@ -358,7 +417,7 @@ class Lab:
         self.setup_time = time.time() - self.t0
 
     # Attributes that describe a running lab, saved to lab.json for attach().
-    _INFO = ("dir", "realm", "ntlm_domain", "pam_service", "fqdn", "hostname",
+    _INFO = ("dir", "ad", "realm", "ntlm_domain", "pam_service", "fqdn", "hostname",
              "local_domain", "spns", "port", "kdc_pid", "krb5_conf", "kdc_conf",
              "keytab", "ntlm_file", "passwd_file", "group_file", "hosts_file", "passdb",
              "pam_dir", "openssl_conf", "rcache_dir", "ccache_dir", "lsan_supp",
@@ -367,6 +426,8 @@ class Lab:
     def _write_info(self):
         info = {k: getattr(self, k) for k in self._INFO}
         info["users"] = {n: list(u) for n, u in self.users.items()}
+        info["ad_accounts"] = [[u, f, n, uid] for (u, f), (n, uid) in self.ad_accounts.items()]
+        info["ad_groups"] = [[r, f, g] for (r, f), g in self.ad_groups.items()]
         self._write("lab.json", json.dumps(info, indent=1) + "\n")
 
     @classmethod
@@ -380,6 +441,8 @@ class Lab:
         for k in cls._INFO:
             setattr(self, k, info[k])
         self.users = {n: LabUser(*u) for n, u in info["users"].items()}
+        self.ad_accounts = {(u, f): (n, uid) for u, f, n, uid in info["ad_accounts"]}
+        self.ad_groups = {(r, f): g for r, f, g in info["ad_groups"]}
         self.kdc_proc = None
         self._ccaches = {}
         self._closed = True             # not ours to tear down
@@ -436,6 +499,25 @@ class Lab:
         for g, gid in EXTRA_GROUPS.items():
             members = [n for n, u in self.users.items() if g in u.groups]
             gr.append("%s:x:%d:%s" % (g, gid, ",".join(members)))
+        if self.ad:
+            gid_of = {}
+            for form, gid in (("Qualified", 21500), ("DownLevel", 22500)):
+                gname = ad_name("domain users", form)
+                gid_of[form] = gid
+                members = [n for (u, f), (n, _) in self.ad_accounts.items() if f == form]
+                gr.append("%s:x:%d:%s" % (gname, gid, ",".join(members)))
+            for (name, form), (nss, uid) in self.ad_accounts.items():
+                if form == "Short":
+                    continue
+                h = os.path.join(home, "%s.%d" % (name, uid))
+                os.mkdir(h, 0o755)
+                os.chown(h, uid, gid_of[form])
+                pw.append("%s:x:%d:%d:AD user %s:%s:/bin/sh" % (nss, uid, gid_of[form], name, h))
+            for role, (base, members, _) in AD_GROUPS.items():
+                for k, form in enumerate(AD_FORMS[1:]):
+                    names = [self.ad_accounts[(m, form)][0] for m in members]
+                    gr.append("%s:x:%d:%s" % (self.ad_groups[(role, form)], base + k,
+                                              ",".join(names)))
         lname, lid = LISTENER_USER
         pw.append("%s:x:%d:%d:winrmd listener:/nonexistent:/usr/sbin/nologin" % (lname, lid, lid))
         gr.append("%s:x:%d:" % (lname, lid))
@@ -444,7 +526,7 @@ class Lab:
         self._write("passwd", "\n".join(pw) + "\n")
         self._write("group", "\n".join(gr) + "\n")
         # nss_wrapper replaces name resolution too, so localhost is listed.
-        self._write("hosts", "127.0.0.1 localhost %s\n::1 localhost\n" % FAKE_FQDN)
+        self._write("hosts", "127.0.0.1 localhost %s\n::1 localhost\n" % self.fqdn)
 
         # pam_matrix: user:password:allowed_service.  A locked user's entry
         # names another service: pam_authenticate succeeds, pam_acct_mgmt
@@ -452,6 +534,9 @@ class Lab:
         lines = ["%s:%s:%s" % (n, u.password,
                                PAM_SERVICE + "-locked" if n in LOCKED_USERS else PAM_SERVICE)
                  for n, u in self.users.items()]
+        lines += ["%s:%s:%s" % (nss, self.users[n].password,
+                                PAM_SERVICE + "-locked" if n in LOCKED_USERS else PAM_SERVICE)
+                  for (n, form), (nss, _) in self.ad_accounts.items() if form != "Short"]
         self._write("passdb", "\n".join(lines) + "\n", 0o600)
         matrix = find_lib("pam_wrapper/pam_matrix.so")
         # One file per service name; no "other" fallback exists.  Absolute
@@ -463,8 +548,13 @@ class Lab:
         # gss-ntlmssp: DOMAIN:user:password.  The domain must match the case
         # the client sends (requests_ntlm upper-cases it).
         lines = ["# gss-ntlmssp user file of the winrmd test lab"]
-        for dom in (NTLM_DOMAIN, self.local_domain):
+        for dom in (self.ntlm_domain, self.local_domain):
             lines += ["%s:%s:%s" % (dom, n, u.password) for n, u in self.users.items()]
+        if self.ad:
+            # UPN logons (alice@example.com, no domain in the message):
+            # gss-ntlmssp looks them up with an empty domain
+            lines += [":%s@%s:%s" % (n, AD_DNS, u.password)
+                      for n, u in self.users.items()]
         self._write("ntlm_users", "\n".join(lines) + "\n", 0o600)
         if not ntlm_mech_enabled():
             # Only when the package's /etc/gss/mech.d file is missing.
@@ -505,7 +595,7 @@ class Lab:
 [domain_realm]
     localhost = %(r)s
     %(f)s = %(r)s
-""" % {"r": REALM, "p": self.port, "f": FAKE_FQDN})
+""" % {"r": self.realm, "p": self.port, "f": self.fqdn})
         self._write("kdc.conf", """[kdcdefaults]
     kdc_listen = 127.0.0.1:%(p)d
     kdc_tcp_listen = 127.0.0.1:%(p)d
@@ -518,7 +608,7 @@ class Lab:
     }
 [logging]
     kdc = FILE:%(d)s/kdc.log
-""" % {"r": REALM, "p": self.port, "d": self.dir})
+""" % {"r": self.realm, "p": self.port, "d": self.dir})
 
     # --- Kerberos ---
 
@@ -551,7 +641,7 @@ class Lab:
         return r.stdout
 
     def _create_realm(self):
-        self._run(["kdb5_util", "create", "-s", "-r", REALM, "-P", "lab-master-pw"])
+        self._run(["kdb5_util", "create", "-s", "-r", self.realm, "-P", "lab-master-pw"])
         q = ["addprinc -pw %s %s" % (u.password, n) for n, u in self.users.items()]
         q += ["addprinc -randkey %s" % s for s in self.spns]
         # -norandkey: export the existing keys (no kvno bump).
@@ -579,7 +669,7 @@ class Lab:
         # -n: no fork, so the PID is ours from the start and the KDC cannot
         # outlive a crash of the daemonising parent.  -P still writes the
         # pid file (checked against our child below).
-        proc = subprocess.Popen(["krb5kdc", "-n", "-P", pidfile, "-r", REALM],
+        proc = subprocess.Popen(["krb5kdc", "-n", "-P", pidfile, "-r", self.realm],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, env=self.tool_env(),
                                 preexec_fn=_die_with_parent)

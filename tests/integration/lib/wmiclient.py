@@ -1,5 +1,5 @@
 """wmiclient.py - hand-made WMI (WS-Management) envelopes for the tests
-(t8000...): Get, Enumerate (filters, modes, MaxElements), Pull, Release
+(t8100, t8300...): Get, Enumerate (filters, modes, MaxElements), Pull, Release
 and methods, posted with Basic auth on a keep-alive connection and read
 with ElementTree; plus the facts of this host the answers are checked
 against (processes from /proc, disks from statvfs...)."""

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""t8000 - the WMI classes over WS-Management (docs/wsman-wmi.md), from
+"""t8300 - the WMI classes over WS-Management (docs/wsman-wmi.md), from
 hand-made envelopes posted with Basic auth by two accounts, an
 administrator (carol) and a member of the remote-users group (alice),
 every value checked against this host's own sources in the same test:
