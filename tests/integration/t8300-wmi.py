@@ -588,11 +588,18 @@ def test_quota_and_expiry(d):
 
 
 def host_pids(uid):
+    """The provider hosts of this test's daemon running as uid: those whose
+    environment names this lab's passwd file (other tests' daemons may run
+    hosts for the same uids at the same time)."""
+    mine = ("NSS_WRAPPER_PASSWD=%s" % lab.passwd_file).encode()
     out = []
     for p in proc_pids():
         try:
             with open("/proc/%d/comm" % p) as f:
                 if f.read().strip() != "winrmd-wmi":
+                    continue
+            with open("/proc/%d/environ" % p, "rb") as f:
+                if mine not in f.read().split(b"\0"):
                     continue
             with open("/proc/%d/status" % p) as f:
                 if int(next(x for x in f if x.startswith("Uid:")).split()[1]) == uid:
