@@ -332,7 +332,11 @@ static uint32_t failure(const char *what, const sd_bus_error *err, int rc)
 	    sd_bus_error_has_name(
 		    err, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
 		return 2;
-	if (sd_bus_error_has_name(err, SD_BUS_ERROR_UNKNOWN_METHOD))
+	/* an older systemd without the method; or, for FreezeUnit, a unit
+	 * systemd cannot freeze (no cgroup v2 freezer): "Unit 'x' does not
+	 * support freezing." */
+	if (sd_bus_error_has_name(err, SD_BUS_ERROR_UNKNOWN_METHOD) ||
+	    sd_bus_error_has_name(err, SD_BUS_ERROR_NOT_SUPPORTED))
 		return 1;
 	if (sd_bus_error_has_name(err, "org.freedesktop.systemd1.UnitMasked"))
 		return 14;

@@ -20,7 +20,9 @@ tests the same class against a stand-in on a private bus.
    without polkit's consent) and winrmd keeps running;
 5. root with the installed winrmctl (admin socket) on a unit of the test
    in /lib/systemd/system: StartService 0 (then 10), ProcessId = MainPID,
-   StopService 0 (then 5), ChangeStartMode Automatic / Disabled / Manual
+   PauseService/ResumeService 0 with a cgroup v2 freezer, else 1 (systemd:
+   "does not support freezing"), StopService 0 (then 5), PauseService of
+   a stopped unit 6, ChangeStartMode Automatic / Disabled / Manual
    = enabled / masked / disabled, StartService of the masked unit 14; a
    unit in /etc cannot be masked (ReturnValue 8, as systemctl mask fails).
 
@@ -334,11 +336,25 @@ def admin_methods(ct):
          "winrmctl get: Running, ProcessId = MainPID, PathName", r.stdout + r.stderr)
     rv, r = invoke(ct, "StartService")
     eq(rv, "10", "StartService again: 10 (already running)", r.stdout + r.stderr)
+    # PauseService is FreezeUnit: 0 and frozen where systemd has the cgroup
+    # freezer (cgroup v2), else 1 and the unit runs on as it was
+    rv, r = invoke(ct, "PauseService")
+    freezer = show(ct, UNIT, "FreezerState")
+    t.ok((rv, freezer) in (("0", "frozen"), ("1", "running")),
+         "PauseService: 0 and frozen, or 1 without a freezer (%s, %s)" % (rv, freezer),
+         r.stdout + r.stderr)
+    rv, r = invoke(ct, "ResumeService")
+    eq((rv, show(ct, UNIT, "FreezerState"), is_active()),
+       ("0" if freezer == "frozen" else "1", "running", "active"),
+       "ResumeService: 0 and thawed (1 without a freezer), the unit active",
+       r.stdout + r.stderr)
     rv, r = invoke(ct, "StopService")
     eq((rv, is_active()), ("0", "inactive"), "StopService: 0, the unit is inactive",
          r.stdout + r.stderr)
     rv, r = invoke(ct, "StopService")
     eq(rv, "5", "StopService again: 5 (not running)", r.stdout + r.stderr)
+    rv, r = invoke(ct, "PauseService")
+    eq(rv, "6", "PauseService of a stopped unit: 6 (not active)", r.stdout + r.stderr)
     rv, r = invoke(ct, "ChangeStartMode", {"StartMode": "Automatic"})
     eq((rv, is_enabled()), ("0", "enabled"), "ChangeStartMode Automatic: enabled",
          r.stdout + r.stderr)
