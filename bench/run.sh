@@ -2,7 +2,7 @@
 # bench/run.sh - winrmd benchmarks, each next to a reference measured in the
 # same run on the same machine, printed as ratios.  One command, as root:
 #
-#   bench/run.sh [identify|auth|encryption|shell|tls|connlimits]
+#   bench/run.sh [identify|auth|encryption|shell|tls|connlimits|wmi]
 #                (default: all of them)
 #
 # identify: wrk against the anonymous Identify of winrmd and against nginx
@@ -29,12 +29,18 @@
 #           anonymous Identify latency (p50/p99) during the attack, the
 #           time until the listener is fully usable once they close, and
 #           the daemon's descriptors.  For the record: no reference.
+# wmi:      bench/wmi.py: Enumerate of every Win32_Process with 1,000
+#           extra processes running (select * and a WQL projection) next
+#           to ps -eo pid,ppid,comm,args, as runs/s and p50/p99; Get of one
+#           instance next to anonymous Identify with wrk.
 # Everything listens on 127.0.0.1 only; every load run is time-bounded.
 # Environment: DURATION (seconds per identify run, default 10),
 # AUTH_DURATION (seconds per auth method and kind, default 5).
 # ENC_DURATION (seconds per encryption run, default 5).
 # TLS_DURATION (seconds per tls run, default 5), TLS_CONNS (default 16).
 # SHELL_ITERATIONS (shell round trips, default 300), SHELL_SHELLS (default 1000).
+# WMI_PROCESSES (extra sleeps, default 1000), WMI_ITERATIONS (default 20),
+# WMI_DURATION (seconds per wrk run, default 5).
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -164,6 +170,12 @@ bench_connlimits() {
 		/usr/bin/python3 "$top/bench/connlimits.py"
 }
 
+bench_wmi() {
+	WINRMD_BUILDDIR="$top/build-bench" PROCESSES="${WMI_PROCESSES:-1000}" \
+		ITERATIONS="${WMI_ITERATIONS:-20}" DURATION="${WMI_DURATION:-5}" \
+		/usr/bin/python3 "$top/bench/wmi.py"
+}
+
 bench_tls() {
 	WINRMD_BUILDDIR="$top/build-bench" WINRMD_SRCDIR="$top" \
 		TLS_DURATION="${TLS_DURATION:-5}" /usr/bin/python3 "$top/bench/tls.py"
@@ -176,6 +188,7 @@ shell) bench_shell ;;
 tls) bench_tls ;;
 encryption) bench_encryption ;;
 connlimits) bench_connlimits ;;
-all) bench_identify; bench_auth; bench_encryption; bench_shell; bench_tls; bench_connlimits ;;
-*) echo "usage: $0 [identify|auth|encryption|shell|tls|connlimits|all]" >&2; exit 2 ;;
+wmi) bench_wmi ;;
+all) bench_identify; bench_auth; bench_encryption; bench_shell; bench_tls; bench_connlimits; bench_wmi ;;
+*) echo "usage: $0 [identify|auth|encryption|shell|tls|connlimits|wmi|all]" >&2; exit 2 ;;
 esac

@@ -16,6 +16,13 @@
  * Only a connection whose identity the helper established, authorized,
  * may spawn; only the owner of a command (same uid) may signal it.
  *
+ * The WMI provider host (PRIV_SPAWN_PROVIDER, design.md decision 11) is
+ * started the same way, as the caller: it is the one program the helper
+ * starts when Winrs.AllowRemoteShellAccess is false, and only when the
+ * listener names exactly the configured Wmi.ProviderPath, without
+ * arguments, environment or working directory; so a listener gains no
+ * other program to run through it.
+ *
  * Entry point: module_spawn (SPAWN, SIGNAL; its stop hook ends every
  * command).
  */
@@ -485,7 +492,22 @@ static void handle_spawn(struct helper_call *call)
 {
 	const struct priv_spawn *r = call->args;
 	struct hconn *hc = call->conn; /* authenticated and authorized */
-	if (!helper_config->allow_remote_shell_access) {
+	uint32_t flags = r->flags;
+	if (flags & PRIV_SPAWN_PROVIDER) {
+		if (strcmp(r->program, helper_config->wmi_provider_path) != 0 ||
+		    r->argc != 0 || r->n_env != 0 || r->cwd[0] != '\0') {
+			log_warn("%s: a provider host other than %s was asked "
+				 "for (%s); refused",
+				 LOG_ESC(hc->identity.user),
+				 LOG_ESC(helper_config->wmi_provider_path),
+				 LOG_ESC(r->program));
+			spawn_reply(call->seq, EPERM,
+				    "not the configured provider host", NULL);
+			return;
+		}
+		flags = PRIV_SPAWN_PROVIDER | PRIV_SPAWN_SKIP_SHELL |
+			PRIV_SPAWN_NOPROFILE;
+	} else if (!helper_config->allow_remote_shell_access) {
 		spawn_reply(call->seq, EACCES,
 			    "remote shell access is disabled", NULL);
 		return;
@@ -503,7 +525,7 @@ static void handle_spawn(struct helper_call *call)
 		.gid = pw->pw_gid,
 		.home = pw->pw_dir,
 		.shell = pw->pw_shell,
-		.flags = r->flags,
+		.flags = flags,
 		.program = r->program,
 		.argv = r->argv,
 		.argc = r->argc,

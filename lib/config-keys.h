@@ -69,6 +69,8 @@ enum config_key_flags {
 	    3600, 0)                                                            \
 	INT(GLOBAL, "Service.MaxConcurrentOperationsPerUser",                   \
 	    max_concurrent_operations_per_user, 1500, 1, 4294967295LL, 0)       \
+	INT(GLOBAL, "Service.EnumerationTimeoutms", enumeration_timeout_ms,     \
+	    240000, 500, 4294967295LL, 0)                                       \
 	BOOL(GLOBAL, "Service.AllowUnencrypted", allow_unencrypted, false, 0)   \
 	BOOL(GLOBAL, "Service.AllowRemoteAccess", allow_remote_access, true,    \
 	     0)                                                                 \
@@ -119,6 +121,11 @@ enum config_key_flags {
 	    1, 2147483647, 0)                                                   \
 	LIST(GLOBAL, "Winrs.KeepEnvironment", keep_environment,                 \
 	     n_keep_environment, CONFIG_DEFAULT_EMPTY_LIST, CK_NONEMPTY)        \
+	/* Wmi: the WMI provider hosts (no Windows equivalent) */               \
+	STR(GLOBAL, "Wmi.ProviderPath", wmi_provider_path,                      \
+	    WINRMD_LIBEXECDIR "/winrmd-wmi", CK_NONEMPTY)                       \
+	INT(GLOBAL, "Wmi.ProviderIdleTimeout", wmi_provider_idle_s, 60, 1,      \
+	    86400, 0)                                                           \
 	/* Authorization: POSIX groups standing in for Windows groups */        \
 	LIST(GLOBAL, "Authorization.AdminGroups", admin_groups,                 \
 	     n_admin_groups, CONFIG_DEFAULT_ADMIN_GROUPS, CK_NONEMPTY)          \

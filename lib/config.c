@@ -960,6 +960,7 @@ bool config_ws_settable(const char *path)
 		"Service.MaxTimeoutms",
 		"Service.MaxConnections",
 		"Service.MaxConcurrentOperationsPerUser",
+		"Service.EnumerationTimeoutms",
 		"Service.AllowUnencrypted",
 		"Service.Auth.Basic",
 		"Service.Auth.Kerberos",

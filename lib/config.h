@@ -78,8 +78,11 @@ struct winrmd_config {
 	int64_t header_wait_timeout_s; /* HeaderWaitTimeout (http.sys name),
 	                                     default 20, 1..3600 */
 	int64_t max_concurrent_operations_per_user; /* default 1500, 1..4294967295 */
-	bool allow_unencrypted;   /* AllowUnencrypted, default false */
-	bool allow_remote_access; /* AllowRemoteAccess, default true */
+	int64_t enumeration_timeout_ms; /* EnumerationTimeoutms: an idle
+	                                     enumeration context expires, default
+	                                     240000, 500..4294967295 */
+	bool allow_unencrypted;         /* AllowUnencrypted, default false */
+	bool allow_remote_access;       /* AllowRemoteAccess, default true */
 
 	/* Service.Auth */
 	bool auth_basic;       /* default false */
@@ -111,6 +114,14 @@ struct winrmd_config {
 	                                     variables of the daemon's own
 	                                     environment passed to commands */
 	size_t n_keep_environment;
+
+	/* Wmi (no Windows equivalent) */
+	char *wmi_provider_path;     /* ProviderPath, default LIBEXECDIR
+	                                     "/winrmd/winrmd-wmi": the provider
+	                                     host */
+	int64_t wmi_provider_idle_s; /* ProviderIdleTimeout, seconds, default
+	                                     60, 1..86400: an idle provider host
+	                                     ends */
 
 	/* Authorization */
 	char **admin_groups; /* AdminGroups, default ["sudo", "wheel"];

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/wmi/schema.h"
 #include "lib/wsman/ns.h"
 #include "listener/resources/resources.h"
 
@@ -37,6 +38,24 @@ static const struct dispatch_entry table[] = {
 	  "Shell.Release" },
 	{ ACTION_GET, NS_SHELL, res_shell_get, 0, "Shell.Get" },
 	{ ACTION_DELETE, NS_SHELL, res_shell_delete, 0, "Shell.Delete" },
+	/* every shell type's shells: Windows 7+ enumerates them on the
+	 * shell resource itself (MS-WSMV <114>; pypsrp, PowerShell) */
+	{ ACTION_ENUMERATE, NS_SHELL, res_shell_enumerate, 0,
+	  "Shell.Enumerate" },
+	{ ACTION_PULL, NS_SHELL, res_enum_pull, 0, "Shell.Pull" },
+	{ ACTION_RELEASE, NS_SHELL, res_enum_release, 0, "Shell.Release" },
+	/* WMI: every class of every namespace below .../wsman/1/wmi/ (the
+	 * handlers resolve the class; methods are custom actions) */
+	{ ACTION_GET, WMI_URI_BASE "/", res_wmi_get, DISPATCH_PREFIX,
+	  "Wmi.Get" },
+	{ ACTION_ENUMERATE, WMI_URI_BASE "/", res_wmi_enumerate,
+	  DISPATCH_PREFIX, "Wmi.Enumerate" },
+	{ ACTION_PULL, WMI_URI_BASE "/", res_enum_pull, DISPATCH_PREFIX,
+	  "Wmi.Pull" },
+	{ ACTION_RELEASE, WMI_URI_BASE "/", res_enum_release, DISPATCH_PREFIX,
+	  "Wmi.Release" },
+	{ NULL, WMI_URI_BASE "/", res_wmi_invoke,
+	  DISPATCH_PREFIX | DISPATCH_ANY_ACTION, "Wmi.Invoke" },
 	/* winrm/config: administrators only, the whole tree as its parts
 	 * (Windows answers a non-administrator's Get with Access denied,
 	 * WSManFault code 5; the Ruby winrm gem falls back to its default
@@ -103,7 +122,14 @@ static bool uri_matches(const struct dispatch_entry *e, const char *uri)
 {
 	/* Resource URIs compare case-insensitively: Windows treats them so,
 	 * and clients vary the case of the ".../Shell/cmd" style paths. */
-	return uri != NULL && strcasecmp(e->resource_uri, uri) == 0;
+	if (uri == NULL)
+		return false;
+	if (e->flags & DISPATCH_PREFIX) {
+		size_t n = strlen(e->resource_uri);
+		return strncasecmp(e->resource_uri, uri, n) == 0 &&
+		       uri[n] != '\0';
+	}
+	return strcasecmp(e->resource_uri, uri) == 0;
 }
 
 const struct dispatch_entry *dispatch_find(const struct wsman_request *req,
@@ -112,7 +138,7 @@ const struct dispatch_entry *dispatch_find(const struct wsman_request *req,
 	bool resource_known = false;
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
 		const struct dispatch_entry *e = &table[i];
-		if (e->action == NULL) {
+		if (e->action == NULL && !(e->flags & DISPATCH_ANY_ACTION)) {
 			if (req->is_identify)
 				return e;
 			continue;
@@ -120,7 +146,9 @@ const struct dispatch_entry *dispatch_find(const struct wsman_request *req,
 		if (!uri_matches(e, req->resource_uri))
 			continue;
 		resource_known = true;
-		if (req->action != NULL && strcmp(e->action, req->action) == 0)
+		if (req->action != NULL &&
+		    ((e->flags & DISPATCH_ANY_ACTION) ||
+		     strcmp(e->action, req->action) == 0))
 			return e;
 	}
 	*fault_r = resource_known ? FAULT_ACTION_NOT_SUPPORTED

@@ -40,6 +40,7 @@
 #include "listener/listener.h"
 #include "lib/log.h"
 #include "listener/runtime.h"
+#include "listener/providers.h"
 #include "listener/shells.h"
 
 static const char *config_path = CONFIG_DEFAULT_PATH;
@@ -499,6 +500,8 @@ int main(int argc, char **argv)
 	runtime_set_config(cfg); /* the runtime owns this reference now */
 	if (shells_start() != 0)
 		fatal("cannot start the shell I/O thread");
+	if (providers_start() != 0)
+		fatal("cannot start the WMI provider I/O thread");
 	cfg = runtime_config();
 	int started = listeners_start(cfg);
 	config_unref(cfg);
@@ -520,9 +523,11 @@ int main(int argc, char **argv)
 
 	sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
 	listeners_refuse_new();
-	shells_stop(); /* answers the waiting Receives first */
+	shells_stop();    /* answers the waiting Receives first */
+	providers_stop(); /* and the waiting WMI requests */
 	listeners_stop();
 	shells_join();
+	providers_join();
 	if (helper_pid > 0) {
 		int status = stop_helper();
 		if (WIFEXITED(status) && WEXITSTATUS(status) != 0)

@@ -89,7 +89,12 @@ void request_respond_fault(struct request *r, enum fault_id id,
 {
 	struct response *resp = &r->resp;
 	buf_reset(&resp->body);
-	fault_render(&resp->body, id, relates_to, runtime_hostname(), message);
+	if (r->fault_provider)
+		fault_render_provider(&resp->body, id, relates_to,
+				      runtime_hostname(), message);
+	else
+		fault_render(&resp->body, id, relates_to, runtime_hostname(),
+			     message);
 	if (wsman_transcode(&resp->body, cs) != 0)
 		cs = WSMAN_UTF8;
 	resp->status = fault_get(id)->http_status;

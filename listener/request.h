@@ -96,6 +96,8 @@ struct request {
 	void *handler_ctx; /* other waiting handlers' state */
 	void (*handler_ctx_free)(void *);
 	char *fault_message;  /* extra f:Message text for a fault */
+	bool fault_provider;  /* ... as the inner fault of an
+				 f:ProviderFault (the WMI resource) */
 	bool holds_operation; /* a MaxConcurrentOperationsPerUser slot */
 	uid_t operation_uid;  /* ... held for this account */
 

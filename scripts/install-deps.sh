@@ -14,7 +14,8 @@ BUILD="gcc libc6-dev make autoconf automake pkg-config
 TEST="clang libclang-rt-14-dev clang-format python3 curl openssl procps iproute2
  python3-winrm python3-gssapi python3-requests-kerberos python3-requests-ntlm
  krb5-kdc krb5-admin-server krb5-user gss-ntlmssp
- libnss-wrapper libpam-wrapper libuid-wrapper systemd
+ libnss-wrapper libpam-wrapper libuid-wrapper systemd wsl uuid-runtime
+ dbus-daemon python3-gi
  mmdebstrap systemd-container zstd"
 # The Debian package (debian/): dpkg-buildpackage, debhelper (dh_autoreconf
 # and the sysusers sequence come with it), lintian.

@@ -16,6 +16,7 @@
 
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -32,6 +33,7 @@ const char *ctl_action_uri(enum ctl_action act)
 	case CTL_ACT_DELETE: return ACTION_DELETE;
 	case CTL_ACT_ENUMERATE: return ACTION_ENUMERATE;
 	case CTL_ACT_PULL: return ACTION_PULL;
+	case CTL_ACT_INVOKE: break; /* the resource's own */
 	}
 	return ACTION_GET;
 }
@@ -72,7 +74,13 @@ void ctl_build_request(struct buf *out, enum ctl_action act,
 		       "<a:Address s:mustUnderstand=\"true\">" ADDR_ANONYMOUS
 		       "</a:Address></a:ReplyTo>"
 		       "<a:Action s:mustUnderstand=\"true\">");
-	buf_append_str(out, ctl_action_uri(act));
+	if (act == CTL_ACT_INVOKE) {
+		xml_escape(out, res->uri);
+		buf_append_byte(out, '/');
+		xml_escape(out, o->method != NULL ? o->method : "");
+	} else {
+		buf_append_str(out, ctl_action_uri(act));
+	}
 	buf_printf(out,
 		   "</a:Action><w:MaxEnvelopeSize s:mustUnderstand=\"true\">"
 		   "%u</w:MaxEnvelopeSize><a:MessageID>uuid:%s</a:MessageID>"
@@ -87,9 +95,18 @@ void ctl_build_request(struct buf *out, enum ctl_action act,
 	case CTL_ACT_ENUMERATE:
 		buf_printf(out,
 			   "<s:Body><n:Enumerate><w:OptimizeEnumeration/>"
-			   "<w:MaxElements>%d</w:MaxElements></n:Enumerate>"
-			   "</s:Body>",
+			   "<w:MaxElements>%d</w:MaxElements>",
 			   CTL_MAX_ELEMENTS);
+		if (o->mode == CTL_RET_EPR)
+			buf_append_str(out, "<w:EnumerationMode>EnumerateEPR"
+					    "</w:EnumerationMode>");
+		else if (o->mode == CTL_RET_OBJECT_AND_EPR)
+			buf_append_str(
+				out, "<w:EnumerationMode>EnumerateObjectAndEPR"
+				     "</w:EnumerationMode>");
+		if (o->filter_xml != NULL)
+			buf_append_str(out, o->filter_xml);
+		buf_append_str(out, "</n:Enumerate></s:Body>");
 		break;
 	case CTL_ACT_PULL:
 		buf_append_str(out, "<s:Body><n:Pull><n:EnumerationContext>");
@@ -110,6 +127,35 @@ void ctl_build_request(struct buf *out, enum ctl_action act,
 		break;
 	}
 	buf_append_str(out, "</s:Envelope>");
+}
+
+int ctl_build_filter(struct buf *out, const char *dialect, const char *filter,
+		     struct buf *err)
+{
+	buf_append_str(out, "<w:Filter Dialect=\"");
+	xml_escape(out, dialect);
+	buf_append_str(out, "\">");
+	if (strcasecmp(dialect, CTL_DIALECT_SELECTOR) != 0) {
+		xml_escape(out, filter);
+		buf_append_str(out, "</w:Filter>");
+		return 0;
+	}
+	struct ctl_pair *pairs = NULL;
+	size_t n = 0;
+	if (ctl_parse_hash(filter[0] == '@' ? filter + 1 : filter, &pairs, &n,
+			   err) < 0)
+		return -1;
+	buf_append_str(out, "<w:SelectorSet>");
+	for (size_t i = 0; i < n; i++) {
+		buf_append_str(out, "<w:Selector Name=\"");
+		xml_escape(out, pairs[i].name);
+		buf_append_str(out, "\">");
+		xml_escape(out, pairs[i].value);
+		buf_append_str(out, "</w:Selector>");
+	}
+	buf_append_str(out, "</w:SelectorSet></w:Filter>");
+	ctl_pairs_free(pairs, n);
+	return 0;
 }
 
 void ctl_build_identify(struct buf *out)

@@ -28,12 +28,18 @@ enum ctl_action {
 	CTL_ACT_DELETE,
 	CTL_ACT_ENUMERATE,
 	CTL_ACT_PULL,
+	CTL_ACT_INVOKE, /* a method: action <resource URI>/<method> */
 };
 
 struct ctl_req_opts {
 	const char *to;        /* a:To, e.g. "http://localhost/wsman" */
 	int64_t timeout_ms;    /* w:OperationTimeout */
 	uint32_t max_envelope; /* w:MaxEnvelopeSize */
+	/* Enumerate */
+	enum ctl_return mode;   /* w:EnumerationMode */
+	const char *filter_xml; /* a w:Filter element (ctl_build_filter) */
+	/* Invoke */
+	const char *method;
 };
 
 /* The WS-Transfer / WS-Enumeration action URI of act. */
@@ -49,6 +55,15 @@ const char *ctl_action_uri(enum ctl_action act);
 void ctl_build_request(struct buf *out, enum ctl_action act,
 		       const struct ctl_resource *res, const char *body,
 		       const char *context, const struct ctl_req_opts *o);
+
+/*
+ * Appends the w:Filter element of an Enumerate: the filter text for most
+ * dialects, a w:SelectorSet for the selector dialect, whose filter is a
+ * hash {KEY="VALUE";...} (with or without '@', as winrm.cmd takes it).
+ * Returns 0, or -1 with err.
+ */
+int ctl_build_filter(struct buf *out, const char *dialect, const char *filter,
+		     struct buf *err);
 
 /* Appends an Identify envelope (empty header, wsmid:Identify body). */
 void ctl_build_identify(struct buf *out);

@@ -137,6 +137,24 @@ static bool same_name(xmlNode *a, xmlNode *b)
 
 static void text_element(struct buf *out, xmlNode *n, int depth);
 
+/* xsi:nil="true" on n */
+static bool is_nil(const xmlNode *n)
+{
+	for (const xmlAttr *a = n->properties; a != NULL; a = a->next)
+		if (a->ns != NULL &&
+		    strcmp((const char *)a->ns->href, NS_XSI) == 0 &&
+		    strcmp((const char *)a->name, "nil") == 0) {
+			xmlChar *v = xmlNodeListGetString(n->doc, a->children,
+							  1);
+			bool nil = v != NULL &&
+				   (strcmp((const char *)v, "true") == 0 ||
+				    strcmp((const char *)v, "1") == 0);
+			xmlFree(v);
+			return nil;
+		}
+	return false;
+}
+
 /*
  * The children of a group.  Leaves with the same name next to each other
  * share one line; so do leaves with a Name attribute ("Selector: ...").
@@ -202,7 +220,12 @@ static void text_element(struct buf *out, xmlNode *n, int depth)
 		return;
 	}
 	char *t = xml_trimmed_text(n);
-	if (t[0] != '\0') {
+	if (is_nil(n)) {
+		/* WsmTxt.xsl, winrm.cmd's transform, writes nil as null
+		 * (MicrosoftDocs win32 WinRM/scripting-in-windows-remote-
+		 * management.md: "InstallDate = null") */
+		buf_append_str(out, " = null");
+	} else if (t[0] != '\0') {
 		buf_append_str(out, " = ");
 		buf_append_str(out, t);
 	}

@@ -73,11 +73,13 @@ static const char help_main[] =
 	"  s[et]          change settings of a resource\n"
 	"  c[reate]       create a listener or a certificate mapping\n"
 	"  d[elete]       delete a listener or a certificate mapping\n"
-	"  e[numerate]    list the listeners or certificate mappings\n"
+	"  e[numerate]    list the listeners, certificate mappings, shells or\n"
+	"                 the instances of a WMI class\n"
+	"  i[nvoke]       call a method of a WMI class\n"
 	"  id[entify]     ask the service who it is\n"
 	"  quickconfig, qc  set this machine up for WinRM (as root)\n"
 	"\n"
-	"Topics (winrmctl help TOPIC): config, certmapping, aliases, uris,\n"
+	"Topics (winrmctl help TOPIC): config, certmapping, wmi, aliases, uris,\n"
 	"input, switches, remoting, auth.\n"
 	"\n"
 	"Without -r, winrmctl talks to the running winrmd on its admin\n"
@@ -143,9 +145,55 @@ static const char help_enumerate[] =
 	"Lists every instance of RESOURCE_URI (Enumerate, then Pull until the\n"
 	"end of the sequence).\n"
 	"\n"
+	"With -filter:FILTER (and -dialect:wql|selector|URI, WQL by default)\n"
+	"only the instances the filter selects; with -returntype:EPR or\n"
+	"-returntype:ObjectAndEPR their endpoint references.\n"
+	"\n"
 	"Examples:\n"
 	"  winrmctl enumerate winrm/config/listener\n"
-	"  winrmctl e winrm/config/service/certmapping\n";
+	"  winrmctl e winrm/config/service/certmapping\n"
+	"  winrmctl e wmicimv2/Win32_Process\n"
+	"  winrmctl e 'wmicimv2/*' -filter:\"select Name,ProcessId from "
+	"Win32_Process\"\n";
+
+static const char help_invoke[] =
+	"winrmctl invoke METHOD RESOURCE_URI [-SWITCH:VALUE ...] "
+	"[@{KEY=\"VALUE\"[;KEY=\"VALUE\"]}]\n"
+	"\n"
+	"Calls METHOD of the WMI class or instance RESOURCE_URI names, with\n"
+	"the input parameters given, and prints its output parameters and\n"
+	"ReturnValue.\n"
+	"\n"
+	"Examples:\n"
+	"  winrmctl invoke Create wmicimv2/Win32_Process "
+	"'@{CommandLine=\"sleep 60\"}'\n"
+	"  winrmctl invoke Terminate 'wmicimv2/Win32_Process?Handle=1234'\n"
+	"  winrmctl invoke GetOwner 'wmicimv2/Win32_Process?Handle=1'\n";
+
+static const char help_wmi[] =
+	"WMI classes served by winrmd (winrmd-wmi(8)), answered from Linux as\n"
+	"the caller:\n"
+	"  wmicimv2/Win32_OperatingSystem        a singleton (Reboot, "
+	"Shutdown)\n"
+	"  wmicimv2/Win32_ComputerSystem?Name=H\n"
+	"  wmicimv2/Win32_Processor?DeviceID=CPU0\n"
+	"  wmicimv2/Win32_LogicalDisk?DeviceID=/\n"
+	"  wmicimv2/Win32_Process?Handle=PID     (Create, Terminate, "
+	"GetOwner)\n"
+	"  wmicimv2/Win32_LocalTime, wmicimv2/Win32_UTCTime\n"
+	"  wmicimv2/Win32_Service?Name=ssh       (StartService, StopService,\n"
+	"      PauseService, ResumeService, ChangeStartMode)\n"
+	"  wmicimv2/Win32_UserAccount?Domain=H+Name=alice\n"
+	"  wmicimv2/Win32_Group?Domain=H+Name=adm\n"
+	"  wmicimv2/Win32_NetworkAdapterConfiguration?Index=2\n"
+	"  wmicimv2/*  with -filter:\"select ... from CLASS ...\" (WQL)\n"
+	"\n"
+	"Examples:\n"
+	"  winrmctl get wmicimv2/Win32_OperatingSystem\n"
+	"  winrmctl e 'wmicimv2/*' -filter:\"select * from Win32_Process "
+	"where Name='sshd'\"\n"
+	"  winrmctl invoke GetOwner 'wmicimv2/Win32_Process?Handle=1'\n"
+	"  winrmctl invoke StopService 'wmicimv2/Win32_Service?Name=cron'\n";
 
 static const char help_identify[] =
 	"winrmctl identify [-SWITCH:VALUE ...]\n"
@@ -320,6 +368,8 @@ static const struct {
 	{ "create", help_create },
 	{ "delete", help_delete },
 	{ "enumerate", help_enumerate },
+	{ "invoke", help_invoke },
+	{ "wmi", help_wmi },
 	{ "identify", help_identify },
 	{ "quickconfig", quickconfig_help },
 	{ "qc", quickconfig_help },
@@ -676,8 +726,21 @@ static int run_enumerate(struct ctx *x, const struct ctl_resource *res)
 	int rc;
 	bool xml = x->cmd->format != CTL_FMT_TEXT;
 
+	struct buf filter = BUF_INIT, err = BUF_INIT;
+	if (x->cmd->filter != NULL) {
+		if (ctl_build_filter(&filter, x->cmd->dialect, x->cmd->filter,
+				     &err) < 0) {
+			fputs((const char *)err.data, stderr);
+			buf_release(&err);
+			return EXIT_FAULT;
+		}
+		x->req_opts.filter_xml = (const char *)filter.data;
+	}
+	x->req_opts.mode = x->cmd->return_type;
 	ctl_build_request(&req, CTL_ACT_ENUMERATE, res, NULL, NULL,
 			  &x->req_opts);
+	x->req_opts.filter_xml = NULL;
+	buf_release(&filter);
 	rc = exchange(x, &req, &r);
 	buf_release(&req);
 	if (rc != 0)
@@ -750,7 +813,14 @@ static int run_resource_op(struct ctx *x)
 		ctl_resource_release(&res);
 		return rc;
 	}
-	if (cmd->op == CTL_OP_SET || cmd->op == CTL_OP_CREATE) {
+	if (cmd->op == CTL_OP_INVOKE) {
+		/* the input is <p:METHOD_INPUT>, in the resource's namespace */
+		free(res.root);
+		res.root = xasprintf("%s_INPUT", cmd->method);
+		x->req_opts.method = cmd->method;
+	}
+	if (cmd->op == CTL_OP_SET || cmd->op == CTL_OP_CREATE ||
+	    cmd->op == CTL_OP_INVOKE) {
 		rc = build_body(cmd, &res, &body);
 		if (rc != 0) {
 			buf_release_secret(&body);
@@ -762,6 +832,7 @@ static int run_resource_op(struct ctx *x)
 	case CTL_OP_SET: act = CTL_ACT_PUT; break;
 	case CTL_OP_CREATE: act = CTL_ACT_CREATE; break;
 	case CTL_OP_DELETE: act = CTL_ACT_DELETE; break;
+	case CTL_OP_INVOKE: act = CTL_ACT_INVOKE; break;
 	default: act = CTL_ACT_GET; break;
 	}
 	ctl_build_request(&req, act, &res, (const char *)body.data, NULL,

@@ -101,8 +101,8 @@ static const struct {
 	{ "proxyauthentication", SW_SESSION | SW_UNSUPPORTED },
 	{ "defaultcreds", SW_SESSION | SW_UNSUPPORTED },
 	{ "spnport", SW_SESSION | SW_UNSUPPORTED },
-	{ "dialect", SW_DATA | SW_UNSUPPORTED },
-	{ "filter", SW_DATA | SW_UNSUPPORTED },
+	{ "dialect", SW_ENUM },
+	{ "filter", SW_ENUM },
 	{ "options", SW_DATA | SW_UNSUPPORTED },
 	{ "fragment", SW_DATA | SW_UNSUPPORTED },
 	{ "shallow", SW_ENUM | SW_UNSUPPORTED },
@@ -610,6 +610,42 @@ static int parse_auth(const struct split *s, struct ctl_cmd *cmd,
 	return -1;
 }
 
+/* -filter and -dialect of enumerate (winrm.cmd: a filter without a
+ * dialect is WQL; a dialect without a filter is an error). */
+static int parse_filter(const struct split *s, struct ctl_cmd *cmd,
+			struct buf *err)
+{
+	static const struct {
+		const char *alias, *uri;
+	} dialects[] = {
+		{ "wql", CTL_DIALECT_WQL },
+		{ "selector", CTL_DIALECT_SELECTOR },
+		{ "association", CTL_DIALECT_ASSOCIATION },
+	};
+	const char *filter = NULL, *dialect = NULL;
+	if (find_named(s, "filter") != NULL &&
+	    (filter = need_value(s, "filter", err)) == NULL)
+		return -1;
+	if (find_named(s, "dialect") != NULL &&
+	    (dialect = need_value(s, "dialect", err)) == NULL)
+		return -1;
+	if (dialect != NULL && filter == NULL) {
+		buf_append_str(err, "Error: The '-dialect' option is only "
+				    "valid when used with the '-filter' "
+				    "option\n");
+		return -1;
+	}
+	if (filter == NULL)
+		return 0;
+	cmd->filter = xstrdup(filter);
+	const char *uri = dialect != NULL ? dialect : CTL_DIALECT_WQL;
+	for (size_t i = 0; i < N_ELEMS(dialects); i++)
+		if (strcasecmp(uri, dialects[i].alias) == 0)
+			uri = dialects[i].uri;
+	cmd->dialect = xstrdup(uri);
+	return 0;
+}
+
 /* winrm.cmd's session checks (its CreateSession), in its order. */
 static int parse_session(const struct split *s, struct ctl_cmd *cmd,
 			 struct buf *err)
@@ -709,20 +745,20 @@ static int parse_session(const struct split *s, struct ctl_cmd *cmd,
 	}
 	if ((n = find_named(s, "returntype")) != NULL &&
 	    strcasecmp(n->value, "object") != 0) {
-		if (strcasecmp(n->value, "epr") != 0 &&
-		    strcasecmp(n->value, "objectandepr") != 0) {
+		if (strcasecmp(n->value, "epr") == 0) {
+			cmd->return_type = CTL_RET_EPR;
+		} else if (strcasecmp(n->value, "objectandepr") == 0) {
+			cmd->return_type = CTL_RET_OBJECT_AND_EPR;
+		} else {
 			buf_printf(err,
 				   "Error: -returntype:%s is not a valid "
 				   "option\n",
 				   n->value);
 			return -1;
 		}
-		buf_printf(err,
-			   "winrmctl: -returntype:%s is not supported by "
-			   "winrmctl\n",
-			   n->value);
-		return -1;
 	}
+	if (parse_filter(s, cmd, err) < 0)
+		return -1;
 	if ((n = find_named(s, "file")) != NULL) {
 		if (n->value[0] == '\0') {
 			buf_append_str(err, "Error: Argument's value is not "
@@ -793,16 +829,21 @@ int ctl_parse_argv(int argc, char *const argv[], struct ctl_cmd *cmd,
 		goto out;
 	if (parse_session(&s, cmd, err) < 0)
 		goto out;
-	if (cmd->op == CTL_OP_INVOKE || cmd->op == CTL_OP_QUICKCONFIG ||
-	    cmd->op == CTL_OP_CONFIGSDDL || cmd->op == CTL_OP_HELPMSG) {
+	if (cmd->op == CTL_OP_QUICKCONFIG || cmd->op == CTL_OP_CONFIGSDDL ||
+	    cmd->op == CTL_OP_HELPMSG) {
 		buf_printf(err,
 			   "winrmctl: the %s operation is not supported "
 			   "by winrmctl\n",
 			   ops[op_i].name);
 		goto out;
 	}
-	if (ops[op_i].n_args >= 1)
+	if (cmd->op == CTL_OP_INVOKE) {
+		/* winrm invoke ACTION RESOURCE_URI [@{...}] */
+		cmd->method = xstrdup(s.unnamed[1]);
+		cmd->resource = xstrdup(s.unnamed[2]);
+	} else if (ops[op_i].n_args >= 1) {
 		cmd->resource = xstrdup(s.unnamed[1]);
+	}
 	const char *at = at_argument(&s);
 	if (at != NULL)
 		cmd->hash = xstrdup(at + 1);
@@ -828,6 +869,9 @@ void ctl_cmd_release(struct ctl_cmd *cmd)
 		free_secret(cmd->password, strlen(cmd->password));
 	free(cmd->file);
 	free(cmd->socket_path);
+	free(cmd->method);
+	free(cmd->filter);
+	free(cmd->dialect);
 	memset(cmd, 0, sizeof(*cmd));
 }
 

@@ -40,6 +40,17 @@ enum ctl_op {
 
 enum ctl_format { CTL_FMT_TEXT = 0, CTL_FMT_XML, CTL_FMT_PRETTY };
 
+/* -returntype: of enumerate (w:EnumerationMode) */
+enum ctl_return { CTL_RET_OBJECT = 0, CTL_RET_EPR, CTL_RET_OBJECT_AND_EPR };
+
+/* Filter dialects (winrm.cmd's -dialect aliases: wql, selector,
+ * association). */
+#define CTL_DIALECT_WQL "http://schemas.microsoft.com/wbem/wsman/1/WQL"
+#define CTL_DIALECT_SELECTOR                                                   \
+	"http://schemas.dmtf.org/wbem/wsman/1/wsman/SelectorFilter"
+#define CTL_DIALECT_ASSOCIATION                                                \
+	"http://schemas.dmtf.org/wbem/wsman/1/cimbinding/associationFilter"
+
 enum ctl_auth {
 	CTL_AUTH_DEFAULT = 0, /* no -a: Negotiate (Kerberos ticket or NTLM) */
 	CTL_AUTH_NONE,
@@ -105,6 +116,12 @@ struct ctl_cmd {
 	bool skip_revocation;   /* -skipRevocationcheck (no effect) */
 	char *socket_path;      /* -S PATH, -S:PATH, --socket[=]PATH */
 	bool version;           /* --version */
+	/* WMI */
+	char *method;  /* invoke: the method (its ACTION argument) */
+	char *filter;  /* enumerate -filter: as typed */
+	char *dialect; /* enumerate -dialect: the URI (aliases expanded);
+			  WQL's when -filter is given without it */
+	enum ctl_return return_type; /* enumerate -returntype: */
 };
 
 /*

@@ -93,6 +93,11 @@ enum priv_identity_flags {
 enum priv_spawn_flags {
 	PRIV_SPAWN_SKIP_SHELL = 1 << 0, /* exec program directly (argv) */
 	PRIV_SPAWN_NOPROFILE = 1 << 1,  /* no login shell, no profile */
+	PRIV_SPAWN_PROVIDER = 1 << 2,   /* the WMI provider host: program
+					   must be Wmi.ProviderPath, without
+					   arguments, environment or working
+					   directory; allowed even when
+					   remote shells are not */
 };
 
 /* PRIV_CERTMAP operations */

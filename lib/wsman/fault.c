@@ -327,6 +327,41 @@ static const struct fault_entry fault_table[] = {
 	  "The data source does not support filtering. Remove the filter "
 	  "from the request and try the request again."),
 
+	/* observed: Windows 2008/2008R2 reply to a WQL query on an unknown
+	 * class (WinRb soap_fault_v1/v2 fixtures); wsmerror.h
+	 * ERROR_WSMAN_ENUMERATE_CANNOT_PROCESS_FILTER.  Also used (inferred)
+	 * for a malformed query and an unknown property. */
+	F(FAULT_CANNOT_PROCESS_FILTER, "CannotProcessFilter", A_ENUM,
+	  "s:Sender", "n:CannotProcessFilter", 2150858778u, NULL,
+	  "The data source could not process the filter. The filter might be "
+	  "missing or it might be invalid. Change the filter and try the "
+	  "request again."),
+
+	/* wsmerror.h ERROR_WSMAN_ENUMERATE_FILTER_DIALECT_REQUESTED_UNAVAILABLE
+	 * ("wsen, code=Sender, subcode=FilterDialectRequestedUnavailable");
+	 * text inferred. */
+	F(FAULT_FILTER_DIALECT_UNAVAILABLE, "FilterDialectRequestedUnavailable",
+	  A_ENUM, "s:Sender", "n:FilterDialectRequestedUnavailable",
+	  2150858777u, NULL,
+	  "The filter dialect (the type of filter, such as WQL or selector "
+	  "filter) requested is not supported by the data source. Change the "
+	  "dialect and try the request again."),
+
+	/* spec: MS-WSMV 3.1.4.1.17 (UnsupportedFeature, detail
+	 * EnumerationMode); wsmerror.h ERROR_WSMAN_ENUMERATION_MODE_UNSUPPORTED. */
+	F(FAULT_ENUMERATION_MODE_UNSUPPORTED, "EnumerationModeUnsupported",
+	  A_WSMAN, "s:Sender", "w:UnsupportedFeature", 2150858886u,
+	  DETAIL("EnumerationMode"),
+	  "The WS-Management service does not support the specified "
+	  "enumeration mode."),
+
+	/* wsmerror.h ERROR_WSMAN_ENUMERATE_WMI_INVALID_KEY; subcode inferred
+	 * (w:InvalidSelectors, as the other selector faults). */
+	F(FAULT_ENUMERATE_WITH_KEYS, "EnumerateWithKeys", A_WSMAN, "s:Sender",
+	  "w:InvalidSelectors", 2150859016u, NULL,
+	  "The WS-Management service cannot process the request. The resource "
+	  "URI for an Enumerate operation must not contain keys."),
+
 	/* spec: DSP0226 InternalError (Receiver); inferred code
 	 * ERROR_INTERNAL_ERROR (1359) as HRESULT 0x8007054F, its text. */
 	F(FAULT_INTERNAL_ERROR, "InternalError", A_WSMAN, "s:Receiver",
@@ -366,8 +401,8 @@ static const char fault_head[] = "<s:Envelope xml:lang=\"en-US\""
 				 " xmlns:p=\"" NS_WSMV "\">"
 				 "<s:Header>";
 
-void fault_render(struct buf *out, enum fault_id id, const char *relates_to,
-		  const char *machine, const char *message)
+static void render(struct buf *out, enum fault_id id, const char *relates_to,
+		   const char *machine, const char *message, bool provider)
 {
 	const struct fault_def *f = fault_get(id);
 	buf_reserve(out, 2048);
@@ -395,11 +430,41 @@ void fault_render(struct buf *out, enum fault_id id, const char *relates_to,
 		   (unsigned long)f->wsman_code);
 	xml_escape(out, machine != NULL ? machine : "localhost");
 	buf_append_str(out, "\"><f:Message>");
-	xml_escape(out, f->reason);
-	if (message != NULL && *message != '\0') {
-		buf_append_byte(out, ' ');
-		xml_escape(out, message);
+	if (provider) {
+		/* Windows' WMI plug-in: the provider's own fault inside */
+		buf_printf(out,
+			   "<f:ProviderFault provider=\"WMI Provider\" "
+			   "path=\"%%systemroot%%\\system32\\WsmWmiPl.dll\">"
+			   "<f:WSManFault xmlns:f=\"" NS_WSMANFAULT
+			   "\" Code=\"%lu\" Machine=\"",
+			   (unsigned long)f->wsman_code);
+		xml_escape(out, machine != NULL ? machine : "localhost");
+		buf_append_str(out, "\"><f:Message>");
+		xml_escape(out, message != NULL && *message != '\0'
+					? message
+					: f->reason);
+		buf_append_str(out, "</f:Message></f:WSManFault>"
+				    "</f:ProviderFault>");
+	} else {
+		xml_escape(out, f->reason);
+		if (message != NULL && *message != '\0') {
+			buf_append_byte(out, ' ');
+			xml_escape(out, message);
+		}
 	}
 	buf_append_str(out, "</f:Message></f:WSManFault></s:Detail></s:Fault>"
 			    "</s:Body></s:Envelope>");
+}
+
+void fault_render(struct buf *out, enum fault_id id, const char *relates_to,
+		  const char *machine, const char *message)
+{
+	render(out, id, relates_to, machine, message, false);
+}
+
+void fault_render_provider(struct buf *out, enum fault_id id,
+			   const char *relates_to, const char *machine,
+			   const char *message)
+{
+	render(out, id, relates_to, machine, message, true);
 }

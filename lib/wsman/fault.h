@@ -55,7 +55,12 @@ enum fault_id {
 	FAULT_DIGEST_NOT_SUPPORTED, /* config Put tries to enable Digest */
 	FAULT_INVALID_ENUMERATION_CONTEXT,
 	FAULT_FILTERING_NOT_SUPPORTED, /* Enumerate with a filter (shells) */
-	FAULT_INTERNAL_ERROR,          /* unexpected server error */
+	/* WMI (docs/wsman-wmi.md) */
+	FAULT_CANNOT_PROCESS_FILTER,      /* bad WQL, unknown class/property */
+	FAULT_FILTER_DIALECT_UNAVAILABLE, /* a dialect winrmd does not have */
+	FAULT_ENUMERATION_MODE_UNSUPPORTED, /* w:EnumerationMode unknown */
+	FAULT_ENUMERATE_WITH_KEYS,          /* Enumerate of a class with keys */
+	FAULT_INTERNAL_ERROR,               /* unexpected server error */
 	FAULT_COUNT
 };
 
@@ -85,5 +90,15 @@ const char *fault_name(
  */
 void fault_render(struct buf *out, enum fault_id id, const char *relates_to,
 		  const char *machine, const char *message);
+
+/*
+ * The same, with the WMI plug-in's detail (observed from Windows):
+ * f:Message holds an f:ProviderFault provider="WMI Provider" wrapping an
+ * inner f:WSManFault with the same code whose f:Message is message (or
+ * the reason when message is NULL).
+ */
+void fault_render_provider(struct buf *out, enum fault_id id,
+			   const char *relates_to, const char *machine,
+			   const char *message);
 
 #endif

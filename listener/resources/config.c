@@ -24,7 +24,6 @@
 #include "listener/resources/resources.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -89,7 +88,7 @@ static const struct elem service_elems[] = {
 	{ "MaxConcurrentOperations", NULL, "4294967295", NULL },
 	{ "MaxConcurrentOperationsPerUser",
 	  "Service.MaxConcurrentOperationsPerUser", NULL, NULL },
-	{ "EnumerationTimeoutms", NULL, "240000", NULL },
+	{ "EnumerationTimeoutms", "Service.EnumerationTimeoutms", NULL, NULL },
 	{ "MaxConnections", "Service.MaxConnections", NULL, NULL },
 	{ "MaxPacketRetrievalTimeSeconds", NULL, "120", NULL },
 	{ "AllowUnencrypted", "Service.AllowUnencrypted", NULL, NULL },
@@ -507,81 +506,10 @@ enum fault_id res_listener_get(struct request *r,
 	return FAULT_UNEXPECTED_SELECTORS;
 }
 
-/* Enumeration contexts: the items of an Enumerate without optimization,
- * kept until Pull or Release, for a bounded time and a bounded count. */
-#define MAX_CONTEXTS 64
-#define CONTEXT_TTL_MS 240000
-
-static struct {
-	pthread_mutex_t lock;
-	struct enum_ctx {
-		char id[48];
-		char uri[128]; /* the enumerated resource */
-		uid_t uid;
-		int64_t expires;
-		char *items;
-	} ctx[MAX_CONTEXTS];
-} E = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
 static void listener_items(const struct winrmd_config *cfg, struct buf *out)
 {
 	for (size_t i = 0; i < cfg->n_listeners; i++)
 		res_listener_render(out, &cfg->listeners[i]);
-}
-
-static bool optimized(const struct wsman_request *req)
-{
-	return xml_child(req->body, NS_WSMAN, "OptimizeEnumeration") != NULL;
-}
-
-enum fault_id res_enum_answer(struct request *r,
-			      const struct wsman_request *req,
-			      struct buf *items, struct buf *out)
-{
-	wsman_response_begin(out, ACTION_ENUMERATE "Response", req->message_id);
-	buf_append_str(out,
-		       "<n:EnumerateResponse xmlns:n=\"" NS_ENUMERATION "\">");
-	if (optimized(req)) {
-		/* Everything fits: an empty context and the end marker, as
-		 * Windows answers. */
-		buf_append_str(
-			out,
-			"<n:EnumerationContext></n:EnumerationContext><w:Items>");
-		buf_append(out, items->data, items->len);
-		buf_append_str(out, "</w:Items><w:EndOfSequence/>");
-	} else {
-		char id[37];
-		guid_generate(id);
-		int64_t now = time_mono_ms();
-		pthread_mutex_lock(&E.lock);
-		struct enum_ctx *slot = &E.ctx[0];
-		for (size_t i = 0; i < MAX_CONTEXTS; i++) {
-			struct enum_ctx *c = &E.ctx[i];
-			if (c->items == NULL || c->expires < now) {
-				slot = c;
-				break;
-			}
-			if (c->expires < slot->expires)
-				slot = c;
-		}
-		free(slot->items);
-		snprintf(slot->id, sizeof(slot->id), "uuid:%s", id);
-		snprintf(slot->uri, sizeof(slot->uri), "%s",
-			 req->resource_uri ? req->resource_uri : "");
-		slot->uid = r->identity->uid;
-		slot->expires = now + CONTEXT_TTL_MS;
-		slot->items = buf_steal(items);
-		if (slot->items == NULL)
-			slot->items = xstrdup("");
-		buf_printf(out,
-			   "<n:EnumerationContext>%s</n:EnumerationContext>",
-			   slot->id);
-		pthread_mutex_unlock(&E.lock);
-	}
-	buf_append_str(out, "</n:EnumerateResponse>");
-	wsman_response_end(out);
-	buf_release(items);
-	return FAULT_NONE;
 }
 
 enum fault_id res_listener_enumerate(struct request *r,
@@ -591,66 +519,4 @@ enum fault_id res_listener_enumerate(struct request *r,
 	struct buf items = BUF_INIT;
 	listener_items(r->cfg, &items);
 	return res_enum_answer(r, req, &items, out);
-}
-
-static char *context_of(const struct wsman_request *req)
-{
-	const xmlNode *c = xml_child(req->body, NULL, "EnumerationContext");
-	return c != NULL ? xml_trimmed_text(c) : NULL;
-}
-
-static enum fault_id pull_or_release(struct request *r,
-				     const struct wsman_request *req,
-				     struct buf *out, bool pull)
-{
-	char *id = context_of(req);
-	if (id == NULL)
-		return FAULT_INVALID_ENUMERATION_CONTEXT;
-	char *items = NULL;
-	bool found = false;
-	int64_t now = time_mono_ms();
-	pthread_mutex_lock(&E.lock);
-	for (size_t i = 0; i < MAX_CONTEXTS; i++) {
-		struct enum_ctx *c = &E.ctx[i];
-		if (c->items != NULL && c->expires >= now &&
-		    c->uid == r->identity->uid && strcmp(c->id, id) == 0 &&
-		    req->resource_uri != NULL &&
-		    strcasecmp(c->uri, req->resource_uri) == 0) {
-			items = c->items;
-			c->items = NULL;
-			found = true;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&E.lock);
-	free(id);
-	if (!found)
-		return FAULT_INVALID_ENUMERATION_CONTEXT;
-	if (pull) {
-		wsman_response_begin(out, ACTION_PULL "Response",
-				     req->message_id);
-		buf_append_str(out, "<n:PullResponse xmlns:n=\"" NS_ENUMERATION
-				    "\"><n:Items>");
-		buf_append_str(out, items);
-		buf_append_str(out,
-			       "</n:Items><n:EndOfSequence/></n:PullResponse>");
-	} else {
-		wsman_response_begin(out, ACTION_RELEASE "Response",
-				     req->message_id);
-	}
-	wsman_response_end(out);
-	free(items);
-	return FAULT_NONE;
-}
-
-enum fault_id res_enum_pull(struct request *r, const struct wsman_request *req,
-			    struct buf *out)
-{
-	return pull_or_release(r, req, out, true);
-}
-
-enum fault_id res_enum_release(struct request *r,
-			       const struct wsman_request *req, struct buf *out)
-{
-	return pull_or_release(r, req, out, false);
 }

@@ -70,8 +70,26 @@ enum fault_id res_listener_put(struct request *r,
 enum fault_id res_listener_delete(struct request *r,
 				  const struct wsman_request *req,
 				  struct buf *out);
-/* Answers an Enumerate with items (rendered elements; consumed): all at
- * once for OptimizeEnumeration, else kept for one Pull. */
+
+/* enumerate.c: WS-Enumeration for every resource */
+/* Rendered items, one string each (owned). */
+struct enum_items {
+	char **v;
+	size_t *len;
+	size_t n, cap;
+};
+/* Takes item's bytes over (item is empty again). */
+void enum_items_add(struct enum_items *it, struct buf *item);
+void enum_items_release(struct enum_items *it);
+/* Answers an Enumerate with items (consumed): with OptimizeEnumeration as
+ * many as MaxElements and the envelope allow, the rest kept in a context
+ * for Pull (Service.EnumerationTimeoutms, one operation slot of the
+ * account while it lives). */
+enum fault_id res_enum_answer_items(struct request *r,
+				    const struct wsman_request *req,
+				    struct enum_items *items, struct buf *out);
+/* The same for items rendered as one block (consumed): all of them in
+ * the first answer, or in the first Pull. */
 enum fault_id res_enum_answer(struct request *r,
 			      const struct wsman_request *req,
 			      struct buf *items, struct buf *out);
@@ -80,6 +98,22 @@ enum fault_id res_enum_pull(struct request *r, const struct wsman_request *req,
 enum fault_id res_enum_release(struct request *r,
 			       const struct wsman_request *req,
 			       struct buf *out);
+/* Drops the expired contexts (any thread). */
+void enum_sweep(void);
+/* Contexts alive (tests, logs). */
+size_t enum_count(void);
+/* Drops every context (at shutdown). */
+void enum_stop(void);
+
+/* wmi.c: the WMI classes (wmi/root/cimv2/<Class>, and "*" with WQL) */
+enum fault_id res_wmi_get(struct request *r, const struct wsman_request *req,
+			  struct buf *out);
+enum fault_id res_wmi_enumerate(struct request *r,
+				const struct wsman_request *req,
+				struct buf *out);
+/* Any other action: a method, <resource URI>/<Method>. */
+enum fault_id res_wmi_invoke(struct request *r, const struct wsman_request *req,
+			     struct buf *out);
 
 /* certmapping.c: winrm/config/service/certmapping */
 enum fault_id res_certmap_get(struct request *r,

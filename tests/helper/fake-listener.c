@@ -27,6 +27,9 @@
  *   basic USER PASSWORD       AUTH_BASIC on a new connection id
  *   spawn-last CMD            SPAWN "CMD" on the last authenticated
  *                             connection; prints its stdout and status
+ *   spawn-provider PROGRAM    SPAWN of PROGRAM as the WMI provider host
+ *                             (PRIV_SPAWN_PROVIDER) on the last
+ *                             authenticated connection
  *   spawn-unauth              SPAWN on a connection nobody authenticated
  *   spawn-args N              SPAWN with N arguments (unauthenticated)
  *   unwrap-unauth / wrap-unauth / config-put-unauth / certmap-unauth
@@ -289,12 +292,13 @@ static void read_all_fd(int fd, char *out, size_t n)
 }
 
 static void spawn(const char *step, uint64_t conn, const char *program,
-		  size_t argc)
+		  size_t argc, uint32_t flags)
 {
 	const char **argv = calloc(argc + 1, sizeof(*argv));
 	for (size_t i = 0; i < argc; i++)
 		argv[i] = "x";
 	struct priv_spawn s = { .conn = conn,
+				.flags = flags,
 				.program = program,
 				.cwd = "",
 				.argc = argc,
@@ -594,12 +598,19 @@ int main(int argc, char **argv)
 			if (last_auth_conn == 0)
 				printf("%s: no-identity\n", s);
 			else
-				spawn(s, last_auth_conn, arg1, 0);
+				spawn(s, last_auth_conn, arg1, 0, 0);
+			i++;
+		} else if (strcmp(s, "spawn-provider") == 0) {
+			if (last_auth_conn == 0)
+				printf("%s: no-identity\n", s);
+			else
+				spawn(s, last_auth_conn, arg1, 0,
+				      PRIV_SPAWN_PROVIDER);
 			i++;
 		} else if (strcmp(s, "spawn-unauth") == 0) {
-			spawn(s, next_conn++, "id -u", 0);
+			spawn(s, next_conn++, "id -u", 0, 0);
 		} else if (strcmp(s, "spawn-args") == 0) {
-			spawn(s, next_conn++, "true", (size_t)atol(arg1));
+			spawn(s, next_conn++, "true", (size_t)atol(arg1), 0);
 			i++;
 		} else if (strcmp(s, "unwrap-unauth") == 0) {
 			step_unwrap(s);

@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from lab import Lab  # noqa: E402
 from pki import PKI  # noqa: E402
 from tap import Tap  # noqa: E402
-from winrmd import BUILDDIR, HELPER, Daemon  # noqa: E402
+from winrmd import BUILDDIR, HELPER, WMI_PROVIDER, Daemon  # noqa: E402
 
 FAKE = os.path.join(BUILDDIR, "tests", "helper", "fake-listener")
 t = Tap()
@@ -160,6 +160,31 @@ def test_real_logins(lab, base):
          "the failed login is audited with the name claimed", log[-3000:])
 
 
+def test_provider_host(lab, base):
+    """The WMI provider host (PRIV_SPAWN_PROVIDER) is exactly the
+    configured program: with remote shells off, the listener can start it
+    and nothing else, and never another program under its flag."""
+    cfg = {**base, "Service": {**base["Service"],
+                               "Auth": {**base["Service"]["Auth"], "Basic": True}},
+           "Winrs": {"AllowRemoteShellAccess": False},
+           "Wmi": {"ProviderPath": WMI_PROVIDER}}
+    lines, log, out = run(lab, cfg, [
+        "basic", "alice", "alicepw", "spawn-last", "id -u",
+        "spawn-provider", "/bin/sh", "spawn-provider", WMI_PROVIDER + "/",
+        "spawn-provider", WMI_PROVIDER, "ping"])
+    t.ok(answers(lines, "spawn-last") and "error=13" in answers(lines, "spawn-last")[0],
+         "remote shells off: a command is refused", out)
+    p = answers(lines, "spawn-provider")
+    t.ok(len(p) == 3 and "error=1 " in p[0] and "error=1 " in p[1],
+         "another program (even the path with a slash more) under the "
+         "provider flag: EPERM", out)
+    t.ok(len(p) == 3 and p[2].startswith("started") and "status=0" in p[2],
+         "the configured provider host starts (as alice) and ends at EOF", out)
+    t.ok(re.search(r"a provider host other than .* was asked for \(/bin/sh\); refused",
+                   log), "the refusal is logged", log[-2000:])
+    t.eq(answers(lines, "ping"), ["PONG"], "not fatal()")
+
+
 def test_impossible_frames(lab, base):
     """Frames no correct listener can send end the helper (logged)."""
     for steps, what, pattern in (
@@ -221,7 +246,8 @@ def main():
         base["Service"]["Auth"]["Basic"] = False
         for test in (test_hostile_local_identities, test_refusals_without_identity,
                      test_basic_off_is_a_refusal, test_real_logins,
-                     test_forged_certificate, test_impossible_frames):
+                     test_forged_certificate, test_provider_host,
+                     test_impossible_frames):
             try:
                 test(lab, base)
             except Exception as e:  # report, go on with the next

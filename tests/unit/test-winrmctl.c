@@ -168,8 +168,25 @@ static const struct argv_case argv_cases[] = {
 	  "-username and -password are for -remote" },
 	{ { "get", "winrm/config", "-fragment:x" }, -1, 0, NULL, NULL,
 	  "winrmctl: the -fragment switch is not supported by winrmctl\n" },
-	{ { "invoke", "Restore", "winrm/config" }, -1, 0, NULL, NULL,
-	  "winrmctl: the invoke operation is not supported by winrmctl\n" },
+	{ { "invoke", "Restore", "winrm/config" }, 0, CTL_OP_INVOKE,
+	  "winrm/config", NULL, NULL },
+	{ { "i", "StopService", "wmicimv2/Win32_Service?Name=cron" }, 0,
+	  CTL_OP_INVOKE, "wmicimv2/Win32_Service?Name=cron", NULL, NULL },
+	{ { "invoke", "Create", "wmicimv2/Win32_Process",
+	    "@{CommandLine=\"sleep 1\"}" },
+	  0, CTL_OP_INVOKE, "wmicimv2/Win32_Process",
+	  "{CommandLine=\"sleep 1\"}", NULL },
+	{ { "invoke", "Create" }, -1, 0, NULL, NULL,
+	  "Invalid use of command line" },
+	{ { "e", "wmicimv2/*", "-filter:select * from Win32_Process" }, 0,
+	  CTL_OP_ENUMERATE, "wmicimv2/*", NULL, NULL },
+	{ { "e", "wmicimv2/*", "-dialect:wql" }, -1, 0, NULL, NULL,
+	  "The '-dialect' option is only valid when used with the "
+	  "'-filter' option" },
+	{ { "get", "wmicimv2/Win32_Process", "-filter:x" }, -1, 0, NULL,
+	  NULL, "Switch not allowed with the given operation: filter" },
+	{ { "e", "wmicimv2/Win32_Process", "-returntype:xml" }, -1, 0, NULL,
+	  NULL, "Error: -returntype:xml is not a valid option\n" },
 	{ { "qc" }, -1, 0, NULL, NULL,
 	  "the quickconfig operation is not supported" },
 	{ { "get", "winrm/config", "--frob" }, -1, 0, NULL, NULL,
@@ -291,6 +308,30 @@ static void test_argv_switches(void)
 	is_str(cmd.hash, NULL, "no hash");
 	ctl_cmd_release(&cmd);
 
+	is_int(parse_line("e wmicimv2/* -filter:select -dialect:SELECTOR "
+			  "-returntype:EPR",
+			  &cmd, &err),
+	       0, "-filter, -dialect and -returntype accepted");
+	is_str(cmd.filter, "select", "  the filter as typed");
+	is_str(cmd.dialect, CTL_DIALECT_SELECTOR,
+	       "  the dialect alias expanded");
+	is_int(cmd.return_type, CTL_RET_EPR, "  EnumerateEPR");
+	ctl_cmd_release(&cmd);
+	buf_reset(&err);
+	is_int(parse_line("e wmicimv2/* -filter:x", &cmd, &err), 0,
+	       "-filter alone");
+	is_str(cmd.dialect, CTL_DIALECT_WQL,
+	       "  is WQL, as winrm.cmd's default");
+	ctl_cmd_release(&cmd);
+	buf_reset(&err);
+	is_int(parse_line("invoke GetOwner wmicimv2/Win32_Process?Handle=1",
+			  &cmd, &err),
+	       0, "invoke parses");
+	is_str(cmd.method, "GetOwner", "  its method");
+	is_str(cmd.resource, "wmicimv2/Win32_Process?Handle=1",
+	       "  its resource");
+	ctl_cmd_release(&cmd);
+	buf_reset(&err);
 	is_int(parse_line("e winrm/config/listener -returntype:Object", &cmd,
 			  &err),
 	       0, "-returntype:Object accepted");
@@ -1027,7 +1068,7 @@ static void test_format_misc(void)
 			  "<p:E/><p:E>e</p:E></p:R>" ENV_CLOSE,
 			  CTL_FMT_TEXT);
 	is_str(got,
-	       "R\n    A\n    B = padded\n    C = 1\n    D = x\n"
+	       "R\n    A = null\n    B = padded\n    C = 1\n    D = x\n"
 	       "    C = 2\n    G [Source=\"GPO\"]\n        H = h\n"
 	       "    E = , e\n\n",
 	       "nil, trimming, only adjacent repeats joined, group Source");
@@ -1150,7 +1191,9 @@ static void test_request_get(void)
 	struct ctl_resource res;
 	struct buf err = BUF_INIT;
 	struct buf b = BUF_INIT;
-	struct ctl_req_opts o = { "http://localhost/wsman", 60000, 512000 };
+	struct ctl_req_opts o = { .to = "http://localhost/wsman",
+				  .timeout_ms = 60000,
+				  .max_envelope = 512000 };
 
 	ctl_parse_resource("winrm/config/listener?Address=*+Transport=HTTP",
 			   &res, &err);
@@ -1216,7 +1259,9 @@ static void test_request_put_create(void)
 	struct buf err = BUF_INIT;
 	struct buf body = BUF_INIT;
 	struct buf b = BUF_INIT;
-	struct ctl_req_opts o = { "http://localhost/wsman", 60000, 512000 };
+	struct ctl_req_opts o = { .to = "http://localhost/wsman",
+				  .timeout_ms = 60000,
+				  .max_envelope = 512000 };
 
 	ctl_parse_resource("winrm/config/service/auth", &res, &err);
 	ctl_parse_hash("{Basic=\"true\";CbtHardeningLevel=\"<Strict>\"}",
@@ -1316,7 +1361,9 @@ static void test_request_enumerate(void)
 	struct ctl_resource res;
 	struct buf err = BUF_INIT;
 	struct buf b = BUF_INIT;
-	struct ctl_req_opts o = { "http://localhost/wsman", 60000, 512000 };
+	struct ctl_req_opts o = { .to = "http://localhost/wsman",
+				  .timeout_ms = 60000,
+				  .max_envelope = 512000 };
 
 	ctl_parse_resource("winrm/config/listener", &res, &err);
 	ctl_build_request(&b, CTL_ACT_ENUMERATE, &res, NULL, NULL, &o);
@@ -1343,6 +1390,75 @@ static void test_request_enumerate(void)
 	xmlFreeDoc(doc);
 	buf_release(&b);
 	ctl_resource_release(&res);
+
+	/* WMI: a WQL filter (escaped), EnumerateEPR, a selector filter */
+	ctl_parse_resource("wmicimv2/*", &res, &err);
+	struct buf f = BUF_INIT;
+	ok(ctl_build_filter(&f, CTL_DIALECT_WQL,
+			    "select * from Win32_Process where ProcessId < 10",
+			    &err) == 0,
+	   "WQL filter built");
+	o.filter_xml = (const char *)f.data;
+	o.mode = CTL_RET_EPR;
+	ctl_build_request(&b, CTL_ACT_ENUMERATE, &res, NULL, NULL, &o);
+	doc = parse_back(&b);
+	ok(doc != NULL, "Enumerate with a filter is well-formed");
+	check_xp(doc, "/s:Envelope/s:Body/n:Enumerate/w:Filter",
+		 "select * from Win32_Process where ProcessId < 10",
+		 "WQL filter");
+	check_xp(doc, "/s:Envelope/s:Body/n:Enumerate/w:Filter/@Dialect",
+		 CTL_DIALECT_WQL, "WQL filter");
+	check_xp(doc, "/s:Envelope/s:Body/n:Enumerate/w:EnumerationMode",
+		 "EnumerateEPR", "WQL filter");
+	xmlFreeDoc(doc);
+	buf_release(&b);
+	buf_release(&f);
+	ctl_resource_release(&res);
+	ok(ctl_build_filter(&f, CTL_DIALECT_SELECTOR,
+			    "@{State=\"Running\";StartMode=\"Auto\"}",
+			    &err) == 0 &&
+		   strcmp((const char *)f.data,
+			  "<w:Filter Dialect=\"" CTL_DIALECT_SELECTOR "\">"
+			  "<w:SelectorSet><w:Selector Name=\"State\">Running"
+			  "</w:Selector><w:Selector Name=\"StartMode\">Auto"
+			  "</w:Selector></w:SelectorSet></w:Filter>") == 0,
+	   "a selector filter becomes a w:SelectorSet");
+	buf_release(&f);
+	ok(ctl_build_filter(&f, CTL_DIALECT_SELECTOR, "State=Running", &err) <
+		   0,
+	   "a selector filter that is no hash is refused");
+	buf_release(&f);
+	buf_reset(&err);
+	o.filter_xml = NULL;
+	o.mode = CTL_RET_OBJECT;
+
+	/* invoke: action <resource URI>/<method>, <p:M_INPUT> body */
+	ctl_parse_resource("wmicimv2/Win32_Process?Handle=42", &res, &err);
+	free(res.root);
+	res.root = xstrdup("Terminate_INPUT");
+	struct ctl_pair pair = { (char *)"Reason", (char *)"7", false };
+	struct buf in = BUF_INIT;
+	ok(ctl_build_input(&in, &res, &pair, 1, &err) == 0, "invoke input");
+	o.method = "Terminate";
+	ctl_build_request(&b, CTL_ACT_INVOKE, &res, (const char *)in.data, NULL,
+			  &o);
+	doc = parse_back(&b);
+	ok(doc != NULL, "Invoke envelope is well-formed");
+	check_xp(doc, H "a:Action",
+		 "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/"
+		 "Win32_Process/Terminate",
+		 "Invoke");
+	check_xp(doc,
+		 "count(/s:Envelope/s:Body/*[local-name()='Terminate_INPUT'])",
+		 "1", "Invoke");
+	check_xp(doc, "/s:Envelope/s:Body/*/*", "7", "Invoke");
+	check_xp(doc, H "w:SelectorSet/w:Selector[@Name='Handle']", "42",
+		 "Invoke");
+	xmlFreeDoc(doc);
+	buf_release(&b);
+	buf_release(&in);
+	ctl_resource_release(&res);
+	o.method = NULL;
 
 	ctl_build_identify(&b);
 	doc = parse_back(&b);

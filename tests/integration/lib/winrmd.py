@@ -26,6 +26,7 @@ SRCDIR = os.environ.get("WINRMD_SRCDIR") or os.path.abspath(
 BUILDDIR = os.environ.get("WINRMD_BUILDDIR") or SRCDIR
 WINRMD = os.path.join(BUILDDIR, "listener", "winrmd")
 HELPER = os.path.join(BUILDDIR, "helper", "winrmd-priv")
+WMI_PROVIDER = os.path.join(BUILDDIR, "provider", "winrmd-wmi")
 
 IDENTIFY = (
     '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
@@ -160,6 +161,7 @@ class Daemon:
             "Daemon": {"User": user, "HelperPath": HELPER,
                        "AdminSocket": os.path.join(self.tmp, "admin.sock"),
                        "CertMappingFile": os.path.join(self.tmp, "certmapping.conf")},
+            "Wmi": {"ProviderPath": WMI_PROVIDER},
         }
         merge(self.tree, config)
         self.write_config()
