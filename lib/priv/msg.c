@@ -140,6 +140,7 @@ static const struct field spawn_f[] = {
 	STR(struct priv_spawn, cwd, ANY),
 	LIST(struct priv_spawn, env, n_env, PRIV_MAX_ENV, env_var),
 	U64(struct priv_spawn, max_memory),
+	STR(struct priv_spawn, shell_id, PRIV_SHELL_ID_LEN),
 };
 static const struct field spawn_result_f[] = {
 	U32(struct priv_spawn_result, error),
@@ -207,6 +208,10 @@ static const struct field sign_result_f[] = {
 };
 static const struct field local_conn_f[] = { U64(struct priv_local_conn,
 						 conn) };
+static const struct field shell_end_f[] = {
+	U32(struct priv_shell_end, uid),
+	STR(struct priv_shell_end, shell_id, PRIV_SHELL_ID_LEN),
+};
 
 struct schema {
 	bool known;
@@ -247,6 +252,7 @@ static const struct schema schemas[PRIV_TYPE_MAX] = {
 	MSG(PRIV_SIGN, struct priv_sign, sign_f, 0),
 	MSG(PRIV_SIGN_RESULT, struct priv_sign_result, sign_result_f, 0),
 	MSG(PRIV_LOCAL_CONN, struct priv_local_conn, local_conn_f, 1),
+	MSG(PRIV_SHELL_END, struct priv_shell_end, shell_end_f, 0),
 };
 
 #define FITS(S) _Static_assert(sizeof(S) <= PRIV_MAX_STRUCT, #S " fits")

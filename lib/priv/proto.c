@@ -49,6 +49,7 @@ static const char *const type_names[PRIV_TYPE_MAX] = {
 	[PRIV_SIGN] = "SIGN",
 	[PRIV_SIGN_RESULT] = "SIGN_RESULT",
 	[PRIV_LOCAL_CONN] = "LOCAL_CONN",
+	[PRIV_SHELL_END] = "SHELL_END",
 };
 
 /* One allocation of the decoding arena. */

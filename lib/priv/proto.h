@@ -63,6 +63,7 @@ enum priv_type {
 	PRIV_SIGN, /* -> PRIV_SIGN_RESULT */
 	PRIV_SIGN_RESULT,
 	PRIV_LOCAL_CONN, /* notification from the helper, + fd */
+	PRIV_SHELL_END,  /* -> PRIV_OK */
 	PRIV_TYPE_MAX
 };
 

@@ -312,6 +312,7 @@ static void spawn(const char *step, uint64_t conn, const char *program,
 		priv_put_str(&m, "");
 		priv_put_u32(&m, 0);
 		priv_put_u64(&m, 0);
+		priv_put_str(&m, "");
 	}
 	free(argv);
 	if (call(&m, &a, NULL) != 0) {
