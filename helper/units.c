@@ -611,8 +611,9 @@ static int on_procs(sd_bus_message *m, void *userdata, sd_bus_error *unused)
 		/* (sd-pam) holds the PAM session: SIGINT would kill it
 		 * before it closed the session.  Its command line is
 		 * "(sd-pam)", cut to "(sd-pa" where systemd could not
-		 * enlarge its argv area. */
-		if (strncmp(cmdline, "(sd-pa", 6) == 0)
+		 * enlarge its argv area, and quoted by systemd here. */
+		const char *cl = cmdline + (cmdline[0] == '"');
+		if (strncmp(cl, "(sd-pa", 6) == 0)
 			continue;
 		if (pid > 1 && getpgid((pid_t)pid) == k->pgid &&
 		    kill((pid_t)pid, k->sig) == 0)
@@ -658,6 +659,33 @@ void unit_signal(struct unit *u, int sig)
 
 /* ---- slices ---- */
 
+/* SetUnitProperties at runtime (a drop-in of ours); NULL, 0: not set. */
+static void set_properties(const char *name, const char *description,
+			   uint64_t tasks_max)
+{
+	sd_bus_message *m = NULL;
+	char *what = xasprintf("SetUnitProperties %s", name);
+	int r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH,
+					       SD_MANAGER, "SetUnitProperties");
+	APPEND("sb", name, 1);
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "(sv)");
+	if (description != NULL)
+		APPEND("(sv)", "Description", "s", description);
+	if (tasks_max > 0)
+		APPEND("(sv)", "TasksMax", "t", tasks_max);
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	if (r >= 0)
+		r = sd_bus_call_async(bus, NULL, m, log_reply, what, 0);
+	sd_bus_message_unref(m);
+	if (r < 0) {
+		log_warn("systemd: %s: %s", what, strerror(-r));
+		free(what);
+	}
+	bus_rearm();
+}
+
 void units_slice_create(const char *name, const char *description,
 			uint64_t memory_max, uint64_t tasks_max)
 {
@@ -687,33 +715,17 @@ void units_slice_create(const char *name, const char *description,
 		log_warn("systemd: %s: %s", what, strerror(-r));
 		free(what);
 	}
-	/* TasksMax as a runtime drop-in: Debian's user-.slice.d/
-	 * 10-defaults.conf (TasksMax=33%) applies to every slice named
-	 * user-*, and a drop-in of its own is what overrides it. */
-	if (tasks_max > 0)
-		units_slice_set_tasks(name, tasks_max);
-	bus_rearm();
+	/* Description and TasksMax again, as runtime drop-ins: Debian's
+	 * user-.slice.d/10-defaults.conf (Description, TasksMax=33%) applies
+	 * to every slice named user-*, over a transient unit's own settings;
+	 * only a drop-in of ours comes after it. */
+	set_properties(name, description, tasks_max);
 }
 
 void units_slice_set_tasks(const char *name, uint64_t tasks_max)
 {
-	if (bus == NULL)
-		return;
-	sd_bus_message *m = NULL;
-	char *what = xasprintf("SetUnitProperties %s TasksMax=%llu", name,
-			       (unsigned long long)tasks_max);
-	int r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH,
-					       SD_MANAGER, "SetUnitProperties");
-	APPEND("sb", name, 1);
-	APPEND("a(sv)", 1, "TasksMax", "t", tasks_max);
-	if (r >= 0)
-		r = sd_bus_call_async(bus, NULL, m, log_reply, what, 0);
-	sd_bus_message_unref(m);
-	if (r < 0) {
-		log_warn("systemd: %s: %s", what, strerror(-r));
-		free(what);
-	}
-	bus_rearm();
+	if (bus != NULL)
+		set_properties(name, NULL, tasks_max);
 }
 
 void units_slice_end(const char *name)
