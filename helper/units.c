@@ -473,6 +473,31 @@ static int on_start_reply(sd_bus_message *m, void *userdata,
 			r = sd_bus_message_append(m, __VA_ARGS__);             \
 	} while (0)
 
+/* The argv of ExecStart, every "$" doubled: systemd substitutes
+ * $NAME and ${NAME} in a command line with the unit's environment before
+ * it execs (systemd.service(5), "Command lines"), which would change the
+ * user's command ("${X:-default}", "$HOME" as systemd sees it) before the
+ * login shell sees it; "$$" is a literal "$" to systemd, in every version
+ * (ExecStartEx's "no-env-expand" needs 243). */
+static int append_argv(sd_bus_message *m, const char *const *argv)
+{
+	int r = sd_bus_message_open_container(m, 'a', "s");
+	for (size_t i = 0; argv[i] != NULL && r >= 0; i++) {
+		struct buf b = BUF_INIT;
+		for (const char *p = argv[i]; *p != '\0'; p++) {
+			if (*p == '$')
+				buf_append_byte(&b, '$');
+			buf_append_byte(&b, (uint8_t)*p);
+		}
+		char *arg = buf_steal(&b);
+		r = sd_bus_message_append(m, "s", arg);
+		free(arg);
+	}
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	return r;
+}
+
 static int append_properties(sd_bus_message *m, const struct unit_exec *x)
 {
 	int r = sd_bus_message_open_container(m, 'a', "(sv)");
@@ -524,7 +549,7 @@ static int append_properties(sd_bus_message *m, const struct unit_exec *x)
 		r = sd_bus_message_open_container(m, 'r', "sasb");
 	APPEND("s", x->path);
 	if (r >= 0)
-		r = sd_bus_message_append_strv(m, (char **)x->argv);
+		r = append_argv(m, x->argv);
 	APPEND("b", 0);
 	for (int i = 0; i < 4 && r >= 0; i++)
 		r = sd_bus_message_close_container(m);

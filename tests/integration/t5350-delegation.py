@@ -6,21 +6,20 @@ gets, in each command of its shell, KRB5CCNAME naming a FILE cache of the
 shell that holds the forwarded TGT (klist inside the command), owned by
 the user, mode 0600; the cache is gone once the shell is deleted.  Without
 delegation KRB5CCNAME is not set.  This is the fork path (no systemd here);
-under systemd the same ccache.c writes the same file (the unit gets the
-same environment)."""
-import base64
+t8050 does the same under systemd, with the command as a unit.  The
+command gets the lab's KRB5_CONFIG (KeepEnvironment) for kvno, the second
+hop."""
 import os
 import re
 import sys
 import time
-from xml.sax.saxutils import escape
 
 if os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3"):
     os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-import soap  # noqa: E402
 import wsmancrypt  # noqa: E402
 from gssclient import Flag, GssClient  # noqa: E402
+from gssshell import create_shell, delete_shell, run  # noqa: E402
 from lab import Lab  # noqa: E402
 from tap import Tap  # noqa: E402
 from winrmd import lab_daemon  # noqa: E402
@@ -29,55 +28,12 @@ t = Tap()
 # KRB5_CONFIG: the lab's realm, for kvno in the command (the second hop)
 KEEP = ["LD_PRELOAD", "NSS_WRAPPER_PASSWD", "NSS_WRAPPER_GROUP", "NSS_WRAPPER_HOSTS",
         "KRB5_CONFIG"]
-SHELL = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
-CMD = SHELL + "/cmd"
 FLAGS = [Flag.integrity, Flag.confidentiality, Flag.out_of_sequence_detection,
          Flag.replay_detection, Flag.mutual_authentication]
 
 
 def url(d):
     return "http://localhost:%d/wsman" % d.port
-
-
-def create_shell(sess):
-    st, _, body = sess.post(soap.envelope(
-        "http://schemas.xmlsoap.org/ws/2004/09/transfer/Create", CMD,
-        body='<rsp:Shell xmlns:rsp="%s"><rsp:InputStreams>stdin</rsp:InputStreams>'
-             '<rsp:OutputStreams>stdout stderr</rsp:OutputStreams></rsp:Shell>' % SHELL))
-    m = re.search(rb'Name="ShellId">([0-9A-F-]+)<', body or b"")
-    return st, m.group(1).decode() if m else None
-
-
-def delete_shell(sess, shell_id):
-    st, _, _ = sess.post(soap.envelope(
-        "http://schemas.xmlsoap.org/ws/2004/09/transfer/Delete", CMD,
-        selectors={"ShellId": shell_id}))
-    return st
-
-
-def run(sess, shell_id, command):
-    st, _, body = sess.post(soap.envelope(
-        SHELL + "/Command", CMD, selectors={"ShellId": shell_id},
-        body='<rsp:CommandLine xmlns:rsp="%s"><rsp:Command>%s</rsp:Command></rsp:CommandLine>'
-             % (SHELL, escape(command))))
-    m = re.search(rb"<rsp:CommandId>([0-9A-F-]+)<", body or b"")
-    if st != 200 or not m:
-        return st, None, None
-    cid = m.group(1).decode()
-    out = b""
-    for _ in range(200):
-        st, _, body = sess.post(soap.envelope(
-            SHELL + "/Receive", CMD, selectors={"ShellId": shell_id},
-            body='<rsp:Receive xmlns:rsp="%s"><rsp:DesiredStream CommandId="%s">stdout stderr'
-                 '</rsp:DesiredStream></rsp:Receive>' % (SHELL, cid)))
-        if st != 200:
-            return st, out, None
-        for m in re.finditer(rb'<rsp:Stream Name="(?:stdout|stderr)"[^>]*>([^<]*)<', body):
-            out += base64.b64decode(m.group(1))
-        code = re.search(rb"<rsp:ExitCode>(-?\d+)</rsp:ExitCode>", body)
-        if code:
-            return 200, out, int(code.group(1))
-    return 0, out, None
 
 
 PROBE = ('echo "cc=[${KRB5CCNAME-unset}]"; '

@@ -8,7 +8,8 @@ pywinrm (NTLM) from the host in the container's network namespace.
 2. a command's /proc/self/cgroup: its own unit winrmd-shell-*.service in
    the shell's slice, below user-UID.slice, not in winrmd.service; the
    slice has MemoryMax = Winrs.MaxMemoryPerShellMB and the TasksMax the
-   helper set (MaxProcessesPerShell and the shell's running commands);
+   helper set (MaxProcessesPerShell and the shell's running commands), the
+   command's unit RuntimeMaxSec = MaxShellRunTime;
    deleting the shell removes the slice;
 3. MemoryMax: two commands of one shell, each holding 40 MiB under a
    64 MiB shell limit: one is killed; the same two commands in two shells
@@ -18,21 +19,35 @@ pywinrm (NTLM) from the host in the container's network namespace.
    still start processes while it runs;
 5. the sandbox (ProtectSystem=strict, NoNewPrivileges...) is the
    service's only: root's command writes /etc and /usr, runs a setuid
-   program (su), and its processes are in user-0.slice.
+   program (su), and its processes are in user-0.slice;
+6. delegated Kerberos credentials (issue 14, item 5) under systemd: the
+   lab's KDC runs on the host (lib/lab.py) and is reached from the
+   container's network namespace at 127.0.0.1:88 through a relay of this
+   test (a listening socket made in that namespace with setns); the
+   container gets a keytab for HTTP/<fqdn>; a python-gssapi client asks for
+   delegation with a forwardable TGT: the command, a unit, has KRB5CCNAME,
+   a 0600 cache of alice's under /run/winrmd/krb5cc (the sandboxed
+   service's RuntimeDirectory), klist shows the forwarded TGT, kvno gets
+   a ticket with it; the cache goes with the shell; without delegation no
+   KRB5CCNAME.
 
 Run as root; needs what t8000 needs (mmdebstrap, systemd-container, zstd,
 dpkg-dev, debhelper, lintian; python3-winrm)."""
+import ctypes
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from container import Container, SRCDIR  # noqa: E402
+from lab import Lab  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
@@ -82,6 +97,42 @@ elif mode == "close":
     r = dict(closed=args[0])
 print(json.dumps(r))
 '''
+
+# The Kerberos client, host python3 in the container's network namespace:
+# python-gssapi (lib/gssclient.py), Kerberos with or without delegation,
+# message encryption, a shell, a command, the shell deleted.  One JSON line.
+#   KRBCLIENT FQDN CCACHE deleg|plain COMMAND
+KRBCLIENT = r"""
+import json, os, socket, sys
+sys.path.insert(0, os.environ["T8050_LIB"])
+import wsmancrypt
+from gssclient import Flag, GssClient
+from gssshell import create_shell, delete_shell, run
+fqdn, ccache, mode, command = sys.argv[1:5]
+_gai = socket.getaddrinfo
+socket.getaddrinfo = lambda h, *a, **k: _gai("127.0.0.1" if h == fqdn else h, *a, **k)
+class Lab:
+    krb5_conf = os.environ["KRB5_CONFIG"]
+    mech_conf = None
+flags = [Flag.integrity, Flag.confidentiality, Flag.out_of_sequence_detection,
+         Flag.replay_detection, Flag.mutual_authentication]
+if mode == "deleg":
+    flags.append(Flag.delegate_to_peer)
+c = GssClient("http://%s:5985/wsman" % fqdn, Lab, "alice", mech="krb5", spn_host=fqdn,
+              flags=flags, ccache=ccache)
+r = {}
+st, _, _ = c.handshake(b"")
+r["auth"] = st
+r["delegated"] = Flag.delegate_to_peer in c.ctx.actual_flags
+sess = wsmancrypt.EncryptedSession(c)
+st, sid = create_shell(sess)
+r["shell"] = sid
+st, out, code = run(sess, sid, command)
+r["out"], r["rc"] = out.decode(errors="replace"), code
+r["deleted"] = delete_shell(sess, sid)
+c.close()
+print(json.dumps(r))
+"""
 
 OPENSSL_LEGACY = """openssl_conf = openssl_init
 [openssl_init]
@@ -149,7 +200,8 @@ def setup(ct, deb):
     t.ok(r.returncode == 0, "winrmctl quickconfig", r.stdout + r.stderr)
     r = ct.sh("sed -i 's|NtlmUserFile = \"\";|NtlmUserFile = \"%s\";|; "
               "s|MaxProcessesPerShell = 2147483647;|MaxProcessesPerShell = %d;|; "
-              "s|MaxMemoryPerShellMB = 2147483647;|MaxMemoryPerShellMB = %d;|' %s"
+              "s|MaxMemoryPerShellMB = 2147483647;|MaxMemoryPerShellMB = %d;|; "
+              "s|MaxShellRunTime = 2147483647;|MaxShellRunTime = 3600000;|' %s"
               " && systemctl reload winrmd" % (NTLM_FILE, PROCS, MEM_MB, CONF))
     t.ok(r.returncode == 0, "Winrs quotas set: %d MiB, %d processes per shell" % (MEM_MB, PROCS),
          r.stderr)
@@ -200,6 +252,14 @@ def unit_placement(ct, client):
     t.ok(m and PROCS <= int(m.group(1)) <= PROCS + 2,
          "the shell's slice: TasksMax = MaxProcessesPerShell and its running commands", props)
     t.contains(props, "Slice=user-%s.slice" % uid, "... in the user's slice")
+    units = ct.sh("systemctl list-units --no-legend --plain 'winrmd-shell-*.service'"
+                  ).stdout.split()
+    unit = next((u for u in units if u.endswith(".service")), "")
+    uprops = ct.sh("systemctl show -p RuntimeMaxUSec,User,Slice '%s'" % unit).stdout
+    t.ok("RuntimeMaxUSec=1h" in uprops and "User=%s" % uid in uprops
+         and "Slice=%s" % slice_ in uprops,
+         "the command's unit: User=%s, in the shell's slice, RuntimeMaxSec = "
+         "MaxShellRunTime (1 h)" % uid, unit + " " + uprops)
     out = client("wait", shell, cid)
     path = cgroup_line(out.get("out", ""))
     t.diag("command's cgroup: " + path)
@@ -210,6 +270,9 @@ def unit_placement(ct, client):
     t.ok("winrmd.service" not in out.get("out", "x"),
          "... in no hierarchy below winrmd.service", out)
     client("close", shell)
+    r = client("run", 'x=1; echo "${x}-${UNSET:-dflt}-$HOME-$$x" | sed "s/-[0-9]*x$/-pid/"')
+    t.eq(r.get("out"), "1-dflt-/home/%s-pid\n" % USER,
+         "the command line reaches the login shell as sent ($ not expanded by systemd)")
     for _ in range(50):
         if not ct.sh("systemctl list-units --no-legend --plain '%s'" % slice_).stdout.strip():
             break
@@ -275,6 +338,168 @@ def admin(ct, client):
          out)
 
 
+class KdcRelay:
+    """127.0.0.1:88 in the container's network namespace, relayed to the
+    lab's KDC on the host's loopback (TCP; the krb5.conf inside says
+    udp_preference_limit = 1).  The listening socket is made in the
+    container's namespace (setns in this thread, then back): the relay
+    threads run on the host side."""
+
+    def __init__(self, leader, kdc_port):
+        libc = ctypes.CDLL(None, use_errno=True)
+        own = os.open("/proc/self/ns/net", os.O_RDONLY)
+        theirs = os.open("/proc/%s/ns/net" % leader, os.O_RDONLY)
+        try:
+            if libc.setns(theirs, 0x40000000) != 0:
+                raise OSError(ctypes.get_errno(), "setns")
+            try:
+                self.sock = socket.socket()
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                self.sock.bind(("127.0.0.1", 88))
+                self.sock.listen(16)
+            finally:
+                if libc.setns(own, 0x40000000) != 0:
+                    raise OSError(ctypes.get_errno(), "setns back")
+        finally:
+            os.close(own)
+            os.close(theirs)
+        self.kdc_port = kdc_port
+        self.relayed = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                a, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                b = socket.create_connection(("127.0.0.1", self.kdc_port), timeout=10)
+            except OSError:
+                a.close()
+                continue
+            self.relayed += 1
+            for x, y in ((a, b), (b, a)):
+                threading.Thread(target=self._pipe, args=(x, y), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s_ in (src, dst):
+                try:
+                    s_.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.sock.close()
+
+
+KRB5_CONF = """[libdefaults]
+    default_realm = %(r)s
+    dns_lookup_kdc = false
+    dns_lookup_realm = false
+    dns_canonicalize_hostname = false
+    rdns = false
+    udp_preference_limit = 1
+    permitted_enctypes = aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96
+[realms]
+    %(r)s = {
+        kdc = 127.0.0.1:88
+    }
+[domain_realm]
+    %(f)s = %(r)s
+"""
+
+
+def kerberos_setup(ct, lab, tmp):
+    """The realm inside (krb5.conf, a keytab for HTTP/FQDN, klist and kvno
+    from the host: the root has the libraries, not krb5-user), the relay,
+    a forwardable TGT of alice on the host; restarts winrmd."""
+    conf = KRB5_CONF % {"r": lab.realm, "f": FQDN}
+    ct.write("/etc/krb5.conf", conf)
+    with open(os.path.join(tmp, "krb5.conf"), "w") as f:
+        f.write(conf)
+    keytab = os.path.join(tmp, "http.keytab")
+    lab.kadmin("addprinc -randkey HTTP/%s" % FQDN, "ktadd -k %s HTTP/%s" % (keytab, FQDN))
+    ct.copy_in(keytab, "/etc/krb5.keytab")
+    ct.sh("chmod 600 /etc/krb5.keytab")
+    for tool in ("klist", "kvno"):
+        ct.copy_in(shutil.which(tool), "/usr/local/bin/" + tool)
+        ct.sh("chmod 755 /usr/local/bin/" + tool)
+    relay = KdcRelay(ct.leader, lab.port)
+    cc = os.path.join(tmp, "alice.cc")
+    lab._run(["kinit", "-f", USER], stdin=lab.users[USER].password + "\n",
+             env=lab.tool_env(KRB5CCNAME="FILE:" + cc))
+    os.chmod(cc, 0o644)   # read by the client (root); tmp is ours
+    r = ct.sh("systemctl restart winrmd && systemctl is-active winrmd")
+    t.ok(r.stdout.strip() == "active", "winrmd restarted with the keytab", r.stderr)
+    return relay, cc
+
+
+def krb_client(ct, tmp, cc, mode, command):
+    r = ct.netns(["/usr/bin/python3", os.path.join(tmp, "krbclient.py"), FQDN, cc, mode,
+                  command],
+                 env={"T8050_LIB": os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                "lib"),
+                      "KRB5_CONFIG": os.path.join(tmp, "krb5.conf")}, timeout=120)
+    try:
+        return json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        t.diag("Kerberos client (%s) failed: %s" % (mode, r.stderr[-2000:]))
+        return {}
+
+
+PROBE = ('echo "cc=[${KRB5CCNAME-unset}]"; cat /proc/self/cgroup; '
+         'if [ -n "$KRB5CCNAME" ]; then f=${KRB5CCNAME#FILE:}; '
+         'echo "stat=$(stat -c \'%%U %%a\' "$f")"; klist -f; kvno HTTP/%s; fi' % FQDN)
+
+
+def delegation(ct, tmp):
+    with Lab() as lab:
+        relay, cc = kerberos_setup(ct, lab, tmp)
+        try:
+            r = krb_client(ct, tmp, cc, "deleg", PROBE)
+            out = r.get("out", "")
+            t.diag(out.strip().replace("\n", " | "))
+            t.ok(r.get("auth") == 200 and r.get("delegated"),
+                 "Kerberos from the host with delegation (GSS_C_DELEG_FLAG, forwardable TGT)",
+                 r)
+            m = re.search(r"cc=\[FILE:(/run/winrmd/krb5cc/[^\]]+)\]", out)
+            t.ok(r.get("rc") == 0 and m,
+                 "the command (a unit) has KRB5CCNAME, a cache in /run/winrmd/krb5cc", r)
+            t.ok(re.search(r"winrmd-shell-[^/\n]+\.service", out),
+                 "... and runs as a unit of its shell", out)
+            t.contains(out, "stat=%s 600" % USER, "... owned by alice, mode 0600")
+            t.contains(out, "Default principal: %s@%s" % (USER, lab.realm),
+                       "klist in the command: alice's forwarded credentials")
+            t.ok(re.search(r"krbtgt/%s@%s\s+Flags: [A-Za-z]*F" % (lab.realm, lab.realm), out),
+                 "... a forwarded TGT (flag F)", out)
+            t.ok(re.search(r"HTTP/%s@%s: kvno = \d+" % (re.escape(FQDN), lab.realm), out),
+                 "the second hop: kvno in the command gets a service ticket with it", out)
+            t.eq(r.get("deleted"), 200, "the shell deleted")
+            path = m.group(1) if m else "/run/winrmd/krb5cc/none"
+            for _ in range(50):
+                if ct.read(path) is None:
+                    break
+                time.sleep(0.1)
+            t.ok(ct.read(path) is None, "the shell's cache is gone with it", path)
+            r = krb_client(ct, tmp, cc, "plain", PROBE)
+            t.ok(r.get("auth") == 200 and "cc=[unset]" in r.get("out", ""),
+                 "Kerberos without delegation: no KRB5CCNAME", r)
+            t.diag("KDC connections relayed from the container: %d" % relay.relayed)
+        finally:
+            relay.close()
+
+
 def run():
     deb = timed("build-deb", build_deb)
     if deb is None:
@@ -285,6 +510,8 @@ def run():
         f.write(CLIENT)
     with open(os.path.join(tmp, "openssl.cnf"), "w") as f:
         f.write(OPENSSL_LEGACY)
+    with open(os.path.join(tmp, "krbclient.py"), "w") as f:
+        f.write(KRBCLIENT)
     try:
         with Container("t8050") as ct:
             ct.write("/etc/hostname", HOST + "\n")
@@ -297,6 +524,7 @@ def run():
             timed("memory", memory, ct, client)
             timed("tasks", tasks, ct, client)
             timed("admin", admin, ct, client)
+            timed("delegation", delegation, ct, tmp)
             log = ct.sh("journalctl -u winrmd --no-pager").stdout
             t.not_contains(log, "Sanitizer", "no sanitizer report")
             if os.environ.get("T8050_LOG"):
