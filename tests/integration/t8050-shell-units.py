@@ -500,6 +500,16 @@ def delegation(ct, tmp):
             relay.close()
 
 
+def stop(ct):
+    left = ct.sh("systemctl list-units --no-legend --plain 'winrmd-*' 'user-*-winrmd*'"
+                 ).stdout.strip()
+    t.eq(left, "", "no unit of a shell is left once every shell is deleted")
+    t0 = time.monotonic()
+    r = ct.sh("systemctl stop winrmd")
+    took = time.monotonic() - t0
+    t.ok(r.returncode == 0 and took < 10, "systemctl stop winrmd: %.1f s" % took, r.stderr)
+
+
 def run():
     deb = timed("build-deb", build_deb)
     if deb is None:
@@ -525,6 +535,7 @@ def run():
             timed("tasks", tasks, ct, client)
             timed("admin", admin, ct, client)
             timed("delegation", delegation, ct, tmp)
+            timed("stop", stop, ct)
             log = ct.sh("journalctl -u winrmd --no-pager").stdout
             t.not_contains(log, "Sanitizer", "no sanitizer report")
             if os.environ.get("T8050_LOG"):
