@@ -167,18 +167,20 @@ def test_shell_end(lab, base):
     cfg = {**base, "Service": {**base["Service"],
                                "Auth": {**base["Service"]["Auth"], "Basic": True}}}
     guid = "0C5B2B1E-7F5A-4C1B-9D6E-2A4F8B3C1D00"
+    guid2 = "0C5B2B1E-7F5A-4C1B-9D6E-2A4F8B3C1D01"
     uid = lab.users["alice"].uid
     lines, log, out = run(lab, cfg, [
         "shell-end", str(uid), guid, "shell-end", "0", guid,
         "basic", "alice", "alicepw", "spawn-shell", guid, "id -u",
         "shell-end", "0", guid, "spawn-shell", guid, "id -u",
         "shell-end", str(uid), guid, "shell-end", str(uid), guid,
-        "spawn-shell", guid, "id -u", "ping"])
+        "spawn-shell", guid2, "id -u", "ping"])
     ends = answers(lines, "shell-end")
     t.eq(ends, ["OK"] * 5, "SHELL_END of unknown shells, of another uid's, twice: OK")
     spawns = answers(lines, "spawn-shell")
     t.ok(len(spawns) == 3 and all('stdout="%d"' % uid in a for a in spawns),
-         "commands in a shell run as alice before and after its SHELL_END", out)
+         "commands in a shell run as alice, before and after a SHELL_END of another "
+         "uid's, and in a new shell after its own", out)
     t.eq(answers(lines, "ping"), ["PONG"], "the helper is alive")
     for steps, what, pattern in (
             (["shell-end", "0", "../../etc/passwd"], "SHELL_END of a non-GUID shell",
