@@ -19,7 +19,8 @@ pywinrm (NTLM) from the host in the container's network namespace.
    still start processes while it runs;
 5. the sandbox (ProtectSystem=strict, NoNewPrivileges...) is the
    service's only: root's command writes /etc and /usr, runs a setuid
-   program (su), and its processes are in user-0.slice;
+   program (su), and its processes are in user-0.slice; the helper still
+   rewrites /etc/winrmd/winrmd.conf (winrmctl set);
 6. delegated Kerberos credentials (issue 14, item 5) under systemd: the
    lab's KDC runs on the host (lib/lab.py) and is reached from the
    container's network namespace at 127.0.0.1:88 through a relay of this
@@ -336,6 +337,13 @@ def admin(ct, client):
     t.eq(ct.read("/etc/winrmd-t8050"), b"x\n", "the file is in the container's /etc")
     t.ok("/user.slice/user-0.slice/" in cgroup_line(out), "root's command is in user-0.slice",
          out)
+    # Config Put through the service: the helper rewrites /etc/winrmd
+    # (ReadWritePaths) under ProtectSystem=strict and the capability set
+    r = ct.run(["winrmctl", "set", "winrm/config", '@{MaxEnvelopeSizekb="700"}'])
+    t.ok(r.returncode == 0 and re.search(r"MaxEnvelopeSizekb\s*=\s*700;",
+                                         (ct.read(CONF) or b"").decode()),
+         "winrmctl set (Config Put): the sandboxed helper rewrites winrmd.conf",
+         r.stdout + r.stderr)
 
 
 class KdcRelay:
