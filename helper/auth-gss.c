@@ -221,12 +221,13 @@ static void handle_auth_gss(struct helper_call *call)
 	gss_buffer_desc out = GSS_C_EMPTY_BUFFER;
 	gss_name_t src = GSS_C_NO_NAME;
 	gss_OID mech = GSS_C_NO_OID;
+	gss_cred_id_t deleg = GSS_C_NO_CREDENTIAL;
 	major = gss_accept_sec_context(&minor, &c->ctx, GSS_C_NO_CREDENTIAL,
 				       &in,
 				       bind ? &bindings
 					    : GSS_C_NO_CHANNEL_BINDINGS,
 				       &src, &mech, &out, &ret_flags, NULL,
-				       NULL);
+				       &deleg);
 	OM_uint32 min2;
 
 	if (GSS_ERROR(major)) {
@@ -319,6 +320,17 @@ static void handle_auth_gss(struct helper_call *call)
 		goto done;
 	}
 	c->ctx_is_krb5 = krb5;
+	if (krb5 && (ret_flags & GSS_C_DELEG_FLAG) &&
+	    deleg != GSS_C_NO_CREDENTIAL) {
+		/* Kept with the connection; its shells' commands get it as a
+		 * credential cache (spawn.c, ccache.h). */
+		if (c->deleg != GSS_C_NO_CREDENTIAL)
+			gss_release_cred(&min2, &c->deleg);
+		c->deleg = deleg;
+		deleg = GSS_C_NO_CREDENTIAL;
+		log_debug("connection %llu: %s delegated credentials",
+			  (unsigned long long)c->id, LOG_ESC(claimed));
+	}
 	struct auth_attempt *a = authres_attempt_new(
 		seq, c, kerberos_scheme ? "Kerberos" : "Negotiate",
 		krb5 ? "Kerberos" : "NTLM", claimed);
@@ -331,6 +343,8 @@ static void handle_auth_gss(struct helper_call *call)
 	authres_verify(a, local, NULL);
 	free(local);
 done:
+	if (deleg != GSS_C_NO_CREDENTIAL)
+		gss_release_cred(&min2, &deleg);
 	gss_release_buffer(&min2, &out);
 	if (src != GSS_C_NO_NAME)
 		gss_release_name(&min2, &src);

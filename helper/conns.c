@@ -141,6 +141,11 @@ void conns_reset(struct hconn *c)
 		gss_delete_sec_context(&minor, &c->ctx, GSS_C_NO_BUFFER);
 		c->ctx = GSS_C_NO_CONTEXT;
 	}
+	if (c->deleg != GSS_C_NO_CREDENTIAL) {
+		OM_uint32 minor;
+		gss_release_cred(&minor, &c->deleg);
+		c->deleg = GSS_C_NO_CREDENTIAL;
+	}
 	hidentity_release(&c->identity);
 	c->ctx_is_krb5 = false;
 	c->state = HCONN_NEW;

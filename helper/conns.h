@@ -42,6 +42,9 @@ struct hconn {
 	enum hconn_state state;
 	gss_ctx_id_t ctx; /* GSS_C_NO_CONTEXT unless GSS */
 	bool ctx_is_krb5; /* Kerberos (IOV wrap) rather than NTLM */
+	/* The client's forwarded Kerberos ticket (GSS_C_DELEG_FLAG), or
+	 * GSS_C_NO_CREDENTIAL; goes with the identity (ccache.h). */
+	gss_cred_id_t deleg;
 	char scheme[16];
 	char remote[64];
 	unsigned port;             /* the client's (0: local) */

@@ -112,6 +112,7 @@ void helper_refuse(uint32_t seq, uint16_t type, uint32_t error,
 
 static struct watch {
 	int fd;
+	short events;
 	helper_fd_cb cb;
 	void *arg;
 } watches[HELPER_MAX_WATCHES];
@@ -122,6 +123,7 @@ int helper_watch_fd(int fd, helper_fd_cb cb, void *arg)
 	if (n_watches >= HELPER_MAX_WATCHES)
 		return -1;
 	watches[n_watches].fd = fd;
+	watches[n_watches].events = POLLIN;
 	watches[n_watches].cb = cb;
 	watches[n_watches].arg = arg;
 	n_watches++;
@@ -143,12 +145,19 @@ void helper_unwatch_fd(int fd)
 	}
 }
 
+void helper_watch_set_events(int fd, short events)
+{
+	for (size_t i = 0; i < n_watches; i++)
+		if (watches[i].fd == fd)
+			watches[i].events = events;
+}
+
 size_t helper_watch_pollfds(struct pollfd *out, size_t max)
 {
 	size_t n = n_watches < max ? n_watches : max;
 	for (size_t i = 0; i < n; i++)
 		out[i] = (struct pollfd){ .fd = watches[i].fd,
-					  .events = POLLIN };
+					  .events = watches[i].events };
 	return n;
 }
 
@@ -157,7 +166,7 @@ void helper_watch_dispatch(const struct pollfd *pfd, size_t n)
 	/* Callbacks may add or remove watches, so look each fd up again
 	 * before calling. */
 	for (size_t i = 0; i < n; i++) {
-		if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+		if (!(pfd[i].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR)))
 			continue;
 		for (size_t j = 0; j < n_watches; j++) {
 			if (watches[j].fd == pfd[i].fd) {

@@ -56,6 +56,10 @@ typedef void (*helper_child_cb)(void *arg, int status);
  * Returns 0, or -1 when too many fds are watched (nothing registered). */
 int helper_watch_fd(int fd, helper_fd_cb cb, void *arg);
 void helper_unwatch_fd(int fd);
+/* The poll events of a watched fd (POLLIN by default): a library's own
+ * connection (sd-bus) also waits for POLLOUT while it has output queued.
+ * The callback then runs on any of them, or on a hang-up. */
+void helper_watch_set_events(int fd, short events);
 /* True when n more fds can be watched now (check before forking what
  * will need the watch: the loop is single-threaded, so it stays true). */
 bool helper_watch_room(unsigned n);

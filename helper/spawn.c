@@ -1,17 +1,35 @@
 /*
  * spawn.c - running commands for the Windows Remote Shell, as the
- * authenticated user (design.md decision 5).
+ * authenticated user (design.md decisions 5 and 10).
  *
- * For every command the helper forks a small root "monitor" process that
- * opens the PAM session, forks the user's process, and closes the session
- * when it ends.  The user's process gets its own session and process
- * group (setsid), then, in this order and checked: initgroups, setgid,
- * setuid; resource limits; a clean environment; the working directory;
- * closefrom; exec of the login shell with -c (or the program itself).
- * The pipes go back to the listener by SCM_RIGHTS: stdin, stdout, stderr
- * and a status pipe on which the monitor writes the wait status.  The
- * start (its command line) and the end (its exit status, written by the
- * monitor) of every command are audit lines of its connection.
+ * Two ways, chosen once at start (units.h):
+ *
+ * - Where systemd is PID 1, each command is a transient service of the
+ *   user (units.c): systemd opens the PAM session (PAMName=: account
+ *   check, session), changes to the user and runs the login shell with
+ *   -c (or the program itself); the command's pipes are handed to systemd
+ *   as file descriptors.  A shell's commands share a slice in the user's
+ *   slice, whose MemoryMax is Winrs.MaxMemoryPerShellMB (the memory of the
+ *   whole shell, as Windows means it) and whose TasksMax is
+ *   Winrs.MaxProcessesPerShell plus one per running command (systemd's
+ *   "(sd-pam)" process of each).  The helper writes the wait status on the
+ *   status pipe when systemd says the service ended.
+ *
+ * - Otherwise the helper forks a small root "monitor" process per
+ *   command that opens the PAM session, forks the user's process, and
+ *   closes the session when it ends.  The user's process gets its own
+ *   session and process group (setsid), then, in this order and checked:
+ *   initgroups, setgid, setuid; resource limits; a clean environment; the
+ *   working directory; closefrom; exec of the login shell with -c (or the
+ *   program itself).  The monitor writes the wait status.
+ *
+ * Either way the pipes go back to the listener by SCM_RIGHTS: stdin,
+ * stdout, stderr and the status pipe.  The helper knows the listener's
+ * shells by (uid, shell id) for the caller's own commands only: to group
+ * them (their slice) and to keep the shell's delegated Kerberos
+ * credentials (ccache.h) until SHELL_END.  The start (its command line)
+ * and the end (its exit status) of every command are audit lines of its
+ * connection.
  *
  * Only a connection whose identity the helper established, authorized,
  * may spawn; only the owner of a command (same uid) may signal it.
@@ -23,8 +41,8 @@
  * arguments, environment or working directory; so a listener gains no
  * other program to run through it.
  *
- * Entry point: module_spawn (SPAWN, SIGNAL; its stop hook ends every
- * command).
+ * Entry point: module_spawn (SPAWN, SIGNAL, SHELL_END; its start hook
+ * connects to systemd, its stop hook ends every command).
  */
 #include "autoconfig.h"
 
@@ -36,23 +54,46 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <security/pam_appl.h>
 
+#include "helper/ccache.h"
 #include "helper/closefds.h"
 #include "helper/conns.h"
-#include "lib/log.h"
 #include "helper/loop.h"
 #include "helper/module.h"
+#include "helper/units.h"
+#include "lib/log.h"
 
 #define TERMINATE_GRACE_MS 5000
+/* Shells the helper keeps at most (a correct listener ends each one). */
+#define MAX_SHELLS 100000
+/* Winrs quotas at their maximum mean no limit. */
+#define QUOTA_NONE 2147483647
+
+/* A shell of the listener's, as far as the helper needs it. */
+struct hshell {
+	uid_t uid;
+	char id[PRIV_SHELL_ID_LEN + 1]; /* upper case, as the listener's */
+	char *slice;          /* its systemd slice once made, or NULL */
+	char *ccache;         /* its credential cache file, or NULL */
+	uint64_t ccache_conn; /* the connection whose ticket it holds */
+	unsigned running;     /* its commands that have not ended */
+	bool ended;           /* SHELL_END came: freed when nothing runs */
+	struct hshell *next;
+};
+
+static struct hshell *shells;
+static size_t n_shells;
 
 struct command {
 	uint64_t handle;
-	pid_t monitor; /* root process holding the PAM session */
+	pid_t monitor; /* fork path: root process holding the PAM session */
 	pid_t pid; /* the user's process and process group; 0 until started */
 	uid_t uid;
 	char *user;
@@ -64,6 +105,9 @@ struct command {
 	uint32_t seq;        /* the SPAWN request awaiting its answer */
 	int listener_fds[4]; /* stdin (w), stdout (r), stderr (r), status (r) */
 	struct timer *kill_timer;
+	struct unit *unit;    /* unit path: the service (units.h) */
+	int status_fd;        /* unit path: the status pipe's write end */
+	struct hshell *shell; /* the shell it runs in, or NULL */
 	struct command *next;
 };
 
@@ -89,9 +133,10 @@ struct spawn_args {
 	const char *program;
 	const char *const *argv; /* program arguments (SKIP_SHELL) */
 	size_t argc;
-	const char *cwd;               /* "" = home */
-	char **env;                    /* NAME=value, NULL-terminated */
-	uint64_t max_memory;           /* 0 = unlimited */
+	const char *cwd;     /* "" = home */
+	char **env;          /* NAME=value, NULL-terminated */
+	uint64_t max_memory; /* 0 = unlimited */
+	const char *ccache;  /* the shell's credential cache, or NULL */
 	const struct audit_peer *peer; /* the command's end is audited */
 };
 
@@ -190,6 +235,50 @@ static void env_add(char ***env, size_t *n, const char *name, const char *value)
 	(*env)[*n] = NULL;
 }
 
+/* The environment every command starts from: the account's, then
+ * Winrs.KeepEnvironment from the helper's own (*n: how many). */
+static char **base_env(const struct spawn_args *a, size_t *n)
+{
+	char **env = xcalloc(1, sizeof(*env));
+	*n = 0;
+	env_add(&env, n, "HOME", a->home);
+	env_add(&env, n, "USER", a->user);
+	env_add(&env, n, "LOGNAME", a->user);
+	env_add(&env, n, "SHELL", a->shell[0] ? a->shell : "/bin/sh");
+	env_add(&env, n, "PATH",
+		a->uid == 0
+			? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+			: "/usr/local/bin:/usr/bin:/bin");
+	env_add(&env, n, "LANG", "C.UTF-8");
+	for (size_t i = 0; i < helper_config->n_keep_environment; i++) {
+		const char *v = getenv(helper_config->keep_environment[i]);
+		if (v != NULL)
+			env_add(&env, n, helper_config->keep_environment[i], v);
+	}
+	return env;
+}
+
+static void env_free(char **env)
+{
+	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+
+/* The audit line of a command's end, from its wait status. */
+static void audit_exit(const struct audit_peer *peer, const char *user,
+		       pid_t pid, int status)
+{
+	if (WIFSIGNALED(status))
+		log_audit_event(peer, "command",
+				"user=%s action=exit pid=%d signal=%d",
+				LOG_ESC(user), (int)pid, WTERMSIG(status));
+	else
+		log_audit_event(peer, "command",
+				"user=%s action=exit pid=%d exit=%d",
+				LOG_ESC(user), (int)pid, WEXITSTATUS(status));
+}
+
 static void monitor_main(struct spawn_args *a,
 			 const struct priv_env_var *client_env,
 			 size_t client_envc, const char *remote, int fds[10])
@@ -229,24 +318,9 @@ static void monitor_main(struct spawn_args *a,
 	}
 
 	/* Environment: the account, then KeepEnvironment, then PAM's, then
-	 * the client's rsp:Environment. */
-	char **env = xcalloc(1, sizeof(*env));
-	size_t n = 0;
-	env_add(&env, &n, "HOME", a->home);
-	env_add(&env, &n, "USER", a->user);
-	env_add(&env, &n, "LOGNAME", a->user);
-	env_add(&env, &n, "SHELL", a->shell[0] ? a->shell : "/bin/sh");
-	env_add(&env, &n, "PATH",
-		a->uid == 0
-			? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-			: "/usr/local/bin:/usr/bin:/bin");
-	env_add(&env, &n, "LANG", "C.UTF-8");
-	for (size_t i = 0; i < helper_config->n_keep_environment; i++) {
-		const char *v = getenv(helper_config->keep_environment[i]);
-		if (v != NULL)
-			env_add(&env, &n, helper_config->keep_environment[i],
-				v);
-	}
+	 * the shell's credential cache, then the client's rsp:Environment. */
+	size_t n;
+	char **env = base_env(a, &n);
 	char **pam_env = pam_getenvlist(ph);
 	for (size_t i = 0; pam_env != NULL && pam_env[i] != NULL; i++) {
 		char *eq = strchr(pam_env[i], '=');
@@ -254,6 +328,11 @@ static void monitor_main(struct spawn_args *a,
 			*eq = '\0';
 			env_add(&env, &n, pam_env[i], eq + 1);
 		}
+	}
+	if (a->ccache != NULL) {
+		char *v = xasprintf("FILE:%s", a->ccache);
+		env_add(&env, &n, "KRB5CCNAME", v);
+		free(v);
 	}
 	for (size_t i = 0; i < client_envc; i++)
 		env_add(&env, &n, client_env[i].name, client_env[i].value);
@@ -307,18 +386,8 @@ static void monitor_main(struct spawn_args *a,
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (rep.error == 0) {
-		if (WIFSIGNALED(status))
-			log_audit_event(a->peer, "command",
-					"user=%s action=exit pid=%d signal=%d",
-					LOG_ESC(a->user), (int)pid,
-					WTERMSIG(status));
-		else
-			log_audit_event(a->peer, "command",
-					"user=%s action=exit pid=%d exit=%d",
-					LOG_ESC(a->user), (int)pid,
-					WEXITSTATUS(status));
-	}
+	if (rep.error == 0)
+		audit_exit(a->peer, a->user, pid, status);
 	if (rep.error == 0) {
 		int32_t st = status;
 		if (write(status_fd, &st, sizeof(st)) < 0) {
@@ -337,6 +406,119 @@ fail:
 	pam_close_session(ph, 0);
 	pam_end(ph, PAM_SUCCESS);
 	_exit(1);
+}
+
+/* ---- shells ---- */
+
+static struct hshell *shell_find(uid_t uid, const char *id)
+{
+	for (struct hshell *sh = shells; sh != NULL; sh = sh->next)
+		if (sh->uid == uid && strcasecmp(sh->id, id) == 0)
+			return sh;
+	return NULL;
+}
+
+/* The shell, made on its first command; NULL when too many are kept. */
+static struct hshell *shell_get(uid_t uid, const char *id)
+{
+	struct hshell *sh = shell_find(uid, id);
+	if (sh != NULL || n_shells >= MAX_SHELLS)
+		return sh;
+	sh = xcalloc(1, sizeof(*sh));
+	sh->uid = uid;
+	for (size_t i = 0; i <= PRIV_SHELL_ID_LEN; i++)
+		sh->id[i] = (char)(id[i] >= 'a' && id[i] <= 'z'
+					   ? id[i] - 'a' + 'A'
+					   : id[i]);
+	sh->next = shells;
+	shells = sh;
+	n_shells++;
+	return sh;
+}
+
+static void shell_free(struct hshell *sh)
+{
+	for (struct hshell **pp = &shells; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == sh) {
+			*pp = sh->next;
+			break;
+		}
+	n_shells--;
+	free(sh->slice);
+	free(sh->ccache);
+	free(sh);
+}
+
+/* The shell's TasksMax: MaxProcessesPerShell processes of the user, and
+ * the (sd-pam) process of each of its running commands. */
+static void shell_set_tasks(struct hshell *sh)
+{
+	int64_t max = helper_config->max_processes_per_shell;
+	if (sh->slice != NULL && !sh->ended && max < QUOTA_NONE)
+		units_slice_set_tasks(sh->slice, (uint64_t)max + sh->running);
+}
+
+/* The shell's slice, made with its limits on its first command:
+ * user-<uid>-winrmd\x2dshell\x2d<id, "-" escaped>.slice, in the user's
+ * slice (a slice's name is its place in the tree). */
+static const char *shell_slice(struct hshell *sh, const char *user)
+{
+	if (sh->slice != NULL)
+		return sh->slice;
+	struct buf b = BUF_INIT;
+	char *head = xasprintf("user-%u-winrmd\\x2dshell\\x2d",
+			       (unsigned)sh->uid);
+	buf_append_str(&b, head);
+	free(head);
+	for (const char *p = sh->id; *p; p++)
+		if (*p == '-')
+			buf_append_str(&b, "\\x2d");
+		else
+			buf_append_byte(&b, (uint8_t)*p);
+	buf_append_str(&b, ".slice");
+	sh->slice = buf_steal(&b);
+	int64_t mb = helper_config->max_memory_per_shell_mb;
+	int64_t procs = helper_config->max_processes_per_shell;
+	char *desc = xasprintf("winrmd: shell %s of %s", sh->id, user);
+	units_slice_create(sh->slice, desc,
+			   mb < QUOTA_NONE ? (uint64_t)mb << 20 : 0,
+			   procs < QUOTA_NONE ? (uint64_t)procs + 1 : 0);
+	free(desc);
+	return sh->slice;
+}
+
+/* The shell is over (SHELL_END, or the helper stops): its cache goes, its
+ * slice is stopped and let go; freed now or when its last command ends. */
+static void shell_end(struct hshell *sh)
+{
+	if (sh->ended)
+		return;
+	sh->ended = true;
+	ccache_remove(sh->ccache);
+	free(sh->ccache);
+	sh->ccache = NULL;
+	if (sh->slice != NULL)
+		units_slice_end(sh->slice);
+	if (sh->running == 0)
+		shell_free(sh);
+}
+
+/* The connection's delegated credentials become the shell's cache (once
+ * per connection: a command may have added service tickets to it). */
+static void shell_take_credentials(struct hshell *sh, const struct hconn *hc,
+				   gid_t gid)
+{
+	if (hc->deleg == GSS_C_NO_CREDENTIAL ||
+	    (sh->ccache != NULL && sh->ccache_conn == hc->id))
+		return;
+	char *path = ccache_store(hc->deleg, sh->uid, gid, sh->id);
+	if (path == NULL)
+		return;
+	free(sh->ccache);
+	sh->ccache = path;
+	sh->ccache_conn = hc->id;
+	log_info("shell %s of %s: delegated Kerberos credentials in %s", sh->id,
+		 LOG_ESC(hc->identity.user), path);
 }
 
 /* ---- the helper side ---- */
@@ -363,11 +545,33 @@ static void command_free(struct command *c)
 	for (int i = 0; i < 4; i++)
 		if (c->listener_fds[i] >= 0)
 			close(c->listener_fds[i]);
+	if (c->status_fd >= 0)
+		close(c->status_fd);
 	if (c->kill_timer != NULL)
 		helper_timer_cancel(c->kill_timer);
 	free(c->user);
 	free(c->cmdline);
 	free(c);
+}
+
+/* The command is over (or never started): its connection and its shell
+ * count one less, then it goes. */
+static void command_end(struct command *c)
+{
+	/* The end of a command counts as a use of its connection (the
+	 * client polled for it through the listener alone). */
+	struct hconn *hc = conns_find(c->conn_id);
+	if (hc != NULL && hc->commands > 0)
+		hc->commands--;
+	struct hshell *sh = c->shell;
+	if (sh != NULL && sh->running > 0) {
+		sh->running--;
+		if (sh->ended && sh->running == 0)
+			shell_free(sh);
+		else
+			shell_set_tasks(sh);
+	}
+	command_free(c);
 }
 
 /* Appends s, quoted as a POSIX shell word when it needs to be. */
@@ -389,7 +593,7 @@ static void shell_word(struct buf *b, const char *s)
 }
 
 /* The command line as it runs, for the audit lines: the text the shell
- * runs, or the program and its arguments as shell words. */
+ * runs, or the program and its arguments as shell words (owned). */
 static char *command_line(const struct priv_spawn *r)
 {
 	if (!(r->flags & PRIV_SPAWN_SKIP_SHELL))
@@ -405,6 +609,25 @@ static char *command_line(const struct priv_spawn *r)
 
 #define COMMAND_PEER(c)                                                        \
 	(&(const struct audit_peer){ (c)->conn_id, (c)->remote, (c)->port })
+
+/* The audit line of a command that did not start. */
+static void audit_not_started(const struct audit_peer *peer, const char *user,
+			      const char *cmdline, const char *why)
+{
+	log_audit_event(peer, "command",
+			"user=%s action=start command=\"%s\" "
+			"result=failure reason=\"%s\"",
+			LOG_ESC(user), LOG_ESC(cmdline), LOG_ESC(why));
+}
+
+/* The audit line of a command that started. */
+static void audit_started(const struct command *c)
+{
+	log_audit_event(COMMAND_PEER(c), "command",
+			"user=%s action=start pid=%d command=\"%s\" "
+			"result=success",
+			LOG_ESC(c->user), (int)c->pid, LOG_ESC(c->cmdline));
+}
 
 /* Answers a SPAWN: started (error 0: the command's handle, pid and the
  * listener's ends of its pipes, which are closed once sent) or not. */
@@ -423,6 +646,34 @@ static void spawn_reply(uint32_t seq, int error, const char *message,
 	}
 	helper_answer(seq, PRIV_SPAWN_RESULT, &res, NULL, 0);
 }
+
+/* A new command of hc's user, not yet started; linked. */
+static struct command *command_new(struct hconn *hc, const struct priv_spawn *r,
+				   uint32_t seq, struct hshell *sh)
+{
+	struct command *c = xcalloc(1, sizeof(*c));
+	c->handle = next_handle++;
+	c->uid = hc->identity.uid;
+	c->user = xstrdup(hc->identity.user);
+	c->conn_id = r->conn;
+	snprintf(c->remote, sizeof(c->remote), "%s", hc->remote);
+	c->port = hc->port;
+	c->cmdline = command_line(r);
+	c->seq = seq;
+	c->ctl_fd = -1;
+	c->status_fd = -1;
+	for (int i = 0; i < 4; i++)
+		c->listener_fds[i] = -1;
+	c->shell = sh;
+	if (sh != NULL)
+		sh->running++;
+	hc->commands++; /* its identity does not expire meanwhile */
+	c->next = commands;
+	commands = c;
+	return c;
+}
+
+/* ---- the fork path ---- */
 
 static void on_ctl(void *arg, int fd)
 {
@@ -449,11 +700,7 @@ static void on_ctl(void *arg, int fd)
 	rep.stage[sizeof(rep.stage) - 1] = '\0';
 	if (rep.error != 0) {
 		char *msg = xasprintf("%s: %s", rep.stage, strerror(rep.error));
-		log_audit_event(COMMAND_PEER(c), "command",
-				"user=%s action=start command=\"%s\" "
-				"result=failure reason=\"%s\"",
-				LOG_ESC(c->user), LOG_ESC(c->cmdline),
-				LOG_ESC(msg));
+		audit_not_started(COMMAND_PEER(c), c->user, c->cmdline, msg);
 		spawn_reply(c->seq, rep.error, msg, NULL);
 		free(msg);
 		for (int i = 0; i < 4; i++) {
@@ -463,10 +710,7 @@ static void on_ctl(void *arg, int fd)
 		return;
 	}
 	c->pid = rep.pid;
-	log_audit_event(COMMAND_PEER(c), "command",
-			"user=%s action=start pid=%d command=\"%s\" "
-			"result=success",
-			LOG_ESC(c->user), (int)c->pid, LOG_ESC(c->cmdline));
+	audit_started(c);
 	spawn_reply(c->seq, 0, "", c);
 }
 
@@ -475,23 +719,303 @@ static void on_monitor_exit(void *arg, int status)
 	struct command *c = arg;
 	log_debug("command %llu (monitor %d) finished, status %d",
 		  (unsigned long long)c->handle, (int)c->monitor, status);
-	/* The end of a command counts as a use of its connection (the
-	 * client polled for it through the listener alone). */
-	struct hconn *hc = conns_find(c->conn_id);
-	if (hc != NULL && hc->commands > 0)
-		hc->commands--;
 	/* The loop may reap a short-lived monitor before it polled the
 	 * start report the monitor wrote: read it now, so that the
 	 * SPAWN request is always answered (EOF answers an error). */
 	if (c->ctl_fd >= 0)
 		on_ctl(c, c->ctl_fd);
-	command_free(c);
+	command_end(c);
+}
+
+static void spawn_fork(struct helper_call *call, struct spawn_args *a,
+		       struct hshell *sh)
+{
+	const struct priv_spawn *r = call->args;
+	struct hconn *hc = call->conn;
+	if (!helper_watch_room(1)) {
+		spawn_reply(call->seq, EAGAIN, "too many commands are starting",
+			    NULL);
+		return;
+	}
+	int fds[10];
+	int made = 0;
+	for (; made < 5; made++)
+		if (pipe2(fds + 2 * made, O_CLOEXEC) != 0)
+			break;
+	if (made < 5) {
+		int e = errno;
+		for (int i = 0; i < 2 * made; i++)
+			close(fds[i]);
+		spawn_reply(call->seq, e, "out of file descriptors", NULL);
+		return;
+	}
+	pid_t monitor = fork();
+	if (monitor == 0) {
+		helper_child_init(fds, 10);
+		monitor_main(a, r->env, r->n_env, hc->remote, fds);
+	}
+	close(fds[0]);
+	close(fds[3]);
+	close(fds[5]);
+	close(fds[7]);
+	close(fds[9]);
+	if (monitor < 0) {
+		int e = errno;
+		close(fds[1]);
+		close(fds[2]);
+		close(fds[4]);
+		close(fds[6]);
+		close(fds[8]);
+		spawn_reply(call->seq, e, "cannot fork", NULL);
+		return;
+	}
+	struct command *c = command_new(hc, r, call->seq, sh);
+	c->monitor = monitor;
+	c->ctl_fd = fds[8];
+	c->listener_fds[0] = fds[1];
+	c->listener_fds[1] = fds[2];
+	c->listener_fds[2] = fds[4];
+	c->listener_fds[3] = fds[6];
+	helper_watch_fd(c->ctl_fd, on_ctl, c); /* room checked above */
+	helper_watch_child(monitor, on_monitor_exit, c);
+	/* answered from on_ctl once the exec succeeded or failed */
+}
+
+/* ---- the unit path ---- */
+
+static void unit_started(void *arg, int error, const char *why, pid_t pid)
+{
+	struct command *c = arg;
+	if (error != 0) {
+		c->unit = NULL; /* units.c lets it go */
+		audit_not_started(COMMAND_PEER(c), c->user, c->cmdline, why);
+		spawn_reply(c->seq, error, why, NULL);
+		command_end(c);
+		return;
+	}
+	c->pid = pid;
+	audit_started(c);
+	spawn_reply(c->seq, 0, "", c);
+}
+
+static void unit_ended(void *arg, int status)
+{
+	struct command *c = arg;
+	c->unit = NULL;
+	log_debug("command %llu finished, status %d",
+		  (unsigned long long)c->handle, status);
+	if (status != -1) {
+		audit_exit(COMMAND_PEER(c), c->user, c->pid, status);
+		int32_t st = status;
+		if (write(c->status_fd, &st, sizeof(st)) < 0) {
+			/* nobody listens any more */
+		}
+	}
+	command_end(c);
+}
+
+/* Where the command's program is: systemd wants an absolute path.  The
+ * login shell, or for SKIP_SHELL the program as execvp would find it in
+ * the command's PATH (seen from the helper, as root). */
+static char *find_program(const struct spawn_args *a, char **env, int *err)
+{
+	if (!(a->flags & PRIV_SPAWN_SKIP_SHELL)) {
+		const char *shell = a->shell[0] != '\0' ? a->shell : "/bin/sh";
+		if (access(shell, X_OK) == 0)
+			return xstrdup(shell);
+		*err = errno;
+		return NULL;
+	}
+	const char *prog = a->program;
+	*err = ENOENT;
+	if (prog[0] == '\0')
+		return NULL;
+	if (strchr(prog, '/') != NULL) {
+		char *path = prog[0] == '/'
+				     ? xstrdup(prog)
+				     : xasprintf("%s/%s",
+						 a->cwd[0] ? a->cwd : a->home,
+						 prog);
+		if (access(path, X_OK) == 0)
+			return path;
+		*err = errno;
+		free(path);
+		return NULL;
+	}
+	const char *search = "/usr/local/bin:/usr/bin:/bin";
+	for (size_t i = 0; env[i] != NULL; i++)
+		if (strncmp(env[i], "PATH=", 5) == 0)
+			search = env[i] + 5;
+	for (const char *p = search;;) {
+		const char *end = strchr(p, ':');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len > 0) {
+			char *path = xasprintf("%.*s/%s", (int)len, p, prog);
+			struct stat st;
+			if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+			    access(path, X_OK) == 0)
+				return path;
+			if (errno == EACCES)
+				*err = EACCES;
+			free(path);
+		}
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return NULL;
+}
+
+static void spawn_unit(struct helper_call *call, struct spawn_args *a,
+		       struct hshell *sh)
+{
+	const struct priv_spawn *r = call->args;
+	struct hconn *hc = call->conn;
+	/* Environment: the account, KeepEnvironment, the shell's credential
+	 * cache, the client's; systemd adds PAM's (pam_env) last. */
+	size_t n;
+	char **env = base_env(a, &n);
+	if (a->ccache != NULL) {
+		char *v = xasprintf("FILE:%s", a->ccache);
+		env_add(&env, &n, "KRB5CCNAME", v);
+		free(v);
+	}
+	for (size_t i = 0; i < r->n_env; i++)
+		env_add(&env, &n, r->env[i].name, r->env[i].value);
+
+	/* What the fork path would refuse before starting: here systemd's
+	 * service would fail after its start, with an exit code only. */
+	struct stat st;
+	int err = 0;
+	char *path = find_program(a, env, &err);
+	const char *stage = path == NULL ? "exec" : NULL;
+	if (stage == NULL && a->cwd[0] != '\0') {
+		if (a->cwd[0] != '/')
+			err = ENOENT;
+		else if (stat(a->cwd, &st) != 0)
+			err = errno;
+		else if (!S_ISDIR(st.st_mode))
+			err = ENOTDIR;
+		if (err != 0)
+			stage = "chdir";
+	}
+	if (stage != NULL) {
+		char *msg = xasprintf("%s: %s", stage, strerror(err));
+		char *line = command_line(r);
+		audit_not_started(HCONN_PEER(hc), a->user, line, msg);
+		free(line);
+		spawn_reply(call->seq, err, msg, NULL);
+		free(msg);
+		free(path);
+		env_free(env);
+		return;
+	}
+
+	/* argv: the login shell with -c (or the program and its arguments) */
+	const char **argv = xcalloc(a->argc + 4, sizeof(*argv));
+	char *argv0 = NULL;
+	if (a->flags & PRIV_SPAWN_SKIP_SHELL) {
+		argv[0] = a->program;
+		for (size_t i = 0; i < a->argc; i++)
+			argv[i + 1] = a->argv[i];
+	} else {
+		const char *base = strrchr(path, '/');
+		base = base ? base + 1 : path;
+		argv0 = (a->flags & PRIV_SPAWN_NOPROFILE)
+				? xstrdup(base)
+				: xasprintf("-%s", base);
+		argv[0] = argv0;
+		argv[1] = "-c";
+		argv[2] = a->program;
+	}
+
+	int p[8]; /* stdin, stdout, stderr, status: read end, write end */
+	int made = 0;
+	for (; made < 4; made++)
+		if (pipe2(p + 2 * made, O_CLOEXEC) != 0)
+			break;
+	if (made < 4) {
+		int e = errno;
+		for (int i = 0; i < 2 * made; i++)
+			close(p[i]);
+		spawn_reply(call->seq, e, "out of file descriptors", NULL);
+		goto out;
+	}
+	struct command *c = command_new(hc, r, call->seq, sh);
+	c->listener_fds[0] = p[1];
+	c->listener_fds[1] = p[2];
+	c->listener_fds[2] = p[4];
+	c->listener_fds[3] = p[6];
+	c->status_fd = p[7];
+
+	char *name, *desc, *user_slice = NULL;
+	const char *slice;
+	if (sh != NULL) {
+		name = xasprintf(UNITS_SHELL_PREFIX "%s-%llu.service", sh->id,
+				 (unsigned long long)c->handle);
+		desc = xasprintf("winrmd: command %llu of %s in shell %s",
+				 (unsigned long long)c->handle, a->user,
+				 sh->id);
+		slice = shell_slice(sh, a->user);
+		shell_set_tasks(sh);
+	} else {
+		name = xasprintf(UNITS_RUN_PREFIX "%llu.service",
+				 (unsigned long long)c->handle);
+		desc = xasprintf("winrmd: command %llu of %s",
+				 (unsigned long long)c->handle, a->user);
+		user_slice = xasprintf("user-%u.slice", (unsigned)a->uid);
+		slice = user_slice;
+	}
+	int64_t run_ms = helper_config->max_shell_run_time_ms;
+	struct unit_exec x = {
+		.name = name,
+		.slice = slice,
+		.description = desc,
+		.uid = a->uid,
+		.pam_service = helper_config->pam_service,
+		.path = path,
+		.argv = argv,
+		.env = (const char *const *)env,
+		.cwd = a->cwd,
+		.fds = { p[0], p[3], p[5] },
+		/* a shell's memory is its slice's; one outside a shell has
+		 * the listener's limit of its own */
+		.memory_max = sh == NULL ? a->max_memory : 0,
+		.runtime_max_us = sh != NULL && run_ms < QUOTA_NONE
+					  ? (uint64_t)run_ms * 1000
+					  : 0,
+	};
+	static const struct unit_callbacks cbs = { unit_started, unit_ended };
+	char *why = NULL;
+	c->unit = unit_start(&x, &cbs, c, &why);
+	/* The request holds duplicates of the command's ends. */
+	close(p[0]);
+	close(p[3]);
+	close(p[5]);
+	if (c->unit == NULL) {
+		audit_not_started(COMMAND_PEER(c), a->user, c->cmdline, why);
+		spawn_reply(call->seq, EIO, why, NULL);
+		free(why);
+		command_end(c);
+	}
+	free(name);
+	free(desc);
+	free(user_slice);
+out:
+	free(argv0);
+	free(argv);
+	free(path);
+	env_free(env);
+	/* answered from unit_started */
 }
 
 static void handle_spawn(struct helper_call *call)
 {
 	const struct priv_spawn *r = call->args;
 	struct hconn *hc = call->conn; /* authenticated and authorized */
+	if (r->shell_id[0] != '\0' && !guid_valid(r->shell_id))
+		fatal("protocol violation: SPAWN in shell \"%s\"",
+		      LOG_ESC(r->shell_id));
 	uint32_t flags = r->flags;
 	if (flags & PRIV_SPAWN_PROVIDER) {
 		if (strcmp(r->program, helper_config->wmi_provider_path) != 0 ||
@@ -519,6 +1043,22 @@ static void handle_spawn(struct helper_call *call)
 			    NULL);
 		return;
 	}
+	struct hshell *sh = NULL;
+	if (r->shell_id[0] != '\0') {
+		sh = shell_get(pw->pw_uid, r->shell_id);
+		if (sh == NULL) {
+			spawn_reply(call->seq, EAGAIN,
+				    "too many shells are open", NULL);
+			return;
+		}
+		if (sh->ended) {
+			/* a correct listener never uses an ended shell */
+			spawn_reply(call->seq, ENOENT, "the shell has ended",
+				    NULL);
+			return;
+		}
+		shell_take_credentials(sh, hc, pw->pw_gid);
+	}
 	struct spawn_args a = {
 		.user = hc->identity.user,
 		.uid = pw->pw_uid,
@@ -531,68 +1071,17 @@ static void handle_spawn(struct helper_call *call)
 		.argc = r->argc,
 		.cwd = r->cwd,
 		.max_memory = r->max_memory,
+		.ccache = sh != NULL ? sh->ccache : NULL,
+		.peer = HCONN_PEER(hc),
 	};
-	if (!helper_watch_room(1)) {
-		spawn_reply(call->seq, EAGAIN, "too many commands are starting",
-			    NULL);
-		return;
-	}
-	int fds[10];
-	int made = 0;
-	for (; made < 5; made++)
-		if (pipe2(fds + 2 * made, O_CLOEXEC) != 0)
-			break;
-	if (made < 5) {
-		int e = errno;
-		for (int i = 0; i < 2 * made; i++)
-			close(fds[i]);
-		spawn_reply(call->seq, e, "out of file descriptors", NULL);
-		return;
-	}
-	a.peer = HCONN_PEER(hc);
-	pid_t monitor = fork();
-	if (monitor == 0) {
-		helper_child_init(fds, 10);
-		monitor_main(&a, r->env, r->n_env, hc->remote, fds);
-	}
-	close(fds[0]);
-	close(fds[3]);
-	close(fds[5]);
-	close(fds[7]);
-	close(fds[9]);
-	if (monitor < 0) {
-		int e = errno;
-		close(fds[1]);
-		close(fds[2]);
-		close(fds[4]);
-		close(fds[6]);
-		close(fds[8]);
-		spawn_reply(call->seq, e, "cannot fork", NULL);
-		return;
-	}
-	struct command *c = xcalloc(1, sizeof(*c));
-	c->handle = next_handle++;
-	c->monitor = monitor;
-	c->uid = pw->pw_uid;
-	c->user = xstrdup(hc->identity.user);
-	c->conn_id = r->conn;
-	snprintf(c->remote, sizeof(c->remote), "%s", hc->remote);
-	c->port = hc->port;
-	/* the command line as it runs: through the shell, or the program
-	 * and its arguments */
-	c->cmdline = command_line(r);
-	hc->commands++; /* its identity does not expire meanwhile */
-	c->ctl_fd = fds[8];
-	c->seq = call->seq;
-	c->listener_fds[0] = fds[1];
-	c->listener_fds[1] = fds[2];
-	c->listener_fds[2] = fds[4];
-	c->listener_fds[3] = fds[6];
-	c->next = commands;
-	commands = c;
-	helper_watch_fd(c->ctl_fd, on_ctl, c); /* room checked above */
-	helper_watch_child(monitor, on_monitor_exit, c);
-	/* answered from on_ctl once the exec succeeded or failed */
+	if (units_enabled())
+		spawn_unit(call, &a, sh);
+	else
+		spawn_fork(call, &a, sh);
+	/* A shell made for a command that did not start goes with it. */
+	if (sh != NULL && sh->running == 0 && sh->slice == NULL &&
+	    sh->ccache == NULL)
+		shell_free(sh);
 }
 
 static void kill_now(void *arg)
@@ -616,6 +1105,24 @@ static void signal_answer(uint32_t seq, uint32_t error, const char *message)
 	}
 }
 
+/* Sends sig to the command: its process group (fork path), its unit
+ * (units.h: SIGTERM stops it, systemd kills after the grace period).
+ * SIGTERM also starts the grace period of the fork path. */
+static void command_signal(struct command *c, int sig)
+{
+	if (c->unit != NULL) {
+		unit_signal(c->unit, sig);
+		return;
+	}
+	if (c->pid <= 0)
+		return;
+	kill(-c->pid, sig);
+	if (sig == SIGTERM && c->kill_timer == NULL)
+		c->kill_timer = helper_timer_at(time_mono_ms() +
+							TERMINATE_GRACE_MS,
+						kill_now, c);
+}
+
 static void handle_signal(struct helper_call *call)
 {
 	const struct priv_signal_command *r = call->args;
@@ -629,15 +1136,10 @@ static void handle_signal(struct helper_call *call)
 		    r->kind != PRIV_SIGNAL_KILL)
 			fatal("protocol violation: SIGNAL %u without a connection",
 			      r->kind);
-		if (c != NULL && c->pid > 0) {
-			kill(-c->pid,
-			     r->kind == PRIV_SIGNAL_KILL ? SIGKILL : SIGTERM);
-			if (r->kind == PRIV_SIGNAL_TERMINATE &&
-			    c->kill_timer == NULL)
-				c->kill_timer = helper_timer_at(
-					time_mono_ms() + TERMINATE_GRACE_MS,
-					kill_now, c);
-		}
+		if (c != NULL && c->pid > 0)
+			command_signal(c, r->kind == PRIV_SIGNAL_KILL
+						  ? SIGKILL
+						  : SIGTERM);
 		signal_answer(call->seq, 0, NULL);
 		return;
 	}
@@ -658,21 +1160,46 @@ static void handle_signal(struct helper_call *call)
 		  : r->kind == PRIV_SIGNAL_CTRL_BREAK ? SIGQUIT
 		  : r->kind == PRIV_SIGNAL_KILL       ? SIGKILL
 						      : SIGTERM;
-	kill(-c->pid, sig);
-	if (r->kind == PRIV_SIGNAL_TERMINATE && c->kill_timer == NULL)
-		c->kill_timer = helper_timer_at(time_mono_ms() +
-							TERMINATE_GRACE_MS,
-						kill_now, c);
+	command_signal(c, sig);
 	signal_answer(call->seq, 0, NULL);
+}
+
+/* SHELL_END from the listener, which ended one of its shells. */
+static void handle_shell_end(struct helper_call *call)
+{
+	const struct priv_shell_end *r = call->args;
+	if (!guid_valid(r->shell_id))
+		fatal("protocol violation: SHELL_END of shell \"%s\"",
+		      LOG_ESC(r->shell_id));
+	struct hshell *sh = shell_find((uid_t)r->uid, r->shell_id);
+	if (sh != NULL) {
+		log_debug("shell %s of uid %u ended", sh->id,
+			  (unsigned)sh->uid);
+		shell_end(sh);
+	}
+	helper_answer(call->seq, PRIV_OK, NULL, NULL, 0);
+}
+
+static void spawn_start(void)
+{
+	ccache_init(helper_config->admin_socket);
+	units_init();
 }
 
 static void spawn_shutdown(void)
 {
+	for (struct hshell *sh = shells, *next; sh != NULL; sh = next) {
+		next = sh->next;
+		shell_end(sh);
+	}
+	ccache_clear();
 	if (commands == NULL)
-		return;
+		goto done;
 	log_info("ending every running command");
+	/* Commands that are units: stopped, waited for by units.c. */
+	units_shutdown();
 	for (struct command *c = commands; c != NULL; c = c->next)
-		if (c->pid > 0)
+		if (c->pid > 0 && c->unit == NULL)
 			kill(-c->pid, SIGTERM);
 	/* Wait for the monitors (they close the PAM sessions). */
 	for (int i = 0; i < 40 && commands != NULL; i++) {
@@ -683,7 +1210,7 @@ static void spawn_shutdown(void)
 			for (struct command *c = commands; c != NULL;
 			     c = c->next)
 				if (c->monitor == pid) {
-					command_free(c);
+					command_end(c);
 					break;
 				}
 	}
@@ -697,20 +1224,24 @@ static void spawn_shutdown(void)
 			break;
 		for (struct command *c = commands; c != NULL; c = c->next)
 			if (c->monitor == pid) {
-				command_free(c);
+				command_end(c);
 				break;
 			}
 	}
+done:
+	units_shutdown(); /* disconnects (again: harmless) */
 }
 
 static const struct helper_request requests[] = {
 	{ PRIV_SPAWN, REQ_AUTHENTICATED, PRIV_SPAWN_RESULT, handle_spawn },
 	{ PRIV_SIGNAL, REQ_AUTHENTICATED | REQ_CONN_ZERO, PRIV_ERROR,
 	  handle_signal },
+	{ PRIV_SHELL_END, 0, PRIV_ERROR, handle_shell_end },
 };
 
 const struct helper_module module_spawn = {
 	.name = "spawn",
 	HELPER_REQUESTS(requests),
+	.start = spawn_start,
 	.stop = spawn_shutdown,
 };

@@ -76,5 +76,7 @@ int64_t time_mono_ms(void);
 /* Writes an upper-case random GUID "XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX"
  * (36 chars + NUL) from the kernel RNG. */
 void guid_generate(char out[37]);
+/* True when s is a GUID spelt as above, in either case. */
+bool guid_valid(const char *s);
 
 #endif

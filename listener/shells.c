@@ -247,12 +247,13 @@ static void free_chunks(struct chunk *ch)
 	}
 }
 
-/* Asks the helper to signal a command; the answer is not waited for. */
+/* Asks the helper to signal a command or end a shell; the answer is not
+ * waited for. */
 static void ignore_reply(void *arg, struct priv_msg *reply)
 {
 	(void)arg;
 	if (reply->type == PRIV_ERROR)
-		log_warn("the helper refused a signal");
+		log_warn("the helper refused a signal or a shell's end");
 }
 
 static void helper_signal(uint64_t conn_id, uint64_t handle, uint32_t kind)
@@ -302,6 +303,14 @@ static void remove_shell(struct shell *s, uint64_t conn_id, const char *why)
 				LOG_ESC(s->owner), s->id, why);
 	while (s->cmds != NULL)
 		remove_cmd(s->cmds, conn_id);
+	/* What the helper keeps for the shell (its systemd slice, delegated
+	 * credentials) goes too; not waited for. */
+	struct priv_shell_end end = { .uid = (uint32_t)s->uid,
+				      .shell_id = s->id };
+	if (priv_request_async(PRIV_SHELL_END, &end, ignore_reply, NULL,
+			       NULL) != 0)
+		log_warn("cannot end shell %s in the helper: it is gone",
+			 s->id);
 	for (struct shell **pp = &S.shells; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == s) {
 			*pp = s->next;
@@ -650,9 +659,10 @@ enum shell_status shells_create(const struct winrmd_config *cfg,
 	}
 	struct shell *s = xcalloc(1, sizeof(*s));
 	if (opts->client_shell_id != NULL &&
-	    strlen(opts->client_shell_id) == SHELL_ID_LEN &&
+	    guid_valid(opts->client_shell_id) &&
 	    find_shell(opts->client_shell_id, who->uid) == NULL) {
-		/* PSRP clients choose the id; honour it when it is unique. */
+		/* PSRP clients choose the id; honour a GUID when it is unique
+		 * (the helper names the shell's systemd slice after it). */
 		copy_client_id(s->id, opts->client_shell_id);
 	} else {
 		guid_generate(s->id);
@@ -830,6 +840,7 @@ static enum shell_status start_spawn(struct shell_op *op,
 		.flags = flags,
 		.cwd = s->opts.working_directory,
 		.n_env = s->opts.n_env,
+		.shell_id = s->id,
 	};
 	if (spec->skip_shell) {
 		m.program = spec->command;

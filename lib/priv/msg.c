@@ -143,6 +143,7 @@ static const struct field spawn_f[] = {
 	STR(struct priv_spawn, cwd, ANY),
 	LIST(struct priv_spawn, env, n_env, PRIV_MAX_ENV, env_var),
 	U64(struct priv_spawn, max_memory),
+	STR(struct priv_spawn, shell_id, PRIV_SHELL_ID_LEN),
 };
 static const struct field spawn_result_f[] = {
 	U32(struct priv_spawn_result, error),
@@ -218,6 +219,10 @@ static const struct field listener_edit_f[] = {
 	LIST(struct priv_listener_edit, settings, n, PRIV_MAX_SETTINGS,
 	     setting),
 };
+static const struct field shell_end_f[] = {
+	U32(struct priv_shell_end, uid),
+	STR(struct priv_shell_end, shell_id, PRIV_SHELL_ID_LEN),
+};
 
 struct schema {
 	bool known;
@@ -259,6 +264,7 @@ static const struct schema schemas[PRIV_TYPE_MAX] = {
 	MSG(PRIV_SIGN_RESULT, struct priv_sign_result, sign_result_f, 0),
 	MSG(PRIV_LOCAL_CONN, struct priv_local_conn, local_conn_f, 1),
 	MSG(PRIV_LISTENER_EDIT, struct priv_listener_edit, listener_edit_f, 0),
+	MSG(PRIV_SHELL_END, struct priv_shell_end, shell_end_f, 0),
 };
 
 #define FITS(S) _Static_assert(sizeof(S) <= PRIV_MAX_STRUCT, #S " fits")

@@ -37,6 +37,7 @@
 #define PRIV_MAX_NAME 1024            /* addresses, schemes, user names */
 #define PRIV_MAX_TOKEN (256 * 1024)   /* GSS tokens, channel bindings */
 #define PRIV_MAX_HS_BYTES (64 * 1024) /* one handshake message */
+#define PRIV_SHELL_ID_LEN 36          /* a shell id: a GUID, as shells.h */
 
 /* No message struct is larger (msg.c checks): room for any of them. */
 #define PRIV_MAX_STRUCT 256
@@ -139,6 +140,11 @@ struct priv_spawn {
 	size_t n_env;
 	const struct priv_env_var *env;
 	uint64_t max_memory; /* bytes, 0 = unlimited */
+	/* The listener's shell the command belongs to (a GUID), "" for one
+	 * outside any shell.  The helper uses it only to group the caller's
+	 * own commands: their systemd slice and its limits, the shell's
+	 * delegated Kerberos credentials (spawn.c). */
+	const char *shell_id;
 };
 
 /* fds when error is 0: stdin (write), stdout, stderr, status (read) */
@@ -259,6 +265,15 @@ struct priv_local_conn {
 	uint64_t conn;
 };
 
+/* The listener ended a shell of uid (deleted by its client, idle, out of
+ * run time, winrmd stopping): what the helper keeps for it goes (its
+ * systemd slice, its credential cache).  Its commands are ended by
+ * SIGNALs of their own. */
+struct priv_shell_end {
+	uint32_t uid;
+	const char *shell_id;
+};
+
 /*
  * Generic entry points (the typed ones below call these).
  * priv_encode initialises m with the type and encodes s; it returns 0, or
@@ -317,6 +332,7 @@ PRIV_TYPED(PRIV_SIGN, sign)
 PRIV_TYPED(PRIV_SIGN_RESULT, sign_result)
 PRIV_TYPED(PRIV_LOCAL_CONN, local_conn)
 PRIV_TYPED(PRIV_LISTENER_EDIT, listener_edit)
+PRIV_TYPED(PRIV_SHELL_END, shell_end)
 #undef PRIV_TYPED
 
 #endif

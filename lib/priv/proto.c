@@ -50,6 +50,7 @@ static const char *const type_names[PRIV_TYPE_MAX] = {
 	[PRIV_SIGN_RESULT] = "SIGN_RESULT",
 	[PRIV_LOCAL_CONN] = "LOCAL_CONN",
 	[PRIV_LISTENER_EDIT] = "LISTENER_EDIT",
+	[PRIV_SHELL_END] = "SHELL_END",
 };
 
 /* One allocation of the decoding arena. */

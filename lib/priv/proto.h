@@ -64,6 +64,7 @@ enum priv_type {
 	PRIV_SIGN_RESULT,
 	PRIV_LOCAL_CONN,    /* notification from the helper, + fd */
 	PRIV_LISTENER_EDIT, /* -> PRIV_CONFIG_RESULT */
+	PRIV_SHELL_END,     /* -> PRIV_OK */
 	PRIV_TYPE_MAX
 };
 

@@ -32,6 +32,9 @@
  *                             authenticated connection
  *   spawn-unauth              SPAWN on a connection nobody authenticated
  *   spawn-args N              SPAWN with N arguments (unauthenticated)
+ *   spawn-shell ID CMD        SPAWN "CMD" in shell ID (any string, sent as
+ *                             is) on the last authenticated connection
+ *   shell-end UID ID          SHELL_END of shell ID (any string) of UID
  *   unwrap-unauth / wrap-unauth / config-put-unauth / certmap-unauth
  *   signal-unauth             SIGNAL of a command on an unknown connection
  *   config-put-last           CONFIG_PUT Service.MaxEnvelopeSizekb=600 on
@@ -73,6 +76,7 @@ static int helper_fd = -1;
 static uint32_t next_seq = 1;
 static uint64_t next_conn = 1000;
 static uint64_t last_auth_conn; /* the last connection that authenticated */
+static const char *spawn_shell_id = ""; /* shell id of the next SPAWN */
 static const char *admin_path;
 static int root_listen_fd = -1; /* peer-root-listener: made while root */
 static char root_listen_path[256];
@@ -302,7 +306,8 @@ static void spawn(const char *step, uint64_t conn, const char *program,
 				.program = program,
 				.cwd = "",
 				.argc = argc,
-				.argv = argv };
+				.argv = argv,
+				.shell_id = spawn_shell_id };
 	struct priv_msg m, a;
 	const char *why;
 	/* Encoded by hand past the protocol's bounds when asked to: a
@@ -318,6 +323,7 @@ static void spawn(const char *step, uint64_t conn, const char *program,
 		priv_put_str(&m, "");
 		priv_put_u32(&m, 0);
 		priv_put_u64(&m, 0);
+		priv_put_str(&m, spawn_shell_id);
 	}
 	free(argv);
 	if (call(&m, &a, NULL) != 0) {
@@ -393,6 +399,21 @@ static void step_signal(const char *step)
 	struct priv_msg a;
 	if (request(step, PRIV_SIGNAL, &s, &a) == 0)
 		print_refusable(step, &a);
+	priv_msg_release(&a);
+}
+
+/* SHELL_END, encoded by hand: priv_encode would refuse an id too long. */
+static void step_shell_end(const char *step, uint32_t uid, const char *id)
+{
+	struct priv_msg m, a;
+	priv_msg_init(&m, PRIV_SHELL_END);
+	priv_put_u32(&m, uid);
+	priv_put_str(&m, id);
+	if (call(&m, &a, NULL) != 0) {
+		printf("%s: gone\n", step);
+		return;
+	}
+	printf("%s: %s\n", step, priv_type_name(a.type));
 	priv_msg_release(&a);
 }
 
@@ -607,6 +628,19 @@ int main(int argc, char **argv)
 				spawn(s, last_auth_conn, arg1, 0,
 				      PRIV_SPAWN_PROVIDER);
 			i++;
+		} else if (strcmp(s, "spawn-shell") == 0) {
+			/* sent as is: encoded by hand if priv_encode refuses */
+			spawn_shell_id = arg1;
+			if (last_auth_conn == 0)
+				printf("%s: no-identity\n", s);
+			else
+				spawn(s, last_auth_conn, arg2, 0, 0);
+			spawn_shell_id = "";
+			i += 2;
+		} else if (strcmp(s, "shell-end") == 0) {
+			step_shell_end(s, (uint32_t)strtoul(arg1, NULL, 10),
+				       arg2);
+			i += 2;
 		} else if (strcmp(s, "spawn-unauth") == 0) {
 			spawn(s, next_conn++, "id -u", 0, 0);
 		} else if (strcmp(s, "spawn-args") == 0) {

@@ -208,6 +208,43 @@ def test_impossible_frames(lab, base):
     t.ok(a and "error=13" in a[0], "1,024 arguments are a valid frame (refused: no identity)", out)
 
 
+def test_shell_end(lab, base):
+    """SHELL_END and the shell id of SPAWN (shells as systemd units,
+    delegated credentials): ids name slices and credential caches, so only
+    GUIDs go through; anything else is a frame no listener sends."""
+    cfg = {**base, "Service": {**base["Service"],
+                               "Auth": {**base["Service"]["Auth"], "Basic": True}}}
+    guid = "0C5B2B1E-7F5A-4C1B-9D6E-2A4F8B3C1D00"
+    guid2 = "0C5B2B1E-7F5A-4C1B-9D6E-2A4F8B3C1D01"
+    uid = lab.users["alice"].uid
+    lines, log, out = run(lab, cfg, [
+        "shell-end", str(uid), guid, "shell-end", "0", guid,
+        "basic", "alice", "alicepw", "spawn-shell", guid, "id -u",
+        "shell-end", "0", guid, "spawn-shell", guid, "id -u",
+        "shell-end", str(uid), guid, "shell-end", str(uid), guid,
+        "spawn-shell", guid2, "id -u", "ping"])
+    ends = answers(lines, "shell-end")
+    t.eq(ends, ["OK"] * 5, "SHELL_END of unknown shells, of another uid's, twice: OK")
+    spawns = answers(lines, "spawn-shell")
+    t.ok(len(spawns) == 3 and all('stdout="%d"' % uid in a for a in spawns),
+         "commands in a shell run as alice, before and after a SHELL_END of another "
+         "uid's, and in a new shell after its own", out)
+    t.eq(answers(lines, "ping"), ["PONG"], "the helper is alive")
+    for steps, what, pattern in (
+            (["shell-end", "0", "../../etc/passwd"], "SHELL_END of a non-GUID shell",
+             r"protocol violation: SHELL_END of shell"),
+            (["shell-end", "0", "A" * 5000], "SHELL_END with a 5,000-byte id",
+             r"protocol violation"),
+            (["basic", "alice", "alicepw", "spawn-shell", "../x", "id -u"],
+             "SPAWN in a non-GUID shell", r"protocol violation: SPAWN in shell")):
+        lines, log, out = run(lab, cfg, steps)
+        step = [s for s in steps if s in ("shell-end", "spawn-shell")][0]
+        t.eq(answers(lines, step), ["gone"], "%s: the helper stops" % what)
+        t.ok(re.search(pattern, log), "%s: logged as a protocol violation" % what,
+             log[-2000:])
+        t.eq(helper_exit(lines), 1, "%s: with status 1" % what)
+
+
 def test_forged_certificate(lab, base):
     """Item 2: a certificate alone (a mapped one, even to root) proves
     nothing; the helper signs nothing but TLS handshakes' signatures."""
@@ -247,7 +284,7 @@ def main():
         for test in (test_hostile_local_identities, test_refusals_without_identity,
                      test_basic_off_is_a_refusal, test_real_logins,
                      test_forged_certificate, test_provider_host,
-                     test_impossible_frames):
+                     test_impossible_frames, test_shell_end):
             try:
                 test(lab, base)
             except Exception as e:  # report, go on with the next

@@ -85,15 +85,18 @@ static void test_spawn(void)
 {
 	const char *argv[] = { "-l", "", "ä" };
 	struct priv_env_var env[] = { { "A", "1" }, { "EMPTY", "" } };
-	struct priv_spawn in = { .conn = 7,
-				 .flags = PRIV_SPAWN_SKIP_SHELL,
-				 .program = "/bin/ls",
-				 .argc = 3,
-				 .argv = argv,
-				 .cwd = "/tmp",
-				 .n_env = 2,
-				 .env = env,
-				 .max_memory = 1ULL << 40 };
+	struct priv_spawn in = {
+		.conn = 7,
+		.flags = PRIV_SPAWN_SKIP_SHELL,
+		.program = "/bin/ls",
+		.argc = 3,
+		.argv = argv,
+		.cwd = "/tmp",
+		.n_env = 2,
+		.env = env,
+		.max_memory = 1ULL << 40,
+		.shell_id = "0D9C51B2-3F4E-4C5A-9B7D-2E1F0A6C8D43"
+	};
 	struct priv_msg m;
 	through_wire(PRIV_SPAWN, &in, &m);
 	struct priv_spawn out;
@@ -107,7 +110,17 @@ static void test_spawn(void)
 	ok(out.max_memory == 1ULL << 40, "u64 max memory");
 	is_str(out.program, "/bin/ls", "program");
 	is_str(out.cwd, "/tmp", "cwd");
+	is_str(out.shell_id, "0D9C51B2-3F4E-4C5A-9B7D-2E1F0A6C8D43",
+	       "shell id");
 	truncations_fail(&m);
+	priv_msg_release(&m);
+	/* A shell id is a GUID: 36 characters at most. */
+	struct priv_spawn longid = in;
+	longid.shell_id = "0D9C51B2-3F4E-4C5A-9B7D-2E1F0A6C8D431";
+	const char *why0 = NULL;
+	ok(priv_encode(&m, PRIV_SPAWN, &longid, &why0) == -1 && why0 != NULL &&
+		   strcmp(why0, "shell_id") == 0,
+	   "a 37-character shell id is refused");
 	priv_msg_release(&m);
 
 	/* The bound: 1024 arguments encode, 1025 do not (and a frame that
@@ -140,6 +153,7 @@ static void test_spawn(void)
 	priv_put_str(&m, "");
 	priv_put_u32(&m, 0);
 	priv_put_u64(&m, 0);
+	priv_put_str(&m, "");
 	struct priv_spawn dec;
 	why = NULL;
 	is_int(priv_decode_spawn(&m, &dec, &why), -1,
@@ -351,6 +365,16 @@ static void test_simple_types(void)
 	badid.key_id.len = 33;
 	ok(priv_encode(&m, PRIV_SIGN, &badid, NULL) == -1,
 	   "a 33-byte key id is refused");
+	priv_msg_release(&m);
+
+	struct priv_shell_end se = { 1001,
+				     "0D9C51B2-3F4E-4C5A-9B7D-2E1F0A6C8D43" };
+	through_wire(PRIV_SHELL_END, &se, &m);
+	struct priv_shell_end seo;
+	ok(priv_decode_shell_end(&m, &seo, NULL) == 0 && seo.uid == 1001 &&
+		   strcmp(seo.shell_id, se.shell_id) == 0,
+	   "SHELL_END");
+	truncations_fail(&m);
 	priv_msg_release(&m);
 
 	struct priv_local_conn lc = { 1ULL << 63 | 5 };
