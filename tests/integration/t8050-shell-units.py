@@ -508,6 +508,45 @@ def delegation(ct, tmp):
             relay.close()
 
 
+def journal_entries(ct, match):
+    r = ct.sh("journalctl -o json --no-pager %s" % match)
+    out = []
+    for line in r.stdout.splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            pass
+    return out, r.stdout
+
+
+def journal(ct):
+    """The audit trail reaches journald as entries with fields (issue 14):
+    USER, REMOTE_ADDR, METHOD, RESULT and the rest, as journalctl -o json
+    shows them; one connection's events share CONN_ID."""
+    logins, raw = journal_entries(ct, "WINRMD_EVENT=authentication")
+    mine = [e for e in logins if e.get("USER") == USER and e.get("RESULT") == "success"]
+    t.ok(mine, "journalctl -o json: authentication entries of %s, RESULT=success" % USER,
+         raw[-2000:])
+    if not mine:
+        return
+    e = mine[-1]
+    t.ok(e.get("REMOTE_ADDR") == "127.0.0.1" and e.get("REMOTE_PORT", "").isdigit()
+         and e.get("METHOD") and e.get("CONN_ID", "").isdigit() and e.get("PRIORITY") == "5"
+         and e.get("SYSLOG_IDENTIFIER", "").startswith("winrmd")
+         and "audit: authentication" in e.get("MESSAGE", ""),
+         "... with REMOTE_ADDR, REMOTE_PORT, METHOD (%s), CONN_ID, PRIORITY 5, the line as "
+         "MESSAGE" % e.get("METHOD"), e)
+    cmds, raw = journal_entries(ct, "WINRMD_EVENT=command USER=%s" % USER)
+    starts = [c for c in cmds if c.get("WINRMD_ACTION") == "start" and c.get("RESULT") == "success"]
+    exits = [c for c in cmds if c.get("WINRMD_ACTION") == "exit"]
+    t.ok(starts and exits and all(c.get("CONN_ID") for c in starts + exits),
+         "command entries: %d starts (RESULT=success) and %d exits, each with CONN_ID"
+         % (len(starts), len(exits)), raw[-2000:])
+    conns = {c.get("CONN_ID") for c in starts}
+    t.ok(any(c.get("CONN_ID") in conns for c in exits),
+         "a command's start and its exit share the connection's CONN_ID", raw[-2000:])
+
+
 def stop(ct):
     left = ct.sh("systemctl list-units --no-legend --plain 'winrmd-*' 'user-*-winrmd*'"
                  ).stdout.strip()
@@ -543,6 +582,7 @@ def run():
             timed("tasks", tasks, ct, client)
             timed("admin", admin, ct, client)
             timed("delegation", delegation, ct, tmp)
+            timed("journal", journal, ct)
             timed("stop", stop, ct)
             log = ct.sh("journalctl -u winrmd --no-pager").stdout
             t.not_contains(log, "Sanitizer", "no sanitizer report")
