@@ -25,6 +25,9 @@ char *xasprintf(const char *fmt, ...)    /* caller frees */
 
 /* Zero then free; for buffers that held secrets.  NULL is a no-op. */
 void free_secret(void *p, size_t n);
+/* Tunes the allocator for messages of a few hundred KiB (see util.c);
+ * call once at start, before any thread. */
+void malloc_tune_for_messages(void);
 
 /*
  * struct buf: a growable byte buffer.  data is always NUL-terminated one

@@ -39,7 +39,12 @@
 
 /* Output kept per command before its pipes are left unread. */
 #define CMD_BUFFER_MAX (1024 * 1024)
-/* Stdin kept per command before Send is refused. */
+/* Stdin queued per command beyond which a Send's answer waits until the
+ * process has read it down to this (so a client sends no faster than the
+ * command reads, as over a pipe). */
+#define CMD_STDIN_WAIT (1024 * 1024)
+/* Stdin queued per command before a Send is refused: only a client that
+ * sends without waiting for answers (several connections) gets there. */
 #define CMD_STDIN_MAX (16 * 1024 * 1024)
 /* After the process exits, how long to wait for its pipes to reach EOF
  * (a background child may hold them open) before reporting Done. */
@@ -63,8 +68,10 @@ struct cmd {
 	uint64_t serial; /* epoll cookie: serial << 2 | fd kind */
 	uint64_t handle; /* the helper's */
 	int fd[4];
-	struct buf stdin_buf;
-	size_t stdin_off;
+	/* stdin not yet written to the process, in Send order */
+	struct chunk *in_head, *in_tail;
+	size_t in_off;     /* bytes of in_head already written */
+	size_t in_pending; /* bytes queued, in_off excluded */
 	bool stdin_end;
 	struct chunk *head, *tail;
 	size_t buffered;
@@ -73,7 +80,8 @@ struct cmd {
 	int exit_code;
 	int64_t exited_at;
 	bool removed;            /* terminated or its shell deleted */
-	struct shell_op *waiter; /* the Receive waiting for this command */
+	struct shell_op *waiter;      /* the Receive waiting for this command */
+	struct shell_op *send_waiter; /* a Send waiting for stdin to drain */
 	struct cmd *next;        /* in shell->cmds, or in the graveyard */
 };
 
@@ -97,10 +105,11 @@ enum op_state {
 	OP_SPAWNING,  /* Command: the helper is starting the process */
 	OP_SPAWNED,   /* Command: the helper answered (reply below) */
 	OP_ABANDONED, /* Command: ended while spawning; the answer frees it */
-	OP_WAITING,   /* Receive: waiting for output or exit */
-	OP_WOKEN,     /* Receive: something arrived */
-	OP_TIMEOUT,   /* Receive: the timeout passed, or a newer one came */
-	OP_GONE,      /* Receive: the command went away meanwhile */
+	OP_WAITING,   /* Receive: waiting for output or exit; Send: for the
+			 process to read its stdin */
+	OP_WOKEN,     /* Receive: something arrived; Send: stdin drained */
+	OP_TIMEOUT,   /* Receive, Send: the timeout passed, or a newer one came */
+	OP_GONE,      /* Receive, Send: the command went away meanwhile */
 	OP_DONE,      /* answered */
 };
 
@@ -236,6 +245,18 @@ static void wake_waiter(struct cmd *c, enum op_state why)
 	op->waiter.wake(op->waiter.arg);
 }
 
+/* Runs the waiter of the Send waiting for c's stdin, if any, once. */
+static void wake_send_waiter(struct cmd *c, enum op_state why)
+{
+	struct shell_op *op = c->send_waiter;
+	if (op == NULL)
+		return;
+	c->send_waiter = NULL;
+	if (op->state == OP_WAITING)
+		op->state = why;
+	op->waiter.wake(op->waiter.arg);
+}
+
 static void free_chunks(struct chunk *ch)
 {
 	while (ch != NULL) {
@@ -282,6 +303,7 @@ static void remove_cmd(struct cmd *c, uint64_t conn_id)
 		close_fd(c, (enum fd_kind)k);
 	c->removed = true;
 	wake_waiter(c, OP_GONE);
+	wake_send_waiter(c, OP_GONE);
 	c->next = S.graveyard;
 	S.graveyard = c;
 }
@@ -344,7 +366,7 @@ static void update_stdin_interest(struct cmd *c)
 {
 	if (c->fd[FD_STDIN] < 0)
 		return;
-	bool want = c->stdin_buf.len > c->stdin_off;
+	bool want = c->in_pending > 0;
 	struct epoll_event ev = { .events = want ? EPOLLOUT : 0,
 				  .data.u64 = c->serial << 2 | FD_STDIN };
 	epoll_ctl(S.epfd, EPOLL_CTL_MOD, c->fd[FD_STDIN], &ev);
@@ -388,28 +410,44 @@ static void on_readable(struct cmd *c, enum fd_kind k)
 	wake_waiter(c, OP_WOKEN);
 }
 
+/* The process will read no more stdin: what is queued is dropped (as a
+ * write to a closed pipe would lose it) and a waiting Send answers. */
+static void drop_stdin(struct cmd *c)
+{
+	free_chunks(c->in_head);
+	c->in_head = c->in_tail = NULL;
+	c->in_off = c->in_pending = 0;
+	c->stdin_end = true;
+	wake_send_waiter(c, OP_WOKEN);
+}
+
 static void on_writable(struct cmd *c)
 {
-	while (c->stdin_buf.len > c->stdin_off) {
-		ssize_t n = write(c->fd[FD_STDIN],
-				  c->stdin_buf.data + c->stdin_off,
-				  c->stdin_buf.len - c->stdin_off);
+	while (c->in_head != NULL) {
+		struct chunk *ch = c->in_head;
+		ssize_t n = write(c->fd[FD_STDIN], ch->data + c->in_off,
+				  ch->len - c->in_off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n < 0) {
-			/* The process closed its stdin: drop what is left. */
-			c->stdin_off = c->stdin_buf.len;
-			c->stdin_end = true;
+			/* The process closed its stdin. */
+			drop_stdin(c);
 			break;
 		}
-		c->stdin_off += (size_t)n;
+		c->in_off += (size_t)n;
+		c->in_pending -= (size_t)n;
+		if (c->in_off == ch->len) {
+			c->in_head = ch->next;
+			if (c->in_head == NULL)
+				c->in_tail = NULL;
+			c->in_off = 0;
+			free(ch);
+		}
 	}
-	if (c->stdin_off == c->stdin_buf.len) {
-		buf_reset(&c->stdin_buf);
-		c->stdin_off = 0;
-	}
+	if (c->in_pending <= CMD_STDIN_WAIT)
+		wake_send_waiter(c, OP_WOKEN);
 	update_stdin_interest(c);
 }
 
@@ -435,6 +473,14 @@ static int64_t run_timers(int64_t now, const struct winrmd_config *cfg)
 				int64_t deadline = c->waiter->deadline;
 				if (deadline <= now)
 					wake_waiter(c, OP_TIMEOUT);
+				else if (deadline < next)
+					next = deadline;
+			}
+			if (c->send_waiter != NULL) {
+				waiting = true;
+				int64_t deadline = c->send_waiter->deadline;
+				if (deadline <= now)
+					wake_send_waiter(c, OP_TIMEOUT);
 				else if (deadline < next)
 					next = deadline;
 			}
@@ -465,7 +511,7 @@ static void bury(void)
 		struct cmd *c = S.graveyard;
 		S.graveyard = c->next;
 		free_chunks(c->head);
-		buf_release(&c->stdin_buf);
+		free_chunks(c->in_head);
 		free(c);
 	}
 	while (S.shell_graveyard != NULL) {
@@ -509,7 +555,7 @@ static void *io_main(void *unused)
 			if (k == FD_STDIN) {
 				if (events[i].events & (EPOLLERR | EPOLLHUP)) {
 					close_fd(c, FD_STDIN);
-					c->stdin_end = true;
+					drop_stdin(c);
 				} else {
 					on_writable(c);
 				}
@@ -757,6 +803,8 @@ void shells_op_end(struct shell_op *op, bool delivered)
 	struct cmd *c = find_cmd(s, op->cmd_id);
 	if (c != NULL && c->waiter == op)
 		c->waiter = NULL;
+	if (c != NULL && c->send_waiter == op)
+		c->send_waiter = NULL;
 	if (!delivered && op->taken != NULL && c != NULL) {
 		/* The client did not get this output: it goes back in front,
 		 * for the next Receive. */
@@ -886,7 +934,6 @@ static enum shell_status attach_cmd(struct shell_op *op, struct shell *s,
 	c->shell = s;
 	c->handle = res.handle;
 	c->serial = S.next_serial++;
-	buf_init(&c->stdin_buf);
 	for (int k = 0; k < 4; k++) {
 		c->fd[k] = priv_take_fd(rep);
 		set_nonblock(c->fd[k]);
@@ -962,16 +1009,67 @@ enum shell_status shells_send(const struct shell_caller *who,
 		pthread_mutex_unlock(&S.lock);
 		return SHELL_OK;
 	}
-	if (c->stdin_buf.len - c->stdin_off + len > CMD_STDIN_MAX) {
+	if (c->in_pending + len > CMD_STDIN_MAX) {
 		pthread_mutex_unlock(&S.lock);
 		return SHELL_STDIN_FULL;
 	}
-	buf_append(&c->stdin_buf, data, len);
+	if (len > 0) {
+		struct chunk *ch = xmalloc(sizeof(*ch) + len);
+		ch->next = NULL;
+		ch->stream = SHELL_STDOUT; /* unused for stdin */
+		ch->len = len;
+		memcpy(ch->data, data, len);
+		if (c->in_tail != NULL)
+			c->in_tail->next = ch;
+		else
+			c->in_head = ch;
+		c->in_tail = ch;
+		c->in_pending += len;
+	}
 	if (end)
 		c->stdin_end = true;
 	on_writable(c); /* writes what the pipe takes now, polls for the rest */
 	pthread_mutex_unlock(&S.lock);
 	return SHELL_OK;
+}
+
+enum shell_status shells_send_wait(struct shell_op *op,
+				   const struct shell_caller *who,
+				   const char *shell_id, const char *command_id,
+				   int64_t timeout_ms,
+				   const struct shell_waiter *waiter)
+{
+	pthread_mutex_lock(&S.lock);
+	if (op->state == OP_NEW) {
+		op->deadline = time_mono_ms() + timeout_ms;
+		snprintf(op->shell_id, sizeof(op->shell_id), "%s", shell_id);
+		snprintf(op->cmd_id, sizeof(op->cmd_id), "%s", command_id);
+		op->uid = who->uid;
+	} else if (op->state != OP_WAITING) {
+		/* Woken: drained, timed out (the input stays queued), or the
+		 * command went away.  The input was taken either way. */
+		op->state = OP_DONE;
+		pthread_mutex_unlock(&S.lock);
+		return SHELL_OK;
+	}
+	struct shell *s = find_shell(op->shell_id, op->uid);
+	struct cmd *c = find_cmd(s, op->cmd_id);
+	if (c == NULL || c->in_pending <= CMD_STDIN_WAIT || S.stopping) {
+		op->state = OP_DONE;
+		pthread_mutex_unlock(&S.lock);
+		return SHELL_OK;
+	}
+	if (c->send_waiter != NULL && c->send_waiter != op) {
+		/* Another Send for the same command: the older one answers,
+		 * its input is queued. */
+		wake_send_waiter(c, OP_WOKEN);
+	}
+	c->send_waiter = op;
+	op->waiter = *waiter;
+	op->state = OP_WAITING;
+	pthread_mutex_unlock(&S.lock);
+	kick(); /* the I/O thread recomputes its next deadline */
+	return SHELL_PENDING;
 }
 
 enum shell_status shells_signal(const struct shell_caller *who,
