@@ -45,7 +45,7 @@ scripts/install-deps.sh bench >/dev/null
 [ -x configure ] || autoreconf -fi >/dev/null 2>&1
 mkdir -p build-bench
 (cd build-bench && { [ -f Makefile ] || ../configure CFLAGS="-O2 -g" >/dev/null; } &&
-	make -j"$(nproc)" >/dev/null)
+	make -j"$(nproc)" all bench/wsman-stream >/dev/null)
 
 work=$(mktemp -d /tmp/winrmd-bench.XXXXXX)
 chmod 755 "$work"

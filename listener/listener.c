@@ -71,8 +71,8 @@ static size_t n_listeners;
 /* CA certificates (PEM) named in the TLS CertificateRequest of HTTPS
  * listeners when certificate authentication can be used; read as root. */
 static char *trust_pem;
-static char *running_priorities; /* Service.TlsPriorities at start */
-static bool running_client_ca;   /* ClientCAFile was set at start */
+static char *running_priorities;          /* Service.TlsPriorities at start */
+static bool running_client_ca;            /* ClientCAFile was set at start */
 static int64_t running_max_request_bytes; /* MaxRequestBytes at start */
 
 /* Reads a whole PEM file (a regular file of at most X509_MAX_FILE
@@ -572,8 +572,7 @@ static bool request_too_long(struct MHD_Connection *mc, const char *url,
 {
 	size_t total = strlen(method) + 1 + strlen(url) + 1 + strlen(version) +
 		       2 + 2;
-	MHD_get_connection_values(mc, MHD_HEADER_KIND, add_header_size,
-				  &total);
+	MHD_get_connection_values(mc, MHD_HEADER_KIND, add_header_size, &total);
 	return total > limit;
 }
 
@@ -998,9 +997,10 @@ void listeners_check_reload(const struct winrmd_config *cfg)
 			 running_priorities);
 	if (running_max_request_bytes != 0 &&
 	    cfg->max_request_bytes > running_max_request_bytes)
-		log_warn("Service.MaxRequestBytes was raised: requests over %lld "
-			 "bytes of headers are accepted only after a restart",
-			 (long long)running_max_request_bytes);
+		log_warn(
+			"Service.MaxRequestBytes was raised: requests over %lld "
+			"bytes of headers are accepted only after a restart",
+			(long long)running_max_request_bytes);
 	bool https = false;
 	for (size_t i = 0; i < n_listeners; i++)
 		https = https || listeners[i].transport == TRANSPORT_HTTPS;

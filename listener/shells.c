@@ -79,10 +79,10 @@ struct cmd {
 	bool exited;
 	int exit_code;
 	int64_t exited_at;
-	bool removed;            /* terminated or its shell deleted */
+	bool removed;                 /* terminated or its shell deleted */
 	struct shell_op *waiter;      /* the Receive waiting for this command */
 	struct shell_op *send_waiter; /* a Send waiting for stdin to drain */
-	struct cmd *next;        /* in shell->cmds, or in the graveyard */
+	struct cmd *next;             /* in shell->cmds, or in the graveyard */
 };
 
 struct shell {
@@ -108,9 +108,9 @@ enum op_state {
 	OP_WAITING,   /* Receive: waiting for output or exit; Send: for the
 			 process to read its stdin */
 	OP_WOKEN,     /* Receive: something arrived; Send: stdin drained */
-	OP_TIMEOUT,   /* Receive, Send: the timeout passed, or a newer one came */
-	OP_GONE,      /* Receive, Send: the command went away meanwhile */
-	OP_DONE,      /* answered */
+	OP_TIMEOUT, /* Receive, Send: the timeout passed, or a newer one came */
+	OP_GONE,    /* Receive, Send: the command went away meanwhile */
+	OP_DONE,    /* answered */
 };
 
 struct shell_op {

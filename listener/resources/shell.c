@@ -440,9 +440,10 @@ enum fault_id res_shell_send(struct request *r, const struct wsman_request *req,
 	if (resumed || last_cmd != NULL) {
 		/* Answer once the command has read most of its input. */
 		struct shell_waiter w = waiter_of(r);
-		enum shell_status st =
-			shells_send_wait(op_of(r), &who, shell_id, last_cmd,
-					 wait_limit_ms(r, req), &w);
+		enum shell_status st = shells_send_wait(op_of(r), &who,
+							shell_id, last_cmd,
+							wait_limit_ms(r, req),
+							&w);
 		free(last_cmd);
 		if (st != SHELL_OK)
 			return fault_of(r, st);

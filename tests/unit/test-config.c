@@ -96,7 +96,8 @@ static void test_defaults(void)
 	struct winrmd_config *c = config_new_defaults();
 
 	is_int(c->max_envelope_size_kb, 500, "default MaxEnvelopeSizekb");
-	is_int(c->max_request_bytes, 16384, "default MaxRequestBytes (http.sys)");
+	is_int(c->max_request_bytes, 16384,
+	       "default MaxRequestBytes (http.sys)");
 	is_int(c->max_timeout_ms, 60000, "default MaxTimeoutms");
 	is_int(c->max_connections, 300, "default MaxConnections");
 	is_int(c->max_connections_per_address, 30,
