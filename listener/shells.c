@@ -51,11 +51,23 @@
 #define EXIT_DRAIN_MS 2000
 #define READ_CHUNK 65536
 
+/* stdin not yet written to the process */
 struct chunk {
 	struct chunk *next;
-	enum shell_stream stream;
 	size_t len;
 	uint8_t data[];
+};
+
+/* Output as read from a pipe, kept as its base64 text (standalone and
+ * padded, one rsp:Stream element): the I/O thread encodes while the
+ * client is busy with the previous answer, which keeps the encoding off
+ * the Receive's path. */
+struct out_chunk {
+	struct out_chunk *next;
+	enum shell_stream stream;
+	size_t len;     /* the raw bytes */
+	size_t b64_len; /* the text in b64, BASE64_LEN(len) */
+	char b64[];
 };
 
 enum fd_kind { FD_STDIN = 0, FD_STDOUT, FD_STDERR, FD_STATUS };
@@ -73,9 +85,9 @@ struct cmd {
 	size_t in_off;     /* bytes of in_head already written */
 	size_t in_pending; /* bytes queued, in_off excluded */
 	bool stdin_end;
-	struct chunk *head, *tail;
-	size_t buffered;
-	bool paused; /* output pipes not polled: buffer full */
+	struct out_chunk *head, *tail;
+	size_t buffered; /* raw bytes in head...tail */
+	bool paused;     /* output pipes not polled: buffer full */
 	bool exited;
 	int exit_code;
 	int64_t exited_at;
@@ -119,7 +131,7 @@ struct shell_op {
 	int64_t deadline;
 	struct priv_msg reply; /* Command: PRIV_SPAWN_RESULT */
 	/* Receive: output taken for the answer, and where it came from */
-	struct chunk *taken;
+	struct out_chunk *taken;
 	struct shell_output *output; /* views of taken, for the caller */
 	char shell_id[SHELL_ID_LEN + 1];
 	char cmd_id[SHELL_ID_LEN + 1];
@@ -266,6 +278,15 @@ static void free_chunks(struct chunk *ch)
 	}
 }
 
+static void free_out_chunks(struct out_chunk *ch)
+{
+	while (ch != NULL) {
+		struct out_chunk *next = ch->next;
+		free(ch);
+		ch = next;
+	}
+}
+
 /* Asks the helper to signal a command; the answer is not waited for. */
 static void ignore_reply(void *arg, struct priv_msg *reply)
 {
@@ -329,11 +350,11 @@ static void remove_shell(struct shell *s, uint64_t conn_id, const char *why)
 static void append_output(struct cmd *c, enum shell_stream st, const uint8_t *p,
 			  size_t n)
 {
-	struct chunk *ch = xmalloc(sizeof(*ch) + n);
+	struct out_chunk *ch = xmalloc(sizeof(*ch) + BASE64_LEN(n) + 1);
 	ch->next = NULL;
 	ch->stream = st;
 	ch->len = n;
-	memcpy(ch->data, p, n);
+	ch->b64_len = base64_encode_to(ch->b64, p, n);
 	if (c->tail != NULL)
 		c->tail->next = ch;
 	else
@@ -510,7 +531,7 @@ static void bury(void)
 	while (S.graveyard != NULL) {
 		struct cmd *c = S.graveyard;
 		S.graveyard = c->next;
-		free_chunks(c->head);
+		free_out_chunks(c->head);
 		free_chunks(c->in_head);
 		free(c);
 	}
@@ -767,7 +788,7 @@ struct shell_op *shells_op_new(void)
 static void op_free(struct shell_op *op)
 {
 	priv_msg_release(&op->reply);
-	free_chunks(op->taken);
+	free_out_chunks(op->taken);
 	free(op->output);
 	free(op);
 }
@@ -775,10 +796,10 @@ static void op_free(struct shell_op *op)
 /* Puts the output an op took back in front of c's buffers (lock held). */
 static void put_back(struct cmd *c, struct shell_op *op)
 {
-	struct chunk *last = op->taken;
+	struct out_chunk *last = op->taken;
 	while (last->next != NULL)
 		last = last->next;
-	for (struct chunk *ch = op->taken; ch != NULL; ch = ch->next)
+	for (struct out_chunk *ch = op->taken; ch != NULL; ch = ch->next)
 		c->buffered += ch->len;
 	last->next = c->head;
 	c->head = op->taken;
@@ -1016,7 +1037,6 @@ enum shell_status shells_send(const struct shell_caller *who,
 	if (len > 0) {
 		struct chunk *ch = xmalloc(sizeof(*ch) + len);
 		ch->next = NULL;
-		ch->stream = SHELL_STDOUT; /* unused for stdin */
 		ch->len = len;
 		memcpy(ch->data, data, len);
 		if (c->in_tail != NULL)
@@ -1105,15 +1125,17 @@ enum shell_status shells_signal(const struct shell_caller *who,
 /* ---- Receive ---- */
 
 /* Takes output for one answer: whole chunks of the wanted streams in
- * arrival order, up to max bytes (a chunk is split when needed). */
-static struct chunk *take_output(struct cmd *c, bool want_out, bool want_err,
-				 size_t max)
+ * arrival order, up to max raw bytes.  A chunk is split where its base64
+ * text splits cleanly (a multiple of 3 bytes), so that both parts stay
+ * standalone base64. */
+static struct out_chunk *take_output(struct cmd *c, bool want_out,
+				     bool want_err, size_t max)
 {
-	struct chunk *taken = NULL, **tail = &taken;
+	struct out_chunk *taken = NULL, **tail = &taken;
 	size_t total = 0;
-	struct chunk **pp = &c->head;
+	struct out_chunk **pp = &c->head;
 	while (*pp != NULL && total < max) {
-		struct chunk *ch = *pp;
+		struct out_chunk *ch = *pp;
 		bool want = ch->stream == SHELL_STDOUT ? want_out : want_err;
 		if (!want) {
 			pp = &ch->next;
@@ -1121,13 +1143,21 @@ static struct chunk *take_output(struct cmd *c, bool want_out, bool want_err,
 		}
 		if (total + ch->len > max) {
 			/* Split: the first part goes out, the rest stays. */
-			size_t part = max - total;
-			struct chunk *first = xmalloc(sizeof(*first) + part);
+			size_t part = (max - total) / 3 * 3;
+			if (part == 0)
+				break;
+			size_t text = part / 3 * 4;
+			struct out_chunk *first = xmalloc(sizeof(*first) +
+							  text + 1);
 			first->next = NULL;
 			first->stream = ch->stream;
 			first->len = part;
-			memcpy(first->data, ch->data, part);
-			memmove(ch->data, ch->data + part, ch->len - part);
+			first->b64_len = text;
+			memcpy(first->b64, ch->b64, text);
+			first->b64[text] = '\0';
+			memmove(ch->b64, ch->b64 + text,
+				ch->b64_len - text + 1);
+			ch->b64_len -= text;
 			ch->len -= part;
 			c->buffered -= part;
 			*tail = first;
@@ -1143,7 +1173,7 @@ static struct chunk *take_output(struct cmd *c, bool want_out, bool want_err,
 	}
 	/* recompute the tail */
 	c->tail = NULL;
-	for (struct chunk *ch = c->head; ch != NULL; ch = ch->next)
+	for (struct out_chunk *ch = c->head; ch != NULL; ch = ch->next)
 		c->tail = ch;
 	if (c->paused && c->buffered < CMD_BUFFER_MAX / 2)
 		set_paused(c, false);
@@ -1152,7 +1182,7 @@ static struct chunk *take_output(struct cmd *c, bool want_out, bool want_err,
 
 static bool has_output(const struct cmd *c, bool want_out, bool want_err)
 {
-	for (const struct chunk *ch = c->head; ch != NULL; ch = ch->next)
+	for (const struct out_chunk *ch = c->head; ch != NULL; ch = ch->next)
 		if (ch->stream == SHELL_STDOUT ? want_out : want_err)
 			return true;
 	return false;
@@ -1163,13 +1193,13 @@ static void fill_received(struct shell_op *op, const struct cmd *c, bool done,
 			  struct shell_received *got)
 {
 	size_t n = 0;
-	for (const struct chunk *ch = op->taken; ch != NULL; ch = ch->next)
+	for (const struct out_chunk *ch = op->taken; ch != NULL; ch = ch->next)
 		n++;
 	op->output = xcalloc(n + 1, sizeof(*op->output));
 	n = 0;
-	for (const struct chunk *ch = op->taken; ch != NULL; ch = ch->next)
-		op->output[n++] = (struct shell_output){ ch->stream, ch->data,
-							 ch->len };
+	for (const struct out_chunk *ch = op->taken; ch != NULL; ch = ch->next)
+		op->output[n++] = (struct shell_output){ ch->stream, ch->b64,
+							 ch->b64_len, ch->len };
 	memset(got, 0, sizeof(*got));
 	memcpy(got->command_id, c->id, sizeof(got->command_id));
 	got->output = op->output;

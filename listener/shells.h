@@ -205,11 +205,13 @@ enum shell_status shells_signal(const struct shell_caller *who,
 
 enum shell_stream { SHELL_STDOUT, SHELL_STDERR };
 
-/* A piece of output, in the order the command wrote it. */
+/* A piece of output, in the order the command wrote it, as the base64
+ * text of one rsp:Stream element (standalone, padded). */
 struct shell_output {
 	enum shell_stream stream;
-	const uint8_t *data;
-	size_t len;
+	const char *b64;
+	size_t b64_len;
+	size_t len; /* the raw bytes it encodes */
 };
 
 /* What a Receive returns; the pointers belong to the op (valid until

@@ -407,13 +407,17 @@ enum fault_id res_shell_send(struct request *r, const struct wsman_request *req,
 		if (end_s != NULL && str_parse_bool(end_s, &end) != 0)
 			f = FAULT_SCHEMA_VALIDATION;
 		struct buf bytes = BUF_INIT;
-		/* base64 may be wrapped by some clients: drop whitespace */
-		size_t k = 0;
-		for (size_t i = 0; data[i] != '\0'; i++)
-			if (data[i] != ' ' && data[i] != '\n' &&
-			    data[i] != '\r' && data[i] != '\t')
-				data[k++] = data[i];
-		data[k] = '\0';
+		/* base64 may be wrapped by some clients: drop whitespace
+		 * (looked for first: most clients send none) */
+		size_t k = strlen(data);
+		if (strpbrk(data, " \n\r\t") != NULL) {
+			k = 0;
+			for (size_t i = 0; data[i] != '\0'; i++)
+				if (data[i] != ' ' && data[i] != '\n' &&
+				    data[i] != '\r' && data[i] != '\t')
+					data[k++] = data[i];
+			data[k] = '\0';
+		}
 		if (f == FAULT_NONE &&
 		    (name == NULL || !str_ieq(name, "stdin")))
 			f = FAULT_INVALID_PARAMETER;
@@ -456,12 +460,13 @@ enum fault_id res_shell_send(struct request *r, const struct wsman_request *req,
 
 /* ---- Receive ---- */
 
+/* One rsp:Stream element; b64 is its base64 text (NULL: empty). */
 static void render_stream(struct buf *out, const char *name, const char *cmd_id,
-			  const uint8_t *data, size_t len, bool end)
+			  const char *b64, size_t b64_len, bool end)
 {
 	buf_printf(out, "<rsp:Stream Name=\"%s\" CommandId=\"%s\"%s>", name,
 		   cmd_id, end ? " End=\"true\"" : "");
-	base64_encode(out, data, len);
+	buf_append(out, b64, b64_len);
 	buf_append_str(out, "</rsp:Stream>");
 }
 
@@ -476,7 +481,7 @@ static void render_received(struct buf *out, const struct shell_received *got,
 		const struct shell_output *o = &got->output[i];
 		render_stream(out,
 			      o->stream == SHELL_STDOUT ? "stdout" : "stderr",
-			      id, o->data, o->len, false);
+			      id, o->b64, o->b64_len, false);
 	}
 	if (got->done) {
 		if (want_out)

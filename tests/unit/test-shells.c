@@ -360,7 +360,11 @@ static enum shell_status receive(const struct shell_caller *who, const char *id,
 			const struct shell_output *o = &got.output[i];
 			if (o->stream == SHELL_STDERR)
 				buf_append_byte(text, '[');
-			buf_append(text, o->data, o->len);
+			/* each piece is standalone base64 of its bytes */
+			size_t before = text->len;
+			if (base64_decode(text, o->b64, o->b64_len) != 0 ||
+			    text->len - before != o->len)
+				buf_append_str(text, "<bad base64>");
 			if (o->stream == SHELL_STDERR)
 				buf_append_byte(text, ']');
 		}
@@ -511,7 +515,8 @@ static void test_command_and_output(void)
 	       SHELL_OK, "the Receive called again answers");
 	ok(got.n_output == 1 && got.output[0].stream == SHELL_STDOUT &&
 		   got.output[0].len == 5 &&
-		   memcmp(got.output[0].data, "hello", 5) == 0,
+		   strcmp(got.output[0].b64, "aGVsbG8=") == 0 &&
+		   got.output[0].b64_len == 8,
 	   "with the output");
 	ok(!got.done && strcmp(got.command_id, cmd) == 0,
 	   "and the command still running");
@@ -538,20 +543,21 @@ static void test_command_and_output(void)
 	is_str((char *)text.data, "[oops]", "gets the stderr output");
 	buf_reset(&text);
 
-	/* max_bytes splits. */
+	/* max_bytes splits, where base64 splits cleanly (3 bytes, 4
+	 * characters), so that both parts are standalone base64. */
 	proc_write(p.out, "0123456789");
 	waiter_init(&t);
 	op = shells_op_new();
 	enum shell_status st = receive_op(op, &alice, id, cmd, true, true, 3000,
 					  4, &t, &got);
-	ok(st == SHELL_OK && got.n_output == 1 && got.output[0].len == 4 &&
-		   memcmp(got.output[0].data, "0123", 4) == 0,
-	   "max_bytes bounds one answer");
+	ok(st == SHELL_OK && got.n_output == 1 && got.output[0].len == 3 &&
+		   strcmp(got.output[0].b64, "MDEy") == 0,
+	   "max_bytes bounds one answer (4: 3 bytes, \"012\")");
 	shells_op_end(op, true);
 	waiter_destroy(&t);
 	is_int(receive(&alice, id, cmd, 1000, &text, &done, &code), SHELL_OK,
 	       "the next Receive");
-	is_str((char *)text.data, "456789", "gets the rest");
+	is_str((char *)text.data, "3456789", "gets the rest, decoded whole");
 	buf_reset(&text);
 
 	/* Send reaches stdin; End closes it. */
