@@ -60,8 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (again.len != size)
 			abort();
 		struct buf back = BUF_INIT;
-		if (base64_decode(&back, (const char *)again.data,
-				  again.len) != 0 ||
+		if (base64_decode(&back, (const char *)again.data, again.len) !=
+			    0 ||
 		    back.len != out.len - 4 ||
 		    (back.len > 0 &&
 		     memcmp(back.data, out.data + 4, back.len) != 0))
