@@ -25,6 +25,9 @@ char *xasprintf(const char *fmt, ...)    /* caller frees */
 
 /* Zero then free; for buffers that held secrets.  NULL is a no-op. */
 void free_secret(void *p, size_t n);
+/* Tunes the allocator for messages of a few hundred KiB (see util.c);
+ * call once at start, before any thread. */
+void malloc_tune_for_messages(void);
 
 /*
  * struct buf: a growable byte buffer.  data is always NUL-terminated one
@@ -62,6 +65,11 @@ char *buf_steal(struct buf *b);
  * out and returns 0, or -1 (out unchanged) when the input is not valid
  * padded base64; whitespace is not accepted. */
 void base64_encode(struct buf *out, const void *data, size_t len);
+/* The length of the base64 text of n bytes (padded, no line breaks). */
+#define BASE64_LEN(n) (((n) + 2) / 3 * 4)
+/* Writes the base64 of len bytes and a NUL to dst, which has room for
+ * BASE64_LEN(len) + 1 bytes; returns the text's length. */
+size_t base64_encode_to(char *dst, const void *data, size_t len);
 int base64_decode(struct buf *out, const char *text, size_t len);
 
 /* Case-insensitive ASCII comparisons. */

@@ -39,6 +39,7 @@
 #include "lib/wsman/envelope.h"
 #include "listener/listener.h"
 #include "lib/log.h"
+#include "lib/util.h"
 #include "listener/runtime.h"
 #include "listener/providers.h"
 #include "listener/shells.h"
@@ -440,6 +441,7 @@ int main(int argc, char **argv)
 	/* Under systemd (Type=notify) we stay in the foreground. */
 	if (getenv("NOTIFY_SOCKET") != NULL)
 		foreground = true;
+	malloc_tune_for_messages();
 	bool journald = stderr_is_journal();
 	log_init("winrmd", debug ? LOG_LVL_DEBUG : LOG_LVL_INFO, journald);
 
