@@ -10,6 +10,15 @@ configuration in a private temporary directory, on 127.0.0.1 and a free
 port.  Its stderr goes to d.log_path; d.log() returns it.  Tests also call
 d.check_alive() after hostile requests: a request that crashes or hangs the
 daemon fails the test.
+
+Daemon(proc_hidepid=1 or 2) runs the daemon in a private mount namespace
+(unshare -m, propagation private) in which /proc is mounted again with
+hidepid=1 (noaccess: other users' /proc/PID are listed, their contents
+unreadable) or hidepid=2 (invisible: not listed either), as an
+administrator may mount it.  The listener, its helper and everything the
+helper starts (shells, WMI provider hosts) see only that /proc; the test
+itself keeps the host's.  No PID namespace: PIDs are the host's, and
+d.proc.pid is still the listener (unshare and sh exec it).
 """
 import http.client
 import os
@@ -145,7 +154,8 @@ def merge(base, extra):
 
 
 class Daemon:
-    def __init__(self, config=None, env=None, user="nobody", port=None):
+    def __init__(self, config=None, env=None, user="nobody", port=None, proc_hidepid=None):
+        self.proc_hidepid = proc_hidepid
         self.tmp = tempfile.mkdtemp(prefix="winrmd-test-")
         os.chmod(self.tmp, 0o755)
         self.port = port or free_port()
@@ -180,7 +190,13 @@ class Daemon:
 
     def start(self, args=("-f",), wait=True):
         self.logf = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([WINRMD, "-c", self.conf_path] + list(args),
+        argv = [WINRMD, "-c", self.conf_path] + list(args)
+        if self.proc_hidepid is not None:
+            # a failed mount ends sh with its error in the log: start fails
+            argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                    'mount -t proc -o hidepid="$0" proc /proc && exec "$@"',
+                    str(self.proc_hidepid)] + argv
+        self.proc = subprocess.Popen(argv,
                                      stdout=self.logf, stderr=self.logf,
                                      env=self.env, cwd=self.tmp)
         if wait:
