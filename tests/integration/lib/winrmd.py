@@ -11,18 +11,22 @@ port.  Its stderr goes to d.log_path; d.log() returns it.  Tests also call
 d.check_alive() after hostile requests: a request that crashes or hangs the
 daemon fails the test.
 
-Daemon(proc_hidepid=1 or 2) runs the daemon in a private mount namespace
-(unshare -m, propagation private) in which /proc is mounted again with
-hidepid=1 (noaccess: other users' /proc/PID are listed, their contents
-unreadable) or hidepid=2 (invisible: not listed either), as an
-administrator may mount it.  The listener, its helper and everything the
-helper starts (shells, WMI provider hosts) see only that /proc; the test
-itself keeps the host's.  No PID namespace: PIDs are the host's, and
-d.proc.pid is still the listener (unshare and sh exec it).
+Daemon(mounts=[(fstype, source, target, options), ...]) runs the daemon
+in a private mount namespace (unshare -m, propagation private) in which
+those file systems are mounted first, in order (mount -t fstype -o
+options source target; a failed mount fails d.start() with mount's error
+in the log).  The listener, its helper and everything the helper starts
+(shells, WMI provider hosts) see them; the test itself keeps the host's
+mounts.  No PID namespace: PIDs are the host's, and d.proc.pid is still
+the listener (unshare and sh exec it).  Daemon(proc_hidepid=1 or 2) adds
+/proc mounted again with hidepid=1 (noaccess: other users' /proc/PID are
+listed, their contents unreadable) or hidepid=2 (invisible: not listed
+either), as an administrator may mount it.
 """
 import http.client
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -154,8 +158,11 @@ def merge(base, extra):
 
 
 class Daemon:
-    def __init__(self, config=None, env=None, user="nobody", port=None, proc_hidepid=None):
-        self.proc_hidepid = proc_hidepid
+    def __init__(self, config=None, env=None, user="nobody", port=None, mounts=(),
+                 proc_hidepid=None):
+        self.mounts = list(mounts)
+        if proc_hidepid is not None:
+            self.mounts.append(("proc", "proc", "/proc", "hidepid=%s" % proc_hidepid))
         self.tmp = tempfile.mkdtemp(prefix="winrmd-test-")
         os.chmod(self.tmp, 0o755)
         self.port = port or free_port()
@@ -191,11 +198,15 @@ class Daemon:
     def start(self, args=("-f",), wait=True):
         self.logf = open(self.log_path, "ab")
         argv = [WINRMD, "-c", self.conf_path] + list(args)
-        if self.proc_hidepid is not None:
+        if self.mounts:
             # a failed mount ends sh with its error in the log: start fails
+            script = " && ".join(
+                "mount -t %s%s %s %s" % (shlex.quote(fstype),
+                                         " -o " + shlex.quote(opts) if opts else "",
+                                         shlex.quote(src), shlex.quote(target))
+                for fstype, src, target, opts in self.mounts)
             argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                    'mount -t proc -o hidepid="$0" proc /proc && exec "$@"',
-                    str(self.proc_hidepid)] + argv
+                    script + ' && exec "$@"', "sh"] + argv
         self.proc = subprocess.Popen(argv,
                                      stdout=self.logf, stderr=self.logf,
                                      env=self.env, cwd=self.tmp)
