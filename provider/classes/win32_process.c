@@ -5,7 +5,11 @@
  * time), comm (Name), cmdline (CommandLine, NULs as spaces), exe
  * (ExecutablePath), status (peaks, private memory), io (transfer
  * counts), fd (HandleCount).  What the caller may not read (another
- * user's exe, io, fd; everything under hidepid) is null.
+ * user's exe, io, fd) is null, not an error.  With /proc mounted
+ * hidepid=1 another user's process is listed with only its keys and
+ * constants (everything under /proc/<pid> is denied: Name, CommandLine...
+ * null); with hidepid=2 it is not there at all (Get: not found, as a pid
+ * that is free).  tests/integration/t8320-wmi-hidepid.py checks both.
  *
  * Methods, all as the caller:
  *   Create(CommandLine, CurrentDirectory) -> ProcessId: as CreateProcess
@@ -153,8 +157,13 @@ static void write_process(struct prov_out *o, const struct common *c, long pid)
 	snprintf(dir, sizeof(dir), "/proc/%ld", pid);
 	struct stat_fields s;
 	bool have_stat = read_stat(dir, &s) == 0;
-	if (!have_stat && access(dir, F_OK) != 0)
-		return; /* gone meanwhile */
+	struct stat pst;
+	/* stat, not access(F_OK): under hidepid=1 (noaccess) another
+	 * user's /proc/<pid> is listed and stat()able, but access() on it
+	 * fails (EPERM); the process is there, its unreadable properties
+	 * null */
+	if (!have_stat && stat(dir, &pst) != 0)
+		return; /* gone meanwhile, or invisible (hidepid=2) */
 	char handle[24];
 	snprintf(handle, sizeof(handle), "%ld", pid);
 

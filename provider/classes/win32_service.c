@@ -10,7 +10,9 @@
  * failed unit; StartMode from the unit file state (enabled: Auto;
  * masked: Disabled; otherwise Manual); ProcessId the MainPID; PathName
  * the first ExecStart; StartName the service's User (root when none);
- * AcceptStop CanStop; AcceptPause CanFreeze; ServiceSpecificExitCode
+ * AcceptStop CanStop; AcceptPause CanFreeze when systemd can really
+ * freeze the unit (cgroup v2 on /sys/fs/cgroup and the unit's cgroup has
+ * cgroup.freeze: see has_freezer); ServiceSpecificExitCode
  * ExecMainStatus.
  *
  * Methods, as the caller (systemd and polkit decide; what they refuse
@@ -30,7 +32,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/statfs.h>
+#include <unistd.h>
 
+#include <linux/magic.h>
 #include <systemd/sd-bus.h>
 
 #include "provider/provider.h"
@@ -228,6 +233,33 @@ done:
 	return out;
 }
 
+/* Whether FreezeUnit can work for the unit, beyond its CanFreeze (which
+ * systemd answers true on hosts where freezing then fails with
+ * NotSupported): the unified cgroup hierarchy (cgroup v2) mounted on
+ * /sys/fs/cgroup, as systemd requires, and the unit's cgroup
+ * (ControlGroup, "" when it has none: not running) with a cgroup.freeze
+ * file (the kernel's v2 freezer). */
+static bool has_freezer(sd_bus *bus, const char *path, sd_bus_error *err)
+{
+	struct statfs fs;
+	if (statfs("/sys/fs/cgroup", &fs) != 0 ||
+	    fs.f_type != CGROUP2_SUPER_MAGIC)
+		return false;
+	char *cg = NULL;
+	bool ok = false;
+	if (sd_bus_get_property_string(bus, SD, path, SD_SERVICE,
+				       "ControlGroup", err, &cg) >= 0 &&
+	    cg != NULL && cg[0] == '/' && strstr(cg, "/..") == NULL) {
+		char *file = xasprintf("/sys/fs/cgroup%s/cgroup.freeze",
+				       strcmp(cg, "/") == 0 ? "" : cg);
+		ok = access(file, F_OK) == 0;
+		free(file);
+	}
+	free(cg);
+	sd_bus_error_free(err);
+	return ok;
+}
+
 static void write_service(struct prov_out *o, sd_bus *bus, const struct svc *s)
 {
 	const char *state = state_of(s->active);
@@ -276,7 +308,9 @@ static void write_service(struct prov_out *o, sd_bus *bus, const struct svc *s)
 		if (sd_bus_get_property_trivial(bus, SD, s->path, SD_UNIT,
 						"CanFreeze", &err, 'b',
 						&can_freeze) >= 0)
-			out_bool(o, P_AcceptPause, can_freeze != 0);
+			out_bool(o, P_AcceptPause,
+				 can_freeze != 0 &&
+					 has_freezer(bus, s->path, &err));
 		sd_bus_error_free(&err);
 		if (out_wants(o, P_StartName)) {
 			char *user = NULL;

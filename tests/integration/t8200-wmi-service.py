@@ -6,7 +6,15 @@ units and their states as the properties (Name, State, StartMode,
 ProcessId, PathName, StartName, Status), WQL as winrm.cmd sends it, the
 methods with Windows' return codes, each call made as the caller (the
 stand-in sees the caller's uid and refuses a non-administrator as polkit
-does: ReturnValue 2), and winrmctl's get, enumerate and invoke."""
+does: ReturnValue 2), and winrmctl's get, enumerate and invoke.
+
+AcceptPause is true only where systemd can freeze (CanFreeze, cgroup v2 on
+/sys/fs/cgroup and the unit's cgroup has cgroup.freeze): the stand-in's
+web.service names a real cgroup this test creates in the host's cgroup v2
+hierarchy; the daemon runs once with the host's /sys/fs/cgroup and once
+in a mount namespace with the other answer (cgroup2 mounted on
+/sys/fs/cgroup on a v1/hybrid host, a tmpfs there on a v2 host)."""
+import copy
 import os
 import subprocess
 import sys
@@ -117,6 +125,35 @@ def test_methods(d, bus):
          "StopService of a service that does not exist: a:DestinationUnreachable", r.raw[:400])
 
 
+def cgroup2_mounts():
+    """Mount points of cgroup2 file systems, the last mount of a point
+    last."""
+    with open("/proc/self/mounts") as f:
+        return [line.split()[1] for line in f if line.split()[2] == "cgroup2"]
+
+
+def fs_type(path):
+    with open("/proc/self/mounts") as f:
+        types = [line.split()[2] for line in f if line.split()[1] == path]
+    return types[-1] if types else None
+
+
+def test_accept_pause(d, v2, what):
+    """AcceptPause of every unit: only web (active, CanFreeze, a cgroup
+    with cgroup.freeze) when the daemon sees cgroup v2 on /sys/fs/cgroup."""
+    c = WmiClient(d, "alice")
+    items, rs = c.enumerate_all("Win32_Service")
+    got = {x["Name"]: x.get("AcceptPause") for x in (instance_dict(i) for i in items or [])}
+    want = {"broken": "false", "cron": "false", "old": "false", "ssh": "false",
+            "web": "true" if v2 else "false"}
+    t.eq(got, want, "%s: AcceptPause %s for web (CanFreeze, running, its cgroup has "
+         "cgroup.freeze), false for cron (CanFreeze, but no such cgroup), stopped and "
+         "unloaded units" % (what, want["web"]))
+    r = c.get("Win32_Service", Name="web")
+    t.eq(instance_dict(r.first()).get("AcceptPause") if r.status == 200 else r.raw[:300],
+         want["web"], "%s: Get Win32_Service?Name=web: AcceptPause %s" % (what, want["web"]))
+
+
 def test_winrmctl(d, bus):
     sock = d.tree["Daemon"]["AdminSocket"]
     run = lambda *a: subprocess.run([CTL] + list(a) + ["-S", sock], capture_output=True,  # noqa: E731
@@ -140,22 +177,55 @@ def test_winrmctl(d, bus):
     t.eq(r.returncode, 0, "winrmctl invoke StartService")
 
 
+CONFIG = {"Service": {"AllowUnencrypted": True, "Auth": {"Basic": True}},
+          "Winrs": {"KeepEnvironment": KEEP_ENV}}
+
 with Lab() as lab:
     work = tempfile.mkdtemp(prefix="winrmd-t8200-")
+    # web.service's cgroup: a real, empty one of this test's, in the host's
+    # cgroup v2 hierarchy (removed at the end)
+    cg_name = "/winrmd-t8200-%d" % os.getpid()
+    cg_root = (cgroup2_mounts() or [None])[-1]
+    cg_dir = None
+    units = copy.deepcopy(UNITS)
+    if cg_root is not None:
+        cg_dir = cg_root + cg_name
+        os.mkdir(cg_dir)
+        units["web.service"][8] = cg_name
     bus = MockSystemd(work, {"LD_PRELOAD": "libnss_wrapper.so",
                              "NSS_WRAPPER_PASSWD": lab.passwd_file,
-                             "NSS_WRAPPER_GROUP": lab.group_file})
-    d = lab_daemon(lab, {"Service": {"AllowUnencrypted": True, "Auth": {"Basic": True}},
-                         "Winrs": {"KeepEnvironment": KEEP_ENV}})
+                             "NSS_WRAPPER_GROUP": lab.group_file}, units=units)
+    host_v2 = fs_type("/sys/fs/cgroup") == "cgroup2" and cg_dir is not None
+    d = lab_daemon(lab, CONFIG)
     d.env["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
     try:
         d.start()
+        t.run(test_accept_pause, d, host_v2, "the host's /sys/fs/cgroup (%s)"
+              % fs_type("/sys/fs/cgroup"))
         for fn in (test_enumerate, test_methods, test_winrmctl):
             t.run(fn, d, bus)
         d.check_alive(t, "the Win32_Service tests")
         t.eq(d.stop(), 0, "clean stop")
+        # the other answer, in a mount namespace of the daemon's own
+        other = None
+        if host_v2:
+            other = ("tmpfs", "tmpfs", "/sys/fs/cgroup", "")
+        elif cg_dir is not None:
+            other = ("cgroup2", "cgroup2", "/sys/fs/cgroup", "")
+        if other is None:
+            t.diag("no cgroup v2 hierarchy on this host: AcceptPause true not checked")
+        else:
+            d.cleanup()
+            d = lab_daemon(lab, CONFIG, mounts=[other])
+            d.env["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
+            # web is running again after test_methods (Resume, Start)
+            d.start()
+            t.run(test_accept_pause, d, not host_v2, "%s mounted on /sys/fs/cgroup" % other[0])
+            t.eq(d.stop(), 0, "clean stop (second daemon)")
     finally:
         d.cleanup()
         bus.close()
         shutil.rmtree(work, ignore_errors=True)
+        if cg_dir is not None:
+            os.rmdir(cg_dir)
 sys.exit(t.done())

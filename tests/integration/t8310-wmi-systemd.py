@@ -21,7 +21,8 @@ tests the same class against a stand-in on a private bus.
 5. root with the installed winrmctl (admin socket) on a unit of the test
    in /lib/systemd/system: StartService 0 (then 10), ProcessId = MainPID,
    PauseService/ResumeService 0 with a cgroup v2 freezer, else 1 (systemd:
-   "does not support freezing"), StopService 0 (then 5), PauseService of
+   "does not support freezing"), AcceptPause true exactly when
+   PauseService worked, StopService 0 (then 5), PauseService of
    a stopped unit 6, ChangeStartMode Automatic / Disabled / Manual
    = enabled / masked / disabled, StartService of the masked unit 14; a
    unit in /etc cannot be masked (ReturnValue 8, as systemctl mask fails).
@@ -30,6 +31,7 @@ Run as root; needs what t8000-package.py needs (scripts/install-deps.sh
 test) and python3-winrm."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -334,6 +336,7 @@ def admin_methods(ct):
          "    ProcessId = %s\n" % show(ct, UNIT, "MainPID") in r.stdout and
          "    PathName = /bin/sleep 3600\n" in r.stdout,
          "winrmctl get: Running, ProcessId = MainPID, PathName", r.stdout + r.stderr)
+    accept = re.search(r"^    AcceptPause = (\w+)$", r.stdout, re.M)
     rv, r = invoke(ct, "StartService")
     eq(rv, "10", "StartService again: 10 (already running)", r.stdout + r.stderr)
     # PauseService is FreezeUnit: 0 and frozen where systemd has the cgroup
@@ -343,6 +346,9 @@ def admin_methods(ct):
     t.ok((rv, freezer) in (("0", "frozen"), ("1", "running")),
          "PauseService: 0 and frozen, or 1 without a freezer (%s, %s)" % (rv, freezer),
          r.stdout + r.stderr)
+    eq(accept.group(1) if accept else None, "true" if rv == "0" else "false",
+       "  AcceptPause (of the Get before) was %s: true only where PauseService works"
+       % ("true" if rv == "0" else "false"))
     rv, r = invoke(ct, "ResumeService")
     eq((rv, show(ct, UNIT, "FreezerState"), is_active()),
        ("0" if freezer == "frozen" else "1", "running", "active"),

@@ -13,7 +13,8 @@ ListUnitFilesByPatterns (a(ss)), StartUnit, StopUnit, FreezeUnit,
 ThawUnit, EnableUnitFiles, DisableUnitFiles, MaskUnitFiles,
 UnmaskUnitFiles, Reload; the Unit properties CanStop, CanFreeze; the
 Service properties MainPID, ExecMainStatus, User, ExecStart
-(a(sasbttttuii)).  It stands in for polkit too: a caller that is not root
+(a(sasbttttuii)), ControlGroup ("" when the unit is not active; by
+default a path no host has: MockSystemd(units=...) may name a real one).  It stands in for polkit too: a caller that is not root
 or uid ADMIN_UID gets org.freedesktop.DBus.Error.InteractiveAuthorizationRequired
 for every change, as a non-administrator does from polkit.
 
@@ -45,16 +46,17 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Config
 </busconfig>
 """
 
-# name: [active, sub, file state, MainPID, ExecMainStatus, User, ExecStart, CanFreeze]
+# name: [active, sub, file state, MainPID, ExecMainStatus, User, ExecStart, CanFreeze,
+#        ControlGroup]
 UNITS = {
     "cron.service": ["active", "running", "enabled", 4242, 0, "",
-                     ["/usr/sbin/cron", "-f"], True],
+                     ["/usr/sbin/cron", "-f"], True, "/winrmd-mock.slice/cron.service"],
     "ssh.service": ["inactive", "dead", "disabled", 0, 0, "",
-                    ["/usr/sbin/sshd", "-D"], True],
+                    ["/usr/sbin/sshd", "-D"], True, "/winrmd-mock.slice/ssh.service"],
     "web.service": ["active", "running", "enabled", 5151, 0, "www-data",
-                    ["/usr/bin/web", "--port", "8080"], True],
+                    ["/usr/bin/web", "--port", "8080"], True, "/winrmd-mock.slice/web.service"],
     "broken.service": ["failed", "failed", "enabled", 0, 3, "",
-                       ["/usr/bin/broken"], True],
+                       ["/usr/bin/broken"], True, "/winrmd-mock.slice/broken.service"],
 }
 FILES_ONLY = {"old.service": "masked", "getty@.service": "enabled"}
 
@@ -93,6 +95,7 @@ XML = """<node>
 <interface name="org.freedesktop.systemd1.Service">
  <property name="MainPID" type="u" access="read"/><property name="ExecMainStatus" type="i" access="read"/>
  <property name="User" type="s" access="read"/><property name="ExecStart" type="a(sasbttttuii)" access="read"/>
+ <property name="ControlGroup" type="s" access="read"/>
 </interface>
 </node>"""
 info = Gio.DBusNodeInfo.new_for_xml(XML)
@@ -172,6 +175,8 @@ def unit_prop(connection, sender, path, iface, prop):
                 return GLib.Variant("i", u[4])
             if prop == "User":
                 return GLib.Variant("s", u[5])
+            if prop == "ControlGroup":
+                return GLib.Variant("s", u[8] if u[0] == "active" else "")
             if prop == "ExecStart":
                 return GLib.Variant("a(sasbttttuii)", [(u[6][0], u[6], False, 0, 0, 0, 0, 0, 0, 0)])
     return None
@@ -189,7 +194,7 @@ GLib.MainLoop().run()
 
 
 class MockSystemd:
-    def __init__(self, work, env=None):
+    def __init__(self, work, env=None, units=None):
         self.work = work
         sock = os.path.join(work, "system_bus_socket")
         conf = os.path.join(work, "bus.conf")
@@ -208,7 +213,7 @@ class MockSystemd:
         os.chmod(work, 0o755)
         self.mock = subprocess.Popen(
             ["/usr/bin/python3", "-c", SERVER, self.address, self.statefile, str(ADMIN_UID),
-             json.dumps(UNITS), json.dumps(FILES_ONLY)], stdout=subprocess.PIPE, text=True)
+             json.dumps(units or UNITS), json.dumps(FILES_ONLY)], stdout=subprocess.PIPE, text=True)
         line = self.mock.stdout.readline()
         if line.strip() != "ready":
             self.close()

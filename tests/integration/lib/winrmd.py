@@ -10,10 +10,23 @@ configuration in a private temporary directory, on 127.0.0.1 and a free
 port.  Its stderr goes to d.log_path; d.log() returns it.  Tests also call
 d.check_alive() after hostile requests: a request that crashes or hangs the
 daemon fails the test.
+
+Daemon(mounts=[(fstype, source, target, options), ...]) runs the daemon
+in a private mount namespace (unshare -m, propagation private) in which
+those file systems are mounted first, in order (mount -t fstype -o
+options source target; a failed mount fails d.start() with mount's error
+in the log).  The listener, its helper and everything the helper starts
+(shells, WMI provider hosts) see them; the test itself keeps the host's
+mounts.  No PID namespace: PIDs are the host's, and d.proc.pid is still
+the listener (unshare and sh exec it).  Daemon(proc_hidepid=1 or 2) adds
+/proc mounted again with hidepid=1 (noaccess: other users' /proc/PID are
+listed, their contents unreadable) or hidepid=2 (invisible: not listed
+either), as an administrator may mount it.
 """
 import http.client
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -145,7 +158,11 @@ def merge(base, extra):
 
 
 class Daemon:
-    def __init__(self, config=None, env=None, user="nobody", port=None):
+    def __init__(self, config=None, env=None, user="nobody", port=None, mounts=(),
+                 proc_hidepid=None):
+        self.mounts = list(mounts)
+        if proc_hidepid is not None:
+            self.mounts.append(("proc", "proc", "/proc", "hidepid=%s" % proc_hidepid))
         self.tmp = tempfile.mkdtemp(prefix="winrmd-test-")
         os.chmod(self.tmp, 0o755)
         self.port = port or free_port()
@@ -180,7 +197,17 @@ class Daemon:
 
     def start(self, args=("-f",), wait=True):
         self.logf = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([WINRMD, "-c", self.conf_path] + list(args),
+        argv = [WINRMD, "-c", self.conf_path] + list(args)
+        if self.mounts:
+            # a failed mount ends sh with its error in the log: start fails
+            script = " && ".join(
+                "mount -t %s%s %s %s" % (shlex.quote(fstype),
+                                         " -o " + shlex.quote(opts) if opts else "",
+                                         shlex.quote(src), shlex.quote(target))
+                for fstype, src, target, opts in self.mounts)
+            argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                    script + ' && exec "$@"', "sh"] + argv
+        self.proc = subprocess.Popen(argv,
                                      stdout=self.logf, stderr=self.logf,
                                      env=self.env, cwd=self.tmp)
         if wait:
