@@ -31,13 +31,12 @@ debhelper, lintian (scripts/install-deps.sh test) and python3-winrm."""
 import os
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from container import Container, SRCDIR  # noqa: E402
+from container import (Container, Timings,  # noqa: E402
+                       build_deb as make_deb, client_dir, main, name_host)
 from tap import Tap  # noqa: E402
 
 t = Tap()
@@ -49,7 +48,8 @@ USER, PASSWORD = "alice", "Secret-t8000"
 NTLM_FILE = "/var/lib/winrmd-test/ntlm-users"
 CONF = "/etc/winrmd/winrmd.conf"
 MARKER = "# winrmctl quickconfig sha256:"
-timings = {}
+timings = Timings()
+timed = timings.timed
 
 # The client, run by the host's python3 in the container's network
 # namespace: the container's FQDN resolves to its loopback.
@@ -76,17 +76,6 @@ else:  # "long": a shell with a command that keeps running, left open
     print("shell=%s" % shell)
 '''
 
-OPENSSL_LEGACY = """openssl_conf = openssl_init
-[openssl_init]
-providers = provider_sect
-[provider_sect]
-default = default_sect
-legacy = legacy_sect
-[default_sect]
-activate = 1
-[legacy_sect]
-activate = 1
-"""
 
 # Not part of the comparison before/after: what changes by itself or by
 # the test's own steps (users, logs, apt's and dpkg's state).
@@ -99,24 +88,14 @@ SNAPSHOT = (r"find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /
 ACCOUNT_FILES = re.compile(r"^/etc/(passwd|group|shadow|gshadow|subuid|subgid)-?$")
 
 
-def timed(name, fn, *args):
-    t0 = time.monotonic()
-    try:
-        return fn(*args)
-    finally:
-        timings[name] = time.monotonic() - t0
-
 
 def build_deb():
-    p = subprocess.run([os.path.join(SRCDIR, "tests", "systemd", "build-deb.sh"), BUILDDIR],
-                       capture_output=True, text=True, timeout=1800)
-    t.diag(p.stderr.strip())
-    deb = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
-    t.ok(p.returncode in (0, 3) and os.path.isfile(deb),
-         "dpkg-buildpackage -us -uc -b builds the package", p.stderr)
-    t.ok(p.returncode == 0, "lintian: no errors or warnings (overrides explained)",
-         p.stderr)
-    return deb if os.path.isfile(deb) else None
+    deb, status, err = make_deb(BUILDDIR)
+    t.diag(err.strip())
+    t.ok(deb is not None and status in (0, 3),
+         "dpkg-buildpackage -us -uc -b builds the package", err)
+    t.ok(status == 0, "lintian: no errors or warnings (overrides explained)", err)
+    return deb
 
 
 def active(ct):
@@ -314,16 +293,10 @@ def run():
     deb = timed("build-deb", build_deb)
     if deb is None:
         return
-    tmp = tempfile.mkdtemp(prefix="winrmd-t8000-")
-    os.chmod(tmp, 0o755)
-    with open(os.path.join(tmp, "client.py"), "w") as f:
-        f.write(CLIENT)
-    with open(os.path.join(tmp, "openssl.cnf"), "w") as f:
-        f.write(OPENSSL_LEGACY)
+    tmp = client_dir("t8000", {"client.py": CLIENT})
     try:
         with Container("t8000") as ct:
-            ct.write("/etc/hostname", HOST + "\n")
-            ct.write("/etc/hosts", "127.0.0.1 localhost\n127.0.1.1 %s %s\n" % (FQDN, HOST))
+            name_host(ct, HOST, FQDN)
             ct.start()
             t.eq(ct.sh("systemctl is-system-running").stdout.strip(), "running",
                  "the container booted systemd (running)")
@@ -341,11 +314,4 @@ def run():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-if os.geteuid() != 0:
-    print("1..0 # SKIP needs root")
-    sys.exit(77)
-t0 = time.monotonic()
-t.run(run)
-timings["total"] = time.monotonic() - t0
-t.diag("timings (s): " + ", ".join("%s %.1f" % kv for kv in timings.items()))
-sys.exit(t.done())
+main(t, run, timings)

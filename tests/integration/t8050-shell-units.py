@@ -40,14 +40,13 @@ import os
 import re
 import shutil
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from container import Container, SRCDIR  # noqa: E402
+from container import (Container, Timings,  # noqa: E402
+                       build_deb as make_deb, client_dir, main, name_host)
 from lab import Lab  # noqa: E402
 from tap import Tap  # noqa: E402
 
@@ -60,7 +59,8 @@ ROOTPW = "Root-t8050"
 NTLM_FILE = "/var/lib/winrmd-test/ntlm-users"
 CONF = "/etc/winrmd/winrmd.conf"
 MEM_MB, PROCS = 64, 20
-timings = {}
+timings = Timings()
+timed = timings.timed
 
 # The client, run by the host's python3 in the container's network
 # namespace.  One JSON line out.
@@ -135,17 +135,6 @@ c.close()
 print(json.dumps(r))
 """
 
-OPENSSL_LEGACY = """openssl_conf = openssl_init
-[openssl_init]
-providers = provider_sect
-[provider_sect]
-default = default_sect
-legacy = legacy_sect
-[default_sect]
-activate = 1
-[legacy_sect]
-activate = 1
-"""
 
 # Holds N MiB (touched) for S seconds, then says so.
 HOLD = "perl -e 'vec($x, %d * 1048576 - 1, 8) = 1; sleep %d; print \"held\\n\"'"
@@ -154,13 +143,6 @@ FORKS = ("perl -e 'my @k; for (1..%d) { my $p = fork(); last unless defined $p;"
          " if (!$p) { sleep 30; exit 0 } push @k, $p } print scalar(@k), \"\\n\";"
          " kill 9, @k; waitpid($_, 0) for @k'")
 
-
-def timed(name, fn, *args):
-    t0 = time.monotonic()
-    try:
-        return fn(*args)
-    finally:
-        timings[name] = time.monotonic() - t0
 
 
 class Client:
@@ -180,11 +162,9 @@ class Client:
 
 
 def build_deb():
-    p = subprocess.run([os.path.join(SRCDIR, "tests", "systemd", "build-deb.sh"), BUILDDIR],
-                       capture_output=True, text=True, timeout=1800)
-    deb = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
-    t.ok(p.returncode in (0, 3) and os.path.isfile(deb), "the package builds", p.stderr)
-    return deb if os.path.isfile(deb) else None
+    deb, status, err = make_deb(BUILDDIR)
+    t.ok(deb is not None and status in (0, 3), "the package builds", err)
+    return deb
 
 
 def setup(ct, deb):
@@ -561,18 +541,10 @@ def run():
     deb = timed("build-deb", build_deb)
     if deb is None:
         return
-    tmp = tempfile.mkdtemp(prefix="winrmd-t8050-")
-    os.chmod(tmp, 0o755)
-    with open(os.path.join(tmp, "client.py"), "w") as f:
-        f.write(CLIENT)
-    with open(os.path.join(tmp, "openssl.cnf"), "w") as f:
-        f.write(OPENSSL_LEGACY)
-    with open(os.path.join(tmp, "krbclient.py"), "w") as f:
-        f.write(KRBCLIENT)
+    tmp = client_dir("t8050", {"client.py": CLIENT, "krbclient.py": KRBCLIENT})
     try:
         with Container("t8050") as ct:
-            ct.write("/etc/hostname", HOST + "\n")
-            ct.write("/etc/hosts", "127.0.0.1 localhost\n127.0.1.1 %s %s\n" % (FQDN, HOST))
+            name_host(ct, HOST, FQDN)
             ct.start()
             client = Client(ct, tmp)
             timed("setup", setup, ct, deb)
@@ -594,11 +566,4 @@ def run():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-if os.geteuid() != 0:
-    print("1..0 # SKIP needs root")
-    sys.exit(77)
-t0 = time.monotonic()
-t.run(run)
-timings["total"] = time.monotonic() - t0
-t.diag("timings (s): " + ", ".join("%s %.1f" % kv for kv in timings.items()))
-sys.exit(t.done())
+main(t, run, timings)

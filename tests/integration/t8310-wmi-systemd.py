@@ -33,13 +33,11 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from container import Container, SRCDIR  # noqa: E402
+from container import (SRCDIR, Container, Timings,  # noqa: E402
+                       build_deb as make_deb, client_dir, main, name_host)
 from tap import Tap  # noqa: E402
 
 t = Tap()
@@ -52,7 +50,8 @@ NTLM_FILE = "/var/lib/winrmd-test/ntlm-users"
 CONF = "/etc/winrmd/winrmd.conf"
 UNIT = "t8310-sleeper"      # a unit as packages ship them, in /lib
 LOCAL_UNIT = "t8310-local"  # an administrator's unit, in /etc
-timings = {}
+timings = Timings()
+timed = timings.timed
 
 # The client, run by the host's python3 in the container's network
 # namespace: one JSON request in argv, one JSON answer on stdout.
@@ -115,17 +114,6 @@ except Exception as e:
     print(json.dumps({"error": "%s: %s" % (type(e).__name__, e)}))
 '''
 
-OPENSSL_LEGACY = """openssl_conf = openssl_init
-[openssl_init]
-providers = provider_sect
-[provider_sect]
-default = default_sect
-legacy = legacy_sect
-[default_sect]
-activate = 1
-[legacy_sect]
-activate = 1
-"""
 
 SLEEPER = """[Unit]
 Description=winrmd t8310's test service
@@ -144,22 +132,13 @@ def eq(got, want, desc, diag=None):
         t.diag(str(diag)[-3000:])
 
 
-def timed(name, fn, *args):
-    t0 = time.monotonic()
-    try:
-        return fn(*args)
-    finally:
-        timings[name] = time.monotonic() - t0
-
 
 def build_deb():
-    p = subprocess.run([os.path.join(SRCDIR, "tests", "systemd", "build-deb.sh"), BUILDDIR],
-                       capture_output=True, text=True, timeout=1800)
-    t.diag(p.stderr.strip())
-    deb = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
-    t.ok(p.returncode in (0, 3) and os.path.isfile(deb),
-         "dpkg-buildpackage -us -uc -b builds the package", p.stderr)
-    return deb if os.path.isfile(deb) else None
+    deb, status, err = make_deb(BUILDDIR)
+    t.diag(err.strip())
+    t.ok(deb is not None and status in (0, 3),
+         "dpkg-buildpackage -us -uc -b builds the package", err)
+    return deb
 
 
 def wmi(ct, tmp, req):
@@ -391,16 +370,10 @@ def run():
     deb = timed("build-deb", build_deb)
     if deb is None:
         return
-    tmp = tempfile.mkdtemp(prefix="winrmd-t8310-")
-    os.chmod(tmp, 0o755)
-    with open(os.path.join(tmp, "client.py"), "w") as f:
-        f.write(CLIENT)
-    with open(os.path.join(tmp, "openssl.cnf"), "w") as f:
-        f.write(OPENSSL_LEGACY)
+    tmp = client_dir("t8310", {"client.py": CLIENT})
     try:
         with Container("t8310") as ct:
-            ct.write("/etc/hostname", HOST + "\n")
-            ct.write("/etc/hosts", "127.0.0.1 localhost\n127.0.1.1 %s %s\n" % (FQDN, HOST))
+            name_host(ct, HOST, FQDN)
             ct.start()
             eq(ct.sh("systemctl is-system-running --wait").stdout.strip(), "running",
                  "the container booted systemd (running)")
@@ -415,11 +388,4 @@ def run():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-if os.geteuid() != 0:
-    print("1..0 # SKIP needs root")
-    sys.exit(77)
-t0 = time.monotonic()
-t.run(run)
-timings["total"] = time.monotonic() - t0
-t.diag("timings (s): " + ", ".join("%s %.1f" % kv for kv in timings.items()))
-sys.exit(t.done())
+main(t, run, timings)

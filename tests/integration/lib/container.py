@@ -15,12 +15,83 @@ its services at 127.0.0.1 through netns().  Every call has a timeout.
 import os
 import shutil
 import subprocess
+import sys
+import tempfile
 import time
 
 SRCDIR = os.environ.get("WINRMD_SRCDIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 SCRIPT = os.path.join(SRCDIR, "tests", "systemd", "container.sh")
 ROOTS = "/var/tmp/winrmd-tests"
+
+# pywinrm's NTLM needs MD4, which OpenSSL 3 keeps in its legacy provider:
+# host clients of these tests run with OPENSSL_CONF naming this file.
+OPENSSL_LEGACY = """openssl_conf = openssl_init
+[openssl_init]
+providers = provider_sect
+[provider_sect]
+default = default_sect
+legacy = legacy_sect
+[default_sect]
+activate = 1
+[legacy_sect]
+activate = 1
+"""
+
+
+class Timings(dict):
+    """Seconds per step of a test: timed(name, fn, *args) runs one."""
+
+    def timed(self, name, fn, *args):
+        t0 = time.monotonic()
+        try:
+            return fn(*args)
+        finally:
+            self[name] = time.monotonic() - t0
+
+    def line(self):
+        return "timings (s): " + ", ".join("%s %.1f" % kv for kv in self.items())
+
+
+def build_deb(builddir):
+    """tests/systemd/build-deb.sh BUILDDIR: (the .deb's path or None, its
+    exit status (3: built, lintian complained), its stderr)."""
+    p = subprocess.run([os.path.join(SRCDIR, "tests", "systemd", "build-deb.sh"), builddir],
+                       capture_output=True, text=True, timeout=1800)
+    out = p.stdout.strip().splitlines()
+    deb = out[-1] if out else ""
+    return (deb if os.path.isfile(deb) else None), p.returncode, p.stderr
+
+
+def main(t, run, timings):
+    """A container test's main: root only (a skip otherwise), t.run(run),
+    the timings as a diagnostic, exits with the TAP result."""
+    if os.geteuid() != 0:
+        print("1..0 # SKIP needs root")
+        sys.exit(77)
+    t0 = time.monotonic()
+    t.run(run)
+    timings["total"] = time.monotonic() - t0
+    t.diag(timings.line())
+    sys.exit(t.done())
+
+
+def client_dir(tag, files):
+    """A new directory (0755, the caller removes it) for the host clients
+    of a test: openssl.cnf (OPENSSL_LEGACY) and files, {name: text}."""
+    d = tempfile.mkdtemp(prefix="winrmd-%s-" % tag)
+    os.chmod(d, 0o755)
+    files = dict(files, **{"openssl.cnf": OPENSSL_LEGACY})
+    for name, text in files.items():
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+    return d
+
+
+def name_host(ct, host, fqdn):
+    """Before boot: the container's host name and its FQDN in /etc/hosts."""
+    ct.write("/etc/hostname", host + "\n")
+    ct.write("/etc/hosts", "127.0.0.1 localhost\n127.0.1.1 %s %s\n" % (fqdn, host))
 
 
 class ContainerError(Exception):
