@@ -2,7 +2,7 @@
 # bench/run.sh - winrmd benchmarks, each next to a reference measured in the
 # same run on the same machine, printed as ratios.  One command, as root:
 #
-#   bench/run.sh [identify|auth|encryption|shell|tls|connlimits|wmi]
+#   bench/run.sh [identify|auth|encryption|shell|tls|connlimits|wmi|wmi-service]
 #                (default: all of them)
 #
 # identify: wrk against the anonymous Identify of winrmd and against nginx
@@ -33,7 +33,16 @@
 #           extra processes running (select * and a WQL projection) next
 #           to ps -eo pid,ppid,comm,args, as runs/s and p50/p99; Get of one
 #           instance next to anonymous Identify with wrk.
-# Everything listens on 127.0.0.1 only; every load run is time-bounded.
+# wmi-service: bench/wmi-service.py: Enumerate of every Win32_Service next
+#           to systemctl list-units --all --type=service, as runs/s and
+#           p50/p99, against the same real systemd: a throwaway Debian root
+#           booted with systemd-nspawn (tests/systemd/container.sh, the
+#           package built by tests/systemd/build-deb.sh and installed there,
+#           quickconfig, Basic over HTTP for the bench), the client on the
+#           host in the container's network namespace; the container is
+#           destroyed at the end.  Checks the count against systemctl's.
+# Everything listens on 127.0.0.1 only (wmi-service: the container's own
+# loopback, in its network namespace); every load run is time-bounded.
 # Environment: DURATION (seconds per identify run, default 10),
 # AUTH_DURATION (seconds per auth method and kind, default 5).
 # ENC_DURATION (seconds per encryption run, default 5).
@@ -41,6 +50,8 @@
 # SHELL_ITERATIONS (shell round trips, default 300), SHELL_SHELLS (default 1000).
 # WMI_PROCESSES (extra sleeps, default 1000), WMI_ITERATIONS (default 20),
 # WMI_DURATION (seconds per wrk run, default 5).
+# WMI_SERVICE_ITERATIONS (default 20); WINRMD_DEB (a .deb to install instead
+# of building one; default: tests/systemd/build-deb.sh build-bench, cached).
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -179,6 +190,11 @@ bench_wmi() {
 		/usr/bin/python3 "$top/bench/wmi.py"
 }
 
+bench_wmi_service() {
+	WINRMD_BUILDDIR="$top/build-bench" ITERATIONS="${WMI_SERVICE_ITERATIONS:-20}" \
+		/usr/bin/python3 "$top/bench/wmi-service.py"
+}
+
 bench_tls() {
 	WINRMD_BUILDDIR="$top/build-bench" WINRMD_SRCDIR="$top" \
 		TLS_DURATION="${TLS_DURATION:-5}" /usr/bin/python3 "$top/bench/tls.py"
@@ -192,6 +208,8 @@ tls) bench_tls ;;
 encryption) bench_encryption ;;
 connlimits) bench_connlimits ;;
 wmi) bench_wmi ;;
-all) bench_identify; bench_auth; bench_encryption; bench_shell; bench_tls; bench_connlimits; bench_wmi ;;
-*) echo "usage: $0 [identify|auth|encryption|shell|tls|connlimits|wmi|all]" >&2; exit 2 ;;
+wmi-service) bench_wmi_service ;;
+all) bench_identify; bench_auth; bench_encryption; bench_shell; bench_tls; bench_connlimits; bench_wmi
+	bench_wmi_service ;;
+*) echo "usage: $0 [identify|auth|encryption|shell|tls|connlimits|wmi|wmi-service|all]" >&2; exit 2 ;;
 esac

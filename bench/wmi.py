@@ -101,28 +101,36 @@ def pct(values, p):
 
 
 class Conn:
-    def __init__(self, port):
+    def __init__(self, port, auth=AUTH):
         self.c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.auth = auth
 
     def post(self, env):
         self.c.request("POST", "/wsman", body=env.encode(),
                        headers={"Content-Type": "application/soap+xml;charset=UTF-8",
-                                "Authorization": AUTH})
+                                "Authorization": self.auth})
         r = self.c.getresponse()
         data = r.read()
         if r.status != 200:
             die("HTTP %d:\n%s" % (r.status, data[:2000].decode("utf-8", "replace")))
         return data
 
-    def enumerate_all(self, uri, filter_text=None):
-        """One complete enumeration: (items, answers, bytes)."""
+    def enumerate_all(self, uri, filter_text=None, tag=b"<p:Win32_Process ", keep=None,
+                      mode=None):
+        """One complete enumeration: (items, answers, bytes); items are the
+        elements that start with tag (or XML fragments of a projection);
+        keep, a list, gets every answer's body; mode an EnumerationMode."""
         f = ('<w:Filter Dialect="http://schemas.microsoft.com/wbem/wsman/1/WQL">%s</w:Filter>'
              % filter_text) if filter_text else ""
+        if mode:
+            f += "<w:EnumerationMode>%s</w:EnumerationMode>" % mode
         data = self.post(envelope(ENUM + "/Enumerate", uri,
                                   "<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000"
                                   "</w:MaxElements>%s</n:Enumerate>" % f))
-        items = data.count(b"<p:Win32_Process ") + data.count(b"<w:XmlFragment")
+        items = data.count(tag) + data.count(b"<w:XmlFragment")
         answers, size = 1, len(data)
+        if keep is not None:
+            keep.append(data)
         while b"EndOfSequence/>" not in data:
             ctx = RE_CTX.search(data)
             if ctx is None or not ctx.group(1):
@@ -131,7 +139,9 @@ class Conn:
                                       "<n:Pull><n:EnumerationContext>%s</n:EnumerationContext>"
                                       "<n:MaxElements>32000</n:MaxElements></n:Pull>"
                                       % ctx.group(1).decode()))
-            items += data.count(b"<p:Win32_Process ") + data.count(b"<w:XmlFragment")
+            items += data.count(tag) + data.count(b"<w:XmlFragment")
+            if keep is not None:
+                keep.append(data)
             answers += 1
             size += len(data)
         return items, answers, size
