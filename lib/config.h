@@ -30,8 +30,12 @@
 #ifndef WINRMD_SYSCONFDIR
 #define WINRMD_SYSCONFDIR "/etc/winrmd"
 #endif
+/* The helper's directory, $(pkglibexecdir): LIBEXECDIR/winrmd. */
 #ifndef WINRMD_LIBEXECDIR
-#define WINRMD_LIBEXECDIR "/usr/libexec"
+#define WINRMD_LIBEXECDIR "/usr/libexec/winrmd"
+#endif
+#ifndef WINRMD_DATADIR
+#define WINRMD_DATADIR "/usr/share/winrmd"
 #endif
 #ifndef WINRMD_RUNSTATEDIR
 #define WINRMD_RUNSTATEDIR "/run/winrmd"
@@ -139,7 +143,7 @@ struct winrmd_config {
 
 	/* Daemon (no Windows equivalent) */
 	char *user;        /* User, default "winrmd": listener account */
-	char *helper_path; /* HelperPath, default LIBEXECDIR "/winrmd-priv" */
+	char *helper_path; /* HelperPath, default LIBEXECDIR "/winrmd/winrmd-priv" */
 	char *certmapping_file; /* CertMappingFile, default SYSCONFDIR "/certmapping.conf" */
 	char *admin_socket; /* AdminSocket, default "/run/winrmd/admin.sock" */
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # install-deps.sh - installs the Debian 12 packages winrmd needs.
 #   scripts/install-deps.sh build   what ./configure && make need
-#   scripts/install-deps.sh test    build + everything the test suite uses
+#   scripts/install-deps.sh deb     build + what dpkg-buildpackage needs
+#   scripts/install-deps.sh test    build + deb + everything the test suite uses
 #   scripts/install-deps.sh bench   test + the benchmark references
 # Idempotent; needs root (apt-get).
 set -eu
@@ -13,16 +14,21 @@ BUILD="gcc libc6-dev make autoconf automake pkg-config
 TEST="clang libclang-rt-14-dev clang-format python3 curl openssl procps iproute2
  python3-winrm python3-gssapi python3-requests-kerberos python3-requests-ntlm
  krb5-kdc krb5-admin-server krb5-user gss-ntlmssp
- libnss-wrapper libpam-wrapper libuid-wrapper systemd"
+ libnss-wrapper libpam-wrapper libuid-wrapper systemd
+ mmdebstrap systemd-container zstd"
+# The Debian package (debian/): dpkg-buildpackage, debhelper (dh_autoreconf
+# and the sysusers sequence come with it), lintian.
+DEB="build-essential debhelper dpkg-dev lintian"
 BENCH="wrk nginx-light openssh-server openssh-client"
 DEMO="libnss-wrapper libpam-wrapper gss-ntlmssp python3-winrm python3-requests-ntlm curl"
 
 case $what in
 build) pkgs=$BUILD ;;
 demo) pkgs="$BUILD $DEMO" ;;
-test) pkgs="$BUILD $TEST" ;;
-bench) pkgs="$BUILD $TEST $BENCH" ;;
-*) echo "usage: $0 build|demo|test|bench" >&2; exit 2 ;;
+deb) pkgs="$BUILD $DEB" ;;
+test) pkgs="$BUILD $DEB $TEST" ;;
+bench) pkgs="$BUILD $DEB $TEST $BENCH" ;;
+*) echo "usage: $0 build|deb|demo|test|bench" >&2; exit 2 ;;
 esac
 
 if [ "$(id -u)" != 0 ]; then

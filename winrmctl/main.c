@@ -35,6 +35,7 @@
 #include "winrmctl/parse.h"
 #include "winrmctl/call.h"
 #include "winrmctl/transport.h"
+#include "winrmctl/quickconfig.h"
 #include "lib/util.h"
 
 #ifdef WINRMD_RUNSTATEDIR
@@ -74,6 +75,7 @@ static const char help_main[] =
 	"  d[elete]       delete a listener or a certificate mapping\n"
 	"  e[numerate]    list the listeners or certificate mappings\n"
 	"  id[entify]     ask the service who it is\n"
+	"  quickconfig, qc  set this machine up for WinRM (as root)\n"
 	"\n"
 	"Topics (winrmctl help TOPIC): config, certmapping, aliases, uris,\n"
 	"input, switches, remoting, auth.\n"
@@ -300,6 +302,8 @@ static const struct {
 	{ "delete", help_delete },
 	{ "enumerate", help_enumerate },
 	{ "identify", help_identify },
+	{ "quickconfig", quickconfig_help },
+	{ "qc", quickconfig_help },
 	{ "config", help_config },
 	{ "certmapping", help_certmapping },
 	{ "aliases", help_aliases },
@@ -907,6 +911,10 @@ int main(int argc, char *argv[])
 	struct buf err = BUF_INIT;
 	int rc;
 
+	/* quickconfig works on this machine, not over WS-Management: it has
+	 * its own switches (quickconfig.c). */
+	if (quickconfig_wanted(argc, argv))
+		return quickconfig_main(argc, argv);
 	if (ctl_parse_argv(argc, argv, &cmd, &err) < 0) {
 		fputs((const char *)err.data, stderr);
 		buf_release(&err);
