@@ -216,7 +216,43 @@ class Callgrind:
         return out
 
 
+class PerfStat:
+    """CPU time of winrmd and winrmd-priv in each measured part: zero()
+    starts `perf stat -e task-clock` on both processes, dump() stops it
+    and returns each process's CPU microseconds since zero()."""
+
+    def __init__(self, daemon):
+        self.daemon = daemon
+        self.pids = {}
+        self.procs = {}
+
+    def attach(self):
+        self.pids["winrmd"] = self.daemon.proc.pid
+        helpers = self.daemon.children()
+        if len(helpers) != 1:
+            raise RuntimeError("expected one helper process, found %s" % helpers)
+        self.pids["winrmd-priv"] = helpers[0]
+
+    def zero(self):
+        for name, pid in self.pids.items():
+            self.procs[name] = subprocess.Popen(
+                ["perf", "stat", "-x", ",", "-e", "task-clock", "-p", str(pid)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(0.2)                 # perf attaches asynchronously
+
+    def dump(self, label):
+        out = {}
+        for name, proc in self.procs.items():
+            proc.send_signal(2)
+            err = proc.communicate(timeout=30)[1].decode()
+            m = re.search(r"^([0-9.]+),msec,task-clock", err, re.M)
+            out[name] = int(float(m.group(1)) * 1000) if m else 0
+        self.procs = {}
+        return out
+
+
 PROFILER = None
+PERF = os.environ.get("ENC_PERF")
 
 
 def session(lab, url, mech, domain=None):
@@ -294,6 +330,8 @@ def main():
         try:
             if CALLGRIND:
                 PROFILER = Callgrind(CALLGRIND, d)
+            elif PERF:
+                PROFILER = PerfStat(d)
             d.start()
             if PROFILER:
                 PROFILER.attach()
@@ -356,8 +394,10 @@ def main():
                     if r.errors:
                         print("   first error: %s" % r.first_error)
                     if r.instructions and r.n:
-                        print("   instructions per request: %s" % ", ".join(
-                            "%s %d" % (k, v / r.n) for k, v in sorted(r.instructions.items())))
+                        print("   %s per request: %s" % (
+                            "CPU microseconds" if PERF else "instructions", ", ".join(
+                                "%s %d" % (k, v / r.n)
+                                for k, v in sorted(r.instructions.items()))))
                     errors += r.errors
             print("(ratio: encrypted/plain requests/s, for reply MB/s out; same method "
                   "and kind.  Plaintext bodies: small %d, request %d, reply %d bytes; "

@@ -317,6 +317,7 @@ int main(int argc, char **argv)
 	if (listener_fd < 3 || config_path == NULL || optind != argc)
 		usage();
 	log_init("winrmd-priv", debug ? LOG_LVL_DEBUG : LOG_LVL_INFO, journald);
+	heap_keep_large_buffers();
 	if (geteuid() != 0)
 		fatal("winrmd-priv must run as root");
 	helper_set_listener_fd(listener_fd);

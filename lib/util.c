@@ -7,6 +7,7 @@
 #include "lib/util.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,12 @@ void free_secret(void *p, size_t n)
 	free(p);
 }
 
+void heap_keep_large_buffers(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
+}
+
 void buf_init(struct buf *b)
 {
 	b->data = NULL;
@@ -122,6 +129,10 @@ void buf_reserve(struct buf *b, size_t more)
 	if (need <= b->cap)
 		return;
 	size_t cap = b->cap ? b->cap : 64;
+	if (b->cap == 0 && need > 4096)
+		/* A large first reservation is taken as the size: no unused
+		 * half for buf_release_secret to wipe (and fault in). */
+		cap = need;
 	while (cap < need)
 		cap *= 2;
 	b->data = xrealloc(b->data, cap);

@@ -27,6 +27,16 @@ char *xasprintf(const char *fmt, ...)    /* caller frees */
 void free_secret(void *p, size_t n);
 
 /*
+ * Keeps buffers of up to a few MiB (request and response bodies, helper
+ * messages) in the heap and the heap from shrinking below 16 MiB, instead
+ * of glibc's default of mapping, faulting in and unmapping every buffer
+ * over 128 KiB (its adaptive threshold trims the heap again at twice the
+ * largest freed block): a 256 KiB encrypted message paid more in page
+ * faults than in cryptography.  Call once at start.
+ */
+void heap_keep_large_buffers(void);
+
+/*
  * struct buf: a growable byte buffer.  data is always NUL-terminated one
  * past len (so text can be used as a C string) but may hold binary bytes.
  * buf_init/buf_release fill and empty a caller-owned struct.

@@ -41,6 +41,7 @@
 #include "lib/log.h"
 #include "listener/runtime.h"
 #include "listener/shells.h"
+#include "lib/util.h"
 
 static const char *config_path = CONFIG_DEFAULT_PATH;
 static pid_t helper_pid = -1;
@@ -395,6 +396,7 @@ int main(int argc, char **argv)
 		foreground = true;
 	bool journald = stderr_is_journal();
 	log_init("winrmd", debug ? LOG_LVL_DEBUG : LOG_LVL_INFO, journald);
+	heap_keep_large_buffers();
 
 	if (geteuid() != 0) {
 		log_err("winrmd must be started as root: it starts the privileged "
