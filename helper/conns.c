@@ -13,6 +13,7 @@
 #include "autoconfig.h"
 
 #include "helper/conns.h"
+#include "helper/krb5-cfx.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,8 @@ void conns_reset(struct hconn *c)
 		gss_delete_sec_context(&minor, &c->ctx, GSS_C_NO_BUFFER);
 		c->ctx = GSS_C_NO_CONTEXT;
 	}
+	cfx_free(c->cfx);
+	c->cfx = NULL;
 	hidentity_release(&c->identity);
 	c->ctx_is_krb5 = false;
 	c->state = HCONN_NEW;

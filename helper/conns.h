@@ -35,11 +35,16 @@ struct hidentity {
 	const char *mech; /* "Kerberos", "NTLM", "Basic" (static) */
 };
 
+struct krb5_cfx;
+
 struct hconn {
 	uint64_t id;
 	enum hconn_state state;
 	gss_ctx_id_t ctx; /* GSS_C_NO_CONTEXT unless GSS */
 	bool ctx_is_krb5; /* Kerberos (IOV wrap) rather than NTLM */
+	/* The Kerberos context once krb5-cfx.c took it over at the first
+	 * encrypted message (ctx is then GSS_C_NO_CONTEXT), or NULL. */
+	struct krb5_cfx *cfx;
 	char scheme[16];
 	char remote[64];
 	struct hidentity identity; /* valid in HCONN_AUTHENTICATED */
