@@ -29,7 +29,11 @@ request after the other on its connection, keeping every answer, and
 only after the clock stops checks every answer (the encrypted ones are
 decrypted in order and checked as strictly as pywinrm does,
 tests/integration/lib/wsmancrypt.py).  Plain runs get the same treatment
-(their bodies are prepared before the clock as well).  The timed part is
+(their bodies are prepared before the clock as well, each a distinct copy
+like the sealed ones: sending one buffer over and over kept it in the
+caches and made the plain reference's client about 450 microseconds
+cheaper per 256 KiB request than a real client's; ENC_PLAIN_SAME=1
+measures that way).  The timed part is
 therefore the HTTP exchange with the client's socket I/O in both columns
 and the server's work; the batch size is set from a calibration so that
 a round lasts about ENC_DURATION / ENC_ROUNDS seconds (capped at
@@ -48,6 +52,11 @@ ENC_ROUNDS (default 5), ENC_BATCH_MAX (default 300), ENC_KINDS (a subset
 of "small request reply", default all), ENC_METHODS (a subset of
 "Kerberos NTLM", default both), ENC_COUNT (requests per run and round
 instead of the calibrated batch).
+
+ENC_PERF=1 attaches `perf stat -e task-clock` to winrmd and winrmd-priv
+around each timed part and prints the CPU microseconds per request of
+each process and of the client (this Python process), the figures to
+base decisions on when the machine is shared.
 
 ENC_CALLGRIND=<directory> runs winrmd and winrmd-priv under valgrind
 --tool=callgrind (slow: set ENC_COUNT, e.g. 50, and ENC_ROUNDS=1): the
@@ -82,6 +91,7 @@ COUNT = int(os.environ.get("ENC_COUNT", "0"))
 CALLGRIND = os.environ.get("ENC_CALLGRIND")
 KINDS = os.environ.get("ENC_KINDS", "small request reply").split()
 METHODS = os.environ.get("ENC_METHODS", "Kerberos NTLM").split()
+PLAIN_SAME = os.environ.get("ENC_PLAIN_SAME") == "1"
 SMALL = identify_envelope().encode()
 # An unknown header without mustUnderstand is read and ignored.
 LARGE = SMALL.replace(
@@ -113,7 +123,13 @@ class Run:
     def prepare(self, count):
         """count (content type, body) pairs, wrapped in sequence order."""
         if not self.sealed:
-            return [(SOAP_CT, self.plain_body)] * count
+            # Distinct copies, as every sealed body is and as a real
+            # client's are: one body sent over and over stays in the
+            # caches and cost the client 190 instead of 650 microseconds
+            # (ENC_PLAIN_SAME=1 measures that way).
+            if PLAIN_SAME:
+                return [(SOAP_CT, self.plain_body)] * count
+            return [(SOAP_CT, bytes(bytearray(self.plain_body))) for _ in range(count)]
         return [self.session.encrypt(self.plain_body) for _ in range(count)]
 
     def timed(self, batch, deadline):
@@ -121,15 +137,19 @@ class Run:
         answers = []
         if PROFILER:
             PROFILER.zero()
-        start = time.monotonic()
+        start, cpu = time.monotonic(), time.process_time()
         for ctype, body in batch:
             answers.append(self.client.post(body, {"Content-Type": ctype}))
             if time.monotonic() > deadline:
                 break
         self.seconds += time.monotonic() - start
+        cpu = time.process_time() - cpu
         if PROFILER:
             for proc, ir in PROFILER.dump(self.name).items():
                 self.instructions[proc] = self.instructions.get(proc, 0) + ir
+            if PERF:
+                self.instructions["client"] = (self.instructions.get("client", 0)
+                                               + int(cpu * 1e6))
         if len(answers) < len(batch):
             # Unsent wraps have moved the client's sequence (NTLM: its RC4
             # stream) past the server's: this connection is done.
