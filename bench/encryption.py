@@ -256,7 +256,8 @@ class PerfStat:
     def zero(self):
         for name, pid in self.pids.items():
             self.procs[name] = subprocess.Popen(
-                ["perf", "stat", "-x", ",", "-e", "task-clock", "-p", str(pid)],
+                ["perf", "stat", "-x", ",", "-e", "task-clock,context-switches",
+                 "-p", str(pid)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(0.2)                 # perf attaches asynchronously
 
@@ -267,6 +268,8 @@ class PerfStat:
             err = proc.communicate(timeout=30)[1].decode()
             m = re.search(r"^([0-9.]+),msec,task-clock", err, re.M)
             out[name] = int(float(m.group(1)) * 1000) if m else 0
+            m = re.search(r"^([0-9]+),,context-switches", err, re.M)
+            out[name + " switches"] = int(m.group(1)) if m else 0
         self.procs = {}
         return out
 
@@ -416,7 +419,7 @@ def main():
                     if r.instructions and r.n:
                         print("   %s per request: %s" % (
                             "CPU microseconds" if PERF else "instructions", ", ".join(
-                                "%s %d" % (k, v / r.n)
+                                "%s %.1f" % (k, v / r.n)
                                 for k, v in sorted(r.instructions.items()))))
                     errors += r.errors
             print("(ratio: encrypted/plain requests/s, for reply MB/s out; same method "

@@ -318,7 +318,7 @@ static bool expired(const struct krb5_cfx *c)
 static void truncate_wipe(struct buf *b, size_t keep)
 {
 	if (b->len > keep)
-		OPENSSL_cleanse(b->data + keep, b->len - keep);
+		explicit_bzero(b->data + keep, b->len - keep);
 	b->len = keep;
 	if (b->data != NULL)
 		b->data[keep] = '\0';
