@@ -12,7 +12,16 @@ Prints:
      command over one master connection) against a throwaway sshd;
   2. stdout streaming: `head -c STREAM_BYTES /dev/zero` (default 100 MB)
      through Receives with pywinrm's MaxEnvelopeSize 153600, against
-     `ssh ... head -c STREAM_BYTES /dev/zero > /dev/null`;
+     `ssh ... head -c STREAM_BYTES /dev/zero > /dev/null`.  The headline
+     client is bench/wsman-stream (C: pywinrm's envelopes and sizes, one
+     request at a time, every stream base64-decoded), so that the
+     comparison with ssh's C client is about the servers; a Python client
+     (http.client) is shown too.  ssh runs with its default cipher and
+     with aes128-gcm@openssh.com (also in both ends' defaults, faster
+     with AES instructions); the ratio takes the faster;
+  2b. stdin streaming: STREAM_BYTES through rsp:Send (what file copies
+     over WinRM do) into `cat > file` in the account's home, against
+     `ssh ... 'cat > file' < file` from a file in the page cache;
   3. memory: RSS and thread count of the winrmd listener (from /proc) with
      SHELLS (default 1000) shells, each running a command and holding a
      Receive open on its own connection; per-shell memory.
@@ -69,6 +78,9 @@ STREAM_BYTES = int(os.environ.get("STREAM_BYTES", "100000000"))
 SHELLS = int(os.environ.get("SHELLS", "1000"))
 ROUNDS = int(os.environ.get("ROUNDS", "2"))
 MAX_ENVELOPE = 153600
+STREAM_CLIENT = os.path.join(BUILDDIR, "bench", "wsman-stream")
+# OpenSSH's fastest default cipher on CPUs with AES instructions.
+FAST_CIPHER = "aes128-gcm@openssh.com"
 USER, PASSWORD = "winrmbench", "bench"
 UID = 20900
 NSS_WRAPPER = "/usr/lib/%s/libnss_wrapper.so" % (
@@ -225,7 +237,7 @@ class Bench:
         os.chmod(self.work, 0o755)
         self.winrmd = None
         self.sshd = None
-        self.ssh_master_pid = None
+        self.ssh_master_pids = []
         self.made_run_sshd = False
 
     # --- setup ---
@@ -324,14 +336,29 @@ Service = { AllowUnencrypted = true; MaxConnections = %(conns)d; MaxTimeoutms = 
         self.sshd = subprocess.Popen(
             ["/usr/sbin/sshd", "-D", "-f", cfg, "-h", hostkey, "-p", str(self.sport),
              "-o", "PidFile=%s/sshd.pid" % d, "-E", os.path.join(d, "sshd.log")], env=self.env)
-        self.ssh_base = ["ssh", "-F", "/dev/null", "-i", self.key, "-o", "IdentitiesOnly=yes",
-                         "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-                         "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-                         "-o", "ControlMaster=auto", "-o", "ControlPath=%s/cm" % d,
-                         "-o", "ControlPersist=600", "-p", str(self.sport), USER + "@127.0.0.1"]
+        self.ssh_base = self.start_master(None)
+        # The ssh reference at its best: its default cipher and the
+        # fastest one both ends accept by default where the CPU has AES
+        # instructions; the streaming comparisons take the faster.
+        self.ssh_fast = self.start_master(FAST_CIPHER)
+        return True
+
+    def start_master(self, cipher):
+        """A ControlMaster connection with cipher (None: ssh's default);
+        returns the ssh command line that reuses it, without the command."""
+        d = self.ssh_dir
+        name = cipher or "default"
+        base = ["ssh", "-F", "/dev/null", "-i", self.key, "-o", "IdentitiesOnly=yes",
+                "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+                "-o", "ControlMaster=auto", "-o", "ControlPath=%s/cm-%s" % (d, name),
+                "-o", "ControlPersist=600", "-p", str(self.sport)]
+        if cipher:
+            base += ["-c", cipher]
+        base.append(USER + "@127.0.0.1")
         deadline = time.time() + 20
         while time.time() < deadline:
-            r = subprocess.run(self.ssh_base + ["true"], capture_output=True, timeout=30)
+            r = subprocess.run(base + ["true"], capture_output=True, timeout=30)
             if r.returncode == 0:
                 break
             if self.sshd.poll() is not None:
@@ -339,16 +366,17 @@ Service = { AllowUnencrypted = true; MaxConnections = %(conns)d; MaxTimeoutms = 
             time.sleep(0.2)
         else:
             die("ssh to the throwaway sshd fails: %s" % r.stderr.decode())
-        r = subprocess.run(self.ssh_base[:-1] + ["-O", "check", USER + "@127.0.0.1"],
+        r = subprocess.run(base[:-1] + ["-O", "check", USER + "@127.0.0.1"],
                            capture_output=True, text=True)
         m = re.search(r"pid=(\d+)", r.stderr + r.stdout)
-        self.ssh_master_pid = int(m.group(1)) if m else None
-        return True
+        if m:
+            self.ssh_master_pids.append(int(m.group(1)))
+        return base
 
     def cleanup(self):
-        if self.ssh_master_pid:
+        for pid in self.ssh_master_pids:
             try:
-                os.kill(self.ssh_master_pid, signal.SIGTERM)
+                os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
         for p in (self.sshd, self.winrmd):
@@ -413,12 +441,51 @@ Service = { AllowUnencrypted = true; MaxConnections = %(conns)d; MaxTimeoutms = 
         cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
         return el, receives, cpu, server_cpu
 
-    def ssh_stream(self):
+    def c_stream(self, mode):
+        """bench/wsman-stream (C): mode "out" (stdout of head -c) or "in"
+        (rsp:Send into cat > file).  Returns (seconds, requests, winrmd CPU)."""
+        args = [STREAM_CLIENT, str(self.port), USER, PASSWORD, mode, str(STREAM_BYTES)]
+        target = os.path.join(self.work, "home", "in-winrmd")
+        if mode == "in":
+            args.append(target)
+        s0 = proc_cpu(self.winrmd.pid)
+        r = subprocess.run(args, capture_output=True, text=True, timeout=600)
+        server_cpu = proc_cpu(self.winrmd.pid) - s0
+        m = re.match(r"bytes=(\d+) seconds=([\d.]+) requests=(\d+)", r.stdout)
+        if r.returncode != 0 or not m or int(m.group(1)) != STREAM_BYTES:
+            die("wsman-stream %s: %s %s" % (mode, r.stdout, r.stderr))
+        if mode == "in":
+            if os.path.getsize(target) != STREAM_BYTES:
+                die("wsman-stream in: the file has %d bytes" % os.path.getsize(target))
+            os.unlink(target)
+        return float(m.group(2)), int(m.group(3)), server_cpu
+
+    def ssh_stream(self, base):
         t0 = time.perf_counter()
         with open(os.devnull, "wb") as null:
-            subprocess.run(self.ssh_base + ["head -c %d /dev/zero" % STREAM_BYTES], stdout=null,
+            subprocess.run(base + ["head -c %d /dev/zero" % STREAM_BYTES], stdout=null,
                            check=True)
         return time.perf_counter() - t0
+
+    def ssh_stream_in(self, base):
+        """STREAM_BYTES from a local file (in the page cache) into
+        `cat > file` on the server, as scp-less file copies do."""
+        src = os.path.join(self.work, "stream-source")
+        if not os.path.exists(src):
+            with open(src, "wb") as f:
+                f.truncate(STREAM_BYTES)
+            with open(src, "rb") as f:
+                while f.read(1 << 20):
+                    pass
+        target = os.path.join(self.work, "home", "in-ssh")
+        t0 = time.perf_counter()
+        with open(src, "rb") as f:
+            subprocess.run(base + ["cat > %s" % target], stdin=f, check=True)
+        el = time.perf_counter() - t0
+        if os.path.getsize(target) != STREAM_BYTES:
+            die("ssh cat > file: %d bytes" % os.path.getsize(target))
+        os.unlink(target)
+        return el
 
     def open_and_wait(self):
         """SHELLS shells, each running `sleep 3600`, each with a Receive
@@ -518,8 +585,8 @@ Service = { AllowUnencrypted = true; MaxConnections = %(conns)d; MaxTimeoutms = 
 def main():
     if os.geteuid() != 0:
         die("run as root (winrmd starts as root; sshd too)")
-    if not os.access(WINRMD, os.X_OK):
-        die("no %s: build first (bench/run.sh builds build-bench)" % WINRMD)
+    if not os.access(WINRMD, os.X_OK) or not os.access(STREAM_CLIENT, os.X_OK):
+        die("no %s or %s: build first (bench/run.sh builds build-bench)" % (WINRMD, STREAM_CLIENT))
     # fds: the benchmark's SHELLS connections, winrmd's connections and
     # 4 pipes per command; inherited by winrmd.
     want = SHELLS * 6 + 1024
@@ -555,16 +622,35 @@ def main():
             print("%-44s %10.2f %10.2f" % ("ratio winrmd/ssh (time, lower is better)",
                                            pct(w, 50) / pct(s, 50), pct(w, 99) / pct(s, 99)))
 
-        el, receives, cpu, server_cpu = b.stream()
         mb = STREAM_BYTES / 1e6
         print("-- stdout streaming, head -c %d /dev/zero (MaxEnvelopeSize %d)" % (STREAM_BYTES, MAX_ENVELOPE))
         print("%-44s %10s %10s" % ("run", "MB/s", "seconds"))
+        ce, creq, ccpu = b.c_stream("out")
+        print("%-44s %10.1f %10.2f   (%d requests; CPU: winrmd %.2f s)" % (
+            "winrmd, C client (bench/wsman-stream)", mb / ce, ce, creq, ccpu))
+        el, receives, cpu, server_cpu = b.stream()
         print("%-44s %10.1f %10.2f   (%d Receives; CPU: winrmd %.2f s, client %.2f s)" % (
-            "winrmd", mb / el, el, receives, server_cpu, cpu))
+            "winrmd, Python client (http.client, regex)", mb / el, el, receives, server_cpu, cpu))
         if have_ssh:
-            se = b.ssh_stream()
-            print("%-44s %10.1f %10.2f" % ("ssh ... > /dev/null", mb / se, se))
-            print("%-44s %10.2f" % ("ratio winrmd/ssh (throughput)", se / el))
+            sd = b.ssh_stream(b.ssh_base)
+            sf = b.ssh_stream(b.ssh_fast)
+            print("%-44s %10.1f %10.2f" % ("ssh ... > /dev/null (default cipher)", mb / sd, sd))
+            print("%-44s %10.1f %10.2f" % ("ssh ... > /dev/null (-c %s)" % FAST_CIPHER, mb / sf, sf))
+            print("%-44s %10.2f" % ("ratio winrmd (C client)/ssh (faster)", min(sd, sf) / ce))
+
+        print("-- stdin streaming: %d bytes into `cat > file` (rsp:Send, MaxEnvelopeSize %d)"
+              % (STREAM_BYTES, MAX_ENVELOPE))
+        print("%-44s %10s %10s" % ("run", "MB/s", "seconds"))
+        ie, ireq, icpu = b.c_stream("in")
+        print("%-44s %10.1f %10.2f   (%d requests; CPU: winrmd %.2f s)" % (
+            "winrmd, C client (bench/wsman-stream)", mb / ie, ie, ireq, icpu))
+        if have_ssh:
+            sd = b.ssh_stream_in(b.ssh_base)
+            sf = b.ssh_stream_in(b.ssh_fast)
+            print("%-44s %10.1f %10.2f" % ("ssh ... 'cat > file' < file (default cipher)", mb / sd, sd))
+            print("%-44s %10.1f %10.2f" % ("ssh ... 'cat > file' < file (-c %s)" % FAST_CIPHER,
+                                           mb / sf, sf))
+            print("%-44s %10.2f" % ("ratio winrmd (C client)/ssh (faster)", min(sd, sf) / ie))
 
         m = b.memory()
         n = SHELLS

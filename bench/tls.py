@@ -5,8 +5,10 @@ same Identify bytes over HTTP and HTTPS with the same certificate.
 
 Starts a lab (tests/integration/lib/lab.py: KDC, nss_wrapper, pam_wrapper)
 for Basic authentication, a throwaway PKI (lib/pki.py), one winrmd from
-$WINRMD_BUILDDIR with an HTTP and an HTTPS listener, and one nginx with
-both, all on 127.0.0.1.  Load comes from wrk (bench/identify.lua), each
+$WINRMD_BUILDDIR with an HTTP listener and HTTPS listeners with an RSA
+2048, an ECDSA P-384 and an ECDSA P-256 certificate, and one nginx with the
+same (serving the same bytes from "return 200", a worker per core), all on
+127.0.0.1.  Load comes from wrk (bench/identify.lua), each
 run bounded by TLS_DURATION seconds (default 5):
 
   handshakes    "Connection: close": every request opens a new connection,
@@ -70,8 +72,25 @@ def wrk(url, conns, auth="", close=False):
     return float(m.group(1))
 
 
-def start_nginx(work, body_path, cert, key, ec_cert, ec_key):
-    http_port, https_port, ec_port = free_port(), free_port(), free_port()
+def start_nginx(work, body, pairs):
+    """nginx at its best: the same bytes from "return 200" (no file system,
+    no internal redirect), one worker per core; an HTTP port and one HTTPS
+    port per (certificate, key) of pairs.  Returns (pid, http port, [https
+    ports])."""
+    text = body.decode()
+    if "'" in text or "\\" in text:
+        sys.exit("tls.py: the answer has a quote or backslash")
+    http_port = free_port()
+    ports = [free_port() for _ in pairs]
+    location = """    location /wsman {
+      default_type "application/soap+xml;charset=UTF-8";
+      return 200 '%s';
+    }
+""" % text
+    servers = "  server {\n    listen 127.0.0.1:%d;\n%s  }\n" % (http_port, location)
+    for (cert, key), port in zip(pairs, ports):
+        servers += ("  server {\n    listen 127.0.0.1:%d ssl;\n    ssl_certificate %s;\n"
+                    "    ssl_certificate_key %s;\n%s  }\n" % (port, cert, key, location))
     conf = os.path.join(work, "nginx.conf")
     with open(conf, "w") as f:
         f.write("""
@@ -84,31 +103,8 @@ http {
   client_body_temp_path %(work)s;
   keepalive_requests 1000000;
   ssl_protocols TLSv1.2 TLSv1.3;
-  server {
-    listen 127.0.0.1:%(http)d;
-    listen 127.0.0.1:%(https)d ssl;
-    ssl_certificate %(cert)s;
-    ssl_certificate_key %(key)s;
-    location /wsman {
-      default_type "application/soap+xml;charset=UTF-8";
-      alias %(body)s;
-      error_page 405 =200 $uri;
-    }
-  }
-  server {
-    listen 127.0.0.1:%(ec)d ssl;
-    ssl_certificate %(ec_cert)s;
-    ssl_certificate_key %(ec_key)s;
-    location /wsman {
-      default_type "application/soap+xml;charset=UTF-8";
-      alias %(body)s;
-      error_page 405 =200 $uri;
-    }
-  }
-}
-""" % {"workers": os.cpu_count() or 1, "work": work, "http": http_port,
-       "https": https_port, "cert": cert, "key": key, "body": body_path,
-       "ec": ec_port, "ec_cert": ec_cert, "ec_key": ec_key})
+%(servers)s}
+""" % {"workers": os.cpu_count() or 1, "work": work, "servers": servers})
     subprocess.run(["nginx", "-c", conf, "-p", work], check=True)
     pid_path = os.path.join(work, "nginx.pid")
     for _ in range(100):
@@ -117,7 +113,7 @@ http {
         time.sleep(0.05)
     with open(pid_path) as f:
         pid = int(f.read())
-    return pid, http_port, https_port, ec_port
+    return pid, http_port, ports
 
 
 def table(title, rows, ratios):
@@ -138,13 +134,15 @@ def main():
     os.chmod(work, 0o755)
     nginx_pid = None
     with Lab() as lab, PKI() as pki:
-        https_port, ec_port = free_port(), free_port()
+        https_port, ec_port, p256_port = free_port(), free_port(), free_port()
         d = lab_daemon(lab, {
             "Listeners": [{"Address": "127.0.0.1", "Port": free_port(), "Transport": "HTTP"},
                           {"Address": "127.0.0.1", "Port": https_port, "Transport": "HTTPS",
                            "CertificateFile": pki.server, "KeyFile": pki.server_key},
                           {"Address": "127.0.0.1", "Port": ec_port, "Transport": "HTTPS",
-                           "CertificateFile": pki.server_ec, "KeyFile": pki.server_ec_key}],
+                           "CertificateFile": pki.server_ec, "KeyFile": pki.server_ec_key},
+                          {"Address": "127.0.0.1", "Port": p256_port, "Transport": "HTTPS",
+                           "CertificateFile": pki.server_p256, "KeyFile": pki.server_p256_key}],
             "Service": {"AllowUnencrypted": True, "Auth": {"Basic": True}},
             "Logging": {"Level": "notice"}})
         if os.environ.get("TLS_PRIORITIES"):
@@ -156,6 +154,7 @@ def main():
             http_url = "http://127.0.0.1:%d/wsman" % d.port
             https_url = "https://127.0.0.1:%d/wsman" % https_port
             ec_url = "https://127.0.0.1:%d/wsman" % ec_port
+            p256_url = "https://127.0.0.1:%d/wsman" % p256_port
             # nginx serves exactly the bytes of winrmd's anonymous answer
             body = subprocess.run(
                 ["curl", "-s", "-H", "WSMANIDENTIFY: unauthenticated",
@@ -164,35 +163,37 @@ def main():
                 capture_output=True, check=True).stdout
             if b"IdentifyResponse" not in body:
                 sys.exit("tls.py: winrmd's Identify failed: %r" % body[:300])
-            body_path = os.path.join(work, "identify.xml")
-            with open(body_path, "wb") as f:
-                f.write(body)
-            nginx_pid, n_http, n_https, n_ec = start_nginx(
-                work, body_path, pki.server, pki.server_key, pki.server_ec,
-                pki.server_ec_key)
+            nginx_pid, n_http, (n_https, n_ec, n_p256) = start_nginx(
+                work, body, [(pki.server, pki.server_key), (pki.server_ec, pki.server_ec_key),
+                             (pki.server_p256, pki.server_p256_key)])
             n_http_url = "http://127.0.0.1:%d/wsman" % n_http
             n_https_url = "https://127.0.0.1:%d/wsman" % n_https
             n_ec_url = "https://127.0.0.1:%d/wsman" % n_ec
+            n_p256_url = "https://127.0.0.1:%d/wsman" % n_p256
             got = subprocess.run(["curl", "-sk", "-X", "POST", "--data", "x", n_https_url],
                                  capture_output=True).stdout
             if got != body:
                 sys.exit("tls.py: nginx does not serve the same bytes")
 
             print("== HTTPS: wrk, %g s per run, %d threads; the same certificates "
-                  "(RSA 2048 and ECDSA P-384, test CAs) and the same %d-byte "
+                  "(RSA 2048, ECDSA P-384 and P-256, test CAs) and the same %d-byte "
                   "answer for winrmd and nginx" % (DURATION, THREADS, len(body)))
             hs = [("winrmd HTTPS RSA, new connection each", wrk(https_url, CONNS, close=True)),
                   ("nginx HTTPS RSA, new connection each", wrk(n_https_url, CONNS, close=True)),
-                  ("winrmd HTTPS ECDSA, new connection each", wrk(ec_url, CONNS, close=True)),
-                  ("nginx HTTPS ECDSA, new connection each", wrk(n_ec_url, CONNS, close=True)),
+                  ("winrmd HTTPS ECDSA P-384, new conn each", wrk(ec_url, CONNS, close=True)),
+                  ("nginx HTTPS ECDSA P-384, new conn each", wrk(n_ec_url, CONNS, close=True)),
+                  ("winrmd HTTPS ECDSA P-256, new conn each", wrk(p256_url, CONNS, close=True)),
+                  ("nginx HTTPS ECDSA P-256, new conn each", wrk(n_p256_url, CONNS, close=True)),
                   ("winrmd HTTP, new connection each", wrk(http_url, CONNS, close=True)),
                   ("nginx HTTP, new connection each", wrk(n_http_url, CONNS, close=True))]
             table("-- handshakes: anonymous Identify, %d connections, "
                   "\"Connection: close\"" % CONNS, hs,
                   [("winrmd/nginx, RSA handshakes", hs[0][1], hs[1][1]),
-                   ("winrmd/nginx, ECDSA handshakes", hs[2][1], hs[3][1]),
-                   ("winrmd HTTPS RSA/HTTP, new conns", hs[0][1], hs[4][1]),
-                   ("nginx HTTPS RSA/HTTP, new conns", hs[1][1], hs[5][1])])
+                   ("winrmd/nginx, ECDSA P-384 handshakes", hs[2][1], hs[3][1]),
+                   ("winrmd/nginx, ECDSA P-256 handshakes", hs[4][1], hs[5][1]),
+                   ("winrmd/nginx, HTTP new connections", hs[6][1], hs[7][1]),
+                   ("winrmd HTTPS RSA/HTTP, new conns", hs[0][1], hs[6][1]),
+                   ("nginx HTTPS RSA/HTTP, new conns", hs[1][1], hs[7][1])])
             ka = [("winrmd HTTPS, anonymous", wrk(https_url, CONNS)),
                   ("nginx HTTPS, anonymous", wrk(n_https_url, CONNS)),
                   ("winrmd HTTP, anonymous", wrk(http_url, CONNS)),

@@ -55,6 +55,8 @@ enum config_key_flags {
 	/* Service: winrm/config and winrm/config/service */                   \
 	INT(GLOBAL, "Service.MaxEnvelopeSizekb", max_envelope_size_kb, 500,    \
 	    32, 65536, 0)                                                      \
+	INT(GLOBAL, "Service.MaxRequestBytes", max_request_bytes, 16384, 4096, \
+	    1048576, 0)                                                        \
 	INT(GLOBAL, "Service.MaxTimeoutms", max_timeout_ms, 60000, 500,        \
 	    4294967295LL, 0)                                                   \
 	INT(GLOBAL, "Service.MaxConnections", max_connections, 300, 1, 100000, \

@@ -69,6 +69,8 @@ struct listener_config {
 struct winrmd_config {
 	/* Service (Windows: winrm/config/service and winrm/config) */
 	int64_t max_envelope_size_kb; /* MaxEnvelopeSizekb, default 500, 32..65536 */
+	int64_t max_request_bytes; /* MaxRequestBytes: request line and headers
+				      (http.sys's name), default 16384 */
 	int64_t max_timeout_ms; /* MaxTimeoutms, default 60000, 500..4294967295 */
 	int64_t max_connections; /* MaxConnections, default 300, 1..100000 */
 	int64_t max_connections_per_address; /* default 30, 1..100000: one IPv4

@@ -25,16 +25,9 @@ char *xasprintf(const char *fmt, ...)    /* caller frees */
 
 /* Zero then free; for buffers that held secrets.  NULL is a no-op. */
 void free_secret(void *p, size_t n);
-
-/*
- * Keeps buffers of up to a few MiB (request and response bodies, helper
- * messages) in the heap and the heap from shrinking below 16 MiB, instead
- * of glibc's default of mapping, faulting in and unmapping every buffer
- * over 128 KiB (its adaptive threshold trims the heap again at twice the
- * largest freed block): a 256 KiB encrypted message paid more in page
- * faults than in cryptography.  Call once at start.
- */
-void heap_keep_large_buffers(void);
+/* Tunes the allocator for messages of a few hundred KiB (see util.c);
+ * call once at start, before any thread. */
+void malloc_tune_for_messages(void);
 
 /*
  * struct buf: a growable byte buffer.  data is always NUL-terminated one
@@ -72,6 +65,11 @@ char *buf_steal(struct buf *b);
  * out and returns 0, or -1 (out unchanged) when the input is not valid
  * padded base64; whitespace is not accepted. */
 void base64_encode(struct buf *out, const void *data, size_t len);
+/* The length of the base64 text of n bytes (padded, no line breaks). */
+#define BASE64_LEN(n) (((n) + 2) / 3 * 4)
+/* Writes the base64 of len bytes and a NUL to dst, which has room for
+ * BASE64_LEN(len) + 1 bytes; returns the text's length. */
+size_t base64_encode_to(char *dst, const void *data, size_t len);
 int base64_decode(struct buf *out, const char *text, size_t len);
 
 /* Case-insensitive ASCII comparisons. */

@@ -57,17 +57,23 @@ static atomic_int n_suspended;
  * at every byte: the deadline for request headers (HeaderWaitTimeout) and
  * noticing clients that have gone are connlimit.c's. */
 #define CONNECTION_IDLE_TIMEOUT_S WINRMD_HTTP_IDLE_TIMEOUT_S
-/* Per-connection memory for request headers: Kerberos tickets with a PAC
- * make Authorization headers of 16 KB and more. */
-#define CONNECTION_MEMORY_LIMIT (128 * 1024)
+/* libmicrohttpd keeps a request's line and headers in a per-connection
+ * pool which it zeroes at every request, so its size is paid on every
+ * request: twice MaxRequestBytes (the read buffer starts at half the pool)
+ * plus room for its own bookkeeping.  The exact limit is request_too_long's. */
+static size_t connection_memory(const struct winrmd_config *cfg)
+{
+	return (size_t)cfg->max_request_bytes * 2 + 8192;
+}
 
 static struct listener *listeners;
 static size_t n_listeners;
 /* CA certificates (PEM) named in the TLS CertificateRequest of HTTPS
  * listeners when certificate authentication can be used; read as root. */
 static char *trust_pem;
-static char *running_priorities; /* Service.TlsPriorities at start */
-static bool running_client_ca;   /* ClientCAFile was set at start */
+static char *running_priorities;          /* Service.TlsPriorities at start */
+static bool running_client_ca;            /* ClientCAFile was set at start */
+static int64_t running_max_request_bytes; /* MaxRequestBytes at start */
 
 /* Reads a whole PEM file (a regular file of at most X509_MAX_FILE
  * bytes, never a part of one); NULL with *error_r ("FILE: why"). */
@@ -549,6 +555,45 @@ static bool path_matches(const struct listener *l, const char *url)
 	return next == '\0' || next == '/';
 }
 
+static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind,
+				       const char *name, const char *value)
+{
+	(void)kind;
+	size_t *total = cls;
+	*total += strlen(name) + 2 + (value != NULL ? strlen(value) : 0) + 2;
+	return MHD_YES;
+}
+
+/* http.sys's MaxRequestBytes: the request line and headers together,
+ * counted as sent ("Name: value\r\n"). */
+static bool request_too_long(struct MHD_Connection *mc, const char *url,
+			     const char *method, const char *version,
+			     size_t limit)
+{
+	size_t total = strlen(method) + 1 + strlen(url) + 1 + strlen(version) +
+		       2 + 2;
+	MHD_get_connection_values(mc, MHD_HEADER_KIND, add_header_size, &total);
+	return total > limit;
+}
+
+static enum MHD_Result respond_too_long(struct MHD_Connection *mc,
+					struct request *r)
+{
+	/* What http.sys answers, so that clients show the same text. */
+	static const char body[] =
+		"<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\">\r\n"
+		"<HTML><HEAD><TITLE>Bad Request</TITLE>\r\n"
+		"<META HTTP-EQUIV=\"Content-Type\" Content=\"text/html; "
+		"charset=us-ascii\"></HEAD>\r\n"
+		"<BODY><h2>Bad Request - Request Too Long</h2>\r\n"
+		"<hr><p>HTTP Error 400. The size of the request headers is too "
+		"long.</p>\r\n</BODY></HTML>\r\n";
+	r->resp.content_type = "text/html; charset=us-ascii";
+	buf_append(&r->resp.body, body, sizeof(body) - 1);
+	r->resp.close = true;
+	return respond_status(mc, r, MHD_HTTP_BAD_REQUEST);
+}
+
 static char *header_copy(struct MHD_Connection *mc, const char *name)
 {
 	const char *v = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, name);
@@ -625,6 +670,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc,
 			r->resp.close = true;
 			return respond_status(mc, r,
 					      MHD_HTTP_SERVICE_UNAVAILABLE);
+		}
+		if (request_too_long(mc, url, method, version,
+				     (size_t)r->cfg->max_request_bytes)) {
+			log_info("%s: request headers over MaxRequestBytes "
+				 "(%lld) refused",
+				 c->remote_addr,
+				 (long long)r->cfg->max_request_bytes);
+			return respond_too_long(mc, r);
 		}
 		if (!path_matches(l, url))
 			return respond_status(mc, r, MHD_HTTP_NOT_FOUND);
@@ -760,6 +813,7 @@ int listeners_start(const struct winrmd_config *cfg)
 	/* MHD copies the string when it starts each daemon. */
 	char *tls_prio = tls_priorities(cfg->tls_priorities);
 	running_client_ca = trust_pem != NULL;
+	running_max_request_bytes = cfg->max_request_bytes;
 	listeners_apply_limits(cfg);
 	if (connlimit_start() != 0)
 		return -1;
@@ -780,7 +834,7 @@ int listeners_start(const struct winrmd_config *cfg)
 		OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL);
 		OPT(MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_IDLE_TIMEOUT_S,
 		    NULL);
-		OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY_LIMIT,
+		OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, connection_memory(cfg),
 		    NULL);
 		OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, l);
 		OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, l);
@@ -941,6 +995,12 @@ void listeners_check_reload(const struct winrmd_config *cfg)
 		log_warn("Service.TlsPriorities changed: it takes effect only "
 			 "after a restart (running with \"%s\")",
 			 running_priorities);
+	if (running_max_request_bytes != 0 &&
+	    cfg->max_request_bytes > running_max_request_bytes)
+		log_warn(
+			"Service.MaxRequestBytes was raised: requests over %lld "
+			"bytes of headers are accepted only after a restart",
+			(long long)running_max_request_bytes);
 	bool https = false;
 	for (size_t i = 0; i < n_listeners; i++)
 		https = https || listeners[i].transport == TRANSPORT_HTTPS;

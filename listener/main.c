@@ -39,9 +39,9 @@
 #include "lib/wsman/envelope.h"
 #include "listener/listener.h"
 #include "lib/log.h"
+#include "lib/util.h"
 #include "listener/runtime.h"
 #include "listener/shells.h"
-#include "lib/util.h"
 
 static const char *config_path = CONFIG_DEFAULT_PATH;
 static pid_t helper_pid = -1;
@@ -394,9 +394,9 @@ int main(int argc, char **argv)
 	/* Under systemd (Type=notify) we stay in the foreground. */
 	if (getenv("NOTIFY_SOCKET") != NULL)
 		foreground = true;
+	malloc_tune_for_messages();
 	bool journald = stderr_is_journal();
 	log_init("winrmd", debug ? LOG_LVL_DEBUG : LOG_LVL_INFO, journald);
-	heap_keep_large_buffers();
 
 	if (geteuid() != 0) {
 		log_err("winrmd must be started as root: it starts the privileged "

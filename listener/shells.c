@@ -39,18 +39,35 @@
 
 /* Output kept per command before its pipes are left unread. */
 #define CMD_BUFFER_MAX (1024 * 1024)
-/* Stdin kept per command before Send is refused. */
+/* Stdin queued per command beyond which a Send's answer waits until the
+ * process has read it down to this (so a client sends no faster than the
+ * command reads, as over a pipe). */
+#define CMD_STDIN_WAIT (1024 * 1024)
+/* Stdin queued per command before a Send is refused: only a client that
+ * sends without waiting for answers (several connections) gets there. */
 #define CMD_STDIN_MAX (16 * 1024 * 1024)
 /* After the process exits, how long to wait for its pipes to reach EOF
  * (a background child may hold them open) before reporting Done. */
 #define EXIT_DRAIN_MS 2000
 #define READ_CHUNK 65536
 
+/* stdin not yet written to the process */
 struct chunk {
 	struct chunk *next;
-	enum shell_stream stream;
 	size_t len;
 	uint8_t data[];
+};
+
+/* Output as read from a pipe, kept as its base64 text (standalone and
+ * padded, one rsp:Stream element): the I/O thread encodes while the
+ * client is busy with the previous answer, which keeps the encoding off
+ * the Receive's path. */
+struct out_chunk {
+	struct out_chunk *next;
+	enum shell_stream stream;
+	size_t len;     /* the raw bytes */
+	size_t b64_len; /* the text in b64, BASE64_LEN(len) */
+	char b64[];
 };
 
 enum fd_kind { FD_STDIN = 0, FD_STDOUT, FD_STDERR, FD_STATUS };
@@ -63,18 +80,21 @@ struct cmd {
 	uint64_t serial; /* epoll cookie: serial << 2 | fd kind */
 	uint64_t handle; /* the helper's */
 	int fd[4];
-	struct buf stdin_buf;
-	size_t stdin_off;
+	/* stdin not yet written to the process, in Send order */
+	struct chunk *in_head, *in_tail;
+	size_t in_off;     /* bytes of in_head already written */
+	size_t in_pending; /* bytes queued, in_off excluded */
 	bool stdin_end;
-	struct chunk *head, *tail;
-	size_t buffered;
-	bool paused; /* output pipes not polled: buffer full */
+	struct out_chunk *head, *tail;
+	size_t buffered; /* raw bytes in head...tail */
+	bool paused;     /* output pipes not polled: buffer full */
 	bool exited;
 	int exit_code;
 	int64_t exited_at;
-	bool removed;            /* terminated or its shell deleted */
-	struct shell_op *waiter; /* the Receive waiting for this command */
-	struct cmd *next;        /* in shell->cmds, or in the graveyard */
+	bool removed;                 /* terminated or its shell deleted */
+	struct shell_op *waiter;      /* the Receive waiting for this command */
+	struct shell_op *send_waiter; /* a Send waiting for stdin to drain */
+	struct cmd *next;             /* in shell->cmds, or in the graveyard */
 };
 
 struct shell {
@@ -97,11 +117,12 @@ enum op_state {
 	OP_SPAWNING,  /* Command: the helper is starting the process */
 	OP_SPAWNED,   /* Command: the helper answered (reply below) */
 	OP_ABANDONED, /* Command: ended while spawning; the answer frees it */
-	OP_WAITING,   /* Receive: waiting for output or exit */
-	OP_WOKEN,     /* Receive: something arrived */
-	OP_TIMEOUT,   /* Receive: the timeout passed, or a newer one came */
-	OP_GONE,      /* Receive: the command went away meanwhile */
-	OP_DONE,      /* answered */
+	OP_WAITING,   /* Receive: waiting for output or exit; Send: for the
+			 process to read its stdin */
+	OP_WOKEN,     /* Receive: something arrived; Send: stdin drained */
+	OP_TIMEOUT, /* Receive, Send: the timeout passed, or a newer one came */
+	OP_GONE,    /* Receive, Send: the command went away meanwhile */
+	OP_DONE,    /* answered */
 };
 
 struct shell_op {
@@ -110,7 +131,7 @@ struct shell_op {
 	int64_t deadline;
 	struct priv_msg reply; /* Command: PRIV_SPAWN_RESULT */
 	/* Receive: output taken for the answer, and where it came from */
-	struct chunk *taken;
+	struct out_chunk *taken;
 	struct shell_output *output; /* views of taken, for the caller */
 	char shell_id[SHELL_ID_LEN + 1];
 	char cmd_id[SHELL_ID_LEN + 1];
@@ -236,10 +257,31 @@ static void wake_waiter(struct cmd *c, enum op_state why)
 	op->waiter.wake(op->waiter.arg);
 }
 
+/* Runs the waiter of the Send waiting for c's stdin, if any, once. */
+static void wake_send_waiter(struct cmd *c, enum op_state why)
+{
+	struct shell_op *op = c->send_waiter;
+	if (op == NULL)
+		return;
+	c->send_waiter = NULL;
+	if (op->state == OP_WAITING)
+		op->state = why;
+	op->waiter.wake(op->waiter.arg);
+}
+
 static void free_chunks(struct chunk *ch)
 {
 	while (ch != NULL) {
 		struct chunk *next = ch->next;
+		free(ch);
+		ch = next;
+	}
+}
+
+static void free_out_chunks(struct out_chunk *ch)
+{
+	while (ch != NULL) {
+		struct out_chunk *next = ch->next;
 		free(ch);
 		ch = next;
 	}
@@ -282,6 +324,7 @@ static void remove_cmd(struct cmd *c, uint64_t conn_id)
 		close_fd(c, (enum fd_kind)k);
 	c->removed = true;
 	wake_waiter(c, OP_GONE);
+	wake_send_waiter(c, OP_GONE);
 	c->next = S.graveyard;
 	S.graveyard = c;
 }
@@ -307,11 +350,11 @@ static void remove_shell(struct shell *s, uint64_t conn_id, const char *why)
 static void append_output(struct cmd *c, enum shell_stream st, const uint8_t *p,
 			  size_t n)
 {
-	struct chunk *ch = xmalloc(sizeof(*ch) + n);
+	struct out_chunk *ch = xmalloc(sizeof(*ch) + BASE64_LEN(n) + 1);
 	ch->next = NULL;
 	ch->stream = st;
 	ch->len = n;
-	memcpy(ch->data, p, n);
+	ch->b64_len = base64_encode_to(ch->b64, p, n);
 	if (c->tail != NULL)
 		c->tail->next = ch;
 	else
@@ -344,7 +387,7 @@ static void update_stdin_interest(struct cmd *c)
 {
 	if (c->fd[FD_STDIN] < 0)
 		return;
-	bool want = c->stdin_buf.len > c->stdin_off;
+	bool want = c->in_pending > 0;
 	struct epoll_event ev = { .events = want ? EPOLLOUT : 0,
 				  .data.u64 = c->serial << 2 | FD_STDIN };
 	epoll_ctl(S.epfd, EPOLL_CTL_MOD, c->fd[FD_STDIN], &ev);
@@ -388,28 +431,44 @@ static void on_readable(struct cmd *c, enum fd_kind k)
 	wake_waiter(c, OP_WOKEN);
 }
 
+/* The process will read no more stdin: what is queued is dropped (as a
+ * write to a closed pipe would lose it) and a waiting Send answers. */
+static void drop_stdin(struct cmd *c)
+{
+	free_chunks(c->in_head);
+	c->in_head = c->in_tail = NULL;
+	c->in_off = c->in_pending = 0;
+	c->stdin_end = true;
+	wake_send_waiter(c, OP_WOKEN);
+}
+
 static void on_writable(struct cmd *c)
 {
-	while (c->stdin_buf.len > c->stdin_off) {
-		ssize_t n = write(c->fd[FD_STDIN],
-				  c->stdin_buf.data + c->stdin_off,
-				  c->stdin_buf.len - c->stdin_off);
+	while (c->in_head != NULL) {
+		struct chunk *ch = c->in_head;
+		ssize_t n = write(c->fd[FD_STDIN], ch->data + c->in_off,
+				  ch->len - c->in_off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n < 0) {
-			/* The process closed its stdin: drop what is left. */
-			c->stdin_off = c->stdin_buf.len;
-			c->stdin_end = true;
+			/* The process closed its stdin. */
+			drop_stdin(c);
 			break;
 		}
-		c->stdin_off += (size_t)n;
+		c->in_off += (size_t)n;
+		c->in_pending -= (size_t)n;
+		if (c->in_off == ch->len) {
+			c->in_head = ch->next;
+			if (c->in_head == NULL)
+				c->in_tail = NULL;
+			c->in_off = 0;
+			free(ch);
+		}
 	}
-	if (c->stdin_off == c->stdin_buf.len) {
-		buf_reset(&c->stdin_buf);
-		c->stdin_off = 0;
-	}
+	if (c->in_pending <= CMD_STDIN_WAIT)
+		wake_send_waiter(c, OP_WOKEN);
 	update_stdin_interest(c);
 }
 
@@ -435,6 +494,14 @@ static int64_t run_timers(int64_t now, const struct winrmd_config *cfg)
 				int64_t deadline = c->waiter->deadline;
 				if (deadline <= now)
 					wake_waiter(c, OP_TIMEOUT);
+				else if (deadline < next)
+					next = deadline;
+			}
+			if (c->send_waiter != NULL) {
+				waiting = true;
+				int64_t deadline = c->send_waiter->deadline;
+				if (deadline <= now)
+					wake_send_waiter(c, OP_TIMEOUT);
 				else if (deadline < next)
 					next = deadline;
 			}
@@ -464,8 +531,8 @@ static void bury(void)
 	while (S.graveyard != NULL) {
 		struct cmd *c = S.graveyard;
 		S.graveyard = c->next;
-		free_chunks(c->head);
-		buf_release(&c->stdin_buf);
+		free_out_chunks(c->head);
+		free_chunks(c->in_head);
 		free(c);
 	}
 	while (S.shell_graveyard != NULL) {
@@ -509,7 +576,7 @@ static void *io_main(void *unused)
 			if (k == FD_STDIN) {
 				if (events[i].events & (EPOLLERR | EPOLLHUP)) {
 					close_fd(c, FD_STDIN);
-					c->stdin_end = true;
+					drop_stdin(c);
 				} else {
 					on_writable(c);
 				}
@@ -721,7 +788,7 @@ struct shell_op *shells_op_new(void)
 static void op_free(struct shell_op *op)
 {
 	priv_msg_release(&op->reply);
-	free_chunks(op->taken);
+	free_out_chunks(op->taken);
 	free(op->output);
 	free(op);
 }
@@ -729,10 +796,10 @@ static void op_free(struct shell_op *op)
 /* Puts the output an op took back in front of c's buffers (lock held). */
 static void put_back(struct cmd *c, struct shell_op *op)
 {
-	struct chunk *last = op->taken;
+	struct out_chunk *last = op->taken;
 	while (last->next != NULL)
 		last = last->next;
-	for (struct chunk *ch = op->taken; ch != NULL; ch = ch->next)
+	for (struct out_chunk *ch = op->taken; ch != NULL; ch = ch->next)
 		c->buffered += ch->len;
 	last->next = c->head;
 	c->head = op->taken;
@@ -757,6 +824,8 @@ void shells_op_end(struct shell_op *op, bool delivered)
 	struct cmd *c = find_cmd(s, op->cmd_id);
 	if (c != NULL && c->waiter == op)
 		c->waiter = NULL;
+	if (c != NULL && c->send_waiter == op)
+		c->send_waiter = NULL;
 	if (!delivered && op->taken != NULL && c != NULL) {
 		/* The client did not get this output: it goes back in front,
 		 * for the next Receive. */
@@ -886,7 +955,6 @@ static enum shell_status attach_cmd(struct shell_op *op, struct shell *s,
 	c->shell = s;
 	c->handle = res.handle;
 	c->serial = S.next_serial++;
-	buf_init(&c->stdin_buf);
 	for (int k = 0; k < 4; k++) {
 		c->fd[k] = priv_take_fd(rep);
 		set_nonblock(c->fd[k]);
@@ -962,16 +1030,66 @@ enum shell_status shells_send(const struct shell_caller *who,
 		pthread_mutex_unlock(&S.lock);
 		return SHELL_OK;
 	}
-	if (c->stdin_buf.len - c->stdin_off + len > CMD_STDIN_MAX) {
+	if (c->in_pending + len > CMD_STDIN_MAX) {
 		pthread_mutex_unlock(&S.lock);
 		return SHELL_STDIN_FULL;
 	}
-	buf_append(&c->stdin_buf, data, len);
+	if (len > 0) {
+		struct chunk *ch = xmalloc(sizeof(*ch) + len);
+		ch->next = NULL;
+		ch->len = len;
+		memcpy(ch->data, data, len);
+		if (c->in_tail != NULL)
+			c->in_tail->next = ch;
+		else
+			c->in_head = ch;
+		c->in_tail = ch;
+		c->in_pending += len;
+	}
 	if (end)
 		c->stdin_end = true;
 	on_writable(c); /* writes what the pipe takes now, polls for the rest */
 	pthread_mutex_unlock(&S.lock);
 	return SHELL_OK;
+}
+
+enum shell_status shells_send_wait(struct shell_op *op,
+				   const struct shell_caller *who,
+				   const char *shell_id, const char *command_id,
+				   int64_t timeout_ms,
+				   const struct shell_waiter *waiter)
+{
+	pthread_mutex_lock(&S.lock);
+	if (op->state == OP_NEW) {
+		op->deadline = time_mono_ms() + timeout_ms;
+		snprintf(op->shell_id, sizeof(op->shell_id), "%s", shell_id);
+		snprintf(op->cmd_id, sizeof(op->cmd_id), "%s", command_id);
+		op->uid = who->uid;
+	} else if (op->state != OP_WAITING) {
+		/* Woken: drained, timed out (the input stays queued), or the
+		 * command went away.  The input was taken either way. */
+		op->state = OP_DONE;
+		pthread_mutex_unlock(&S.lock);
+		return SHELL_OK;
+	}
+	struct shell *s = find_shell(op->shell_id, op->uid);
+	struct cmd *c = find_cmd(s, op->cmd_id);
+	if (c == NULL || c->in_pending <= CMD_STDIN_WAIT || S.stopping) {
+		op->state = OP_DONE;
+		pthread_mutex_unlock(&S.lock);
+		return SHELL_OK;
+	}
+	if (c->send_waiter != NULL && c->send_waiter != op) {
+		/* Another Send for the same command: the older one answers,
+		 * its input is queued. */
+		wake_send_waiter(c, OP_WOKEN);
+	}
+	c->send_waiter = op;
+	op->waiter = *waiter;
+	op->state = OP_WAITING;
+	pthread_mutex_unlock(&S.lock);
+	kick(); /* the I/O thread recomputes its next deadline */
+	return SHELL_PENDING;
 }
 
 enum shell_status shells_signal(const struct shell_caller *who,
@@ -1007,15 +1125,17 @@ enum shell_status shells_signal(const struct shell_caller *who,
 /* ---- Receive ---- */
 
 /* Takes output for one answer: whole chunks of the wanted streams in
- * arrival order, up to max bytes (a chunk is split when needed). */
-static struct chunk *take_output(struct cmd *c, bool want_out, bool want_err,
-				 size_t max)
+ * arrival order, up to max raw bytes.  A chunk is split where its base64
+ * text splits cleanly (a multiple of 3 bytes), so that both parts stay
+ * standalone base64. */
+static struct out_chunk *take_output(struct cmd *c, bool want_out,
+				     bool want_err, size_t max)
 {
-	struct chunk *taken = NULL, **tail = &taken;
+	struct out_chunk *taken = NULL, **tail = &taken;
 	size_t total = 0;
-	struct chunk **pp = &c->head;
+	struct out_chunk **pp = &c->head;
 	while (*pp != NULL && total < max) {
-		struct chunk *ch = *pp;
+		struct out_chunk *ch = *pp;
 		bool want = ch->stream == SHELL_STDOUT ? want_out : want_err;
 		if (!want) {
 			pp = &ch->next;
@@ -1023,13 +1143,21 @@ static struct chunk *take_output(struct cmd *c, bool want_out, bool want_err,
 		}
 		if (total + ch->len > max) {
 			/* Split: the first part goes out, the rest stays. */
-			size_t part = max - total;
-			struct chunk *first = xmalloc(sizeof(*first) + part);
+			size_t part = (max - total) / 3 * 3;
+			if (part == 0)
+				break;
+			size_t text = part / 3 * 4;
+			struct out_chunk *first = xmalloc(sizeof(*first) +
+							  text + 1);
 			first->next = NULL;
 			first->stream = ch->stream;
 			first->len = part;
-			memcpy(first->data, ch->data, part);
-			memmove(ch->data, ch->data + part, ch->len - part);
+			first->b64_len = text;
+			memcpy(first->b64, ch->b64, text);
+			first->b64[text] = '\0';
+			memmove(ch->b64, ch->b64 + text,
+				ch->b64_len - text + 1);
+			ch->b64_len -= text;
 			ch->len -= part;
 			c->buffered -= part;
 			*tail = first;
@@ -1045,7 +1173,7 @@ static struct chunk *take_output(struct cmd *c, bool want_out, bool want_err,
 	}
 	/* recompute the tail */
 	c->tail = NULL;
-	for (struct chunk *ch = c->head; ch != NULL; ch = ch->next)
+	for (struct out_chunk *ch = c->head; ch != NULL; ch = ch->next)
 		c->tail = ch;
 	if (c->paused && c->buffered < CMD_BUFFER_MAX / 2)
 		set_paused(c, false);
@@ -1054,7 +1182,7 @@ static struct chunk *take_output(struct cmd *c, bool want_out, bool want_err,
 
 static bool has_output(const struct cmd *c, bool want_out, bool want_err)
 {
-	for (const struct chunk *ch = c->head; ch != NULL; ch = ch->next)
+	for (const struct out_chunk *ch = c->head; ch != NULL; ch = ch->next)
 		if (ch->stream == SHELL_STDOUT ? want_out : want_err)
 			return true;
 	return false;
@@ -1065,13 +1193,13 @@ static void fill_received(struct shell_op *op, const struct cmd *c, bool done,
 			  struct shell_received *got)
 {
 	size_t n = 0;
-	for (const struct chunk *ch = op->taken; ch != NULL; ch = ch->next)
+	for (const struct out_chunk *ch = op->taken; ch != NULL; ch = ch->next)
 		n++;
 	op->output = xcalloc(n + 1, sizeof(*op->output));
 	n = 0;
-	for (const struct chunk *ch = op->taken; ch != NULL; ch = ch->next)
-		op->output[n++] = (struct shell_output){ ch->stream, ch->data,
-							 ch->len };
+	for (const struct out_chunk *ch = op->taken; ch != NULL; ch = ch->next)
+		op->output[n++] = (struct shell_output){ ch->stream, ch->b64,
+							 ch->b64_len, ch->len };
 	memset(got, 0, sizeof(*got));
 	memcpy(got->command_id, c->id, sizeof(got->command_id));
 	got->output = op->output;

@@ -78,8 +78,8 @@ struct shell_waiter {
 	void *arg;
 };
 
-/* One asynchronous Command or Receive, kept by the caller between its
- * calls (opaque). */
+/* One asynchronous Command, Receive or Send, kept by the caller between
+ * its calls (opaque). */
 struct shell_op;
 
 /* A new op (never NULL); the caller ends it with shells_op_end. */
@@ -172,10 +172,25 @@ enum shell_status shells_command(struct shell_op *op,
 				 const struct shell_waiter *waiter,
 				 char id_out[SHELL_ID_LEN + 1]);
 
-/* Send: stdin bytes for one command; end closes its stdin afterwards. */
+/* Send: queues stdin bytes for one command (copied); end closes its
+ * stdin once they are written.  SHELL_STDIN_FULL: over 16 MiB queued. */
 enum shell_status shells_send(const struct shell_caller *who,
 			      const char *shell_id, const char *command_id,
 			      const void *data, size_t len, bool end);
+/*
+ * Flow control for Send, asynchronous like Receive: after shells_send
+ * queued a Send's input, returns SHELL_OK once the command has at most
+ * 1 MiB of stdin queued, otherwise registers waiter and returns
+ * SHELL_PENDING; the call after the wake returns SHELL_OK (also when
+ * timeout_ms passed or the command went: the input stays queued or goes
+ * with the command, never twice).  The resumed call ignores shell_id and
+ * command_id.
+ */
+enum shell_status shells_send_wait(struct shell_op *op,
+				   const struct shell_caller *who,
+				   const char *shell_id, const char *command_id,
+				   int64_t timeout_ms,
+				   const struct shell_waiter *waiter);
 
 enum shell_signal {
 	SHELL_SIGNAL_TERMINATE,
@@ -190,11 +205,13 @@ enum shell_status shells_signal(const struct shell_caller *who,
 
 enum shell_stream { SHELL_STDOUT, SHELL_STDERR };
 
-/* A piece of output, in the order the command wrote it. */
+/* A piece of output, in the order the command wrote it, as the base64
+ * text of one rsp:Stream element (standalone, padded). */
 struct shell_output {
 	enum shell_stream stream;
-	const uint8_t *data;
-	size_t len;
+	const char *b64;
+	size_t b64_len;
+	size_t len; /* the raw bytes it encodes */
 };
 
 /* What a Receive returns; the pointers belong to the op (valid until

@@ -369,6 +369,18 @@ enum fault_id res_shell_command(struct request *r,
 
 /* ---- Send ---- */
 
+/* The longest a request may wait: MaxTimeoutms, or less if the client
+ * asked for less. */
+static int64_t wait_limit_ms(const struct request *r,
+			     const struct wsman_request *req)
+{
+	int64_t timeout = r->cfg->max_timeout_ms;
+	if (req->operation_timeout_ms >= 0 &&
+	    req->operation_timeout_ms < timeout)
+		timeout = req->operation_timeout_ms;
+	return timeout;
+}
+
 enum fault_id res_shell_send(struct request *r, const struct wsman_request *req,
 			     struct buf *out)
 {
@@ -379,7 +391,11 @@ enum fault_id res_shell_send(struct request *r, const struct wsman_request *req,
 	if (!xml_is_element(body, NS_SHELL, "Send"))
 		return FAULT_SCHEMA_VALIDATION;
 	struct shell_caller who = caller_of(r);
-	for (xmlNode *s = body->children; s != NULL; s = s->next) {
+	/* Resumed after waiting for the command to read: the input was
+	 * queued by the first call. */
+	bool resumed = r->shell_wait != NULL;
+	char *last_cmd = NULL; /* owned */
+	for (xmlNode *s = body->children; s != NULL && !resumed; s = s->next) {
 		if (!xml_is_element(s, NS_SHELL, "Stream"))
 			continue;
 		char *name = attr(s, "Name");
@@ -391,13 +407,17 @@ enum fault_id res_shell_send(struct request *r, const struct wsman_request *req,
 		if (end_s != NULL && str_parse_bool(end_s, &end) != 0)
 			f = FAULT_SCHEMA_VALIDATION;
 		struct buf bytes = BUF_INIT;
-		/* base64 may be wrapped by some clients: drop whitespace */
-		size_t k = 0;
-		for (size_t i = 0; data[i] != '\0'; i++)
-			if (data[i] != ' ' && data[i] != '\n' &&
-			    data[i] != '\r' && data[i] != '\t')
-				data[k++] = data[i];
-		data[k] = '\0';
+		/* base64 may be wrapped by some clients: drop whitespace
+		 * (looked for first: most clients send none) */
+		size_t k = strlen(data);
+		if (strpbrk(data, " \n\r\t") != NULL) {
+			k = 0;
+			for (size_t i = 0; data[i] != '\0'; i++)
+				if (data[i] != ' ' && data[i] != '\n' &&
+				    data[i] != '\r' && data[i] != '\t')
+					data[k++] = data[i];
+			data[k] = '\0';
+		}
 		if (f == FAULT_NONE &&
 		    (name == NULL || !str_ieq(name, "stdin")))
 			f = FAULT_INVALID_PARAMETER;
@@ -411,11 +431,26 @@ enum fault_id res_shell_send(struct request *r, const struct wsman_request *req,
 						 bytes.data, bytes.len, end));
 		buf_release_secret(&bytes);
 		free(name);
-		free(cmd);
 		free(end_s);
 		free(data);
-		if (f != FAULT_NONE)
+		if (f != FAULT_NONE) {
+			free(cmd);
+			free(last_cmd);
 			return f;
+		}
+		free(last_cmd);
+		last_cmd = cmd;
+	}
+	if (resumed || last_cmd != NULL) {
+		/* Answer once the command has read most of its input. */
+		struct shell_waiter w = waiter_of(r);
+		enum shell_status st = shells_send_wait(op_of(r), &who,
+							shell_id, last_cmd,
+							wait_limit_ms(r, req),
+							&w);
+		free(last_cmd);
+		if (st != SHELL_OK)
+			return fault_of(r, st);
 	}
 	begin(out, req, ACTION_SHELL_SEND);
 	buf_append_str(out, "<rsp:SendResponse/>");
@@ -425,12 +460,13 @@ enum fault_id res_shell_send(struct request *r, const struct wsman_request *req,
 
 /* ---- Receive ---- */
 
+/* One rsp:Stream element; b64 is its base64 text (NULL: empty). */
 static void render_stream(struct buf *out, const char *name, const char *cmd_id,
-			  const uint8_t *data, size_t len, bool end)
+			  const char *b64, size_t b64_len, bool end)
 {
 	buf_printf(out, "<rsp:Stream Name=\"%s\" CommandId=\"%s\"%s>", name,
 		   cmd_id, end ? " End=\"true\"" : "");
-	base64_encode(out, data, len);
+	buf_append(out, b64, b64_len);
 	buf_append_str(out, "</rsp:Stream>");
 }
 
@@ -445,7 +481,7 @@ static void render_received(struct buf *out, const struct shell_received *got,
 		const struct shell_output *o = &got->output[i];
 		render_stream(out,
 			      o->stream == SHELL_STDOUT ? "stdout" : "stderr",
-			      id, o->data, o->len, false);
+			      id, o->b64, o->b64_len, false);
 	}
 	if (got->done) {
 		if (want_out)
@@ -492,10 +528,7 @@ enum fault_id res_shell_receive(struct request *r,
 	}
 	free(streams);
 	const struct winrmd_config *cfg = r->cfg;
-	int64_t timeout = cfg->max_timeout_ms;
-	if (req->operation_timeout_ms >= 0 &&
-	    req->operation_timeout_ms < timeout)
-		timeout = req->operation_timeout_ms;
+	int64_t timeout = wait_limit_ms(r, req);
 	/* The whole response must stay under the client's MaxEnvelopeSize:
 	 * budget the raw output for base64 (4/3) and the envelope. */
 	int64_t env = (int64_t)cfg->max_envelope_size_kb * 1024;

@@ -165,6 +165,43 @@ def test_hostile_bytes(d):
     d.check_alive(t, "hostile bytes")
 
 
+def identify_of_size(total):
+    """An anonymous Identify whose request line and headers are exactly
+    total bytes as sent (what MaxRequestBytes counts), padded by X-Pad."""
+    head = (b"POST /wsman HTTP/1.1\r\nHost: x\r\nWSMANIDENTIFY: unauthenticated\r\n"
+            b"Content-Type: application/soap+xml;charset=UTF-8\r\n"
+            b"Content-Length: %d\r\n" % len(IDENTIFY))
+    pad = total - len(head) - len(b"X-Pad: \r\n\r\n")
+    req = head + b"X-Pad: " + b"p" * pad + b"\r\n\r\n"
+    assert len(req) == total
+    return req + IDENTIFY.encode()
+
+
+def test_max_request_bytes(d, limit):
+    resp = raw_exchange(d.port, identify_of_size(limit), timeout=3)
+    t.ok(resp.startswith(b"HTTP/1.1 200") and b"IdentifyResponse" in resp,
+         "headers of exactly MaxRequestBytes (%d): answered" % limit, resp[:300])
+    resp = raw_exchange(d.port, identify_of_size(limit + 1), timeout=3)
+    t.ok(resp.startswith(b"HTTP/1.1 400"), "one byte more: 400, as http.sys", resp[:300])
+    t.ok(b"Request Too Long" in resp and b"The size of the request headers is too long" in resp,
+         "with http.sys's page", resp[:600])
+    t.ok(b"\r\nConnection: close\r\n" in resp, "and the connection closed", resp[:300])
+    t.contains(d.log(), "request headers over MaxRequestBytes (%d) refused" % limit,
+               "the refusal is logged with the setting's name")
+    d.check_alive(t, "an oversized request")
+
+
+def test_raised_max_request_bytes():
+    # What Microsoft advises for domains with large Kerberos tickets.
+    d = Daemon(config={"Service": {"MaxRequestBytes": 65536}})
+    try:
+        d.start()
+        test_max_request_bytes(d, 65536)
+        t.eq(d.stop(), 0, "clean stop")
+    finally:
+        d.cleanup()
+
+
 def test_connection_limit():
     d = Daemon(config={"Service": {"MaxConnections": 4}})
     try:
@@ -204,10 +241,12 @@ try:
     for fn in (test_methods_paths, test_limits, test_malformed, test_keepalive,
                test_concurrency, test_hostile_bytes):
         t.run(fn, d)
+    t.run(test_max_request_bytes, d, 16384)
     rc = d.stop()
     t.eq(rc, 0, "clean stop after all hostile input")
     t.not_contains(d.log(), "Sanitizer", "no sanitizer report in the log")
 finally:
     d.cleanup()
 t.run(test_connection_limit)
+t.run(test_raised_max_request_bytes)
 sys.exit(t.done())

@@ -10,6 +10,7 @@ Delete, Get, Enumerate/Pull of the caller's shells, and the faults of each
 operation with their subcodes and WSManFault codes; and
 Service.MaxConcurrentOperationsPerUser (waiting Receives hold a slot)."""
 import base64
+import hashlib
 import os
 import re
 import subprocess
@@ -414,6 +415,32 @@ def test_signal_delete_get(d):
     t.eq(x.status, 200, "Delete with the .../windows/shell ResourceURI (pypsrp): 200")
 
 
+def test_send_flow_control(d):
+    """A file copy into a command that reads slowly: every Send is
+    answered (none refused as over the 16 MiB stdin bound), the ones past
+    1 MiB queued only once the command reads, and every byte arrives."""
+    c = Client(d)
+    sid = c.create().sid
+    cid = c.command(sid, "sleep 2; sha256sum").cid
+    piece = bytes(range(256)) * 448           # 112 KiB, what fits a 150 KiB envelope
+    total = 20 * 1024 * 1024 // len(piece) + 1  # a little over 20 MiB
+    statuses, slowest = set(), 0.0
+    for i in range(total):
+        t0 = time.time()
+        s = c.send(sid, cid, piece, end="true" if i == total - 1 else None)
+        slowest = max(slowest, time.time() - t0)
+        statuses.add(s.status)
+        if s.status != 200:
+            break
+    t.ok(statuses == {200}, "%d Sends of 112 KiB (%.1f MiB) into a command that sleeps first: all 200"
+         % (total, total * len(piece) / 1048576.0), s.raw[:1500])
+    t.ok(slowest >= 1.0, "a Send past 1 MiB queued waited for the command to read (%.2f s)" % slowest)
+    out, err, code, _ = c.drain(sid, cid, limit=120)
+    want = hashlib.sha256(piece * total).hexdigest() + "  -"
+    t.eq((out.decode().strip(), code), (want, 0), "the command read every byte once, in order (SHA-256)")
+    c.delete(sid)
+
+
 def enumerate_shells(c, optimize=True, extra="", shell_id=None):
     body = '<n:Enumerate xmlns:n="%s">%s%s</n:Enumerate>' % (
         ENUMERATION, "<w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements>"
@@ -592,7 +619,7 @@ with Lab() as lab:
                          "Winrs": {"KeepEnvironment": KEEP_ENV}})
     try:
         d.start()
-        for fn in (test_create, test_command, test_send_receive, test_signal_delete_get,
+        for fn in (test_create, test_command, test_send_receive, test_send_flow_control, test_signal_delete_get,
                    test_enumerate, test_operations_quota, test_qualified_must_understand):
             t.run(fn, d)
         d.check_alive(t, "the envelope tests")

@@ -96,6 +96,8 @@ static void test_defaults(void)
 	struct winrmd_config *c = config_new_defaults();
 
 	is_int(c->max_envelope_size_kb, 500, "default MaxEnvelopeSizekb");
+	is_int(c->max_request_bytes, 16384,
+	       "default MaxRequestBytes (http.sys)");
 	is_int(c->max_timeout_ms, 60000, "default MaxTimeoutms");
 	is_int(c->max_connections, 300, "default MaxConnections");
 	is_int(c->max_connections_per_address, 30,
@@ -183,6 +185,7 @@ static void check_empty(const struct winrmd_config *c)
 static void check_full(const struct winrmd_config *c)
 {
 	is_int(c->max_envelope_size_kb, 8192, "full: MaxEnvelopeSizekb");
+	is_int(c->max_request_bytes, 1048576, "full: MaxRequestBytes");
 	is_int(c->max_timeout_ms, 4294967295LL, "full: 4294967295 without L");
 	is_int(c->max_concurrent_operations_per_user, 4294967295LL,
 	       "full: 4294967295L");
@@ -203,7 +206,7 @@ static void check_full(const struct winrmd_config *c)
 	is_str(c->listeners[0].address, "127.0.0.1", "full: l0 address");
 	is_int(c->listeners[0].port, 8085, "full: l0 port");
 	is_str(c->listeners[0].url_prefix, "wsman-test", "full: l0 URLPrefix");
-	is_int(c->listeners[0].source_line, 24, "full: l0 source line");
+	is_int(c->listeners[0].source_line, 25, "full: l0 source line");
 	is_int(c->listeners[1].transport, TRANSPORT_HTTPS, "full: l1 HTTPS");
 	is_int(c->listeners[1].port, 5986, "full: HTTPS port defaults to 5986");
 	is_str(c->listeners[1].certificate_file, "/etc/winrmd/cert.pem",
@@ -464,6 +467,9 @@ static const struct {
 	{ "Service = { MaxTimeoutms = -9223372036854775808; };",
 	  "<string>:1: Service.MaxTimeoutms: value -9223372036854775808 is out "
 	  "of range (500..4294967295)" },
+	{ "Service = { MaxRequestBytes = 4095; };",
+	  "<string>:1: Service.MaxRequestBytes: value 4095 is out of range "
+	  "(4096..1048576)" },
 	{ "Service = { MaxConnections = 2147483648; };",
 	  "<string>:1: Service.MaxConnections: value 2147483648 is out of "
 	  "range (1..100000)" },

@@ -360,7 +360,11 @@ static enum shell_status receive(const struct shell_caller *who, const char *id,
 			const struct shell_output *o = &got.output[i];
 			if (o->stream == SHELL_STDERR)
 				buf_append_byte(text, '[');
-			buf_append(text, o->data, o->len);
+			/* each piece is standalone base64 of its bytes */
+			size_t before = text->len;
+			if (base64_decode(text, o->b64, o->b64_len) != 0 ||
+			    text->len - before != o->len)
+				buf_append_str(text, "<bad base64>");
 			if (o->stream == SHELL_STDERR)
 				buf_append_byte(text, ']');
 		}
@@ -511,7 +515,8 @@ static void test_command_and_output(void)
 	       SHELL_OK, "the Receive called again answers");
 	ok(got.n_output == 1 && got.output[0].stream == SHELL_STDOUT &&
 		   got.output[0].len == 5 &&
-		   memcmp(got.output[0].data, "hello", 5) == 0,
+		   strcmp(got.output[0].b64, "aGVsbG8=") == 0 &&
+		   got.output[0].b64_len == 8,
 	   "with the output");
 	ok(!got.done && strcmp(got.command_id, cmd) == 0,
 	   "and the command still running");
@@ -538,20 +543,21 @@ static void test_command_and_output(void)
 	is_str((char *)text.data, "[oops]", "gets the stderr output");
 	buf_reset(&text);
 
-	/* max_bytes splits. */
+	/* max_bytes splits, where base64 splits cleanly (3 bytes, 4
+	 * characters), so that both parts are standalone base64. */
 	proc_write(p.out, "0123456789");
 	waiter_init(&t);
 	op = shells_op_new();
 	enum shell_status st = receive_op(op, &alice, id, cmd, true, true, 3000,
 					  4, &t, &got);
-	ok(st == SHELL_OK && got.n_output == 1 && got.output[0].len == 4 &&
-		   memcmp(got.output[0].data, "0123", 4) == 0,
-	   "max_bytes bounds one answer");
+	ok(st == SHELL_OK && got.n_output == 1 && got.output[0].len == 3 &&
+		   strcmp(got.output[0].b64, "MDEy") == 0,
+	   "max_bytes bounds one answer (4: 3 bytes, \"012\")");
 	shells_op_end(op, true);
 	waiter_destroy(&t);
 	is_int(receive(&alice, id, cmd, 1000, &text, &done, &code), SHELL_OK,
 	       "the next Receive");
-	is_str((char *)text.data, "456789", "gets the rest");
+	is_str((char *)text.data, "3456789", "gets the rest, decoded whole");
 	buf_reset(&text);
 
 	/* Send reaches stdin; End closes it. */
@@ -757,6 +763,111 @@ static void test_timeouts(void)
 	proc_close(&p);
 }
 
+/* Reads everything available from fd (non-blocking) into out; returns
+ * how many bytes came. */
+static size_t drain_fd(int fd, struct buf *out)
+{
+	size_t total = 0;
+	uint8_t b[65536];
+	ssize_t n;
+	while ((n = read(fd, b, sizeof(b))) > 0) {
+		buf_append(out, b, (size_t)n);
+		total += (size_t)n;
+	}
+	return total;
+}
+
+/* Send's flow control: a Send answers at once while at most 1 MiB of
+ * stdin is queued, otherwise once the process has read it down to that
+ * (or its timeout passed, or the command went); nothing is lost or
+ * duplicated; 16 MiB queued refuse. */
+static void test_send_flow_control(void)
+{
+	char id[37], cmd[37];
+	create(&alice, 0, id);
+	struct proc p = PROC_NONE;
+	start(&alice, id, &p, 95, cmd);
+	fcntl(p.in, F_SETFL, O_NONBLOCK);
+	const size_t piece = 512 * 1024;
+	uint8_t *data = xmalloc(4 * piece);
+	for (size_t i = 0; i < 4 * piece; i++)
+		data[i] = (uint8_t)(i % 251);
+	struct waiter t;
+	waiter_init(&t);
+	enum shell_status st = SHELL_OK;
+	for (int i = 0; i < 2 && st == SHELL_OK; i++) {
+		struct shell_op *op = shells_op_new();
+		st = shells_send(&alice, id, cmd, data + i * piece, piece,
+				 false);
+		if (st == SHELL_OK)
+			st = shells_send_wait(op, &alice, id, cmd, 60000, &t.w);
+		shells_op_end(op, true);
+	}
+	is_int(st, SHELL_OK,
+	       "1 MiB of stdin the process has not read: Sends answer at once");
+	struct shell_op *op = shells_op_new();
+	is_int(shells_send(&alice, id, cmd, data + 2 * piece, piece, false),
+	       SHELL_OK, "a third 512 KiB is queued");
+	is_int(shells_send_wait(op, &alice, id, cmd, 60000, &t.w),
+	       SHELL_PENDING, "its answer waits for the process to read");
+	sleep_ms(200);
+	is_int(woken(&t), 0, "not woken while the process reads nothing");
+	struct buf got = BUF_INIT;
+	for (int i = 0; i < 200 && woken(&t) == 0; i++) {
+		drain_fd(p.in, &got);
+		sleep_ms(10);
+	}
+	ok(wait_woken(&t, 1, 3000), "woken once the process read");
+	is_int(shells_send_wait(op, &alice, id, cmd, 60000, &t.w), SHELL_OK,
+	       "then answered");
+	shells_op_end(op, true);
+
+	/* A Send that waits past its timeout answers; its input stays. */
+	op = shells_op_new();
+	shells_send(&alice, id, cmd, data, 3 * piece, false);
+	int64_t t0 = time_mono_ms();
+	is_int(shells_send_wait(op, &alice, id, cmd, 300, &t.w), SHELL_PENDING,
+	       "a Send over the limit with a 300 ms timeout waits");
+	ok(wait_woken(&t, 2, 3000), "is woken");
+	int64_t waited = time_mono_ms() - t0;
+	ok(waited >= 290 && waited < 2500, "after its timeout (%lld ms)",
+	   (long long)waited);
+	is_int(shells_send_wait(op, &alice, id, cmd, 300, &t.w), SHELL_OK,
+	       "and answers (its input is queued, never sent twice)");
+	shells_op_end(op, true);
+	is_int(shells_send(&alice, id, cmd, data, 16 * 1024 * 1024, false),
+	       SHELL_STDIN_FULL, "more than 16 MiB queued: refused");
+	for (int i = 0; i < 500; i++) {
+		if (drain_fd(p.in, &got) == 0 && got.len >= 6 * piece)
+			break;
+		sleep_ms(10);
+	}
+	/* what was sent: pieces 0, 1, 2, then 0..2 again */
+	struct buf want = BUF_INIT;
+	buf_append(&want, data, 3 * piece);
+	buf_append(&want, data, 3 * piece);
+	ok(got.len == want.len && memcmp(got.data, want.data, want.len) == 0,
+	   "the process read every byte once, in order (%zu of %zu)", got.len,
+	   want.len);
+	buf_release(&want);
+
+	/* A command that goes while a Send waits: the Send answers. */
+	op = shells_op_new();
+	shells_send(&alice, id, cmd, data, 3 * piece, false);
+	is_int(shells_send_wait(op, &alice, id, cmd, 60000, &t.w),
+	       SHELL_PENDING, "another Send waits");
+	shells_signal(&alice, id, cmd, SHELL_SIGNAL_TERMINATE);
+	ok(wait_woken(&t, 3, 3000), "Terminate wakes it");
+	is_int(shells_send_wait(op, &alice, id, cmd, 60000, &t.w), SHELL_OK,
+	       "and it answers");
+	shells_op_end(op, true);
+	buf_release(&got);
+	free(data);
+	waiter_destroy(&t);
+	shells_delete(&alice, id);
+	proc_close(&p);
+}
+
 static void test_spawn_failures(void)
 {
 	char id[37], cmd[37];
@@ -850,6 +961,7 @@ int main(void)
 	test_command_and_output();
 	test_waiters_woken();
 	test_timeouts();
+	test_send_flow_control();
 	test_spawn_failures();
 	test_stop();
 	priv_msg_release(&helper.spawn_req);

@@ -58,8 +58,13 @@ static void test_base64(void)
 		   "decode %s round-trips", cases[i].b64);
 		buf_release(&b);
 	}
-	static const char *bad[] = { "Zg=",   "Z===", "Zm9v!", "Zg==Zg==",
-				     "Zm 9v", "=Zm9", "Zm9vY" };
+	/* also what EVP_DecodeBlock alone would take: white space or '-'
+	 * at either end, '=' inside, more than two '=' */
+	static const char *bad[] = {
+		"Zg=",      "Z===",     "Zm9v!", "Zg==Zg==",  "Zm 9v",  "=Zm9",
+		"Zm9vY",    " Zm9",     "Zm9 ",  "Zm9\n",     "Zm9-",   "Zm=v",
+		"Zm9vZ=9v", "AAAA-AAA", "====",  "Zm9v\tZm9", "Zm9\x80"
+	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct buf b = BUF_INIT;
 		buf_append_str(&b, "keep");

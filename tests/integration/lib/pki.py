@@ -24,6 +24,8 @@ Certificates (all dates fixed, so that tests can pass a fixed "now"):
   ec_ca            a root CA with a P-384 key (signs server_ec)
   server           localhost/127.0.0.1, RSA, sha256WithRSAEncryption, by ca
   server_ec        localhost/127.0.0.1, P-384, ecdsa-with-SHA384, by ec_ca
+  server_p256      localhost/127.0.0.1, P-256, by ca (the curve TLS
+                   stacks sign fastest with)
   server_sha1      localhost, RSA, sha1WithRSAEncryption, by ca
   server_sha512    localhost, RSA, sha512WithRSAEncryption, by ca
   server_sha224    localhost, RSA, sha224WithRSAEncryption, by ca
@@ -134,6 +136,7 @@ class PKI:
     when missing) or in a new temporary directory."""
 
     NAMES = ("ca", "rogue_ca", "intermediate", "ec_ca", "server", "server_ec",
+             "server_p256",
              "server_sha1", "server_sha512", "server_sha224",
              "server_ed25519",
              "server_encrypted",
@@ -315,6 +318,7 @@ class PKI:
         self._leaf("server", "localhost", SERVER_EXT, kind="rsa")
         self._leaf("server_ec", "localhost", SERVER_EXT, issuer="ec_ca",
                    kind="p384", md="sha384")
+        self._leaf("server_p256", "localhost", SERVER_EXT, kind="p256")
         self._leaf("server_sha1", "localhost", SERVER_EXT, kind="rsa",
                    md="sha1")
         self._leaf("server_sha512", "localhost", SERVER_EXT, kind="rsa",
