@@ -13,6 +13,7 @@
 #include "autoconfig.h"
 
 #include "helper/conns.h"
+#include "helper/krb5-cfx.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +147,8 @@ void conns_reset(struct hconn *c)
 		gss_release_cred(&minor, &c->deleg);
 		c->deleg = GSS_C_NO_CREDENTIAL;
 	}
+	cfx_free(c->cfx);
+	c->cfx = NULL;
 	hidentity_release(&c->identity);
 	c->ctx_is_krb5 = false;
 	c->state = HCONN_NEW;

@@ -37,6 +37,8 @@ struct hidentity {
 	const char *mech; /* "Kerberos", "NTLM", "Basic" (static) */
 };
 
+struct krb5_cfx;
+
 struct hconn {
 	uint64_t id;
 	enum hconn_state state;
@@ -45,6 +47,9 @@ struct hconn {
 	/* The client's forwarded Kerberos ticket (GSS_C_DELEG_FLAG), or
 	 * GSS_C_NO_CREDENTIAL; goes with the identity (ccache.h). */
 	gss_cred_id_t deleg;
+	/* The Kerberos context once krb5-cfx.c took it over at the first
+	 * encrypted message (ctx is then GSS_C_NO_CONTEXT), or NULL. */
+	struct krb5_cfx *cfx;
 	char scheme[16];
 	char remote[64];
 	unsigned port;             /* the client's (0: local) */

@@ -23,7 +23,7 @@
 /* c is authenticated (the request table checked it). */
 static struct hconn *context_of(struct hconn *c, const char **why)
 {
-	if (c->ctx == GSS_C_NO_CONTEXT) {
+	if (c->ctx == GSS_C_NO_CONTEXT && c->cfx == NULL) {
 		*why = "no security context on this connection (Basic or "
 		       "certificate authentication cannot encrypt)";
 		return NULL;
@@ -49,9 +49,10 @@ static void handle_unwrap(struct helper_call *call)
 	for (size_t i = 0; i < r->n && error == 0; i++) {
 		const struct priv_sealed_part *p = &r->parts[i];
 		buf_init(&plain[i]);
-		if (sealgss_unwrap(c->ctx, c->ctx_is_krb5, p->hdr.data,
-				   p->hdr.len, p->sealed.data, p->sealed.len,
-				   &plain[i], err, sizeof(err)) != 0)
+		if (sealgss_unwrap(&c->ctx, &c->cfx, c->ctx_is_krb5,
+				   p->hdr.data, p->hdr.len, p->sealed.data,
+				   p->sealed.len, &plain[i], err,
+				   sizeof(err)) != 0)
 			error = EBADMSG;
 		views[i] = (struct priv_bytes){ plain[i].data, plain[i].len };
 	}
@@ -89,8 +90,8 @@ static void handle_wrap(struct helper_call *call)
 	}
 	struct buf hdr = BUF_INIT, sealed = BUF_INIT;
 	char err[256] = "";
-	if (sealgss_wrap(c->ctx, c->ctx_is_krb5, r->plain.data, r->plain.len,
-			 &hdr, &sealed, err, sizeof(err)) != 0) {
+	if (sealgss_wrap(&c->ctx, &c->cfx, c->ctx_is_krb5, r->plain.data,
+			 r->plain.len, &hdr, &sealed, err, sizeof(err)) != 0) {
 		helper_refuse(call->seq, PRIV_WRAP_RESULT, EIO, err);
 	} else {
 		struct priv_wrap_result res = {

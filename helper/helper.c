@@ -330,6 +330,10 @@ int main(int argc, char **argv)
 	if (listener_fd < 3 || config_path == NULL || optind != argc)
 		usage();
 	log_init("winrmd-priv", debug ? LOG_LVL_DEBUG : LOG_LVL_INFO, journald);
+	/* UNWRAP and WRAP carry whole sealed bodies: without this, every
+	 * 256 KiB message was mapped, faulted in and unmapped, which cost
+	 * more than its cryptography. */
+	malloc_tune_for_messages();
 	if (geteuid() != 0)
 		fatal("winrmd-priv must run as root");
 	helper_set_listener_fd(listener_fd);

@@ -17,6 +17,7 @@
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
 
+#include "helper/krb5-cfx.h"
 #include "helper/seal-gss.h"
 
 /* "what: major text; minor text" into err. */
@@ -171,11 +172,25 @@ static int unwrap_cfx(gss_ctx_id_t ctx, const uint8_t *hdr, size_t hdr_len,
 	return 0;
 }
 
-int sealgss_unwrap(gss_ctx_id_t ctx, bool krb5, const uint8_t *hdr,
-		   size_t hdr_len, const uint8_t *sealed, size_t sealed_len,
-		   struct buf *plain, char *err, size_t errlen)
+/* For a Kerberos context: our RFC 4121 code once it has the context,
+ * taking it over at the first message when it can (krb5-cfx.h). */
+static struct krb5_cfx *cfx_of(gss_ctx_id_t *ctx, struct krb5_cfx **cfx)
 {
-	if (ctx == GSS_C_NO_CONTEXT) {
+	if (cfx == NULL)
+		return NULL;
+	if (*cfx == NULL && *ctx != GSS_C_NO_CONTEXT)
+		*cfx = cfx_take_over(ctx);
+	return *cfx;
+}
+
+int sealgss_unwrap(gss_ctx_id_t *ctxp, struct krb5_cfx **cfx, bool krb5,
+		   const uint8_t *hdr, size_t hdr_len, const uint8_t *sealed,
+		   size_t sealed_len, struct buf *plain, char *err,
+		   size_t errlen)
+{
+	struct krb5_cfx *own = krb5 ? cfx_of(ctxp, cfx) : NULL;
+	gss_ctx_id_t ctx = *ctxp;
+	if (own == NULL && ctx == GSS_C_NO_CONTEXT) {
 		set_err(err, errlen, "no security context");
 		return -1;
 	}
@@ -193,6 +208,9 @@ int sealgss_unwrap(gss_ctx_id_t ctx, bool krb5, const uint8_t *hdr,
 	}
 	/* RFC 4121 tokens start with TOK_ID 05 04; RFC 1964 ones with the
 	 * 0x60 of their GSS framing. */
+	if (own != NULL)
+		return cfx_unwrap(own, hdr, hdr_len, sealed, sealed_len, plain,
+				  err, errlen);
 	if (hdr_len >= 16 && hdr[0] == 0x05 && hdr[1] == 0x04)
 		return unwrap_cfx(ctx, hdr, hdr_len, sealed, sealed_len, plain,
 				  err, errlen);
@@ -269,9 +287,14 @@ static int wrap_krb5(gss_ctx_id_t ctx, const uint8_t *plain, size_t len,
 	return 0;
 }
 
-int sealgss_wrap(gss_ctx_id_t ctx, bool krb5, const uint8_t *plain, size_t len,
-		 struct buf *hdr, struct buf *sealed, char *err, size_t errlen)
+int sealgss_wrap(gss_ctx_id_t *ctxp, struct krb5_cfx **cfx, bool krb5,
+		 const uint8_t *plain, size_t len, struct buf *hdr,
+		 struct buf *sealed, char *err, size_t errlen)
 {
+	struct krb5_cfx *own = krb5 ? cfx_of(ctxp, cfx) : NULL;
+	gss_ctx_id_t ctx = *ctxp;
+	if (own != NULL)
+		return cfx_wrap(own, plain, len, hdr, sealed, err, errlen);
 	if (ctx == GSS_C_NO_CONTEXT) {
 		set_err(err, errlen, "no security context");
 		return -1;

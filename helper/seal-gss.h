@@ -10,7 +10,10 @@
  * after 16 bytes.  RC4 state and sequence numbers advance with every call:
  * parts must be unwrapped, and responses wrapped, in wire order.
  *
- * Kerberos (MIT, raw or under SPNEGO): gss_wrap_iov with HEADER|ALLOCATE,
+ * Kerberos with aes128/aes256-cts-hmac-sha1-96 (what MIT KDCs issue by
+ * default): helper/krb5-cfx.c, OpenSSL's AES-NI and SHA-NI code instead of
+ * libk5crypto's, same token layout as below.  Other Kerberos enctypes
+ * (MIT, raw or under SPNEGO): gss_wrap_iov with HEADER|ALLOCATE,
  * DATA (in place) and PADDING|ALLOCATE and no TRAILER, as the clients and
  * Windows do; MIT folds the trailer into the header (RRC).  With AES the
  * header is 60 bytes and the padding empty.  Unwrap of an RFC 4121 (CFX)
@@ -50,6 +53,8 @@
 
 #include "lib/util.h"
 
+struct krb5_cfx;
+
 /* The NTLMSSP message signature length (MS-NLMP 2.2.2.9). */
 #define SEALGSS_NTLM_SIG_LEN 16
 
@@ -57,13 +62,17 @@
  * Unwraps one part: hdr/hdr_len is the header or signature (H bytes after
  * the length field), sealed/sealed_len the bytes after it.  krb5 selects
  * the Kerberos path (the context's mechanism is Kerberos, raw or through
- * SPNEGO), otherwise NTLM (hdr_len must then be 16).  Appends the
+ * SPNEGO), otherwise NTLM (hdr_len must then be 16).  With krb5 and cfx
+ * not NULL, the first call takes an AES-SHA1 context over (*ctx becomes
+ * GSS_C_NO_CONTEXT, *cfx is set and used from then on, freed by the
+ * caller with cfx_free); cfx NULL keeps MIT's calls.  Appends the
  * plaintext to plain and returns 0, or returns -1 with err filled and
  * plain unchanged.
  */
-int sealgss_unwrap(gss_ctx_id_t ctx, bool krb5, const uint8_t *hdr,
-		   size_t hdr_len, const uint8_t *sealed, size_t sealed_len,
-		   struct buf *plain, char *err, size_t errlen);
+int sealgss_unwrap(gss_ctx_id_t *ctx, struct krb5_cfx **cfx, bool krb5,
+		   const uint8_t *hdr, size_t hdr_len, const uint8_t *sealed,
+		   size_t sealed_len, struct buf *plain, char *err,
+		   size_t errlen);
 
 /*
  * Wraps len bytes of plain with confidentiality.  Appends the header or
@@ -71,7 +80,8 @@ int sealgss_unwrap(gss_ctx_id_t ctx, bool krb5, const uint8_t *hdr,
  * (the wire carries LE32(hdr->len) || hdr || sealed) and returns 0, or
  * returns -1 with err filled and both buffers unchanged.
  */
-int sealgss_wrap(gss_ctx_id_t ctx, bool krb5, const uint8_t *plain, size_t len,
-		 struct buf *hdr, struct buf *sealed, char *err, size_t errlen);
+int sealgss_wrap(gss_ctx_id_t *ctx, struct krb5_cfx **cfx, bool krb5,
+		 const uint8_t *plain, size_t len, struct buf *hdr,
+		 struct buf *sealed, char *err, size_t errlen);
 
 #endif

@@ -486,6 +486,18 @@ int main(int argc, char **argv)
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal("socketpair: %s", strerror(errno));
+	/* Room for a whole encrypted message in flight each way (still
+	 * root: above net.core.wmem_max), so that a 256 KiB UNWRAP or WRAP
+	 * is one write and one wake-up rather than a relay of partial
+	 * writes between the two processes.  A smaller buffer only costs
+	 * time. */
+	for (int i = 0; i < 2; i++) {
+		int size = 4 * 1024 * 1024;
+		if (setsockopt(sp[i], SOL_SOCKET, SO_SNDBUFFORCE, &size,
+			       sizeof(size)) != 0)
+			(void)setsockopt(sp[i], SOL_SOCKET, SO_SNDBUF, &size,
+					 sizeof(size));
+	}
 	start_helper(cfg, sp[1], debug, journald);
 	close(sp[1]);
 

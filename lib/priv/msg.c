@@ -329,6 +329,41 @@ size_t priv_struct_size(uint16_t type)
 static int encode_layout(struct priv_msg *m, const struct layout *l,
 			 const uint8_t *s, const char **why_r);
 
+/* The encoded size of s (limits unchecked: encode_layout checks them), so
+ * that a large message is allocated once rather than grown by copies. */
+static size_t encoded_size(const struct layout *l, const uint8_t *s)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct field *f = &l->fields[i];
+		const void *at = s + f->off;
+		switch (f->type) {
+		case F_U32: n += 4; break;
+		case F_U64: n += 8; break;
+		case F_STR: {
+			const char *str = *(const char *const *)at;
+			n += 4 + (str != NULL ? strlen(str) : 0);
+			break;
+		}
+		case F_BYTES:
+			n += 4 + ((const struct priv_bytes *)at)->len;
+			break;
+		case F_LIST: {
+			size_t count = *(const size_t *)(s + f->count_off);
+			const uint8_t *elems = *(const uint8_t *const *)at;
+			n += 4;
+			if (count <= f->max)
+				for (size_t k = 0; k < count; k++)
+					n += encoded_size(
+						f->elem,
+						elems + k * f->elem->size);
+			break;
+		}
+		}
+	}
+	return n;
+}
+
 static int encode_field(struct priv_msg *m, const struct field *f,
 			const uint8_t *s, const char **why_r)
 {
@@ -385,15 +420,19 @@ int priv_encode(struct priv_msg *m, uint16_t type, const void *s,
 	const char *why = NULL;
 	priv_msg_init(m, type);
 	const struct schema *sc = schema_of(type);
-	if (sc == NULL)
+	if (sc == NULL) {
 		why = "unknown message type";
-	else if (sc->layout.size != 0 && s == NULL)
+	} else if (sc->layout.size != 0 && s == NULL) {
 		why = "no fields given";
-	else if (sc->layout.size != 0 &&
-		 encode_layout(m, &sc->layout, s, &why) != 0)
-		; /* why names the field */
-	else if (m->body.len > PRIV_MAX_FRAME - 16)
-		why = "the message is larger than the protocol allows";
+	} else if (sc->layout.size != 0) {
+		size_t size = encoded_size(&sc->layout, s);
+		if (size <= PRIV_MAX_FRAME)
+			buf_reserve(&m->body, size);
+		if (encode_layout(m, &sc->layout, s, &why) != 0)
+			; /* why names the field */
+		else if (m->body.len > PRIV_MAX_FRAME - 16)
+			why = "the message is larger than the protocol allows";
+	}
 	if (why != NULL) {
 		priv_msg_release(m);
 		priv_msg_init(m, type);

@@ -49,6 +49,17 @@
  *   conn-close                CONN_CLOSE of an unknown connection
  *   shutdown                  SHUTDOWN
  *   raw-type N                a frame of message type N with an empty body
+ *   krb5                      AUTH_GSS (scheme Kerberos) with the first
+ *                             token of a Kerberos initiator context made
+ *                             before the drop (-k: the client's ccache is
+ *                             root's); completes it with the answer's token
+ *   krb5-seal                 on that connection: a valid sealed request
+ *                             (UNWRAP, gss_wrap_iov as clients do), then
+ *                             hostile tokens (each "krb5-seal-<what>"),
+ *                             another valid one, a replay of it, and a WRAP
+ *                             the initiator must unwrap
+ *
+ * -k HOST: make the Kerberos initiator context for HTTP@HOST while root.
  */
 #include "autoconfig.h"
 
@@ -67,6 +78,10 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <gssapi/gssapi.h>
+#include <gssapi/gssapi_ext.h>
+#include <gssapi/gssapi_krb5.h>
 
 #include "lib/config.h"
 #include "lib/priv/msg.h"
@@ -351,6 +366,200 @@ static void spawn(const char *step, uint64_t conn, const char *program,
 	priv_msg_release(&a);
 }
 
+/* ---- Kerberos: a real initiator, then hostile sealed messages ---- */
+
+static gss_ctx_id_t ictx = GSS_C_NO_CONTEXT;
+static gss_name_t target = GSS_C_NO_NAME;
+static gss_buffer_desc first_token = GSS_C_EMPTY_BUFFER;
+static uint64_t krb5_conn;
+
+static OM_uint32 init_step(gss_buffer_t in, gss_buffer_t out)
+{
+	OM_uint32 minor;
+	return gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &ictx, target,
+				    (gss_OID)gss_mech_krb5,
+				    GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG |
+					    GSS_C_SEQUENCE_FLAG |
+					    GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG,
+				    0, GSS_C_NO_CHANNEL_BINDINGS, in, NULL, out,
+				    NULL, NULL);
+}
+
+/* While root: the context and its first token (the ccache is root's). */
+static void krb5_prepare(const char *host)
+{
+	OM_uint32 minor;
+	char name[300];
+	snprintf(name, sizeof(name), "HTTP@%s", host);
+	gss_buffer_desc nb = { strlen(name), name };
+	if (GSS_ERROR(gss_import_name(&minor, &nb, GSS_C_NT_HOSTBASED_SERVICE,
+				      &target)) ||
+	    GSS_ERROR(init_step(GSS_C_NO_BUFFER, &first_token))) {
+		printf("fatal: no Kerberos initiator context for %s\n", name);
+		exit(2);
+	}
+}
+
+static void step_krb5(const char *step)
+{
+	uint64_t conn = next_conn++;
+	struct priv_auth_gss g = { .conn = conn,
+				   .remote = "127.0.0.1",
+				   .scheme = "Kerberos",
+				   .token = { first_token.value,
+					      first_token.length } };
+	struct priv_msg a;
+	if (request(step, PRIV_AUTH_GSS, &g, &a) != 0)
+		return;
+	print_auth(step, &a, conn);
+	struct priv_auth_result r;
+	if (priv_decode_auth_result(&a, &r, NULL) == 0 &&
+	    r.status == PRIV_AUTH_OK) {
+		gss_buffer_desc in = { r.token.len, (void *)r.token.data };
+		gss_buffer_desc out = GSS_C_EMPTY_BUFFER;
+		OM_uint32 major = init_step(&in, &out), minor;
+		gss_release_buffer(&minor, &out);
+		printf("%s-initiator: %s\n", step,
+		       major == GSS_S_COMPLETE ? "complete" : "incomplete");
+		krb5_conn = conn;
+	}
+	priv_msg_release(&a);
+}
+
+/* gss_wrap_iov as the clients do: header (60 bytes with AES) || data. */
+static void client_wrap(const char *text, struct buf *hdr, struct buf *data)
+{
+	OM_uint32 minor;
+	int conf = 0;
+	gss_iov_buffer_desc iov[3];
+	buf_init(hdr);
+	buf_init(data);
+	buf_append_str(data, text);
+	memset(iov, 0, sizeof(iov));
+	iov[0].type = GSS_IOV_BUFFER_TYPE_HEADER | GSS_IOV_BUFFER_FLAG_ALLOCATE;
+	iov[1].type = GSS_IOV_BUFFER_TYPE_DATA;
+	iov[1].buffer.length = data->len;
+	iov[1].buffer.value = data->data;
+	iov[2].type = GSS_IOV_BUFFER_TYPE_PADDING |
+		      GSS_IOV_BUFFER_FLAG_ALLOCATE;
+	if (GSS_ERROR(gss_wrap_iov(&minor, ictx, 1, GSS_C_QOP_DEFAULT, &conf,
+				   iov, 3))) {
+		printf("fatal: gss_wrap_iov\n");
+		exit(2);
+	}
+	buf_append(hdr, iov[0].buffer.value, iov[0].buffer.length);
+	buf_append(data, iov[2].buffer.value, iov[2].buffer.length);
+	gss_release_iov_buffer(&minor, iov, 3);
+}
+
+/* UNWRAP of one part; prints "plain=<text>" or the refusal. */
+static void unwrap_part(const char *step, const struct buf *hdr,
+			const struct buf *sealed)
+{
+	struct priv_sealed_part part = { { hdr->data, hdr->len },
+					 { sealed->data, sealed->len } };
+	struct priv_unwrap u = { .conn = krb5_conn, .n = 1, .parts = &part };
+	struct priv_msg a;
+	struct priv_unwrap_result r;
+	if (request(step, PRIV_UNWRAP, &u, &a) != 0)
+		return;
+	if (priv_decode_unwrap_result(&a, &r, NULL) == 0 && r.error == 0 &&
+	    r.n == 1)
+		printf("%s: plain=\"%.*s\"\n", step, (int)r.plain[0].len,
+		       (const char *)r.plain[0].data);
+	else
+		print_refusable(step, &a);
+	priv_msg_release(&a);
+}
+
+static void step_krb5_seal(const char *step)
+{
+	char name[64];
+	struct buf hdr, data, h2 = BUF_INIT, d2 = BUF_INIT;
+	if (krb5_conn == 0) {
+		printf("%s: no-context\n", step);
+		return;
+	}
+	client_wrap("<first/>", &hdr, &data);
+	unwrap_part(step, &hdr, &data);
+
+	/* Hostile variations of a fresh valid token. */
+	static const char *const kinds[] = { "short-header",  "rrc-huge",
+					     "ec-huge",       "split-moved",
+					     "acceptor-flag", "flipped-byte",
+					     "sealed-empty" };
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		buf_release(&hdr);
+		buf_release(&data);
+		client_wrap("<hostile/>", &hdr, &data);
+		buf_reset(&h2);
+		buf_reset(&d2);
+		buf_append(&h2, hdr.data, hdr.len);
+		buf_append(&d2, data.data, data.len);
+		switch (k) {
+		case 0: h2.len = 10; break;
+		case 1: h2.data[6] = h2.data[7] = 0xff; break;
+		case 2: h2.data[4] = h2.data[5] = 0xff; break;
+		case 3:
+			/* the last header byte moved into the data */
+			buf_reset(&d2);
+			buf_append(&d2, hdr.data + hdr.len - 1, 1);
+			buf_append(&d2, data.data, data.len);
+			h2.len = hdr.len - 1;
+			break;
+		case 4: h2.data[2] |= 0x01; break;
+		case 5: d2.data[0] ^= 0x40; break;
+		case 6: d2.len = 0; break;
+		}
+		snprintf(name, sizeof(name), "%s-%s", step, kinds[k]);
+		unwrap_part(name, &h2, &d2);
+	}
+	buf_release(&hdr);
+	buf_release(&data);
+	client_wrap("<after/>", &hdr, &data);
+	snprintf(name, sizeof(name), "%s-after", step);
+	unwrap_part(name, &hdr, &data);
+	snprintf(name, sizeof(name), "%s-replay", step);
+	unwrap_part(name, &hdr, &data);
+
+	/* A WRAP, unwrapped by the initiator as clients do. */
+	struct priv_wrap w = { .conn = krb5_conn,
+			       .plain = { (const uint8_t *)"<reply/>", 8 } };
+	struct priv_msg a;
+	struct priv_wrap_result r;
+	snprintf(name, sizeof(name), "%s-wrap", step);
+	if (request(name, PRIV_WRAP, &w, &a) == 0) {
+		if (priv_decode_wrap_result(&a, &r, NULL) == 0 &&
+		    r.error == 0) {
+			OM_uint32 minor;
+			int conf = 0;
+			buf_reset(&h2);
+			buf_reset(&d2);
+			buf_append(&h2, r.hdr.data, r.hdr.len);
+			buf_append(&d2, r.sealed.data, r.sealed.len);
+			gss_iov_buffer_desc iov[2] = {
+				{ GSS_IOV_BUFFER_TYPE_HEADER,
+				  { h2.len, h2.data } },
+				{ GSS_IOV_BUFFER_TYPE_DATA,
+				  { d2.len, d2.data } },
+			};
+			OM_uint32 major = gss_unwrap_iov(&minor, ictx, &conf,
+							 NULL, iov, 2);
+			printf("%s: header=%zu %s plain=\"%.*s\"\n", name,
+			       r.hdr.len, GSS_ERROR(major) ? "bad" : "good",
+			       (int)iov[1].buffer.length,
+			       (const char *)iov[1].buffer.value);
+		} else {
+			print_refusable(name, &a);
+		}
+	}
+	priv_msg_release(&a);
+	buf_release(&hdr);
+	buf_release(&data);
+	buf_release(&h2);
+	buf_release(&d2);
+}
+
 static void step_unwrap(const char *step)
 {
 	struct priv_sealed_part part = { { (const uint8_t *)"h", 1 },
@@ -559,9 +768,11 @@ static void listen_as_root(const char *dir)
 int main(int argc, char **argv)
 {
 	const char *config = NULL, *user = NULL, *helper = NULL;
+	const char *krb5_host = NULL;
 	int opt;
-	while ((opt = getopt(argc, argv, "c:u:H:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:u:H:k:")) != -1) {
 		switch (opt) {
+		case 'k': krb5_host = optarg; break;
 		case 'c': config = optarg; break;
 		case 'u': user = optarg; break;
 		case 'H': helper = optarg; break;
@@ -588,6 +799,8 @@ int main(int argc, char **argv)
 		*slash = '\0';
 	listen_as_root(dir);
 	start_helper(helper, config);
+	if (krb5_host != NULL)
+		krb5_prepare(krb5_host);
 	drop_to(user);
 	/* Let the helper open its socket before the first step. */
 	struct priv_msg a;
@@ -612,6 +825,10 @@ int main(int argc, char **argv)
 			step_peer(s, true);
 		} else if (strcmp(s, "peer-socketpair") == 0) {
 			step_peer_socketpair(s);
+		} else if (strcmp(s, "krb5") == 0) {
+			step_krb5(s);
+		} else if (strcmp(s, "krb5-seal") == 0) {
+			step_krb5_seal(s);
 		} else if (strcmp(s, "basic") == 0) {
 			step_basic(s, arg1, arg2);
 			i += 2;

@@ -22,6 +22,11 @@
  *                            -> "body <content-type> <body>": a response,
  *                               sealgss_wrap per part (16 KiB parts when
  *                               multi), seal_build, seal_finish
+ *   takeover on|off          -> "ok" (whether a Kerberos context is taken
+ *                               over by krb5-cfx.c at its first message,
+ *                               as winrmd-priv does; default on)
+ *   path                     -> "path cfx|gss|none": which code holds the
+ *                               context now
  *   mode krb5|ntlm|auto      -> "ok" (force sealgss_*'s krb5 argument;
  *                               auto: from the accepted mechanism)
  *   reset                    -> "ok" (drops the context)
@@ -41,6 +46,7 @@
 #include <gssapi/gssapi_krb5.h>
 
 #include "listener/auth/seal.h"
+#include "helper/krb5-cfx.h"
 #include "helper/seal-gss.h"
 #include "lib/util.h"
 
@@ -56,6 +62,14 @@ static const uint8_t ntlm_oid[] = { 0x2b, 0x06, 0x01, 0x04, 0x01,
 static gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
 static enum { MECH_OTHER, MECH_KRB5, MECH_NTLM } mech = MECH_OTHER;
 static int forced = -1; /* -1 auto, 0 NTLM, 1 Kerberos */
+/* Kerberos contexts taken over by krb5-cfx.c (unless "takeover off") */
+static struct krb5_cfx *cfx;
+static bool takeover = true;
+
+static struct krb5_cfx **cfx_arg(void)
+{
+	return takeover ? &cfx : NULL;
+}
 
 static bool oid_is(gss_OID oid, const uint8_t *der, size_t n)
 {
@@ -94,6 +108,8 @@ static void drop_context(void)
 	if (ctx != GSS_C_NO_CONTEXT)
 		gss_delete_sec_context(&m, &ctx, GSS_C_NO_BUFFER);
 	ctx = GSS_C_NO_CONTEXT;
+	cfx_free(cfx);
+	cfx = NULL;
 	mech = MECH_OTHER;
 }
 
@@ -173,8 +189,8 @@ static void cmd_unwrap(const char *a1, const char *a2)
 
 	if (get_b64(a1, &hdr) != 0 || get_b64(a2, &sealed) != 0) {
 		printf("error bad base64\n");
-	} else if (sealgss_unwrap(ctx, use_krb5(), hdr.data, hdr.len,
-				  sealed.data, sealed.len, &plain, err,
+	} else if (sealgss_unwrap(&ctx, cfx_arg(), use_krb5(), hdr.data,
+				  hdr.len, sealed.data, sealed.len, &plain, err,
 				  sizeof(err)) != 0) {
 		if (plain.len != 0)
 			printf("error output left behind\n");
@@ -197,8 +213,9 @@ static void cmd_wrap(const char *arg)
 
 	if (get_b64(arg, &plain) != 0) {
 		printf("error bad base64\n");
-	} else if (sealgss_wrap(ctx, use_krb5(), plain.data, plain.len, &hdr,
-				&sealed, err, sizeof(err)) != 0) {
+	} else if (sealgss_wrap(&ctx, cfx_arg(), use_krb5(), plain.data,
+				plain.len, &hdr, &sealed, err,
+				sizeof(err)) != 0) {
 		if (hdr.len != 0 || sealed.len != 0)
 			printf("error output left behind\n");
 		else
@@ -234,9 +251,9 @@ static void cmd_decrypt(const char *a1, const char *a2)
 	for (size_t i = 0; i < m.nparts; i++) {
 		const struct seal_part *p = &m.parts[i];
 		size_t before = plain.len;
-		if (sealgss_unwrap(ctx, use_krb5(), p->hdr, p->hdr_len,
-				   p->sealed, p->sealed_len, &plain, err,
-				   sizeof(err)) != 0) {
+		if (sealgss_unwrap(&ctx, cfx_arg(), use_krb5(), p->hdr,
+				   p->hdr_len, p->sealed, p->sealed_len, &plain,
+				   err, sizeof(err)) != 0) {
 			printf("error part %zu: %s\n", i, err);
 			goto release;
 		}
@@ -274,8 +291,9 @@ static void cmd_encrypt(const char *proto, const char *multi_s, const char *arg)
 	do {
 		size_t n = plain.len - off < chunk ? plain.len - off : chunk;
 		struct buf hdr = BUF_INIT, sealed = BUF_INIT;
-		int rc = sealgss_wrap(ctx, use_krb5(), plain.data + off, n,
-				      &hdr, &sealed, err, sizeof(err));
+		int rc = sealgss_wrap(&ctx, cfx_arg(), use_krb5(),
+				      plain.data + off, n, &hdr, &sealed, err,
+				      sizeof(err));
 		if (rc == 0)
 			seal_build(&out, proto, SEAL_SOAP_TYPE ";charset=UTF-8",
 				   sealed.len, hdr.data, hdr.len, sealed.data,
@@ -329,6 +347,13 @@ int main(void)
 		else if (strcmp(cmd, "reset") == 0) {
 			drop_context();
 			printf("ok\n");
+		} else if (strcmp(cmd, "takeover") == 0 && a1 != NULL) {
+			takeover = strcmp(a1, "on") == 0;
+			printf("ok\n");
+		} else if (strcmp(cmd, "path") == 0) {
+			printf("path %s\n", cfx != NULL               ? "cfx"
+					    : ctx != GSS_C_NO_CONTEXT ? "gss"
+								      : "none");
 		} else if (strcmp(cmd, "mode") == 0 && a1 != NULL) {
 			forced = strcmp(a1, "krb5") == 0   ? 1
 				 : strcmp(a1, "ntlm") == 0 ? 0

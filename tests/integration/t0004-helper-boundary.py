@@ -23,7 +23,7 @@ FAKE = os.path.join(BUILDDIR, "tests", "helper", "fake-listener")
 t = Tap()
 
 
-def run(lab, config, steps, user="winrmd", prepare=None):
+def run(lab, config, steps, user="winrmd", prepare=None, options=(), extra_env=None):
     """Runs the fake listener; returns (step lines as a list of (step,
     text)), the helper's log, exit status of the helper)."""
     d = Daemon(config=config)
@@ -32,8 +32,9 @@ def run(lab, config, steps, user="winrmd", prepare=None):
             prepare(d)
         env = dict(os.environ)
         env.update(lab.daemon_env())
+        env.update(extra_env or {})
         p = subprocess.run([FAKE, "-c", d.conf_path, "-u", user, "-H", HELPER]
-                           + steps, env=env, capture_output=True, timeout=120,
+                           + list(options) + steps, env=env, capture_output=True, timeout=120,
                            cwd=d.tmp)
         out = p.stdout.decode("utf-8", "replace")
         lines = []
@@ -275,6 +276,35 @@ def test_forged_certificate(lab, base):
         pki.close()
 
 
+def test_kerberos_sealing(lab, base):
+    """UNWRAP and WRAP on a real Kerberos connection, whose context the
+    helper takes over at the first sealed message (helper/krb5-cfx.c):
+    hostile tokens are refused one by one, each with an answer, and the
+    context stays usable; a replay is refused; the WRAP unwraps with MIT
+    on the client side."""
+    env = {k: v for k, v in lab.client_env("alice").items()
+           if k in ("KRB5CCNAME", "KRB5_CONFIG")}
+    lines, log, out = run(lab, base, ["krb5", "krb5-seal", "ping"],
+                          options=["-k", "localhost"], extra_env=env)
+    a = answers(lines, "krb5")
+    t.ok(a and "status=OK" in a[0], "Kerberos login through AUTH_GSS", out)
+    t.eq(answers(lines, "krb5-initiator"), ["complete"], "mutual authentication completes")
+    t.ok(answers(lines, "krb5-seal") == ['plain="<first/>"'], "a sealed request unwraps", out)
+    for kind in ("short-header", "rrc-huge", "ec-huge", "split-moved", "acceptor-flag",
+                 "flipped-byte", "sealed-empty"):
+        a = answers(lines, "krb5-seal-" + kind)
+        t.ok(a and a[0].startswith("UNWRAP_RESULT") and "error=74" in a[0],
+             "hostile token (%s): refused with EBADMSG" % kind, out)
+    t.ok(answers(lines, "krb5-seal-after") == ['plain="<after/>"'],
+         "the context is still usable after the refusals", out)
+    a = answers(lines, "krb5-seal-replay")
+    t.ok(a and "error=74" in a[0] and "replay" in a[0], "a replayed token is refused", out)
+    t.ok(answers(lines, "krb5-seal-wrap") == ['header=60 good plain="<reply/>"'],
+         "a WRAP unwraps with MIT's gss_unwrap_iov on the client side", out)
+    t.eq(answers(lines, "ping"), ["PONG"], "the helper is alive")
+    t.eq(helper_exit(lines), 0, "and exits cleanly when the listener goes")
+
+
 def main():
     with Lab() as lab:
         base = lab.daemon_config()
@@ -284,7 +314,8 @@ def main():
         for test in (test_hostile_local_identities, test_refusals_without_identity,
                      test_basic_off_is_a_refusal, test_real_logins,
                      test_forged_certificate, test_provider_host,
-                     test_impossible_frames, test_shell_end):
+                     test_kerberos_sealing, test_impossible_frames,
+                     test_shell_end):
             try:
                 test(lab, base)
             except Exception as e:  # report, go on with the next
