@@ -24,11 +24,17 @@ Prints:
      ITERATIONS times (default 20), by a client run on the host in the
      container's network namespace: enumerations/s, p50/p99, instances,
      answers and bytes; the same with a WQL projection (select Name,
-     State); next to `systemctl list-units --all --type=service
+     State) and with EnumerationMode EnumerateEPR (keys only: the
+     provider reads no unit's properties, only the two lists); next to `systemctl list-units --all --type=service
      --no-pager` run ITERATIONS times inside the container (nsenter into
      all its namespaces, a new process each, output read in full), and
      `nsenter ... true` (what entering costs, included in systemctl's
-     figures); the ratio winrmd/systemctl.
+     figures); the ratio winrmd/systemctl.  Also `systemctl
+     list-unit-files --type=service --no-pager`, the same way: the class
+     lists the unit files too (services not loaded, and every StartMode),
+     with systemd's ListUnitFilesByPatterns, which is most of its cost;
+     and the two D-Bus calls the provider lists with (ListUnitsByPatterns,
+     ListUnitFilesByPatterns "*.service"), each by busctl the same way.
   2. A check that the count is right: the names enumerated (by the first,
      untimed, enumeration) are the services `systemctl list-units --all`
      and `systemctl list-unit-files` show (templates and not-found units
@@ -60,6 +66,9 @@ USER, PASSWORD = "winrmbench", "Bench-wmi-service1"
 PORT = 5985
 CONF = "/etc/winrmd/winrmd.conf"
 SYSTEMCTL = ["systemctl", "list-units", "--all", "--type=service", "--no-pager"]
+BUSCTL = ["busctl", "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+          "org.freedesktop.systemd1.Manager"]
+SYSTEMCTL_FILES = ["systemctl", "list-unit-files", "--type=service", "--no-pager"]
 RE_NAME = re.compile(rb"<p:Name>([^<]*)</p:Name>")
 
 
@@ -80,12 +89,15 @@ def client(port, iterations, user, password):
     n, answers, size = c.enumerate_all(uri, tag=b"<p:Win32_Service ", keep=bodies)
     names = [m.decode() for b in bodies for m in RE_NAME.findall(b)]
     out = {"names": names, "first": [n, answers, size]}
-    for kind, u, q in (("all", uri, None),
-                       ("wql", wmi.WMI + "*", "select Name, State from Win32_Service")):
+    for kind, u, q, mode, tag in (
+            ("all", uri, None, None, b"<p:Win32_Service "),
+            ("wql", wmi.WMI + "*", "select Name, State from Win32_Service", None,
+             b"<p:Win32_Service "),
+            ("epr", uri, None, "EnumerateEPR", b"<a:EndpointReference")):
         times, counts = [], []
         for _ in range(iterations):
             t0 = time.perf_counter()
-            r = c.enumerate_all(u, q, tag=b"<p:Win32_Service ")
+            r = c.enumerate_all(u, q, tag=tag, mode=mode)
             times.append(time.perf_counter() - t0)
             counts.append(r)
         out[kind] = {"times": times, "counts": counts}
@@ -208,7 +220,8 @@ def bench(ct, deb):
                "; some twice" if len(set(names)) != len(names) else ""))
     print("%-48s %9s %9s %9s" % ("run", "per s", "p50 ms", "p99 ms"))
     for kind, label in (("all", "winrmd Enumerate+Pulls, select *"),
-                        ("wql", "winrmd WQL select Name, State")):
+                        ("wql", "winrmd WQL select Name, State"),
+                        ("epr", "winrmd EnumerateEPR (no property read)")):
         times, counts = res[kind]["times"], res[kind]["counts"]
         n, answers, size = counts[-1]
         if any(abs(c[0] - len(names)) > 3 for c in counts):
@@ -222,11 +235,19 @@ def bench(ct, deb):
     # the legend
     lines = out.decode("utf-8", "replace").split("\n\n")[0].count("\n")
     row(" ".join(SYSTEMCTL[:4]), s_times, "%d units, %.3f MB" % (lines, len(out) / 1e6))
+    f_times, out = timed_inside(ct, SYSTEMCTL_FILES)
+    lines = out.decode("utf-8", "replace").split("\n\n")[0].count("\n")
+    row(" ".join(SYSTEMCTL_FILES[:3]), f_times, "%d unit files, %.3f MB" % (lines, len(out) / 1e6))
+    for method in ("ListUnitsByPatterns", "ListUnitFilesByPatterns"):
+        times, out = timed_inside(ct, BUSCTL + [method, "asas", "0", "1", "*.service"])
+        row("busctl call ... " + method, times, "%.3f MB" % (len(out) / 1e6))
     n_times, _ = timed_inside(ct, ["true"])
-    row("nsenter -a true (in systemctl's figures)", n_times)
-    print("%-48s %9.2f  (p50 %.2f)" % (
-        "ratio winrmd/systemctl, runs/s", (len(w_times) / sum(w_times)) /
-        (len(s_times) / sum(s_times)), statistics.median(s_times) / statistics.median(w_times)))
+    row("nsenter -a true (in the figures above)", n_times)
+    for name, times in (("list-units", s_times), ("list-unit-files", f_times)):
+        print("%-48s %9.2f  (p50 %.2f)" % (
+            "ratio winrmd/systemctl %s, runs/s" % name,
+            (len(w_times) / sum(w_times)) / (len(times) / sum(times)),
+            statistics.median(times) / statistics.median(w_times)))
 
 
 def main():

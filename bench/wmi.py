@@ -115,12 +115,15 @@ class Conn:
             die("HTTP %d:\n%s" % (r.status, data[:2000].decode("utf-8", "replace")))
         return data
 
-    def enumerate_all(self, uri, filter_text=None, tag=b"<p:Win32_Process ", keep=None):
+    def enumerate_all(self, uri, filter_text=None, tag=b"<p:Win32_Process ", keep=None,
+                      mode=None):
         """One complete enumeration: (items, answers, bytes); items are the
         elements that start with tag (or XML fragments of a projection);
-        keep, a list, gets every answer's body."""
+        keep, a list, gets every answer's body; mode an EnumerationMode."""
         f = ('<w:Filter Dialect="http://schemas.microsoft.com/wbem/wsman/1/WQL">%s</w:Filter>'
              % filter_text) if filter_text else ""
+        if mode:
+            f += "<w:EnumerationMode>%s</w:EnumerationMode>" % mode
         data = self.post(envelope(ENUM + "/Enumerate", uri,
                                   "<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000"
                                   "</w:MaxElements>%s</n:Enumerate>" % f))
