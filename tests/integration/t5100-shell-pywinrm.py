@@ -552,7 +552,9 @@ def test_isolation(r, d, lab):
     except WinRMError as e:
         r.ok("InvalidSelectors" in str(e) and CODE_UNKNOWN_SHELL in str(e),
              "pywinrm as carol: run_command in alice's shell -> WinRMError InvalidSelectors", e)
-    r.eq(len(pgrep(20001, pat)), 1, "alice's command still runs")
+    # (the login shell may not have exec'd the sleep yet on a busy machine)
+    r.ok(wait_until(lambda: len(pgrep(20001, pat)) == 1, 10), "alice's command still runs",
+         pgrep(20001, pat))
     st, body, f = a.get(sid)
     r.eq(st, 200, "alice still has her shell")
     st, _, _, csid = c.create()
