@@ -1049,6 +1049,8 @@ int ctl_parse_resource(const char *text, struct ctl_resource *res,
 				break;
 			}
 		}
+		/* res->uri may have been replaced (rest pointed into it) */
+		rest = res->uri + cfg_len;
 		if (res->known == CTL_RES_OTHER &&
 		    str_istarts_with(rest, "/client/"))
 			res->known = CTL_RES_CLIENT;
