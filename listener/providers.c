@@ -408,6 +408,21 @@ static struct host *host_by_serial(uint64_t serial)
 	return NULL;
 }
 
+/* A host that did not start ends, and the calls queued for it fail with
+ * START_FAILED (lock held). */
+static void start_failed(struct host *h, const char *why)
+{
+	struct provider_call *q = h->queue;
+	h->queue = h->queue_tail = NULL;
+	h->n_queued = 0;
+	end_host(h, PROVIDER_START_FAILED, why);
+	while (q != NULL) {
+		struct provider_call *c = q;
+		q = c->next;
+		finish_call(c, PROVIDER_START_FAILED);
+	}
+}
+
 /* The helper answered a host's PRIV_SPAWN (helper client's thread). */
 static void spawn_answered(void *arg, struct priv_msg *reply)
 {
@@ -424,30 +439,14 @@ static void spawn_answered(void *arg, struct priv_msg *reply)
 	    priv_decode_spawn_result(reply, &res, NULL) != 0 ||
 	    (res.error == 0 && reply->n_fds != 4)) {
 		h->state = H_READY; /* so that end_host runs its course */
-		struct provider_call *q = h->queue;
-		h->queue = h->queue_tail = NULL;
-		h->n_queued = 0;
-		end_host(h, PROVIDER_START_FAILED, "no answer from the helper");
-		while (q != NULL) {
-			struct provider_call *c = q;
-			q = c->next;
-			finish_call(c, PROVIDER_START_FAILED);
-		}
+		start_failed(h, "no answer from the helper");
 		pthread_mutex_unlock(&P.lock);
 		return;
 	}
 	if (res.error != 0) {
 		log_warn("WMI provider host for %s not started: %s",
 			 LOG_ESC(h->user), LOG_ESC(res.message));
-		struct provider_call *q = h->queue;
-		h->queue = h->queue_tail = NULL;
-		h->n_queued = 0;
-		end_host(h, PROVIDER_START_FAILED, "not started");
-		while (q != NULL) {
-			struct provider_call *c = q;
-			q = c->next;
-			finish_call(c, PROVIDER_START_FAILED);
-		}
+		start_failed(h, "not started");
 		pthread_mutex_unlock(&P.lock);
 		return;
 	}
