@@ -7,7 +7,6 @@ x-multi-encrypted chunks, large messages both ways, and broken bodies:
 the answer, the daemon staying up, and the context afterwards."""
 import base64
 import os
-import re
 import sys
 
 if os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3"):
@@ -16,53 +15,18 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import soap  # noqa: E402
 import wsmancrypt  # noqa: E402
 from gssclient import GssClient  # noqa: E402
+from gssshell import CMD, SHELL, create_shell, run as gss_run  # noqa: E402
 from lab import Lab  # noqa: E402
 from tap import Tap  # noqa: E402
 from winrmd import identify_envelope, lab_daemon, pywinrm  # noqa: E402
 
 t = Tap()
 KEEP = ["LD_PRELOAD", "NSS_WRAPPER_PASSWD", "NSS_WRAPPER_GROUP", "NSS_WRAPPER_HOSTS"]
-SHELL = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
-CMD = SHELL + "/cmd"
 ID = identify_envelope().encode()
 
 
 def url(d):
     return "http://localhost:%d/wsman" % d.port
-
-
-def create_shell(sess):
-    st, _, body = sess.post(soap.envelope(
-        "http://schemas.xmlsoap.org/ws/2004/09/transfer/Create", CMD,
-        body='<rsp:Shell xmlns:rsp="%s"><rsp:InputStreams>stdin</rsp:InputStreams>'
-             '<rsp:OutputStreams>stdout stderr</rsp:OutputStreams></rsp:Shell>' % SHELL))
-    m = re.search(rb'Name="ShellId">([0-9A-F-]+)<', body or b"")
-    return st, m.group(1).decode() if m else None
-
-
-def run(sess, shell_id, command):
-    st, _, body = sess.post(soap.envelope(
-        SHELL + "/Command", CMD, selectors={"ShellId": shell_id},
-        body='<rsp:CommandLine xmlns:rsp="%s"><rsp:Command>%s</rsp:Command></rsp:CommandLine>'
-             % (SHELL, command)))
-    m = re.search(rb"<rsp:CommandId>([0-9A-F-]+)<", body or b"")
-    if st != 200 or not m:
-        return st, None, None
-    cid = m.group(1).decode()
-    out = b""
-    for _ in range(200):
-        st, _, body = sess.post(soap.envelope(
-            SHELL + "/Receive", CMD, selectors={"ShellId": shell_id},
-            body='<rsp:Receive xmlns:rsp="%s"><rsp:DesiredStream CommandId="%s">stdout stderr'
-                 '</rsp:DesiredStream></rsp:Receive>' % (SHELL, cid)))
-        if st != 200:
-            return st, out, None
-        for m in re.finditer(rb'<rsp:Stream Name="stdout"[^>]*>([^<]*)<', body):
-            out += base64.b64decode(m.group(1))
-        code = re.search(rb"<rsp:ExitCode>(-?\d+)</rsp:ExitCode>", body)
-        if code:
-            return 200, out, int(code.group(1))
-    return 0, out, None
 
 
 def test_pywinrm(lab, d):
@@ -119,7 +83,7 @@ def test_kerberos(lab, d):
                        "%s: the response mirrors the protocol string" % what)
             st, sid = create_shell(sess)
             t.ok(st == 200 and sid, "%s: encrypted shell Create" % what)
-            st, out, code = run(sess, sid, "printf %s seal")
+            st, out, code = gss_run(sess, sid, "printf %s seal", streams="stdout")
             t.eq((st, out, code), (200, b"seal", 0), "%s: encrypted Command + Receive" % what)
         finally:
             c.close()
@@ -134,7 +98,8 @@ def test_large(lab, d):
         st, _, body = sess.post(big)
         t.ok(st == 200 and b"IdentifyResponse" in body, "a 480 KiB encrypted request (limit 500 KiB)")
         st, sid = create_shell(sess)
-        st, out, code = run(sess, sid, "head -c 300000 /dev/zero | tr '\\\\0' z")
+        st, out, code = gss_run(sess, sid, "head -c 300000 /dev/zero | tr '\\\\0' z",
+                                streams="stdout")
         t.ok(st == 200 and len(out) == 300000, "300 KB of output in encrypted Receives", len(out or b""))
         chunked = wsmancrypt.EncryptedSession(c, chunked=True)
         body40 = ID.replace(b"<s:Body>", b"<s:Body>" + b" " * 40000)

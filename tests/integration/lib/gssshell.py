@@ -1,6 +1,6 @@
 """gssshell.py - the Windows Remote Shell over an encrypted GSS session
 (wsmancrypt.EncryptedSession): create a shell, run a command to its end,
-delete the shell (t5350, t8050's Kerberos client)."""
+delete the shell (t5300, t5350, t8050's Kerberos client)."""
 import base64
 import re
 from xml.sax.saxutils import escape
@@ -27,7 +27,9 @@ def delete_shell(sess, shell_id):
     return st
 
 
-def run(sess, shell_id, command):
+def run(sess, shell_id, command, streams="stdout|stderr"):
+    """Runs command to its end: (HTTP status, the output of the streams
+    named in streams (a regex alternation), exit code or None)."""
     st, _, body = sess.post(soap.envelope(
         SHELL + "/Command", CMD, selectors={"ShellId": shell_id},
         body='<rsp:CommandLine xmlns:rsp="%s"><rsp:Command>%s</rsp:Command></rsp:CommandLine>'
@@ -44,7 +46,8 @@ def run(sess, shell_id, command):
                  '</rsp:DesiredStream></rsp:Receive>' % (SHELL, cid)))
         if st != 200:
             return st, out, None
-        for m in re.finditer(rb'<rsp:Stream Name="(?:stdout|stderr)"[^>]*>([^<]*)<', body):
+        for m in re.finditer(rb'<rsp:Stream Name="(?:%s)"[^>]*>([^<]*)<' % streams.encode(),
+                             body):
             out += base64.b64decode(m.group(1))
         code = re.search(rb"<rsp:ExitCode>(-?\d+)</rsp:ExitCode>", body)
         if code:
