@@ -35,11 +35,14 @@
  *   spawn-shell ID CMD        SPAWN "CMD" in shell ID (any string, sent as
  *                             is) on the last authenticated connection
  *   shell-end UID ID          SHELL_END of shell ID (any string) of UID
- *   unwrap-unauth / wrap-unauth / config-put-unauth / certmap-unauth
+ *   unwrap-unauth / wrap-unauth / config-put-unauth / certmap-unauth /
+ *   listener-edit-unauth
  *   signal-unauth             SIGNAL of a command on an unknown connection
  *   config-put-last           CONFIG_PUT Service.MaxEnvelopeSizekb=600 on
  *                             the last authenticated connection
  *   certmap-last              CERTMAP list on the last authenticated one
+ *   listener-edit-last        LISTENER_EDIT deleting the HTTP listener on
+ *                             * on the last authenticated connection
  *   cert-chain DERFILE        AUTH_CERT whose "handshake" is only a client
  *                             Certificate message with that certificate
  *                             and a garbage CertificateVerify
@@ -591,6 +594,18 @@ static void step_config_put(const char *step, uint64_t conn)
 	priv_msg_release(&a);
 }
 
+static void step_listener_edit(const char *step, uint64_t conn)
+{
+	struct priv_listener_edit e = { .conn = conn,
+					.op = PRIV_LISTENER_DELETE,
+					.address = "*",
+					.transport = "HTTP" };
+	struct priv_msg a;
+	if (request(step, PRIV_LISTENER_EDIT, &e, &a) == 0)
+		print_refusable(step, &a);
+	priv_msg_release(&a);
+}
+
 static void step_certmap(const char *step, uint64_t conn)
 {
 	struct priv_certmap c = { .conn = conn, .op = PRIV_CERTMAP_LIST };
@@ -871,6 +886,10 @@ int main(int argc, char **argv)
 			step_config_put(s, next_conn++);
 		} else if (strcmp(s, "config-put-last") == 0) {
 			step_config_put(s, last_auth_conn);
+		} else if (strcmp(s, "listener-edit-unauth") == 0) {
+			step_listener_edit(s, next_conn++);
+		} else if (strcmp(s, "listener-edit-last") == 0) {
+			step_listener_edit(s, last_auth_conn);
 		} else if (strcmp(s, "certmap-unauth") == 0) {
 			step_certmap(s, next_conn++);
 		} else if (strcmp(s, "certmap-last") == 0) {

@@ -88,10 +88,12 @@ def test_refusals_without_identity(lab, base):
     none of them stops the helper (item 10's table)."""
     lines, log, out = run(lab, base, [
         "spawn-unauth", "unwrap-unauth", "wrap-unauth", "config-put-unauth",
-        "certmap-unauth", "signal-unauth", "conn-close", "reload", "ping"])
+        "certmap-unauth", "listener-edit-unauth", "signal-unauth", "conn-close", "reload",
+        "ping"])
     for step, typ in (("spawn-unauth", "SPAWN_RESULT"), ("unwrap-unauth", "UNWRAP_RESULT"),
                       ("wrap-unauth", "WRAP_RESULT"), ("config-put-unauth", "CONFIG_RESULT"),
-                      ("certmap-unauth", "CERTMAP_RESULT"), ("signal-unauth", "ERROR")):
+                      ("certmap-unauth", "CERTMAP_RESULT"),
+                      ("listener-edit-unauth", "CONFIG_RESULT"), ("signal-unauth", "ERROR")):
         a = answers(lines, step)
         t.ok(a and a[0].startswith(typ) and "error=13" in a[0],
              "%s: refused with EACCES in a %s" % (step, typ), out)
@@ -118,7 +120,7 @@ def test_real_logins(lab, base):
                                "Auth": {**base["Service"]["Auth"], "Basic": True}}}
     lines, log, out = run(lab, cfg, [
         "basic", "alice", "alicepw", "spawn-last", "id -u", "config-put-last",
-        "certmap-last", "basic", "root", "wrong", "basic", "carol", "carolpw",
+        "certmap-last", "listener-edit-last", "basic", "root", "wrong", "basic", "carol", "carolpw",
         "config-put-last", "ping"])
     logins = answers(lines, "basic")
     t.ok(len(logins) == 3 and "status=OK" in logins[0] and "user=alice" in logins[0],
@@ -130,6 +132,9 @@ def test_real_logins(lab, base):
     t.ok(puts and "error=13" in puts[0], "alice (not an administrator) cannot Put", out)
     cm = answers(lines, "certmap-last")
     t.ok(cm and "error=13" in cm[0], "nor read the certificate mappings", out)
+    le = answers(lines, "listener-edit-last")
+    t.ok(le and le[0].startswith("CONFIG_RESULT") and "error=13" in le[0],
+         "nor delete a listener (LISTENER_EDIT)", out)
     t.ok(len(logins) == 3 and "status=DENIED" in logins[1],
          "root with a wrong password: DENIED", out)
     t.ok(len(logins) == 3 and "status=OK" in logins[2] and "flags=3" in logins[2],
@@ -147,8 +152,8 @@ def test_real_logins(lab, base):
         events = [re.search(r"audit: (\w+)", l).group(1) for l in mine if "audit: " in l]
         t.eq(events[:3], ["authentication", "authorization", "command"],
              "her connection's lines: login, authorization, command start...")
-        t.eq(sorted(events[3:]), ["authorization", "authorization", "command"],
-             "...then the command's exit and the refused Put and certmap "
+        t.eq(sorted(events[3:]), ["authorization", "authorization", "authorization", "command"],
+             "...then the command's exit and the refused Put, certmap and listener edit "
              "(in the order they happen)")
         t.ok(any('request=CONFIG_PUT result=denied reason="only administrators may do this"'
                  in l for l in mine), "the refused Put is audited", "\n".join(mine))
