@@ -12,10 +12,16 @@ same (serving the same bytes from "return 200", a worker per core), all on
 run bounded by TLS_DURATION seconds (default 5):
 
   handshakes    "Connection: close": every request opens a new connection,
-                so over HTTPS every request is a full TLS handshake (RSA
-                2048 certificate, ECDHE, TLS 1.3 as negotiated by both);
-                anonymous Identify.  Ratios: winrmd/nginx over HTTPS, and
-                HTTPS/HTTP for each server.
+                so over HTTPS every request is a full TLS handshake (ECDHE,
+                TLS 1.3 as negotiated by both); anonymous Identify.  wrk
+                offers to resume its last session on every new connection
+                (SSL_clear keeps it): nginx's HTTPS servers here have
+                session tickets and the session cache off, so that they
+                make full handshakes as winrmd does (libmicrohttpd offers
+                no resumption, and a resumed handshake would carry no
+                client certificate); one more nginx server with tickets on
+                shows what resumption gives (printed, no ratio).  Ratios:
+                winrmd/nginx over HTTPS, and HTTPS/HTTP for each server.
   keep-alive    requests/s on TLS_CONNS (default 16) keep-alive
                 connections: anonymous Identify, and Basic-authenticated
                 Identify as alice (the PAM check runs once per connection,
@@ -74,9 +80,10 @@ def wrk(url, conns, auth="", close=False):
 
 def start_nginx(work, body, pairs):
     """nginx at its best: the same bytes from "return 200" (no file system,
-    no internal redirect), one worker per core; an HTTP port and one HTTPS
-    port per (certificate, key) of pairs.  Returns (pid, http port, [https
-    ports])."""
+    no internal redirect), one worker per core; an HTTP port, one HTTPS
+    port per (certificate, key) of pairs, and one more for the last pair
+    with session resumption.  Returns (pid, http port, [https ports],
+    resuming port)."""
     text = body.decode()
     if "'" in text or "\\" in text:
         sys.exit("tls.py: the answer has a quote or backslash")
@@ -91,6 +98,11 @@ def start_nginx(work, body, pairs):
     for (cert, key), port in zip(pairs, ports):
         servers += ("  server {\n    listen 127.0.0.1:%d ssl;\n    ssl_certificate %s;\n"
                     "    ssl_certificate_key %s;\n%s  }\n" % (port, cert, key, location))
+    # the last pair once more, resuming sessions (TLS 1.3 tickets)
+    resume_port = free_port()
+    servers += ("  server {\n    listen 127.0.0.1:%d ssl;\n    ssl_certificate %s;\n"
+                "    ssl_certificate_key %s;\n    ssl_session_tickets on;\n%s  }\n"
+                % ((resume_port,) + pairs[-1] + (location,)))
     conf = os.path.join(work, "nginx.conf")
     with open(conf, "w") as f:
         f.write("""
@@ -103,6 +115,9 @@ http {
   client_body_temp_path %(work)s;
   keepalive_requests 1000000;
   ssl_protocols TLSv1.2 TLSv1.3;
+  # full handshakes, as winrmd makes (see the header)
+  ssl_session_tickets off;
+  ssl_session_cache off;
 %(servers)s}
 """ % {"workers": os.cpu_count() or 1, "work": work, "servers": servers})
     subprocess.run(["nginx", "-c", conf, "-p", work], check=True)
@@ -113,7 +128,7 @@ http {
         time.sleep(0.05)
     with open(pid_path) as f:
         pid = int(f.read())
-    return pid, http_port, ports
+    return pid, http_port, ports, resume_port
 
 
 def table(title, rows, ratios):
@@ -163,13 +178,14 @@ def main():
                 capture_output=True, check=True).stdout
             if b"IdentifyResponse" not in body:
                 sys.exit("tls.py: winrmd's Identify failed: %r" % body[:300])
-            nginx_pid, n_http, (n_https, n_ec, n_p256) = start_nginx(
+            nginx_pid, n_http, (n_https, n_ec, n_p256), n_resume = start_nginx(
                 work, body, [(pki.server, pki.server_key), (pki.server_ec, pki.server_ec_key),
                              (pki.server_p256, pki.server_p256_key)])
             n_http_url = "http://127.0.0.1:%d/wsman" % n_http
             n_https_url = "https://127.0.0.1:%d/wsman" % n_https
             n_ec_url = "https://127.0.0.1:%d/wsman" % n_ec
             n_p256_url = "https://127.0.0.1:%d/wsman" % n_p256
+            n_resume_url = "https://127.0.0.1:%d/wsman" % n_resume
             got = subprocess.run(["curl", "-sk", "-X", "POST", "--data", "x", n_https_url],
                                  capture_output=True).stdout
             if got != body:
@@ -185,7 +201,8 @@ def main():
                   ("winrmd HTTPS ECDSA P-256, new conn each", wrk(p256_url, CONNS, close=True)),
                   ("nginx HTTPS ECDSA P-256, new conn each", wrk(n_p256_url, CONNS, close=True)),
                   ("winrmd HTTP, new connection each", wrk(http_url, CONNS, close=True)),
-                  ("nginx HTTP, new connection each", wrk(n_http_url, CONNS, close=True))]
+                  ("nginx HTTP, new connection each", wrk(n_http_url, CONNS, close=True)),
+                  ("nginx HTTPS P-256, resumed sessions", wrk(n_resume_url, CONNS, close=True))]
             table("-- handshakes: anonymous Identify, %d connections, "
                   "\"Connection: close\"" % CONNS, hs,
                   [("winrmd/nginx, RSA handshakes", hs[0][1], hs[1][1]),
