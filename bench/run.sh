@@ -131,7 +131,19 @@ CONF
 	pids="$pids $(cat "$work/nginx/nginx.pid")"
 }
 
-wrk_run() { # url connections threads -> prints the BENCH line
+wrk_run() { # url connections threads [server pids] -> prints the BENCH line
+	# With server pids (comma-separated) and a working perf, the line ends
+	# with cpu_ms=: the servers' CPU time (task-clock) during the run,
+	# which a busy neighbour moves far less than requests/s.
+	if [ -n "${4:-}" ] && perf stat -e task-clock true >/dev/null 2>&1; then
+		perf stat -x, -e task-clock -p "$4" -o "$work/perf.out" -- \
+			wrk -t"$3" -c"$2" -d"${DURATION}s" --latency -s "$top/bench/identify.lua" "$1" \
+			>"$work/wrk.out" 2>&1
+		line=$(grep '^BENCH' "$work/wrk.out") ||
+			line="BENCH rps=0 p50_us=0 p99_us=0 requests=0 non200=0 errors=1"
+		echo "$line cpu_ms=$(grep task-clock "$work/perf.out" | cut -d, -f1)"
+		return
+	fi
 	wrk -t"$3" -c"$2" -d"${DURATION}s" --latency -s "$top/bench/identify.lua" "$1" 2>&1 |
 		grep '^BENCH' || echo "BENCH rps=0 p50_us=0 p99_us=0 requests=0 non200=0 errors=1"
 }
@@ -150,29 +162,47 @@ bench_identify() {
 	[ "$n" = "$(cat "$work/identify.xml")" ] || { echo "nginx does not serve the same bytes"; exit 1; }
 
 	echo "== anonymous Identify, keep-alive, ${DURATION}s per run, $ROUNDS rounds of winrmd then nginx (same response bytes: $(wc -c < "$work/identify.xml") B)"
-	printf '%-26s %12s %10s %10s %8s\n' "run" "req/s" "p50 ms" "p99 ms" "errors"
+	# server CPU per request (perf stat task-clock; "-" without perf):
+	# winrmd's listener, nginx's master and workers
+	nginx_pids=$(cat "$work/nginx/nginx.pid"),$(pgrep -d, -P "$(cat "$work/nginx/nginx.pid")")
+	printf '%-26s %12s %10s %10s %8s %12s\n' "run" "req/s" "p50 ms" "p99 ms" "errors" "cpu us/req"
 	for conns in 1 64; do
 		threads=$([ "$conns" = 1 ] && echo 1 || echo 2)
 		ratios=""
 		for round in $(seq "$ROUNDS"); do
-			w=$(wrk_run "http://127.0.0.1:$WPORT/wsman" "$conns" "$threads")
-			n=$(wrk_run "http://127.0.0.1:$NPORT/wsman" "$conns" "$threads")
+			w=$(wrk_run "http://127.0.0.1:$WPORT/wsman" "$conns" "$threads" "$WPID")
+			n=$(wrk_run "http://127.0.0.1:$NPORT/wsman" "$conns" "$threads" "$nginx_pids")
 			for x in "winrmd:$w" "nginx:$n"; do
 				name=${x%%:*}; line=${x#*:}
 				awk -v n="$name, $conns conn, #$round" -v r="$(field "$line" rps)" \
 				    -v p50="$(field "$line" p50_us)" -v p99="$(field "$line" p99_us)" \
 				    -v e="$(( $(field "$line" non200) + $(field "$line" errors) ))" \
-				    'BEGIN { printf "%-26s %12.0f %10.3f %10.3f %8d\n", n, r, p50 / 1000, p99 / 1000, e }'
+				    -v cpu="$(field "$line" cpu_ms)" -v req="$(field "$line" requests)" \
+				    'BEGIN { printf "%-26s %12.0f %10.3f %10.3f %8d %12s\n", n, r, p50 / 1000, p99 / 1000, e,
+				             (cpu != "" && req > 0) ? sprintf("%.1f", cpu * 1000 / req) : "-" }'
 			done
 			ratios="$ratios $(awk -v a="$(field "$w" rps)" -v b="$(field "$n" rps)" \
 			    'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')"
+			# nginx's CPU per request over winrmd's: above 1, winrmd
+			# spends less per request
+			cpu_ratios="${cpu_ratios:-} $(awk -v wc="$(field "$w" cpu_ms)" -v wr="$(field "$w" requests)" \
+			    -v nc="$(field "$n" cpu_ms)" -v nr="$(field "$n" requests)" \
+			    'BEGIN { if (wc > 0 && wr > 0 && nr > 0) printf "%.3f", (nc / nr) / (wc / wr) }')"
 		done
 		# the median of the rounds' ratios: one slow round (a busy
 		# neighbour) moves it least
-		echo "$ratios" | tr ' ' '\n' | grep . | sort -n | awk -v n="ratio winrmd/nginx, $conns" \
-		    '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
-		       printf "%-26s %12.2f   (rounds:", n, m; for (i = 1; i <= NR; i++) printf " %.2f", v[i]; print ")" }'
+		median_line "ratio winrmd/nginx, $conns" $ratios
+		[ -z "$(echo $cpu_ratios)" ] ||
+			median_line "ratio nginx/winrmd cpu/req, $conns" $cpu_ratios
+		cpu_ratios=""
 	done
+}
+
+median_line() { # name values... -> "name median (rounds: values sorted)"
+	name=$1; shift
+	printf '%s\n' "$@" | sort -n | awk -v n="$name" \
+	    '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+	       printf "%-26s %12.2f   (rounds:", n, m; for (i = 1; i <= NR; i++) printf " %.2f", v[i]; print ")" }'
 }
 
 bench_auth() {

@@ -29,11 +29,13 @@ static _Atomic(struct memo_entry *) slots[IDENTIFY_MEMO_SLOTS];
 static bool entry_is(const struct memo_entry *e, const char *content_type,
 		     size_t ct_len, const void *body, size_t len)
 {
+	/* (memcmp with a null pointer is undefined even for 0 bytes) */
 	return e->body_len == len &&
 	       e->has_content_type == (content_type != NULL) &&
 	       e->content_type_len == ct_len &&
-	       memcmp(e->bytes, body, len) == 0 &&
-	       memcmp(e->bytes + len, content_type, ct_len) == 0;
+	       (len == 0 || memcmp(e->bytes, body, len) == 0) &&
+	       (ct_len == 0 ||
+		memcmp(e->bytes + len, content_type, ct_len) == 0);
 }
 
 bool identify_memo_hit(const char *content_type, const void *body, size_t len)
