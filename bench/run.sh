@@ -43,10 +43,13 @@
 #           destroyed at the end.  Checks the count against systemctl's.
 # Everything listens on 127.0.0.1 only (wmi-service: the container's own
 # loopback, in its network namespace); every load run is time-bounded.
-# Environment: DURATION (seconds per identify run, default 10),
+# Environment: DURATION (seconds per identify run, default 10), ROUNDS
+# (identify rounds, each winrmd then nginx, default 3; the ratio printed
+# is the median of the rounds' ratios),
 # AUTH_DURATION (seconds per auth method and kind, default 5).
 # ENC_DURATION (seconds per encryption run, default 5).
-# TLS_DURATION (seconds per tls run, default 5), TLS_CONNS (default 16).
+# TLS_DURATION (seconds per tls run, default 5), TLS_CONNS (default 16),
+# TLS_ROUNDS (default 3).
 # SHELL_ITERATIONS (shell round trips, default 300), SHELL_SHELLS (default 1000).
 # WMI_PROCESSES (extra sleeps, default 1000), WMI_ITERATIONS (default 20),
 # WMI_DURATION (seconds per wrk run, default 5).
@@ -56,6 +59,7 @@ set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-3}
 which=${1:-all}
 
 scripts/install-deps.sh bench >/dev/null
@@ -127,7 +131,19 @@ CONF
 	pids="$pids $(cat "$work/nginx/nginx.pid")"
 }
 
-wrk_run() { # url connections threads -> prints the BENCH line
+wrk_run() { # url connections threads [server pids] -> prints the BENCH line
+	# With server pids (comma-separated) and a working perf, the line ends
+	# with cpu_ms=: the servers' CPU time (task-clock) during the run,
+	# which a busy neighbour moves far less than requests/s.
+	if [ -n "${4:-}" ] && perf stat -e task-clock true >/dev/null 2>&1; then
+		perf stat -x, -e task-clock -p "$4" -o "$work/perf.out" -- \
+			wrk -t"$3" -c"$2" -d"${DURATION}s" --latency -s "$top/bench/identify.lua" "$1" \
+			>"$work/wrk.out" 2>&1
+		line=$(grep '^BENCH' "$work/wrk.out") ||
+			line="BENCH rps=0 p50_us=0 p99_us=0 requests=0 non200=0 errors=1"
+		echo "$line cpu_ms=$(grep task-clock "$work/perf.out" | cut -d, -f1)"
+		return
+	fi
 	wrk -t"$3" -c"$2" -d"${DURATION}s" --latency -s "$top/bench/identify.lua" "$1" 2>&1 |
 		grep '^BENCH' || echo "BENCH rps=0 p50_us=0 p99_us=0 requests=0 non200=0 errors=1"
 }
@@ -145,22 +161,48 @@ bench_identify() {
 	n=$(curl -s -X POST --data x "http://127.0.0.1:$NPORT/wsman")
 	[ "$n" = "$(cat "$work/identify.xml")" ] || { echo "nginx does not serve the same bytes"; exit 1; }
 
-	echo "== anonymous Identify, keep-alive, ${DURATION}s per run (same response bytes: $(wc -c < "$work/identify.xml") B)"
-	printf '%-26s %12s %10s %10s %8s\n' "run" "req/s" "p50 ms" "p99 ms" "errors"
+	echo "== anonymous Identify, keep-alive, ${DURATION}s per run, $ROUNDS rounds of winrmd then nginx (same response bytes: $(wc -c < "$work/identify.xml") B)"
+	# server CPU per request (perf stat task-clock; "-" without perf):
+	# winrmd's listener, nginx's master and workers
+	nginx_pids=$(cat "$work/nginx/nginx.pid"),$(pgrep -d, -P "$(cat "$work/nginx/nginx.pid")")
+	printf '%-26s %12s %10s %10s %8s %12s\n' "run" "req/s" "p50 ms" "p99 ms" "errors" "cpu us/req"
 	for conns in 1 64; do
 		threads=$([ "$conns" = 1 ] && echo 1 || echo 2)
-		w=$(wrk_run "http://127.0.0.1:$WPORT/wsman" "$conns" "$threads")
-		n=$(wrk_run "http://127.0.0.1:$NPORT/wsman" "$conns" "$threads")
-		for x in "winrmd:$w" "nginx:$n"; do
-			name=${x%%:*}; line=${x#*:}
-			awk -v n="$name, $conns conn" -v r="$(field "$line" rps)" \
-			    -v p50="$(field "$line" p50_us)" -v p99="$(field "$line" p99_us)" \
-			    -v e="$(( $(field "$line" non200) + $(field "$line" errors) ))" \
-			    'BEGIN { printf "%-26s %12.0f %10.3f %10.3f %8d\n", n, r, p50 / 1000, p99 / 1000, e }'
+		ratios=""
+		for round in $(seq "$ROUNDS"); do
+			w=$(wrk_run "http://127.0.0.1:$WPORT/wsman" "$conns" "$threads" "$WPID")
+			n=$(wrk_run "http://127.0.0.1:$NPORT/wsman" "$conns" "$threads" "$nginx_pids")
+			for x in "winrmd:$w" "nginx:$n"; do
+				name=${x%%:*}; line=${x#*:}
+				awk -v n="$name, $conns conn, #$round" -v r="$(field "$line" rps)" \
+				    -v p50="$(field "$line" p50_us)" -v p99="$(field "$line" p99_us)" \
+				    -v e="$(( $(field "$line" non200) + $(field "$line" errors) ))" \
+				    -v cpu="$(field "$line" cpu_ms)" -v req="$(field "$line" requests)" \
+				    'BEGIN { printf "%-26s %12.0f %10.3f %10.3f %8d %12s\n", n, r, p50 / 1000, p99 / 1000, e,
+				             (cpu != "" && req > 0) ? sprintf("%.1f", cpu * 1000 / req) : "-" }'
+			done
+			ratios="$ratios $(awk -v a="$(field "$w" rps)" -v b="$(field "$n" rps)" \
+			    'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')"
+			# nginx's CPU per request over winrmd's: above 1, winrmd
+			# spends less per request
+			cpu_ratios="${cpu_ratios:-} $(awk -v wc="$(field "$w" cpu_ms)" -v wr="$(field "$w" requests)" \
+			    -v nc="$(field "$n" cpu_ms)" -v nr="$(field "$n" requests)" \
+			    'BEGIN { if (wc > 0 && wr > 0 && nr > 0) printf "%.3f", (nc / nr) / (wc / wr) }')"
 		done
-		awk -v n="ratio winrmd/nginx, $conns" -v a="$(field "$w" rps)" -v b="$(field "$n" rps)" \
-		    'BEGIN { printf "%-26s %12.2f\n", n, (b > 0 ? a / b : 0) }'
+		# the median of the rounds' ratios: one slow round (a busy
+		# neighbour) moves it least
+		median_line "ratio winrmd/nginx, $conns" $ratios
+		[ -z "$(echo $cpu_ratios)" ] ||
+			median_line "ratio nginx/winrmd cpu/req, $conns" $cpu_ratios
+		cpu_ratios=""
 	done
+}
+
+median_line() { # name values... -> "name median (rounds: values sorted)"
+	name=$1; shift
+	printf '%s\n' "$@" | sort -n | awk -v n="$name" \
+	    '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+	       printf "%-26s %12.2f   (rounds:", n, m; for (i = 1; i <= NR; i++) printf " %.2f", v[i]; print ")" }'
 }
 
 bench_auth() {

@@ -9,13 +9,21 @@ $WINRMD_BUILDDIR with an HTTP listener and HTTPS listeners with an RSA
 2048, an ECDSA P-384 and an ECDSA P-256 certificate, and one nginx with the
 same (serving the same bytes from "return 200", a worker per core), all on
 127.0.0.1.  Load comes from wrk (bench/identify.lua), each
-run bounded by TLS_DURATION seconds (default 5):
+run bounded by TLS_DURATION seconds (default 5), every run repeated
+TLS_ROUNDS times (default 3; each round runs them all in turn, and a
+ratio is the median of the rounds' ratios):
 
   handshakes    "Connection: close": every request opens a new connection,
-                so over HTTPS every request is a full TLS handshake (RSA
-                2048 certificate, ECDHE, TLS 1.3 as negotiated by both);
-                anonymous Identify.  Ratios: winrmd/nginx over HTTPS, and
-                HTTPS/HTTP for each server.
+                so over HTTPS every request is a full TLS handshake (ECDHE,
+                TLS 1.3 as negotiated by both); anonymous Identify.  wrk
+                offers to resume its last session on every new connection
+                (SSL_clear keeps it): nginx's HTTPS servers here have
+                session tickets and the session cache off, so that they
+                make full handshakes as winrmd does (libmicrohttpd offers
+                no resumption, and a resumed handshake would carry no
+                client certificate); one more nginx server with tickets on
+                shows what resumption gives (printed, no ratio).  Ratios:
+                winrmd/nginx over HTTPS, and HTTPS/HTTP for each server.
   keep-alive    requests/s on TLS_CONNS (default 16) keep-alive
                 connections: anonymous Identify, and Basic-authenticated
                 Identify as alice (the PAM check runs once per connection,
@@ -46,6 +54,7 @@ from winrmd import IDENTIFY, WINRMD, free_port, lab_daemon  # noqa: E402
 
 DURATION = float(os.environ.get("TLS_DURATION", "5"))
 CONNS = int(os.environ.get("TLS_CONNS", "16"))
+ROUNDS = max(1, int(os.environ.get("TLS_ROUNDS", "3")))
 THREADS = 2
 LUA = os.path.join(HERE, "identify.lua")
 BASIC = "Basic " + base64.b64encode(b"alice:alicepw").decode()
@@ -74,9 +83,10 @@ def wrk(url, conns, auth="", close=False):
 
 def start_nginx(work, body, pairs):
     """nginx at its best: the same bytes from "return 200" (no file system,
-    no internal redirect), one worker per core; an HTTP port and one HTTPS
-    port per (certificate, key) of pairs.  Returns (pid, http port, [https
-    ports])."""
+    no internal redirect), one worker per core; an HTTP port, one HTTPS
+    port per (certificate, key) of pairs, and one more for the last pair
+    with session resumption.  Returns (pid, http port, [https ports],
+    resuming port)."""
     text = body.decode()
     if "'" in text or "\\" in text:
         sys.exit("tls.py: the answer has a quote or backslash")
@@ -91,6 +101,11 @@ def start_nginx(work, body, pairs):
     for (cert, key), port in zip(pairs, ports):
         servers += ("  server {\n    listen 127.0.0.1:%d ssl;\n    ssl_certificate %s;\n"
                     "    ssl_certificate_key %s;\n%s  }\n" % (port, cert, key, location))
+    # the last pair once more, resuming sessions (TLS 1.3 tickets)
+    resume_port = free_port()
+    servers += ("  server {\n    listen 127.0.0.1:%d ssl;\n    ssl_certificate %s;\n"
+                "    ssl_certificate_key %s;\n    ssl_session_tickets on;\n%s  }\n"
+                % ((resume_port,) + pairs[-1] + (location,)))
     conf = os.path.join(work, "nginx.conf")
     with open(conf, "w") as f:
         f.write("""
@@ -103,6 +118,9 @@ http {
   client_body_temp_path %(work)s;
   keepalive_requests 1000000;
   ssl_protocols TLSv1.2 TLSv1.3;
+  # full handshakes, as winrmd makes (see the header)
+  ssl_session_tickets off;
+  ssl_session_cache off;
 %(servers)s}
 """ % {"workers": os.cpu_count() or 1, "work": work, "servers": servers})
     subprocess.run(["nginx", "-c", conf, "-p", work], check=True)
@@ -113,16 +131,37 @@ http {
         time.sleep(0.05)
     with open(pid_path) as f:
         pid = int(f.read())
-    return pid, http_port, ports
+    return pid, http_port, ports, resume_port
+
+
+def rounds(runs):
+    """Runs every (name, fn) of runs in order, ROUNDS times over; returns
+    [(name, [requests/s of each round])]."""
+    got = [(name, []) for name, _ in runs]
+    for _ in range(ROUNDS):
+        for (_, fn), (_, rates) in zip(runs, got):
+            rates.append(fn())
+    return got
+
+
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 
 def table(title, rows, ratios):
+    """rows from rounds(); ratios (name, index a, index b): the median of
+    the rounds' a/b ratios, each round's after it."""
     print(title)
-    print("%-44s %10s" % ("run", "req/s"))
-    for name, rate in rows:
-        print("%-44s %10.1f" % (name, rate))
+    print("%-44s %10s   %s" % ("run", "req/s", "(median; rounds)" if ROUNDS > 1 else ""))
+    for name, rates in rows:
+        print("%-44s %10.1f   %s" % (name, median(rates),
+                                   " ".join("%.0f" % r for r in rates) if ROUNDS > 1 else ""))
     for name, a, b in ratios:
-        print("%-44s %10.3f" % ("ratio " + name, a / b if b else 0.0))
+        each = [x / y if y else 0.0 for x, y in zip(rows[a][1], rows[b][1])]
+        print("%-44s %10.3f   %s" % ("ratio " + name, median(each),
+                                   " ".join("%.3f" % r for r in each) if ROUNDS > 1 else ""))
 
 
 def main():
@@ -163,13 +202,14 @@ def main():
                 capture_output=True, check=True).stdout
             if b"IdentifyResponse" not in body:
                 sys.exit("tls.py: winrmd's Identify failed: %r" % body[:300])
-            nginx_pid, n_http, (n_https, n_ec, n_p256) = start_nginx(
+            nginx_pid, n_http, (n_https, n_ec, n_p256), n_resume = start_nginx(
                 work, body, [(pki.server, pki.server_key), (pki.server_ec, pki.server_ec_key),
                              (pki.server_p256, pki.server_p256_key)])
             n_http_url = "http://127.0.0.1:%d/wsman" % n_http
             n_https_url = "https://127.0.0.1:%d/wsman" % n_https
             n_ec_url = "https://127.0.0.1:%d/wsman" % n_ec
             n_p256_url = "https://127.0.0.1:%d/wsman" % n_p256
+            n_resume_url = "https://127.0.0.1:%d/wsman" % n_resume
             got = subprocess.run(["curl", "-sk", "-X", "POST", "--data", "x", n_https_url],
                                  capture_output=True).stdout
             if got != body:
@@ -178,31 +218,34 @@ def main():
             print("== HTTPS: wrk, %g s per run, %d threads; the same certificates "
                   "(RSA 2048, ECDSA P-384 and P-256, test CAs) and the same %d-byte "
                   "answer for winrmd and nginx" % (DURATION, THREADS, len(body)))
-            hs = [("winrmd HTTPS RSA, new connection each", wrk(https_url, CONNS, close=True)),
-                  ("nginx HTTPS RSA, new connection each", wrk(n_https_url, CONNS, close=True)),
-                  ("winrmd HTTPS ECDSA P-384, new conn each", wrk(ec_url, CONNS, close=True)),
-                  ("nginx HTTPS ECDSA P-384, new conn each", wrk(n_ec_url, CONNS, close=True)),
-                  ("winrmd HTTPS ECDSA P-256, new conn each", wrk(p256_url, CONNS, close=True)),
-                  ("nginx HTTPS ECDSA P-256, new conn each", wrk(n_p256_url, CONNS, close=True)),
-                  ("winrmd HTTP, new connection each", wrk(http_url, CONNS, close=True)),
-                  ("nginx HTTP, new connection each", wrk(n_http_url, CONNS, close=True))]
+            hs_runs = [("winrmd HTTPS RSA, new connection each", https_url),
+                       ("nginx HTTPS RSA, new connection each", n_https_url),
+                       ("winrmd HTTPS ECDSA P-384, new conn each", ec_url),
+                       ("nginx HTTPS ECDSA P-384, new conn each", n_ec_url),
+                       ("winrmd HTTPS ECDSA P-256, new conn each", p256_url),
+                       ("nginx HTTPS ECDSA P-256, new conn each", n_p256_url),
+                       ("winrmd HTTP, new connection each", http_url),
+                       ("nginx HTTP, new connection each", n_http_url),
+                       ("nginx HTTPS P-256, resumed sessions", n_resume_url)]
+            hs = rounds([(name, lambda u=url: wrk(u, CONNS, close=True))
+                         for name, url in hs_runs])
             table("-- handshakes: anonymous Identify, %d connections, "
                   "\"Connection: close\"" % CONNS, hs,
-                  [("winrmd/nginx, RSA handshakes", hs[0][1], hs[1][1]),
-                   ("winrmd/nginx, ECDSA P-384 handshakes", hs[2][1], hs[3][1]),
-                   ("winrmd/nginx, ECDSA P-256 handshakes", hs[4][1], hs[5][1]),
-                   ("winrmd/nginx, HTTP new connections", hs[6][1], hs[7][1]),
-                   ("winrmd HTTPS RSA/HTTP, new conns", hs[0][1], hs[6][1]),
-                   ("nginx HTTPS RSA/HTTP, new conns", hs[1][1], hs[7][1])])
-            ka = [("winrmd HTTPS, anonymous", wrk(https_url, CONNS)),
-                  ("nginx HTTPS, anonymous", wrk(n_https_url, CONNS)),
-                  ("winrmd HTTP, anonymous", wrk(http_url, CONNS)),
-                  ("winrmd HTTPS, Basic (alice)", wrk(https_url, CONNS, BASIC)),
-                  ("winrmd HTTP, Basic (alice)", wrk(http_url, CONNS, BASIC))]
+                  [("winrmd/nginx, RSA handshakes", 0, 1),
+                   ("winrmd/nginx, ECDSA P-384 handshakes", 2, 3),
+                   ("winrmd/nginx, ECDSA P-256 handshakes", 4, 5),
+                   ("winrmd/nginx, HTTP new connections", 6, 7),
+                   ("winrmd HTTPS RSA/HTTP, new conns", 0, 6),
+                   ("nginx HTTPS RSA/HTTP, new conns", 1, 7)])
+            ka = rounds([("winrmd HTTPS, anonymous", lambda: wrk(https_url, CONNS)),
+                         ("nginx HTTPS, anonymous", lambda: wrk(n_https_url, CONNS)),
+                         ("winrmd HTTP, anonymous", lambda: wrk(http_url, CONNS)),
+                         ("winrmd HTTPS, Basic (alice)", lambda: wrk(https_url, CONNS, BASIC)),
+                         ("winrmd HTTP, Basic (alice)", lambda: wrk(http_url, CONNS, BASIC))])
             table("-- keep-alive: %d connections" % CONNS, ka,
-                  [("winrmd/nginx, HTTPS anonymous", ka[0][1], ka[1][1]),
-                   ("winrmd HTTPS/HTTP, anonymous", ka[0][1], ka[2][1]),
-                   ("winrmd HTTPS/HTTP, Basic", ka[3][1], ka[4][1])])
+                  [("winrmd/nginx, HTTPS anonymous", 0, 1),
+                   ("winrmd HTTPS/HTTP, anonymous", 0, 2),
+                   ("winrmd HTTPS/HTTP, Basic", 3, 4)])
             if not d.alive():
                 print("winrmd died:\n" + d.log()[-3000:])
                 return 1

@@ -39,6 +39,7 @@
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "listener/gate.h"
+#include "listener/identify-memo.h"
 #include "lib/x509.h"
 #include "listener/request.h"
 #include "listener/runtime.h"
@@ -923,6 +924,7 @@ void listeners_stop(void)
 			MHD_destroy_response(identify_response[i]);
 		identify_response[i] = NULL;
 	}
+	identify_memo_clear();
 }
 
 void listeners_reload_tls(const struct winrmd_config *cfg,

@@ -20,7 +20,8 @@ TEST="clang libclang-rt-14-dev clang-format python3 curl openssl procps iproute2
 # The Debian package (debian/): dpkg-buildpackage, debhelper (dh_autoreconf
 # and the sysusers sequence come with it), lintian.
 DEB="build-essential debhelper dpkg-dev lintian"
-BENCH="wrk nginx-light openssh-server openssh-client"
+# linux-perf: the servers' CPU per request (identify, ENC_PERF=1)
+BENCH="wrk nginx-light openssh-server openssh-client linux-perf"
 DEMO="libnss-wrapper libpam-wrapper gss-ntlmssp python3-winrm python3-requests-ntlm curl"
 
 case $what in

@@ -206,8 +206,11 @@ def test_certificate():
                "subjectAltName: the name and the short name")
     t.contains(text, "TLS Web Server Authentication", "extendedKeyUsage serverAuth")
     t.contains(text, "CA:FALSE", "not a CA")
-    t.contains(text, "Public-Key: (3072 bit)", "RSA 3072")
-    t.contains(text, "sha256WithRSAEncryption", "signed with SHA-256")
+    t.contains(text, "Public-Key: (256 bit)", "an ECDSA key of 256 bits")
+    t.contains(text, "NIST CURVE: P-256", "on P-256")
+    t.contains(text, "ecdsa-with-SHA256", "signed with SHA-256")
+    t.contains(text, "Digital Signature", "keyUsage digitalSignature")
+    t.ok("Key Encipherment" not in text, "and not keyEncipherment (an EC key)")
     rc, end = openssl("x509", "-in", CERT, "-noout", "-enddate")
     when = datetime.datetime.strptime(end.strip().split("=", 1)[1], "%b %d %H:%M:%S %Y GMT")
     days = (when - datetime.datetime.utcnow()).days

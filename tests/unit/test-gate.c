@@ -18,6 +18,7 @@
 #include "lib/config.h"
 #include "listener/conn.h"
 #include "listener/gate.h"
+#include "listener/identify-memo.h"
 #include "listener/request.h"
 #include "listener/resources/resources.h"
 #include "listener/runtime.h"
@@ -149,6 +150,30 @@ static void test_unauthenticated(void)
 	is_int(r->resp.status, 401,
 	       "the anonymous header on anything but Identify: 401");
 	done(r);
+
+	/* The Identify above is in the memo now (identify-memo.h). */
+	ok(identify_memo_hit("application/soap+xml;charset=UTF-8", IDENTIFY,
+			     strlen(IDENTIFY)),
+	   "a valid anonymous Identify is remembered");
+	r = run(NULL, true, IDENTIFY);
+	ok(r->resp.status == 200 && r->resp.shared_identify,
+	   "the same Identify again: the same answer");
+	done(r);
+	r = run(NULL, true, CONFIG_GET);
+	is_int(r->resp.status, 401,
+	       "with an Identify remembered, anything else anonymous: 401");
+	done(r);
+	char broken[] = IDENTIFY;
+	broken[strlen(broken) - 3] = '!'; /* "</s:Envelope>" loses its '>' */
+	r = run(NULL, true, broken);
+	ok(r->resp.status == 400 || r->resp.status == 500,
+	   "an Identify one byte off is parsed and refused (%d)",
+	   r->resp.status);
+	ok(!r->resp.shared_identify, "without the Identify answer");
+	done(r);
+	ok(!identify_memo_hit("application/soap+xml;charset=UTF-8", broken,
+			      strlen(broken)),
+	   "and is not remembered");
 
 	r = run("Digest username=\"x\"", false, IDENTIFY);
 	is_int(r->resp.status, 401, "Digest: 401");

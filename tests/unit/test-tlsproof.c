@@ -24,6 +24,7 @@
 #include "tests/lib/tap.h"
 #include "helper/tlsproof.h"
 #include "helper/tlssign.h"
+#include "lib/config-keys.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -47,10 +48,15 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-/* The project's default Service.TlsPriorities, without static RSA key
- * exchange (no server signature; it would need a decrypt callback). */
+/* The project's default Service.TlsPriorities but with SECURE's group
+ * order (secp256r1 first), without static RSA key exchange (no server
+ * signature; it would need a decrypt callback).  OpenSSL's key share is
+ * X25519, so TLS 1.3 handshakes have a HelloRetryRequest: what any
+ * client whose key share is not the server's first choice gets.  The
+ * project's default itself (X25519 first) is DEFAULT_PRIO. */
 #define PRIO                                                                   \
 	"SECURE:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE:-RSA"
+#define DEFAULT_PRIO CONFIG_DEFAULT_TLS_PRIORITIES ":-RSA"
 
 #define MAX_RECS 40
 #define MAX_SIGS 4
@@ -1156,6 +1162,19 @@ static void test_tls13(void)
 	good_case("tls13-ecdsa-server-ecdsa-client", &c, &cl, TLSPROOF_TLS13,
 		  false, &cli_ec, NULL);
 	ok(c.tbs13_rebuilt, "TLS 1.3 without HRR: content rebuilt");
+	conn_release(&c);
+
+	/* The project's default priorities: OpenSSL's X25519 share is the
+	 * server's first choice, no HelloRetryRequest. */
+	setup_conn(&c, &srv_ec);
+	c.prio = DEFAULT_PRIO;
+	setup_client(&cl, TLS1_3_VERSION, &cli_rsa);
+	good_case("tls13-default-priorities", &c, &cl, TLSPROOF_TLS13, false,
+		  &cli_rsa, NULL);
+	is_int(c.hrr_hooks, 0,
+	       "default priorities: an OpenSSL client gets no HelloRetryRequest");
+	ok(c.tbs13_rebuilt, "default priorities: content rebuilt");
+	mutations("tls13-default", &c);
 	conn_release(&c);
 
 	setup_conn(&c, &srv_rsa);
