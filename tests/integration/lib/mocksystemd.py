@@ -122,31 +122,41 @@ def match(name, patterns):
     import fnmatch
     return not patterns or any(fnmatch.fnmatch(name, p) for p in patterns)
 
+# The state file is written before the answer goes out: a client that
+# has its answer must find the change there (a test reads it right after).
+def reply(inv, value):
+    save()
+    inv.return_value(value)
+
+def refuse(inv, name, message):
+    save()
+    inv.return_dbus_error(name, message)
+
 def manager(connection, sender, path, iface, method, params, inv):
     args = params.unpack()
     calls.append([method, uid_of(sender), list(args) if not isinstance(args, list) else args])
     if method == "ListUnitsByPatterns":
         out = [(n, "Description of " + n, "loaded", u[0], u[1], "", path_of(n), 0, "", "/")
                for n, u in sorted(units.items()) if match(n, args[1])]
-        inv.return_value(GLib.Variant("(a(ssssssouso))", (out,)))
+        reply(inv, GLib.Variant("(a(ssssssouso))", (out,)))
     elif method == "ListUnitFilesByPatterns":
         out = [("/lib/systemd/system/" + n, u[2]) for n, u in sorted(units.items()) if match(n, args[1])]
         out += [("/lib/systemd/system/" + n, s) for n, s in sorted(files_only.items())
                 if match(n, args[1])]
-        inv.return_value(GLib.Variant("(a(ss))", (out,)))
+        reply(inv, GLib.Variant("(a(ss))", (out,)))
     elif uid_of(sender) not in (0, admin_uid):
-        inv.return_dbus_error("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired",
+        refuse(inv, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired",
                               "Interactive authentication required.")
     elif method in ("StartUnit", "StopUnit"):
         u = units.get(args[0])
         if u is None:
-            inv.return_dbus_error("org.freedesktop.systemd1.NoSuchUnit", "Unit not found.")
+            refuse(inv, "org.freedesktop.systemd1.NoSuchUnit", "Unit not found.")
         else:
             u[0], u[1] = ("active", "running") if method == "StartUnit" else ("inactive", "dead")
-            inv.return_value(GLib.Variant("(o)", ("/org/freedesktop/systemd1/job/1",)))
+            reply(inv, GLib.Variant("(o)", ("/org/freedesktop/systemd1/job/1",)))
     elif method in ("FreezeUnit", "ThawUnit"):
         units[args[0]][1] = "frozen" if method == "FreezeUnit" else "running"
-        inv.return_value(None)
+        reply(inv, None)
     elif method in ("EnableUnitFiles", "MaskUnitFiles", "DisableUnitFiles", "UnmaskUnitFiles"):
         for n in args[0]:
             u = units.get(n)
@@ -155,12 +165,11 @@ def manager(connection, sender, path, iface, method, params, inv):
             if u is not None and (state is not None or u[2] == "masked"):
                 u[2] = state or "disabled"
         if method == "EnableUnitFiles":
-            inv.return_value(GLib.Variant("(ba(sss))", (True, [])))
+            reply(inv, GLib.Variant("(ba(sss))", (True, [])))
         else:
-            inv.return_value(GLib.Variant("(a(sss))", ([],)))
+            reply(inv, GLib.Variant("(a(sss))", ([],)))
     elif method == "Reload":
-        inv.return_value(None)
-    save()
+        reply(inv, None)
 
 def unit_prop(connection, sender, path, iface, prop):
     for n, u in units.items():
