@@ -135,17 +135,16 @@ wrk_run() { # url connections threads [server pids] -> prints the BENCH line
 	# With server pids (comma-separated) and a working perf, the line ends
 	# with cpu_ms=: the servers' CPU time (task-clock) during the run,
 	# which a busy neighbour moves far less than requests/s.
+	measure=""
 	if [ -n "${4:-}" ] && perf stat -e task-clock true >/dev/null 2>&1; then
-		perf stat -x, -e task-clock -p "$4" -o "$work/perf.out" -- \
-			wrk -t"$3" -c"$2" -d"${DURATION}s" --latency -s "$top/bench/identify.lua" "$1" \
-			>"$work/wrk.out" 2>&1
-		line=$(grep '^BENCH' "$work/wrk.out") ||
-			line="BENCH rps=0 p50_us=0 p99_us=0 requests=0 non200=0 errors=1"
-		echo "$line cpu_ms=$(grep task-clock "$work/perf.out" | cut -d, -f1)"
-		return
+		measure="perf stat -x, -e task-clock -p $4 -o $work/perf.out --"
 	fi
-	wrk -t"$3" -c"$2" -d"${DURATION}s" --latency -s "$top/bench/identify.lua" "$1" 2>&1 |
-		grep '^BENCH' || echo "BENCH rps=0 p50_us=0 p99_us=0 requests=0 non200=0 errors=1"
+	$measure wrk -t"$3" -c"$2" -d"${DURATION}s" --latency -s "$top/bench/identify.lua" "$1" \
+		>"$work/wrk.out" 2>&1 || true
+	line=$(grep '^BENCH' "$work/wrk.out") ||
+		line="BENCH rps=0 p50_us=0 p99_us=0 requests=0 non200=0 errors=1"
+	[ -z "$measure" ] || line="$line cpu_ms=$(grep task-clock "$work/perf.out" | cut -d, -f1)"
+	echo "$line"
 }
 
 field() { echo "$1" | sed -n "s/.*$2=\([0-9.]*\).*/\1/p"; }
@@ -168,7 +167,7 @@ bench_identify() {
 	printf '%-26s %12s %10s %10s %8s %12s\n' "run" "req/s" "p50 ms" "p99 ms" "errors" "cpu us/req"
 	for conns in 1 64; do
 		threads=$([ "$conns" = 1 ] && echo 1 || echo 2)
-		ratios=""
+		ratios="" cpu_ratios=""
 		for round in $(seq "$ROUNDS"); do
 			w=$(wrk_run "http://127.0.0.1:$WPORT/wsman" "$conns" "$threads" "$WPID")
 			n=$(wrk_run "http://127.0.0.1:$NPORT/wsman" "$conns" "$threads" "$nginx_pids")
@@ -185,7 +184,7 @@ bench_identify() {
 			    'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')"
 			# nginx's CPU per request over winrmd's: above 1, winrmd
 			# spends less per request
-			cpu_ratios="${cpu_ratios:-} $(awk -v wc="$(field "$w" cpu_ms)" -v wr="$(field "$w" requests)" \
+			cpu_ratios="$cpu_ratios $(awk -v wc="$(field "$w" cpu_ms)" -v wr="$(field "$w" requests)" \
 			    -v nc="$(field "$n" cpu_ms)" -v nr="$(field "$n" requests)" \
 			    'BEGIN { if (wc > 0 && wr > 0 && nr > 0) printf "%.3f", (nc / nr) / (wc / wr) }')"
 		done
@@ -194,7 +193,6 @@ bench_identify() {
 		median_line "ratio winrmd/nginx, $conns" $ratios
 		[ -z "$(echo $cpu_ratios)" ] ||
 			median_line "ratio nginx/winrmd cpu/req, $conns" $cpu_ratios
-		cpu_ratios=""
 	done
 }
 

@@ -38,6 +38,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -98,14 +99,14 @@ def start_nginx(work, body, pairs):
     }
 """ % text
     servers = "  server {\n    listen 127.0.0.1:%d;\n%s  }\n" % (http_port, location)
+    def https_server(port, cert, key, extra=""):
+        return ("  server {\n    listen 127.0.0.1:%d ssl;\n    ssl_certificate %s;\n"
+                "    ssl_certificate_key %s;\n%s%s  }\n" % (port, cert, key, extra, location))
     for (cert, key), port in zip(pairs, ports):
-        servers += ("  server {\n    listen 127.0.0.1:%d ssl;\n    ssl_certificate %s;\n"
-                    "    ssl_certificate_key %s;\n%s  }\n" % (port, cert, key, location))
+        servers += https_server(port, cert, key)
     # the last pair once more, resuming sessions (TLS 1.3 tickets)
     resume_port = free_port()
-    servers += ("  server {\n    listen 127.0.0.1:%d ssl;\n    ssl_certificate %s;\n"
-                "    ssl_certificate_key %s;\n    ssl_session_tickets on;\n%s  }\n"
-                % ((resume_port,) + pairs[-1] + (location,)))
+    servers += https_server(resume_port, *pairs[-1], extra="    ssl_session_tickets on;\n")
     conf = os.path.join(work, "nginx.conf")
     with open(conf, "w") as f:
         f.write("""
@@ -144,23 +145,17 @@ def rounds(runs):
     return got
 
 
-def median(values):
-    v = sorted(values)
-    n = len(v)
-    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
-
-
 def table(title, rows, ratios):
     """rows from rounds(); ratios (name, index a, index b): the median of
     the rounds' a/b ratios, each round's after it."""
     print(title)
     print("%-44s %10s   %s" % ("run", "req/s", "(median; rounds)" if ROUNDS > 1 else ""))
     for name, rates in rows:
-        print("%-44s %10.1f   %s" % (name, median(rates),
+        print("%-44s %10.1f   %s" % (name, statistics.median(rates),
                                    " ".join("%.0f" % r for r in rates) if ROUNDS > 1 else ""))
     for name, a, b in ratios:
         each = [x / y if y else 0.0 for x, y in zip(rows[a][1], rows[b][1])]
-        print("%-44s %10.3f   %s" % ("ratio " + name, median(each),
+        print("%-44s %10.3f   %s" % ("ratio " + name, statistics.median(each),
                                    " ".join("%.3f" % r for r in each) if ROUNDS > 1 else ""))
 
 

@@ -56,11 +56,16 @@ bool identify_memo_hit(const char *content_type, const void *body, size_t len)
 
 void identify_memo_add(const char *content_type, const void *body, size_t len)
 {
+	/* A full memo takes nothing: no copy made and thrown away on every
+	 * parsed request.  (The caller has just missed; a twin added since
+	 * by another thread is found by the loop below.) */
+	if (atomic_load_explicit(&slots[IDENTIFY_MEMO_SLOTS - 1],
+				 memory_order_acquire) != NULL)
+		return;
 	size_t ct_len = content_type != NULL ? strlen(content_type) : 0;
 	if (len > IDENTIFY_MEMO_MAX_BODY ||
 	    ct_len > IDENTIFY_MEMO_MAX_CONTENT_TYPE ||
-	    (len > 0 && body == NULL) ||
-	    identify_memo_hit(content_type, body, len))
+	    (len > 0 && body == NULL))
 		return;
 	struct memo_entry *e = xmalloc(sizeof(*e) + len + ct_len);
 	e->has_content_type = content_type != NULL;
