@@ -50,6 +50,8 @@
  * (a background child may hold them open) before reporting Done. */
 #define EXIT_DRAIN_MS 2000
 #define READ_CHUNK 65536
+/* What a command's stdin and stdout pipes hold (Linux's default is 64 KiB) */
+#define PIPE_SIZE (256 * 1024)
 
 /* stdin not yet written to the process */
 struct chunk {
@@ -1038,6 +1040,12 @@ static enum shell_status attach_cmd(struct shell_op *op, struct shell *s,
 	for (int k = 0; k < 4; k++) {
 		c->fd[k] = priv_take_fd(rep);
 		set_nonblock(c->fd[k]);
+		/* A bulk stream (a file copied in or out) then costs a
+		 * quarter of the wake-ups, here and in the command.  Best
+		 * effort: the kernel refuses once the helper's pipes pass
+		 * the per-user limit (fs.pipe-user-pages-soft). */
+		if (k == FD_STDOUT || k == FD_STDIN)
+			(void)fcntl(c->fd[k], F_SETPIPE_SZ, PIPE_SIZE);
 	}
 	if (spec->client_command_id != NULL &&
 	    strlen(spec->client_command_id) == SHELL_ID_LEN &&
