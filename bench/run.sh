@@ -50,7 +50,8 @@
 # ENC_DURATION (seconds per encryption run, default 5).
 # TLS_DURATION (seconds per tls run, default 5), TLS_CONNS (default 16),
 # TLS_ROUNDS (default 3).
-# SHELL_ITERATIONS (shell round trips, default 300), SHELL_SHELLS (default 1000).
+# SHELL_ITERATIONS (shell round trips, default 300), SHELL_SHELLS (default 1000),
+# STREAM_ROUNDS (streaming rounds, each winrmd then ssh, default 3).
 # WMI_PROCESSES (extra sleeps, default 1000), WMI_ITERATIONS (default 20),
 # WMI_DURATION (seconds per wrk run, default 5).
 # WMI_SERVICE_ITERATIONS (default 20); WINRMD_DEB (a .deb to install instead

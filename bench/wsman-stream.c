@@ -155,8 +155,8 @@ static void fill(void)
 	in.data[in.len] = '\0';
 }
 
-/* Posts env; returns the HTTP status, the body in *body (reused). */
-static int post(const struct buf *env, struct buf *body)
+/* Sends env as a POST; its answer is read by read_response. */
+static void send_request(const struct buf *env)
 {
 	char head[1024];
 	int n = snprintf(head, sizeof(head),
@@ -167,6 +167,12 @@ static int post(const struct buf *env, struct buf *body)
 	send_all(head, (size_t)n);
 	send_all(env->data, env->len);
 	requests++;
+}
+
+/* Reads the answer to the request sent last; returns the HTTP status,
+ * the body in *body (reused). */
+static int read_response(struct buf *body)
+{
 	char *end;
 	while ((end = memmem(in.data ? in.data : "", in.len, "\r\n\r\n", 4)) ==
 	       NULL)
@@ -188,6 +194,13 @@ static int post(const struct buf *env, struct buf *body)
 	return status;
 }
 
+/* Posts env; returns the HTTP status, the body in *body (reused). */
+static int post(const struct buf *env, struct buf *body)
+{
+	send_request(env);
+	return read_response(body);
+}
+
 /* The text of the first <TAG>...</TAG> in body (a static copy). */
 static const char *element_text(const struct buf *body, const char *open,
 				const char *close)
@@ -205,9 +218,8 @@ static const char *element_text(const struct buf *body, const char *open,
 	return out;
 }
 
-/* Decodes every stdout stream of a ReceiveResponse into out (reused);
- * returns 1 once the command is Done (its exit code in *code). */
-static int received(const struct buf *body, struct buf *out, int *code)
+/* Decodes every stdout stream of a ReceiveResponse into out (reused). */
+static void decode_stdout(const struct buf *body, struct buf *out)
 {
 	const char *p = body->data;
 	const char *end = body->data + body->len;
@@ -244,7 +256,15 @@ static int received(const struct buf *body, struct buf *out, int *code)
 		}
 		p = close;
 	}
-	const char *done = strstr(body->data, "CommandState/Done\"");
+}
+
+/* Whether a ReceiveResponse says Done (its exit code in *code).  The
+ * state follows the streams: only the end of the body is searched. */
+static int command_done(const struct buf *body, int *code)
+{
+	size_t tail = body->len < 1024 ? body->len : 1024;
+	const char *p = body->data + body->len - tail;
+	const char *done = memmem(p, tail, "CommandState/Done\"", 18);
 	if (done == NULL)
 		return 0;
 	const char *ec = strstr(done, "<rsp:ExitCode>");
@@ -280,28 +300,59 @@ static char *command(struct buf *env, struct buf *body, const char *shell,
 	return strdup(id);
 }
 
+/* Whether p[0..n) are all zero bytes: memcmp against a zero block, not a
+ * byte loop (this checks every byte received). */
+static int all_zero(const char *p, size_t n)
+{
+	static const char zero[65536];
+	while (n > 0) {
+		size_t k = n < sizeof(zero) ? n : sizeof(zero);
+		if (memcmp(p, zero, k) != 0)
+			return 0;
+		p += k;
+		n -= k;
+	}
+	return 1;
+}
+
+static void send_receive(struct buf *env, const char *shell, const char *cmd)
+{
+	envelope(env, NS_SHELL "/Receive", shell, "",
+		 "<rsp:Receive><rsp:DesiredStream CommandId=\"%s\">"
+		 "stdout stderr</rsp:DesiredStream></rsp:Receive>",
+		 cmd);
+	send_request(env);
+}
+
 /* Receives until Done; returns the stdout byte count (checked to be
- * zeros when zeros is set). */
+ * zeros when zeros is set).  The next Receive goes out as soon as an
+ * answer is in, before its streams are decoded: still one request at a
+ * time on the wire, but the decoding overlaps the server's work, as ssh's
+ * client decrypts while more arrives. */
 static size_t drain(struct buf *env, struct buf *body, const char *shell,
 		    const char *cmd, int zeros)
 {
 	struct buf out = { 0 };
 	size_t total = 0;
+	int in_flight = 0;
 	for (;;) {
-		envelope(env, NS_SHELL "/Receive", shell, "",
-			 "<rsp:Receive><rsp:DesiredStream CommandId=\"%s\">"
-			 "stdout stderr</rsp:DesiredStream></rsp:Receive>",
-			 cmd);
-		int status = post(env, body);
+		if (!in_flight) {
+			send_receive(env, shell, cmd);
+		}
+		int status = read_response(body);
+		in_flight = 0;
 		if (status != 200 && strstr(body->data, "2150858793") != NULL)
 			continue; /* TimedOut: ask again */
 		expect_ok(status, body, "Receive");
 		int code = 0;
-		int done = received(body, &out, &code);
-		if (zeros)
-			for (size_t i = 0; i < out.len; i++)
-				if (out.data[i] != 0)
-					die("stdout: a byte that is not zero");
+		int done = command_done(body, &code);
+		if (!done) {
+			send_receive(env, shell, cmd);
+			in_flight = 1;
+		}
+		decode_stdout(body, &out);
+		if (zeros && !all_zero(out.data, out.len))
+			die("stdout: a byte that is not zero");
 		total += out.len;
 		if (done) {
 			if (code != 0)
@@ -372,7 +423,11 @@ int main(int argc, char **argv)
 		char *b64 = malloc(chunk / 3 * 4 + 1);
 		for (size_t i = 0; i < chunk; i++)
 			plain[i] = (unsigned char)(i * 131 + 7);
+		/* Each Send's envelope is built while the server handles
+		 * the one before (the decoding overlap of drain). */
+		struct buf next = { 0 };
 		moved = 0;
+		int in_flight = 0;
 		do {
 			size_t n = bytes - moved < chunk ? bytes - moved
 							 : chunk;
@@ -381,16 +436,24 @@ int main(int argc, char **argv)
 			moved += n;
 			/* the stream appended as it is: printf's %s copies
 			 * 150 KB through stdio (most of this client's time) */
-			envelope_head(&env, NS_SHELL "/Send", shell, "");
-			appendf(&env,
+			envelope_head(&next, NS_SHELL "/Send", shell, "");
+			appendf(&next,
 				"<rsp:Send><rsp:Stream Name=\"stdin\" "
 				"CommandId=\"%s\"%s>",
 				cmd, moved == bytes ? " End=\"true\"" : "");
-			append(&env, b64, (size_t)b64_len);
-			appendf(&env, "</rsp:Stream></rsp:Send>"
-				      "</s:Body></s:Envelope>");
-			expect_ok(post(&env, &body), &body, "Send");
+			append(&next, b64, (size_t)b64_len);
+			appendf(&next, "</rsp:Stream></rsp:Send>"
+				       "</s:Body></s:Envelope>");
+			if (in_flight)
+				expect_ok(read_response(&body), &body, "Send");
+			struct buf t = env;
+			env = next;
+			next = t;
+			send_request(&env);
+			in_flight = 1;
 		} while (moved < bytes);
+		expect_ok(read_response(&body), &body, "Send");
+		free(next.data);
 		drain(&env, &body, shell, cmd, 0);
 		free(plain);
 		free(b64);

@@ -50,6 +50,8 @@
  * (a background child may hold them open) before reporting Done. */
 #define EXIT_DRAIN_MS 2000
 #define READ_CHUNK 65536
+/* What a command's stdin and stdout pipes hold (Linux's default is 64 KiB) */
+#define PIPE_SIZE (256 * 1024)
 
 /* stdin not yet written to the process */
 struct chunk {
@@ -367,20 +369,36 @@ static void remove_shell(struct shell *s, uint64_t conn_id, const char *why)
 
 /* ---- output ---- */
 
-static void append_output(struct cmd *c, enum shell_stream st, const uint8_t *p,
-			  size_t n)
+/* Output read from a pipe under the lock, to be encoded after it (see
+ * io_main): base64 is most of the I/O thread's time, and a Receive that
+ * waited for the lock meanwhile would wait for all of it. */
+struct raw_output {
+	struct cmd *c;
+	enum shell_stream stream;
+	size_t len;
+	uint8_t *data; /* owned, READ_CHUNK bytes */
+	struct out_chunk *encoded;
+};
+
+/* Encodes ro's bytes into a new chunk (no lock needed: touches only ro). */
+static void encode_output(struct raw_output *ro)
 {
-	struct out_chunk *ch = xmalloc(sizeof(*ch) + BASE64_LEN(n) + 1);
+	struct out_chunk *ch = xmalloc(sizeof(*ch) + BASE64_LEN(ro->len) + 1);
 	ch->next = NULL;
-	ch->stream = st;
-	ch->len = n;
-	ch->b64_len = base64_encode_to(ch->b64, p, n);
+	ch->stream = ro->stream;
+	ch->len = ro->len;
+	ch->b64_len = base64_encode_to(ch->b64, ro->data, ro->len);
+	ro->encoded = ch;
+}
+
+static void append_output(struct cmd *c, struct out_chunk *ch)
+{
 	if (c->tail != NULL)
 		c->tail->next = ch;
 	else
 		c->head = ch;
 	c->tail = ch;
-	c->buffered += n;
+	c->buffered += ch->len;
 }
 
 static void set_paused(struct cmd *c, bool paused)
@@ -415,19 +433,34 @@ static void update_stdin_interest(struct cmd *c)
 		close_fd(c, FD_STDIN);
 }
 
-static void on_readable(struct cmd *c, enum fd_kind k)
+/* Reads what fd k of c has (lock held).  Output goes to *ro for the
+ * caller to encode and hand to output_arrived; returns whether it did. */
+static bool on_readable(struct cmd *c, enum fd_kind k, struct raw_output *ro)
 {
-	uint8_t buf[READ_CHUNK];
+	uint8_t status_buf[sizeof(int32_t) + 1];
+	uint8_t *buf = k == FD_STATUS ? status_buf : xmalloc(READ_CHUNK);
+	size_t size = k == FD_STATUS ? sizeof(status_buf) : READ_CHUNK;
 	ssize_t n;
 	do {
-		n = read(c->fd[k], buf, sizeof(buf));
+		n = read(c->fd[k], buf, size);
 	} while (n < 0 && errno == EINTR);
+	if (n > 0 && k != FD_STATUS) {
+		*ro = (struct raw_output){
+			.c = c,
+			.stream = k == FD_STDOUT ? SHELL_STDOUT : SHELL_STDERR,
+			.len = (size_t)n,
+			.data = buf,
+		};
+		return true;
+	}
+	if (buf != status_buf)
+		free(buf);
 	if (n < 0 && errno == EAGAIN)
-		return;
+		return false;
 	if (k == FD_STATUS) {
 		int32_t status = 0;
 		if (n == (ssize_t)sizeof(status)) {
-			memcpy(&status, buf, sizeof(status));
+			memcpy(&status, status_buf, sizeof(status));
 			/* POSIX has no exit code for a signal: 128 + signal,
 			 * as shells report it. */
 			c->exit_code = WIFEXITED(status) ? WEXITSTATUS(status)
@@ -440,14 +473,25 @@ static void on_readable(struct cmd *c, enum fd_kind k)
 		c->exited = true;
 		c->exited_at = time_mono_ms();
 		close_fd(c, FD_STATUS);
-	} else if (n <= 0) {
-		close_fd(c, k);
 	} else {
-		append_output(c, k == FD_STDOUT ? SHELL_STDOUT : SHELL_STDERR,
-			      buf, (size_t)n);
-		if (c->buffered >= CMD_BUFFER_MAX)
-			set_paused(c, true);
+		close_fd(c, k); /* EOF or an error */
 	}
+	wake_waiter(c, OP_WOKEN);
+	return false;
+}
+
+/* Hands encoded output to its command (lock held); takes ro's chunk. */
+static void output_arrived(struct raw_output *ro)
+{
+	struct cmd *c = ro->c;
+	if (c->removed) {
+		/* ended meanwhile: nobody will receive it */
+		free_out_chunks(ro->encoded);
+		return;
+	}
+	append_output(c, ro->encoded);
+	if (c->buffered >= CMD_BUFFER_MAX)
+		set_paused(c, true);
 	wake_waiter(c, OP_WOKEN);
 }
 
@@ -580,6 +624,8 @@ static void *io_main(void *unused)
 			pthread_mutex_unlock(&S.lock);
 			break;
 		}
+		struct raw_output got[64];
+		size_t n_got = 0;
 		for (int i = 0; i < n; i++) {
 			uint64_t d = events[i].data.u64;
 			if (d == 0) {
@@ -600,9 +646,21 @@ static void *io_main(void *unused)
 				} else {
 					on_writable(c);
 				}
-			} else {
-				on_readable(c, k);
+			} else if (on_readable(c, k, &got[n_got])) {
+				n_got++;
 			}
+		}
+		if (n_got > 0) {
+			/* Commands stay allocated while unlocked: only this
+			 * thread frees them (bury, below). */
+			pthread_mutex_unlock(&S.lock);
+			for (size_t i = 0; i < n_got; i++) {
+				encode_output(&got[i]);
+				free(got[i].data);
+			}
+			pthread_mutex_lock(&S.lock);
+			for (size_t i = 0; i < n_got; i++)
+				output_arrived(&got[i]);
 		}
 		struct winrmd_config *cfg = runtime_config();
 		int64_t now = time_mono_ms();
@@ -982,6 +1040,12 @@ static enum shell_status attach_cmd(struct shell_op *op, struct shell *s,
 	for (int k = 0; k < 4; k++) {
 		c->fd[k] = priv_take_fd(rep);
 		set_nonblock(c->fd[k]);
+		/* A bulk stream (a file copied in or out) then costs a
+		 * quarter of the wake-ups, here and in the command.  Best
+		 * effort: the kernel refuses once the helper's pipes pass
+		 * the per-user limit (fs.pipe-user-pages-soft). */
+		if (k == FD_STDOUT || k == FD_STDIN)
+			(void)fcntl(c->fd[k], F_SETPIPE_SZ, PIPE_SIZE);
 	}
 	if (spec->client_command_id != NULL &&
 	    strlen(spec->client_command_id) == SHELL_ID_LEN &&
@@ -1072,7 +1136,9 @@ enum shell_status shells_send(const struct shell_caller *who,
 	}
 	if (end)
 		c->stdin_end = true;
-	on_writable(c); /* writes what the pipe takes now, polls for the rest */
+	/* The I/O thread writes it (epoll reports the pipe writable at
+	 * once): the pipe's copy then overlaps this thread's next request. */
+	update_stdin_interest(c);
 	pthread_mutex_unlock(&S.lock);
 	return SHELL_OK;
 }

@@ -26,9 +26,10 @@ xmlNode *xml_child(const xmlNode *parent, const char *ns, const char *local)
 	return NULL;
 }
 
+static const char blanks[] = " \t\r\n";
+
 char *xml_trimmed_text(const xmlNode *n)
 {
-	static const char blanks[] = " \t\r\n";
 	xmlChar *t = xmlNodeGetContent(n);
 	const char *s = t != NULL ? (const char *)t : "";
 	size_t a = strspn(s, blanks), len = strlen(s);
@@ -37,4 +38,18 @@ char *xml_trimmed_text(const xmlNode *n)
 	char *out = xstrndup(s + a, len - a);
 	xmlFree(t);
 	return out;
+}
+
+const char *xml_trimmed_text_view(const xmlNode *n, size_t *len)
+{
+	const xmlNode *t = n->children;
+	if (t != NULL &&
+	    (t->next != NULL || t->type != XML_TEXT_NODE || t->content == NULL))
+		return NULL;
+	const char *s = t != NULL ? (const char *)t->content : "";
+	size_t a = strspn(s, blanks), end = strlen(s);
+	while (end > a && strchr(blanks, s[end - 1]) != NULL)
+		end--;
+	*len = end - a;
+	return s + a;
 }

@@ -390,6 +390,27 @@ static int64_t wait_limit_ms(const struct request *r,
 	return timeout;
 }
 
+/* Appends the bytes of an rsp:Stream's base64 text to out; 0 or -1.  The
+ * text is decoded where it lies in the tree (a Send's stream is 150 KB
+ * of it); only text wrapped by a client, with blanks inside, is copied
+ * without them first. */
+static int decode_stream(const xmlNode *stream, struct buf *out)
+{
+	size_t len;
+	const char *view = xml_trimmed_text_view(stream, &len);
+	if (view != NULL && base64_decode(out, view, len) == 0)
+		return 0;
+	char *text = xml_trimmed_text(stream);
+	size_t k = 0;
+	for (size_t i = 0; text[i] != '\0'; i++)
+		if (text[i] != ' ' && text[i] != '\n' && text[i] != '\r' &&
+		    text[i] != '\t')
+			text[k++] = text[i];
+	int rc = base64_decode(out, text, k);
+	free(text);
+	return rc;
+}
+
 enum fault_id res_shell_send(struct request *r, const struct wsman_request *req,
 			     struct buf *out)
 {
@@ -410,29 +431,17 @@ enum fault_id res_shell_send(struct request *r, const struct wsman_request *req,
 		char *name = attr(s, "Name");
 		char *cmd = attr(s, "CommandId");
 		char *end_s = attr(s, "End");
-		char *data = xml_trimmed_text(s);
 		bool end = false;
 		enum fault_id f = FAULT_NONE;
 		if (end_s != NULL && str_parse_bool(end_s, &end) != 0)
 			f = FAULT_SCHEMA_VALIDATION;
 		struct buf bytes = BUF_INIT;
-		/* base64 may be wrapped by some clients: drop whitespace
-		 * (looked for first: most clients send none) */
-		size_t k = strlen(data);
-		if (strpbrk(data, " \n\r\t") != NULL) {
-			k = 0;
-			for (size_t i = 0; data[i] != '\0'; i++)
-				if (data[i] != ' ' && data[i] != '\n' &&
-				    data[i] != '\r' && data[i] != '\t')
-					data[k++] = data[i];
-			data[k] = '\0';
-		}
 		if (f == FAULT_NONE &&
 		    (name == NULL || !str_ieq(name, "stdin")))
 			f = FAULT_INVALID_PARAMETER;
 		else if (f == FAULT_NONE && cmd == NULL)
 			f = FAULT_INVALID_PARAMETER;
-		else if (f == FAULT_NONE && base64_decode(&bytes, data, k) != 0)
+		else if (f == FAULT_NONE && decode_stream(s, &bytes) != 0)
 			f = FAULT_SCHEMA_VALIDATION;
 		if (f == FAULT_NONE)
 			f = fault_of(r,
@@ -441,7 +450,6 @@ enum fault_id res_shell_send(struct request *r, const struct wsman_request *req,
 		buf_release_secret(&bytes);
 		free(name);
 		free(end_s);
-		free(data);
 		if (f != FAULT_NONE) {
 			free(cmd);
 			free(last_cmd);
@@ -555,6 +563,12 @@ enum fault_id res_shell_receive(struct request *r,
 	free(cmd);
 	if (st != SHELL_OK)
 		return fault_of(r, st);
+	/* One allocation for the whole answer: the output is most of it, and
+	 * growing by doubling would copy it again. */
+	size_t text = 0;
+	for (size_t i = 0; i < got.n_output; i++)
+		text += got.output[i].b64_len + 256;
+	buf_reserve(out, text + 4096);
 	begin(out, req, ACTION_SHELL_RECEIVE);
 	render_received(out, &got, want_out, want_err);
 	wsman_response_end(out);

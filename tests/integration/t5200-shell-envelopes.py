@@ -258,6 +258,39 @@ def test_send_receive(d):
     s = c.send(sid, "00000000-0000-0000-0000-000000000000", b"x")
     check_fault(s, 500, "s:Sender", "w:InvalidSelectors", "2150858843", "Send to an unknown command")
 
+    # The stream's text in the forms clients write it: decoded in place
+    # when it is one text node, else gathered first; blanks at the ends
+    # or (wrapped base64) inside are dropped.
+    data = bytes(range(256)) * 3
+    b64 = base64.b64encode(data).decode()
+    forms = [("plain", b64),
+             ("blanks at both ends", "\n  " + b64 + "\r\n\t"),
+             ("wrapped at 76 (base64.encodebytes)", base64.encodebytes(data).decode()),
+             ("split by a comment", b64[:400] + "<!-- x -->" + b64[400:]),
+             ("partly in CDATA", b64[:100] + "<![CDATA[" + b64[100:] + "]]>")]
+    for what, text in forms:
+        cid = c.command(sid, "cat").cid
+        s = c.send(sid, cid, b"", raw='<rsp:Send><rsp:Stream Name="stdin" CommandId="%s" End="true">%s'
+                   '</rsp:Stream></rsp:Send>' % (cid, text))
+        t.eq(s.status, 200, "Send, base64 %s: 200" % what)
+        out, err, code, _ = c.drain(sid, cid)
+        t.eq((out, code), (data, 0), "Send, base64 %s: cat got the very bytes" % what)
+        c.signal(sid, cid)
+    cid = c.command(sid, "cat").cid
+    for what, text in (("not base64", "b25l!dHdv"), ("unpadded", "b25lIHR3bw"),
+                       ("'=' inside", "b2=lIHR3bw=="), ("blanks only", "  \n ")):
+        s = c.send(sid, cid, b"", raw='<rsp:Send><rsp:Stream Name="stdin" CommandId="%s">%s'
+                   '</rsp:Stream></rsp:Send>' % (cid, text))
+        if what == "blanks only":
+            t.eq(s.status, 200, "Send of an empty stream (%s): 200, nothing written" % what)
+        else:
+            check_fault(s, 500, "s:Sender", "w:SchemaValidationError", "2150858817",
+                        "Send whose stream is %s" % what)
+    c.send(sid, cid, b"after", end="true")
+    out, err, code, _ = c.drain(sid, cid)
+    t.eq((out, code), (b"after", 0), "refused Sends wrote nothing: cat got only the good one")
+    c.signal(sid, cid)
+
     # Receive: the shape at Done.
     mid = new_mid()
     r = c.command(sid, esc("echo out; echo err >&2; printf 'ab'; exit 3"))

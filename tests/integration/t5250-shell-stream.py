@@ -16,6 +16,7 @@ if os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3"):
     os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from lab import Lab  # noqa: E402
+from shellclient import Client, esc  # noqa: E402
 from tap import Tap  # noqa: E402
 from winrmd import BUILDDIR, lab_daemon  # noqa: E402
 
@@ -72,6 +73,21 @@ def test_stdin(d, work):
     t.eq(st and st.st_uid, 20001, "written by the command as alice (uid 20001)")
 
 
+def test_pipe_sizes(d):
+    """A command's stdin and stdout pipes hold 256 KiB (a bulk stream
+    costs a quarter of the wake-ups); stderr keeps Linux's 64 KiB."""
+    c = Client(d)
+    sid = c.create().sid
+    # F_GETPIPE_SZ is 1032; each descriptor asked from the command's side
+    probe = ("import fcntl, sys\n"
+             "print(*(fcntl.fcntl(fd, 1032) for fd in (0, 1, 2)))\n")
+    cid = c.command(sid, esc("python3 -c '%s'" % probe)).cid
+    out, err, code, _ = c.drain(sid, cid)
+    t.eq((out.split(), code), ([b"262144", b"262144", b"65536"], 0),
+         "F_GETPIPE_SZ of stdin, stdout, stderr in the command")
+    c.delete(sid)
+
+
 t.ok(os.access(CLIENT, os.X_OK), "bench/wsman-stream is built (make check builds it)", CLIENT)
 with Lab() as lab, tempfile.TemporaryDirectory() as work:
     os.chmod(work, 0o1777)
@@ -80,6 +96,7 @@ with Lab() as lab, tempfile.TemporaryDirectory() as work:
         d.start()
         t.run(test_stdout, d)
         t.run(test_stdin, d, work)
+        t.run(test_pipe_sizes, d)
         d.check_alive(t, "the streaming tests")
         t.eq(d.stop(), 0, "clean stop")
     finally:
