@@ -50,6 +50,9 @@
  * (a background child may hold them open) before reporting Done. */
 #define EXIT_DRAIN_MS 2000
 #define READ_CHUNK 65536
+/* epoll events the I/O thread takes at once (and outputs it encodes
+ * between two holds of the lock) */
+#define IO_EVENTS 64
 /* What a command's stdin and stdout pipes hold (Linux's default is 64 KiB) */
 #define PIPE_SIZE (256 * 1024)
 
@@ -611,10 +614,10 @@ static void bury(void)
 
 static void *io_main(void *unused)
 {
-	struct epoll_event events[64];
+	struct epoll_event events[IO_EVENTS];
 	int timeout = 1000;
 	for (;;) {
-		int n = epoll_wait(S.epfd, events, 64, timeout);
+		int n = epoll_wait(S.epfd, events, IO_EVENTS, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_err("epoll_wait: %s", strerror(errno));
 			n = 0;
@@ -624,7 +627,7 @@ static void *io_main(void *unused)
 			pthread_mutex_unlock(&S.lock);
 			break;
 		}
-		struct raw_output got[64];
+		struct raw_output got[IO_EVENTS];
 		size_t n_got = 0;
 		for (int i = 0; i < n; i++) {
 			uint64_t d = events[i].data.u64;

@@ -26,16 +26,24 @@ xmlNode *xml_child(const xmlNode *parent, const char *ns, const char *local)
 	return NULL;
 }
 
-static const char blanks[] = " \t\r\n";
+/* s without XML blanks at either end: where it starts, its length in
+ * *len. */
+static const char *trim_blanks(const char *s, size_t *len)
+{
+	static const char blanks[] = " \t\r\n";
+	size_t a = strspn(s, blanks), end = strlen(s);
+	while (end > a && strchr(blanks, s[end - 1]) != NULL)
+		end--;
+	*len = end - a;
+	return s + a;
+}
 
 char *xml_trimmed_text(const xmlNode *n)
 {
 	xmlChar *t = xmlNodeGetContent(n);
-	const char *s = t != NULL ? (const char *)t : "";
-	size_t a = strspn(s, blanks), len = strlen(s);
-	while (len > a && strchr(blanks, s[len - 1]) != NULL)
-		len--;
-	char *out = xstrndup(s + a, len - a);
+	size_t len;
+	const char *s = trim_blanks(t != NULL ? (const char *)t : "", &len);
+	char *out = xstrndup(s, len);
 	xmlFree(t);
 	return out;
 }
@@ -46,10 +54,5 @@ const char *xml_trimmed_text_view(const xmlNode *n, size_t *len)
 	if (t != NULL &&
 	    (t->next != NULL || t->type != XML_TEXT_NODE || t->content == NULL))
 		return NULL;
-	const char *s = t != NULL ? (const char *)t->content : "";
-	size_t a = strspn(s, blanks), end = strlen(s);
-	while (end > a && strchr(blanks, s[end - 1]) != NULL)
-		end--;
-	*len = end - a;
-	return s + a;
+	return trim_blanks(t != NULL ? (const char *)t->content : "", len);
 }
