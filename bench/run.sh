@@ -2,7 +2,8 @@
 # bench/run.sh - winrmd benchmarks, each next to a reference measured in the
 # same run on the same machine, printed as ratios.  One command, as root:
 #
-#   bench/run.sh [identify|auth|encryption|shell|tls|connlimits|wmi|wmi-service]
+#   bench/run.sh [identify|auth|encryption|base64|shell|tls|connlimits|wmi|
+#                 wmi-service]
 #                (default: all of them)
 #
 # identify: wrk against the anonymous Identify of winrmd and against nginx
@@ -16,6 +17,9 @@
 # encryption: bench/encryption.py: message encryption over HTTP (Kerberos
 #           and NTLM session keys) next to the same requests in plain
 #           text, small and 256 KiB requests, as requests/s and ratios.
+# base64:   bench/base64-codec: winrmd's base64 (lib/base64.c, every byte
+#           of a shell's stdin and stdout) next to OpenSSL's codec, encode
+#           and decode of one Receive's 110,592 bytes, as GB/s and ratios.
 # shell:    bench/shell.py: Windows Remote Shell command round trip (`true`)
 #           and stdout streaming next to ssh with ControlMaster against a
 #           throwaway sshd, and the listener's RSS and threads with 1,000
@@ -48,6 +52,7 @@
 # is the median of the rounds' ratios),
 # AUTH_DURATION (seconds per auth method and kind, default 5).
 # ENC_DURATION (seconds per encryption run, default 5).
+# BASE64_SECONDS (seconds per base64 measurement, default 1).
 # TLS_DURATION (seconds per tls run, default 5), TLS_CONNS (default 16),
 # TLS_ROUNDS (default 3).
 # SHELL_ITERATIONS (shell round trips, default 300), SHELL_SHELLS (default 1000),
@@ -67,7 +72,7 @@ scripts/install-deps.sh bench >/dev/null
 [ -x configure ] || autoreconf -fi >/dev/null 2>&1
 mkdir -p build-bench
 (cd build-bench && { [ -f Makefile ] || ../configure CFLAGS="-O2 -g" >/dev/null; } &&
-	make -j"$(nproc)" all bench/wsman-stream >/dev/null)
+	make -j"$(nproc)" all bench/wsman-stream bench/base64-codec >/dev/null)
 
 work=$(mktemp -d /tmp/winrmd-bench.XXXXXX)
 chmod 755 "$work"
@@ -236,6 +241,10 @@ bench_wmi_service() {
 		/usr/bin/python3 "$top/bench/wmi-service.py"
 }
 
+bench_base64() {
+	"$top/build-bench/bench/base64-codec" "${BASE64_SECONDS:-1}"
+}
+
 bench_tls() {
 	WINRMD_BUILDDIR="$top/build-bench" WINRMD_SRCDIR="$top" \
 		TLS_DURATION="${TLS_DURATION:-5}" /usr/bin/python3 "$top/bench/tls.py"
@@ -247,10 +256,11 @@ auth) bench_auth ;;
 shell) bench_shell ;;
 tls) bench_tls ;;
 encryption) bench_encryption ;;
+base64) bench_base64 ;;
 connlimits) bench_connlimits ;;
 wmi) bench_wmi ;;
 wmi-service) bench_wmi_service ;;
-all) bench_identify; bench_auth; bench_encryption; bench_shell; bench_tls; bench_connlimits; bench_wmi
+all) bench_identify; bench_auth; bench_encryption; bench_base64; bench_shell; bench_tls; bench_connlimits; bench_wmi
 	bench_wmi_service ;;
-*) echo "usage: $0 [identify|auth|encryption|shell|tls|connlimits|wmi|wmi-service|all]" >&2; exit 2 ;;
+*) echo "usage: $0 [identify|auth|encryption|base64|shell|tls|connlimits|wmi|wmi-service|all]" >&2; exit 2 ;;
 esac

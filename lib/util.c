@@ -1,5 +1,5 @@
 /*
- * util.c - allocation, struct buf, base64, small string and time helpers.
+ * util.c - allocation, struct buf, small string and time helpers.
  * Shared by winrmd, winrmd-priv, winrmctl and the tests.  See util.h.
  */
 #include "autoconfig.h"
@@ -17,9 +17,6 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 static void out_of_memory(size_t n) __attribute__((noreturn));
 
@@ -202,76 +199,6 @@ char *buf_steal(struct buf *b)
 	char *p = (char *)b->data;
 	buf_init(b);
 	return p;
-}
-
-size_t base64_encode_to(char *dst, const void *data, size_t len)
-{
-	/* EVP_EncodeBlock takes an int length: encode in bounded slices whose
-	 * size is a multiple of 3 so the output concatenates cleanly. */
-	const uint8_t *p = data;
-	size_t written = 0;
-	dst[0] = '\0';
-	while (len > 0) {
-		size_t chunk = len > 3 * 1024 * 1024 ? 3 * 1024 * 1024 : len;
-		written += (size_t)EVP_EncodeBlock((unsigned char *)dst +
-							   written,
-						   p, (int)chunk);
-		p += chunk;
-		len -= chunk;
-	}
-	return written;
-}
-
-void base64_encode(struct buf *out, const void *data, size_t len)
-{
-	buf_reserve(out, BASE64_LEN(len));
-	out->len += base64_encode_to((char *)out->data + out->len, data, len);
-}
-
-static bool b64_alphabet(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == '+' || c == '/';
-}
-
-int base64_decode(struct buf *out, const char *text, size_t len)
-{
-	if (len % 4 != 0)
-		return -1;
-	/* EVP_DecodeBlock rejects any other character inside the text, but
-	 * takes '=' anywhere, skips white space at either end and a '-' at
-	 * the end, and cannot tell how much padding there was: check those
-	 * here, cheaply (this runs over every rsp:Send). */
-	size_t pad = 0;
-	while (pad < len && text[len - 1 - pad] == '=')
-		pad++;
-	if (pad > 2 || (len > 0 && pad == len) ||
-	    memchr(text, '=', len - pad) != NULL)
-		return -1;
-	if (len > 0 && (!b64_alphabet((unsigned char)text[0]) ||
-			!b64_alphabet((unsigned char)text[len - 1 - pad])))
-		return -1;
-	if (len == 0)
-		return 0;
-	size_t start = out->len;
-	while (len > 0) {
-		size_t chunk = len > 4 * 1024 * 1024 ? 4 * 1024 * 1024 : len;
-		buf_reserve(out, chunk / 4 * 3);
-		int n = EVP_DecodeBlock(out->data + out->len,
-					(const unsigned char *)text,
-					(int)chunk);
-		if (n < 0) {
-			out->len = start;
-			out->data[start] = '\0';
-			return -1;
-		}
-		out->len += (size_t)n;
-		text += chunk;
-		len -= chunk;
-	}
-	out->len -= pad; /* EVP_DecodeBlock counts padding as zero bytes */
-	out->data[out->len] = '\0';
-	return 0;
 }
 
 bool str_ieq(const char *a, const char *b)

@@ -60,18 +60,6 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
  * Never returns NULL (an empty buffer gives ""). */
 char *buf_steal(struct buf *b);
 
-/* Standard base64 without line breaks (OpenSSL EVP_EncodeBlock).
- * base64_encode appends to out.  base64_decode appends the decoded bytes to
- * out and returns 0, or -1 (out unchanged) when the input is not valid
- * padded base64; whitespace is not accepted. */
-void base64_encode(struct buf *out, const void *data, size_t len);
-/* The length of the base64 text of n bytes (padded, no line breaks). */
-#define BASE64_LEN(n) (((n) + 2) / 3 * 4)
-/* Writes the base64 of len bytes and a NUL to dst, which has room for
- * BASE64_LEN(len) + 1 bytes; returns the text's length. */
-size_t base64_encode_to(char *dst, const void *data, size_t len);
-int base64_decode(struct buf *out, const char *text, size_t len);
-
 /* Case-insensitive ASCII comparisons. */
 bool str_ieq(const char *a, const char *b);
 bool str_istarts_with(const char *s, const char *prefix);

@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/base64.h"
 #include "lib/log.h"
 #include "lib/priv/msg.h"
 #include "lib/util.h"

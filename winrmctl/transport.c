@@ -34,6 +34,7 @@
 
 #include <curl/curl.h>
 
+#include "lib/base64.h"
 #include "winrmctl/negotiate.h"
 
 /* A response larger than this is refused (winrmd answers at most

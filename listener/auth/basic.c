@@ -23,6 +23,7 @@
 
 #include "listener/auth/auth.h"
 #include "listener/conn.h"
+#include "lib/base64.h"
 #include "lib/log.h"
 #include "listener/request.h"
 

@@ -22,6 +22,7 @@
 #include "listener/auth/auth.h"
 #include "listener/conn.h"
 #include "listener/tls.h"
+#include "lib/base64.h"
 #include "lib/log.h"
 #include "lib/x509.h"
 #include "listener/request.h"

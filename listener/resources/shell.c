@@ -24,6 +24,7 @@
 
 #include <libxml/tree.h>
 
+#include "lib/base64.h"
 #include "lib/wsman/envelope.h"
 #include "lib/wsman/ns.h"
 #include "listener/conn.h"

@@ -48,6 +48,7 @@
 #include "listener/auth/seal.h"
 #include "helper/krb5-cfx.h"
 #include "helper/seal-gss.h"
+#include "lib/base64.h"
 #include "lib/util.h"
 
 /* 1.2.840.113554.1.2.2 and Microsoft's 1.2.840.48018.1.2.2 */

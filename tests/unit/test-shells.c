@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/base64.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/priv/msg.h"

@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "tests/lib/tap.h"
+#include "lib/base64.h"
 #include "lib/util.h"
 
 static void test_buf(void)
@@ -85,6 +88,74 @@ static void test_base64(void)
 	buf_release(&d);
 }
 
+/* The table-driven codec against OpenSSL's: the same text for every
+ * length up to 3 groups past a full table's worth of input, and back. */
+static void test_base64_against_openssl(void)
+{
+	enum { MAX = 700 };
+	uint8_t bin[MAX];
+	unsigned seed = 12345;
+	for (size_t i = 0; i < MAX; i++) {
+		seed = seed * 1103515245 + 12345;
+		bin[i] = (uint8_t)(seed >> 16);
+	}
+	int bad_encode = -1, bad_decode = -1;
+	for (size_t n = 0; n <= MAX; n++) {
+		unsigned char want[BASE64_LEN(MAX) + 1];
+		int want_len = EVP_EncodeBlock(want, bin, (int)n);
+		struct buf got = BUF_INIT;
+		base64_encode(&got, bin, n);
+		if (bad_encode < 0 &&
+		    (got.len != (size_t)want_len ||
+		     memcmp(got.data ? got.data : want, want, got.len) != 0))
+			bad_encode = (int)n;
+		struct buf back = BUF_INIT;
+		if (bad_decode < 0 &&
+		    (base64_decode(&back, (char *)want, (size_t)want_len) !=
+			     0 ||
+		     back.len != n ||
+		     (n > 0 && memcmp(back.data, bin, n) != 0)))
+			bad_decode = (int)n;
+		buf_release(&got);
+		buf_release(&back);
+	}
+	is_int(bad_encode, -1, "encoding of 0..%d bytes equals OpenSSL's", MAX);
+	is_int(bad_decode, -1, "OpenSSL's text of 0..%d bytes decodes back",
+	       MAX);
+
+	/* a character outside the alphabet in each position of a group, in
+	 * the first, a middle and the last group: refused, output kept */
+	int missed = 0;
+	char text[] = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY";
+	for (size_t at = 0; at < strlen(text); at++) {
+		const char outside[] = { '=', '-',  '_',    '.',
+					 ' ', '\0', '\x80', '\xff' };
+		for (size_t k = 0; k < sizeof(outside); k++) {
+			if (outside[k] == '=' && at == strlen(text) - 1)
+				continue; /* valid padding */
+			char t[sizeof(text)];
+			memcpy(t, text, sizeof(text));
+			t[at] = outside[k];
+			struct buf b = BUF_INIT;
+			buf_append_str(&b, "keep");
+			if (base64_decode(&b, t, strlen(text)) != -1 ||
+			    strcmp((char *)b.data, "keep") != 0)
+				missed++;
+			buf_release(&b);
+		}
+	}
+	is_int(missed, 0, "every outside character in every position refused");
+
+	/* unused bits of the last group are dropped, as OpenSSL drops them */
+	struct buf b = BUF_INIT;
+	is_int(base64_decode(&b, "Zh==", 4), 0, "non-zero unused bits taken");
+	is_str((char *)b.data, "f", "and dropped");
+	buf_reset(&b);
+	is_int(base64_decode(&b, "Zm9=", 4), 0, "one '=' with unused bits");
+	is_str((char *)b.data, "fo", "two bytes");
+	buf_release(&b);
+}
+
 static void test_bool(void)
 {
 	static const struct {
@@ -131,6 +202,7 @@ int main(void)
 {
 	test_buf();
 	test_base64();
+	test_base64_against_openssl();
 	test_bool();
 	test_guid();
 	return tap_done();
