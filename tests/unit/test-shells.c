@@ -563,6 +563,31 @@ static void test_command_and_output(void)
 	is_str((char *)text.data, "3456789", "gets the rest, decoded whole");
 	buf_reset(&text);
 
+	/* A split copies the smaller part: the front (above) or, when what
+	 * stays is smaller, the rest; a chunk whose front went out already
+	 * splits again from where it stands. */
+	proc_write(p.out, "abcdefghijklmnopqrstuvwxyz0123");
+	waiter_init(&t);
+	op = shells_op_new();
+	st = receive_op(op, &alice, id, cmd, true, true, 3000, 3, &t, &got);
+	ok(st == SHELL_OK && got.n_output == 1 && got.output[0].len == 3 &&
+		   strcmp(got.output[0].b64, "YWJj") == 0,
+	   "a split copying the front: \"abc\"");
+	shells_op_end(op, true);
+	op = shells_op_new();
+	st = receive_op(op, &alice, id, cmd, true, true, 3000, 24, &t, &got);
+	ok(st == SHELL_OK && got.n_output == 1 && got.output[0].len == 24 &&
+		   got.output[0].b64_len == 32 &&
+		   strcmp(got.output[0].b64,
+			  "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXow") == 0,
+	   "then a split copying the rest: the next 24 bytes, text ended");
+	shells_op_end(op, true);
+	waiter_destroy(&t);
+	is_int(receive(&alice, id, cmd, 1000, &text, &done, &code), SHELL_OK,
+	       "the next Receive");
+	is_str((char *)text.data, "123", "gets the 3 bytes left");
+	buf_reset(&text);
+
 	/* Send reaches stdin; End closes it. */
 	is_int(shells_send(&alice, id, cmd, "input\n", 6, true), SHELL_OK,
 	       "Send with End");
