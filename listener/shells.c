@@ -57,11 +57,11 @@
 /* What a command's stdin and stdout pipes hold (Linux's default is 64 KiB) */
 #define PIPE_SIZE (256 * 1024)
 
-/* stdin not yet written to the process */
+/* stdin not yet written to the process: a Send's decoded bytes, taken
+ * over from the handler (no copy), wiped when written */
 struct chunk {
 	struct chunk *next;
-	size_t len;
-	uint8_t data[];
+	struct buf bytes;
 };
 
 /* Output as read from a pipe, kept as its base64 text (standalone and
@@ -278,11 +278,17 @@ static void wake_send_waiter(struct cmd *c, enum op_state why)
 	op->waiter.wake(op->waiter.arg);
 }
 
+static void free_chunk(struct chunk *ch)
+{
+	buf_release_secret(&ch->bytes);
+	free(ch);
+}
+
 static void free_chunks(struct chunk *ch)
 {
 	while (ch != NULL) {
 		struct chunk *next = ch->next;
-		free(ch);
+		free_chunk(ch);
 		ch = next;
 	}
 }
@@ -516,8 +522,8 @@ static void on_writable(struct cmd *c)
 {
 	while (c->in_head != NULL) {
 		struct chunk *ch = c->in_head;
-		ssize_t n = write(c->fd[FD_STDIN], ch->data + c->in_off,
-				  ch->len - c->in_off);
+		ssize_t n = write(c->fd[FD_STDIN], ch->bytes.data + c->in_off,
+				  ch->bytes.len - c->in_off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -529,12 +535,12 @@ static void on_writable(struct cmd *c)
 		}
 		c->in_off += (size_t)n;
 		c->in_pending -= (size_t)n;
-		if (c->in_off == ch->len) {
+		if (c->in_off == ch->bytes.len) {
 			c->in_head = ch->next;
 			if (c->in_head == NULL)
 				c->in_tail = NULL;
 			c->in_off = 0;
-			free(ch);
+			free_chunk(ch);
 		}
 	}
 	if (c->in_pending <= CMD_STDIN_WAIT)
@@ -1109,8 +1115,9 @@ shells_command(struct shell_op *op, const struct winrmd_config *cfg,
 
 enum shell_status shells_send(const struct shell_caller *who,
 			      const char *shell_id, const char *command_id,
-			      const void *data, size_t len, bool end)
+			      struct buf *input, bool end)
 {
+	size_t len = input->len;
 	pthread_mutex_lock(&S.lock);
 	struct shell *s = find_shell(shell_id, who->uid);
 	struct cmd *c = find_cmd(s, command_id);
@@ -1129,10 +1136,10 @@ enum shell_status shells_send(const struct shell_caller *who,
 		return SHELL_STDIN_FULL;
 	}
 	if (len > 0) {
-		struct chunk *ch = xmalloc(sizeof(*ch) + len);
+		struct chunk *ch = xmalloc(sizeof(*ch));
 		ch->next = NULL;
-		ch->len = len;
-		memcpy(ch->data, data, len);
+		ch->bytes = *input;
+		buf_init(input);
 		if (c->in_tail != NULL)
 			c->in_tail->next = ch;
 		else
