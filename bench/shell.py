@@ -233,6 +233,22 @@ def children(pid):
         return []
 
 
+def tree_cpu(pid):
+    """CPU seconds of pid and of every descendant still running (one that
+    has exited counts in its parent's children's time, not here: the
+    streamed command itself is left out on both sides alike)."""
+    try:
+        total = proc_cpu(pid)
+    except OSError:
+        return 0.0
+    return total + sum(tree_cpu(c) for c in children(pid))
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 class Bench:
     def __init__(self):
         self.work = tempfile.mkdtemp(prefix="winrmd-bench-shell.")
@@ -450,9 +466,10 @@ Service = { AllowUnencrypted = true; MaxConnections = %(conns)d; MaxTimeoutms = 
         target = os.path.join(self.work, "home", "in-winrmd")
         if mode == "in":
             args.append(target)
-        s0 = proc_cpu(self.winrmd.pid)
+        s0, c0 = proc_cpu(self.winrmd.pid), children_cpu()
         r = subprocess.run(args, capture_output=True, text=True, timeout=600)
         server_cpu = proc_cpu(self.winrmd.pid) - s0
+        client_cpu = children_cpu() - c0
         m = re.match(r"bytes=(\d+) seconds=([\d.]+) requests=(\d+)", r.stdout)
         if r.returncode != 0 or not m or int(m.group(1)) != STREAM_BYTES:
             die("wsman-stream %s: %s %s" % (mode, r.stdout, r.stderr))
@@ -460,7 +477,28 @@ Service = { AllowUnencrypted = true; MaxConnections = %(conns)d; MaxTimeoutms = 
             if os.path.getsize(target) != STREAM_BYTES:
                 die("wsman-stream in: the file has %d bytes" % os.path.getsize(target))
             os.unlink(target)
-        return float(m.group(2)), int(m.group(3)), server_cpu
+        return float(m.group(2)), int(m.group(3)), server_cpu, client_cpu
+
+    def ssh_measured(self, run, base):
+        """run(base) with the CPU of both ssh ends: sshd's processes for
+        the connection (the unprivileged one encrypts) and the ssh master
+        (ControlMaster: the per-command client hands its stdin and stdout
+        to the master, which does the I/O and the crypto) plus the
+        per-command client.  Returns (seconds, server CPU, client CPU)."""
+        s0, m0, c0 = tree_cpu(self.sshd.pid), self.masters_cpu(), children_cpu()
+        el = run(base)
+        server = tree_cpu(self.sshd.pid) - s0
+        client = self.masters_cpu() - m0 + children_cpu() - c0
+        return el, server, client
+
+    def masters_cpu(self):
+        total = 0.0
+        for pid in self.ssh_master_pids:
+            try:
+                total += proc_cpu(pid)
+            except OSError:
+                pass
+        return total
 
     def ssh_stream(self, base):
         t0 = time.perf_counter()
@@ -587,26 +625,38 @@ Service = { AllowUnencrypted = true; MaxConnections = %(conns)d; MaxTimeoutms = 
 def stream_rounds(b, mode, have_ssh, ssh_run):
     """STREAM_ROUNDS rounds of the C client (mode "out" or "in") and, in
     the same round, ssh with its default cipher and with FAST_CIPHER.
-    Prints each run and the median over the rounds of the ratio winrmd /
-    faster ssh (one run on this kind of machine can be 20% off)."""
+    Prints each run with the CPU time of its server and client sides, the
+    median over the rounds of the ratio winrmd / faster ssh (one run on
+    this kind of machine can be 20% off), and the median of the ratio of
+    CPU time, both ends, ssh (the faster) / winrmd: a busy neighbour
+    moves it far less than the rates."""
     mb = STREAM_BYTES / 1e6
     what = "> /dev/null" if mode == "out" else "'cat > file' < file"
     print("%-44s %10s %10s" % ("run", "MB/s", "seconds"))
-    ratios = []
+    ratios, cpu_ratios = [], []
     for _ in range(STREAM_ROUNDS):
-        ce, creq, ccpu = b.c_stream(mode)
-        print("%-44s %10.1f %10.2f   (%d requests; CPU: winrmd %.2f s)" % (
-            "winrmd, C client (bench/wsman-stream)", mb / ce, ce, creq, ccpu))
+        ce, creq, ccpu, cli = b.c_stream(mode)
+        print("%-44s %10.1f %10.2f   (%d requests; CPU: winrmd %.3f s, client %.3f s)" % (
+            "winrmd, C client (bench/wsman-stream)", mb / ce, ce, creq, ccpu, cli))
         if have_ssh:
-            sd = ssh_run(b.ssh_base)
-            sf = ssh_run(b.ssh_fast)
-            print("%-44s %10.1f %10.2f" % ("ssh ... %s (default cipher)" % what, mb / sd, sd))
-            print("%-44s %10.1f %10.2f" % ("ssh ... %s (-c %s)" % (what, FAST_CIPHER), mb / sf, sf))
-            ratios.append(min(sd, sf) / ce)
+            runs = []
+            for base, name in ((b.ssh_base, "default cipher"), (b.ssh_fast, "-c " + FAST_CIPHER)):
+                el, server, client = b.ssh_measured(ssh_run, base)
+                runs.append((el, server + client))
+                print("%-44s %10.1f %10.2f   (CPU: sshd %.3f s, ssh %.3f s)" % (
+                    "ssh ... %s (%s)" % (what, name), mb / el, el, server, client))
+            fastest = min(runs)
+            ratios.append(fastest[0] / ce)
+            if ccpu + cli > 0:
+                cpu_ratios.append(fastest[1] / (ccpu + cli))
     if ratios:
         print("%-44s %10.2f   (rounds: %s)" % ("ratio winrmd (C client)/ssh (faster), median",
                                               statistics.median(ratios),
                                               " ".join("%.2f" % r for r in ratios)))
+    if cpu_ratios:
+        print("%-44s %10.2f   (rounds: %s)" % ("ratio CPU ssh (faster)/winrmd, both ends",
+                                              statistics.median(cpu_ratios),
+                                              " ".join("%.2f" % r for r in cpu_ratios)))
 
 
 def main():

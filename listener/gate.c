@@ -100,8 +100,18 @@ void gate_body(struct request *r, const char *data, size_t len)
 		buf_release_secret(&r->body);
 		return;
 	}
-	if (r->keep_body)
-		buf_append(&r->body, data, len);
+	if (!r->keep_body)
+		return;
+	if (r->body.cap == 0 && r->has_content_length &&
+	    r->conn->auth.state == CONN_AUTHENTICATED)
+		/* The whole body in one allocation (gate_begin bounded
+		 * Content-Length): growing by doubling copied it at every
+		 * step and left up to half the buffer unused, for
+		 * buf_release_secret to wipe anyway.  Only once the client
+		 * has authenticated: a declared length costs nobody else
+		 * memory before a byte of it has come. */
+		buf_reserve(&r->body, r->content_length);
+	buf_append(&r->body, data, len);
 }
 
 static enum request_step run_anonymous_identify(struct request *r)
@@ -345,7 +355,7 @@ static int decrypt_request(struct request *r, const char *protocol)
 		}
 	}
 	if (rc == 0) {
-		buf_release_secret(&r->body);
+		buf_release(&r->body); /* ciphertext: nothing to wipe */
 		r->body = plain;
 		buf_init(&plain);
 		free(r->content_type);

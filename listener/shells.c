@@ -57,11 +57,11 @@
 /* What a command's stdin and stdout pipes hold (Linux's default is 64 KiB) */
 #define PIPE_SIZE (256 * 1024)
 
-/* stdin not yet written to the process */
+/* stdin not yet written to the process: a Send's decoded bytes, taken
+ * over from the handler (no copy), wiped when written */
 struct chunk {
 	struct chunk *next;
-	size_t len;
-	uint8_t data[];
+	struct buf bytes;
 };
 
 /* Output as read from a pipe, kept as its base64 text (standalone and
@@ -71,8 +71,9 @@ struct chunk {
 struct out_chunk {
 	struct out_chunk *next;
 	enum shell_stream stream;
-	size_t len;     /* the raw bytes */
-	size_t b64_len; /* the text in b64, BASE64_LEN(len) */
+	size_t len;     /* the raw bytes (still to send) */
+	size_t skip;    /* text already sent from the front of b64 */
+	size_t b64_len; /* the text at b64 + skip, BASE64_LEN(len) */
 	char b64[];
 };
 
@@ -277,11 +278,17 @@ static void wake_send_waiter(struct cmd *c, enum op_state why)
 	op->waiter.wake(op->waiter.arg);
 }
 
+static void free_chunk(struct chunk *ch)
+{
+	buf_release_secret(&ch->bytes);
+	free(ch);
+}
+
 static void free_chunks(struct chunk *ch)
 {
 	while (ch != NULL) {
 		struct chunk *next = ch->next;
-		free(ch);
+		free_chunk(ch);
 		ch = next;
 	}
 }
@@ -391,6 +398,7 @@ static void encode_output(struct raw_output *ro)
 	ch->next = NULL;
 	ch->stream = ro->stream;
 	ch->len = ro->len;
+	ch->skip = 0;
 	ch->b64_len = base64_encode_to(ch->b64, ro->data, ro->len);
 	ro->encoded = ch;
 }
@@ -514,8 +522,8 @@ static void on_writable(struct cmd *c)
 {
 	while (c->in_head != NULL) {
 		struct chunk *ch = c->in_head;
-		ssize_t n = write(c->fd[FD_STDIN], ch->data + c->in_off,
-				  ch->len - c->in_off);
+		ssize_t n = write(c->fd[FD_STDIN], ch->bytes.data + c->in_off,
+				  ch->bytes.len - c->in_off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -527,12 +535,12 @@ static void on_writable(struct cmd *c)
 		}
 		c->in_off += (size_t)n;
 		c->in_pending -= (size_t)n;
-		if (c->in_off == ch->len) {
+		if (c->in_off == ch->bytes.len) {
 			c->in_head = ch->next;
 			if (c->in_head == NULL)
 				c->in_tail = NULL;
 			c->in_off = 0;
-			free(ch);
+			free_chunk(ch);
 		}
 	}
 	if (c->in_pending <= CMD_STDIN_WAIT)
@@ -1107,8 +1115,9 @@ shells_command(struct shell_op *op, const struct winrmd_config *cfg,
 
 enum shell_status shells_send(const struct shell_caller *who,
 			      const char *shell_id, const char *command_id,
-			      const void *data, size_t len, bool end)
+			      struct buf *input, bool end)
 {
+	size_t len = input->len;
 	pthread_mutex_lock(&S.lock);
 	struct shell *s = find_shell(shell_id, who->uid);
 	struct cmd *c = find_cmd(s, command_id);
@@ -1127,10 +1136,10 @@ enum shell_status shells_send(const struct shell_caller *who,
 		return SHELL_STDIN_FULL;
 	}
 	if (len > 0) {
-		struct chunk *ch = xmalloc(sizeof(*ch) + len);
+		struct chunk *ch = xmalloc(sizeof(*ch));
 		ch->next = NULL;
-		ch->len = len;
-		memcpy(ch->data, data, len);
+		ch->bytes = *input;
+		buf_init(input);
 		if (c->in_tail != NULL)
 			c->in_tail->next = ch;
 		else
@@ -1218,10 +1227,28 @@ enum shell_status shells_signal(const struct shell_caller *who,
 
 /* ---- Receive ---- */
 
+/* A chunk of its own for len raw bytes whose text is a copy of
+ * text[0..text_len). */
+static struct out_chunk *chunk_copy(enum shell_stream stream, size_t len,
+				    const char *text, size_t text_len)
+{
+	struct out_chunk *ch = xmalloc(sizeof(*ch) + text_len + 1);
+	ch->next = NULL;
+	ch->stream = stream;
+	ch->len = len;
+	ch->skip = 0;
+	ch->b64_len = text_len;
+	memcpy(ch->b64, text, text_len);
+	ch->b64[text_len] = '\0';
+	return ch;
+}
+
 /* Takes output for one answer: whole chunks of the wanted streams in
  * arrival order, up to max raw bytes.  A chunk is split where its base64
  * text splits cleanly (a multiple of 3 bytes), so that both parts stay
- * standalone base64. */
+ * standalone base64; the smaller part is the one copied (a Receive takes
+ * 110,592 bytes, the I/O thread reads 65,536 at a time, so nearly every
+ * answer splits one). */
 static struct out_chunk *take_output(struct cmd *c, bool want_out,
 				     bool want_err, size_t max)
 {
@@ -1236,25 +1263,36 @@ static struct out_chunk *take_output(struct cmd *c, bool want_out,
 			continue;
 		}
 		if (total + ch->len > max) {
-			/* Split: the first part goes out, the rest stays. */
 			size_t part = (max - total) / 3 * 3;
 			if (part == 0)
 				break;
 			size_t text = part / 3 * 4;
-			struct out_chunk *first = xmalloc(sizeof(*first) +
-							  text + 1);
-			first->next = NULL;
-			first->stream = ch->stream;
-			first->len = part;
-			first->b64_len = text;
-			memcpy(first->b64, ch->b64, text);
-			first->b64[text] = '\0';
-			memmove(ch->b64, ch->b64 + text,
-				ch->b64_len - text + 1);
-			ch->b64_len -= text;
-			ch->len -= part;
+			struct out_chunk *sent;
+			if (part <= ch->len - part) {
+				/* the front goes out as a copy; the rest stays
+				 * where it is */
+				sent = chunk_copy(ch->stream, part,
+						  ch->b64 + ch->skip, text);
+				ch->skip += text;
+				ch->b64_len -= text;
+				ch->len -= part;
+			} else {
+				/* the rest stays as a copy; ch goes out, cut
+				 * to the front */
+				struct out_chunk *rest =
+					chunk_copy(ch->stream, ch->len - part,
+						   ch->b64 + ch->skip + text,
+						   ch->b64_len - text);
+				rest->next = ch->next;
+				*pp = rest;
+				sent = ch;
+				sent->next = NULL;
+				sent->len = part;
+				sent->b64_len = text;
+				sent->b64[sent->skip + text] = '\0';
+			}
 			c->buffered -= part;
-			*tail = first;
+			*tail = sent;
 			total += part;
 			break;
 		}
@@ -1292,7 +1330,8 @@ static void fill_received(struct shell_op *op, const struct cmd *c, bool done,
 	op->output = xcalloc(n + 1, sizeof(*op->output));
 	n = 0;
 	for (const struct out_chunk *ch = op->taken; ch != NULL; ch = ch->next)
-		op->output[n++] = (struct shell_output){ ch->stream, ch->b64,
+		op->output[n++] = (struct shell_output){ ch->stream,
+							 ch->b64 + ch->skip,
 							 ch->b64_len, ch->len };
 	memset(got, 0, sizeof(*got));
 	memcpy(got->command_id, c->id, sizeof(got->command_id));

@@ -31,6 +31,7 @@
 #include <sys/types.h>
 
 #include "lib/config.h"
+#include "lib/util.h"
 
 #define SHELL_ID_LEN 36
 
@@ -173,11 +174,14 @@ enum shell_status shells_command(struct shell_op *op,
 				 const struct shell_waiter *waiter,
 				 char id_out[SHELL_ID_LEN + 1]);
 
-/* Send: queues stdin bytes for one command (copied); end closes its
- * stdin once they are written.  SHELL_STDIN_FULL: over 16 MiB queued. */
+/* Send: queues input's bytes as stdin for one command, taking its buffer
+ * over (no copy: input is left empty when they are queued; the caller
+ * releases input either way), and wipes them once written; end closes
+ * its stdin once they are written.  SHELL_STDIN_FULL: over 16 MiB
+ * queued. */
 enum shell_status shells_send(const struct shell_caller *who,
 			      const char *shell_id, const char *command_id,
-			      const void *data, size_t len, bool end);
+			      struct buf *input, bool end);
 /*
  * Flow control for Send, asynchronous like Receive: after shells_send
  * queued a Send's input, returns SHELL_OK once the command has at most

@@ -445,9 +445,8 @@ enum fault_id res_shell_send(struct request *r, const struct wsman_request *req,
 		else if (f == FAULT_NONE && decode_stream(s, &bytes) != 0)
 			f = FAULT_SCHEMA_VALIDATION;
 		if (f == FAULT_NONE)
-			f = fault_of(r,
-				     shells_send(&who, shell_id, cmd,
-						 bytes.data, bytes.len, end));
+			f = fault_of(r, shells_send(&who, shell_id, cmd, &bytes,
+						    end));
 		buf_release_secret(&bytes);
 		free(name);
 		free(end_s);

@@ -328,6 +328,19 @@ static enum shell_status start(const struct shell_caller *who, const char *id,
 	return st;
 }
 
+/* shells_send of a copy of data (which the store takes over when it
+ * queues it). */
+static enum shell_status send_bytes(const struct shell_caller *who,
+				    const char *id, const char *cmd_id,
+				    const void *data, size_t len, bool end)
+{
+	struct buf input = BUF_INIT;
+	buf_append(&input, data, len);
+	enum shell_status st = shells_send(who, id, cmd_id, &input, end);
+	buf_release(&input);
+	return st;
+}
+
 /* Calls shells_receive with op until it stops waiting (t counts the
  * wakes so far). */
 static enum shell_status
@@ -499,7 +512,7 @@ static void test_command_and_output(void)
 	int code = -1;
 	is_int(receive(&bob, id, cmd, 1000, &text, &done, &code),
 	       SHELL_NOT_FOUND, "bob cannot receive from alice's command");
-	is_int(shells_send(&bob, id, cmd, "x", 1, false), SHELL_NOT_FOUND,
+	is_int(send_bytes(&bob, id, cmd, "x", 1, false), SHELL_NOT_FOUND,
 	       "nor send to it");
 	is_int(shells_signal(&bob, id, cmd, SHELL_SIGNAL_TERMINATE),
 	       SHELL_NOT_FOUND, "nor signal it");
@@ -563,16 +576,52 @@ static void test_command_and_output(void)
 	is_str((char *)text.data, "3456789", "gets the rest, decoded whole");
 	buf_reset(&text);
 
+	/* A split copies the smaller part: the front (above) or, when what
+	 * stays is smaller, the rest; a chunk whose front went out already
+	 * splits again from where it stands. */
+	proc_write(p.out, "abcdefghijklmnopqrstuvwxyz0123");
+	waiter_init(&t);
+	op = shells_op_new();
+	st = receive_op(op, &alice, id, cmd, true, true, 3000, 3, &t, &got);
+	ok(st == SHELL_OK && got.n_output == 1 && got.output[0].len == 3 &&
+		   strcmp(got.output[0].b64, "YWJj") == 0,
+	   "a split copying the front: \"abc\"");
+	shells_op_end(op, true);
+	op = shells_op_new();
+	st = receive_op(op, &alice, id, cmd, true, true, 3000, 24, &t, &got);
+	ok(st == SHELL_OK && got.n_output == 1 && got.output[0].len == 24 &&
+		   got.output[0].b64_len == 32 &&
+		   strcmp(got.output[0].b64,
+			  "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXow") == 0,
+	   "then a split copying the rest: the next 24 bytes, text ended");
+	shells_op_end(op, true);
+	waiter_destroy(&t);
+	is_int(receive(&alice, id, cmd, 1000, &text, &done, &code), SHELL_OK,
+	       "the next Receive");
+	is_str((char *)text.data, "123", "gets the 3 bytes left");
+	buf_reset(&text);
+
+	/* A refused Send leaves its buffer to the caller; a queued one's
+	 * buffer is the store's. */
+	struct buf input = BUF_INIT;
+	buf_append_str(&input, "x");
+	is_int(shells_send(&bob, id, cmd, &input, false), SHELL_NOT_FOUND,
+	       "a Send refused");
+	ok(input.len == 1 && input.data[0] == 'x', "keeps its input");
 	/* Send reaches stdin; End closes it. */
-	is_int(shells_send(&alice, id, cmd, "input\n", 6, true), SHELL_OK,
+	buf_reset(&input);
+	buf_append_str(&input, "input\n");
+	is_int(shells_send(&alice, id, cmd, &input, true), SHELL_OK,
 	       "Send with End");
+	ok(input.data == NULL && input.len == 0,
+	   "the queued input's buffer is taken over, not copied");
 	char in[16] = { 0 };
 	ssize_t n = read(p.in, in, sizeof(in) - 1);
 	ok(n == 6 && strcmp(in, "input\n") == 0, "the process reads the input");
 	for (int i = 0; i < 100 && (n = read(p.in, in, sizeof(in))) < 0; i++)
 		sleep_ms(10);
 	is_int(n, 0, "then end-of-input");
-	is_int(shells_send(&alice, id, cmd, "late", 4, false), SHELL_OK,
+	is_int(send_bytes(&alice, id, cmd, "late", 4, false), SHELL_OK,
 	       "a Send after End is dropped silently");
 
 	/* The exit. */
@@ -800,8 +849,8 @@ static void test_send_flow_control(void)
 	enum shell_status st = SHELL_OK;
 	for (int i = 0; i < 2 && st == SHELL_OK; i++) {
 		struct shell_op *op = shells_op_new();
-		st = shells_send(&alice, id, cmd, data + i * piece, piece,
-				 false);
+		st = send_bytes(&alice, id, cmd, data + i * piece, piece,
+				false);
 		if (st == SHELL_OK)
 			st = shells_send_wait(op, &alice, id, cmd, 60000, &t.w);
 		shells_op_end(op, true);
@@ -809,7 +858,7 @@ static void test_send_flow_control(void)
 	is_int(st, SHELL_OK,
 	       "1 MiB of stdin the process has not read: Sends answer at once");
 	struct shell_op *op = shells_op_new();
-	is_int(shells_send(&alice, id, cmd, data + 2 * piece, piece, false),
+	is_int(send_bytes(&alice, id, cmd, data + 2 * piece, piece, false),
 	       SHELL_OK, "a third 512 KiB is queued");
 	is_int(shells_send_wait(op, &alice, id, cmd, 60000, &t.w),
 	       SHELL_PENDING, "its answer waits for the process to read");
@@ -827,7 +876,7 @@ static void test_send_flow_control(void)
 
 	/* A Send that waits past its timeout answers; its input stays. */
 	op = shells_op_new();
-	shells_send(&alice, id, cmd, data, 3 * piece, false);
+	send_bytes(&alice, id, cmd, data, 3 * piece, false);
 	int64_t t0 = time_mono_ms();
 	is_int(shells_send_wait(op, &alice, id, cmd, 300, &t.w), SHELL_PENDING,
 	       "a Send over the limit with a 300 ms timeout waits");
@@ -838,8 +887,15 @@ static void test_send_flow_control(void)
 	is_int(shells_send_wait(op, &alice, id, cmd, 300, &t.w), SHELL_OK,
 	       "and answers (its input is queued, never sent twice)");
 	shells_op_end(op, true);
-	is_int(shells_send(&alice, id, cmd, data, 16 * 1024 * 1024, false),
-	       SHELL_STDIN_FULL, "more than 16 MiB queued: refused");
+	struct buf huge = BUF_INIT;
+	buf_reserve(&huge, 16 * 1024 * 1024);
+	memset(huge.data, 'h', 16 * 1024 * 1024);
+	huge.len = 16 * 1024 * 1024;
+	is_int(shells_send(&alice, id, cmd, &huge, false), SHELL_STDIN_FULL,
+	       "more than 16 MiB queued: refused");
+	ok(huge.len == 16 * 1024 * 1024,
+	   "the refused input stays the caller's");
+	buf_release(&huge);
 	for (int i = 0; i < 500; i++) {
 		if (drain_fd(p.in, &got) == 0 && got.len >= 6 * piece)
 			break;
@@ -856,7 +912,7 @@ static void test_send_flow_control(void)
 
 	/* A command that goes while a Send waits: the Send answers. */
 	op = shells_op_new();
-	shells_send(&alice, id, cmd, data, 3 * piece, false);
+	send_bytes(&alice, id, cmd, data, 3 * piece, false);
 	is_int(shells_send_wait(op, &alice, id, cmd, 60000, &t.w),
 	       SHELL_PENDING, "another Send waits");
 	shells_signal(&alice, id, cmd, SHELL_SIGNAL_TERMINATE);
