@@ -20,6 +20,10 @@ Measurements, each a closed loop of one Python client for COMPARE_SECONDS
                login, one Identify (logins/s)
   shell        Windows Remote Shell round trip: Create, Command `true`,
                Receive to Done, Delete (round trips/s, on one connection)
+  stdout       COMPARE_STREAM_BYTES (default 20 MB) of `head -c` output
+               through Receive, with this tree's bench/wsman-stream for
+               both builds, so that only the servers differ (MB/s)
+  stdin        as many bytes through rsp:Send into `cat > file` (MB/s)
 
 Prints one table: base, this build, ratio this/base.  Loopback only.
 """
@@ -28,6 +32,7 @@ import http.client
 import os
 import ssl
 import statistics
+import subprocess
 import sys
 import time
 
@@ -45,6 +50,7 @@ from shellclient import Client  # noqa: E402
 from wsmancrypt import EncryptedSession  # noqa: E402
 
 SECONDS = float(os.environ.get("COMPARE_SECONDS", "3"))
+STREAM_BYTES = int(os.environ.get("COMPARE_STREAM_BYTES", "20000000"))
 ROUNDS = int(os.environ.get("COMPARE_ROUNDS", "3"))
 BUILDS = [("base", os.environ.get("BASE_BUILDDIR")),
           ("this", os.environ.get("WINRMD_BUILDDIR"))]
@@ -152,13 +158,39 @@ class Target:
         return once
 
 
-KINDS = ["identify", "basic", "kerberos", "certificate", "shell"]
+    def _stream(self, mode):
+        client = os.path.join(BUILDS[1][1], "bench", "wsman-stream")
+        args = [client, str(self.d.port), "alice", "alicepw", mode, str(STREAM_BYTES)]
+        target = os.path.join(self.lab.path("home"), "alice", "compare-stdin")
+        if mode == "in":
+            args.append(target)
+        r = subprocess.run(args, capture_output=True, text=True, timeout=600)
+        if r.returncode != 0:
+            raise RuntimeError("wsman-stream %s: %s" % (mode, (r.stderr or r.stdout).strip()))
+        if mode == "in":
+            size = os.path.getsize(target)
+            os.unlink(target)
+            if size != STREAM_BYTES:
+                raise RuntimeError("stdin: the file has %d bytes" % size)
+
+    def stdout(self):
+        return lambda: self._stream("out")
+
+    def stdin(self):
+        return lambda: self._stream("in")
+
+
+KINDS = ["identify", "basic", "kerberos", "certificate", "shell", "stdout", "stdin"]
+# per call, in the unit printed (MB for the streams, 1 otherwise)
+SCALE = {"stdout": STREAM_BYTES / 1e6, "stdin": STREAM_BYTES / 1e6}
 
 
 def main():
     for name, b in BUILDS:
         if not b or programs(b)[0] is None:
             sys.exit("set BASE_BUILDDIR and WINRMD_BUILDDIR to two builds (%s: %r)" % (name, b))
+    if not os.access(os.path.join(BUILDS[1][1], "bench", "wsman-stream"), os.X_OK):
+        sys.exit("no bench/wsman-stream in WINRMD_BUILDDIR (make bench/wsman-stream)")
     results = {(name, k): [] for name, _ in BUILDS for k in KINDS}
     pki = PKI()
     try:
@@ -172,12 +204,13 @@ def main():
                         for k in KINDS:
                             fn = getattr(t, k)()
                             fn()  # warm-up (and a check that it works)
-                            results[(name, k)].append(loop(fn))
+                            results[(name, k)].append(loop(fn) * SCALE.get(k, 1))
                     finally:
                         t.stop()
     finally:
         pki.close()
-    print("== before/after, %d rounds of %g s, median per second" % (ROUNDS, SECONDS))
+    print("== before/after, %d rounds of %g s, median per second (stdout, stdin: MB/s)"
+          % (ROUNDS, SECONDS))
     print("%-13s %12s %12s %10s" % ("measurement", "base", "this", "this/base"))
     for k in KINDS:
         a = statistics.median(results[("base", k)])

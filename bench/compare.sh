@@ -6,7 +6,8 @@
 #   bench/compare.sh [REF]
 #
 # Environment: COMPARE_SECONDS (per round and measurement, default 3),
-# COMPARE_ROUNDS (default 3).  As root; loopback only.
+# COMPARE_ROUNDS (default 3), COMPARE_STREAM_BYTES (per stdout or stdin
+# stream, default 20000000).  As root; loopback only.
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -15,7 +16,7 @@ scripts/install-deps.sh test >/dev/null
 [ -x configure ] || autoreconf -fi >/dev/null 2>&1
 mkdir -p build-bench
 (cd build-bench && { [ -f Makefile ] || ../configure CFLAGS="-O2 -g" >/dev/null; } &&
-	make -j"$(nproc)" >/dev/null)
+	make -j"$(nproc)" all bench/wsman-stream >/dev/null)
 
 base=$(mktemp -d /tmp/winrmd-base.XXXXXX)
 cleanup() { rm -rf "$base"; }
