@@ -492,13 +492,7 @@ Service = { AllowUnencrypted = true; MaxConnections = %(conns)d; MaxTimeoutms = 
         return el, server, client
 
     def masters_cpu(self):
-        total = 0.0
-        for pid in self.ssh_master_pids:
-            try:
-                total += proc_cpu(pid)
-            except OSError:
-                pass
-        return total
+        return sum(tree_cpu(pid) for pid in self.ssh_master_pids)
 
     def ssh_stream(self, base):
         t0 = time.perf_counter()

@@ -392,6 +392,28 @@ static enum shell_status receive(const struct shell_caller *who, const char *id,
 	return st;
 }
 
+/* One Receive of both streams bounded to max_bytes: true when it answers
+ * with exactly one piece of output, want_len raw bytes whose text is
+ * want_b64 (and no more). */
+static bool receive_piece(const struct shell_caller *who, const char *id,
+			  const char *cmd_id, size_t max_bytes, size_t want_len,
+			  const char *want_b64)
+{
+	struct waiter t;
+	waiter_init(&t);
+	struct shell_op *op = shells_op_new();
+	struct shell_received got;
+	enum shell_status st = receive_op(op, who, id, cmd_id, true, true, 3000,
+					  max_bytes, &t, &got);
+	bool ok = st == SHELL_OK && got.n_output == 1 &&
+		  got.output[0].len == want_len &&
+		  got.output[0].b64_len == strlen(want_b64) &&
+		  strcmp(got.output[0].b64, want_b64) == 0;
+	shells_op_end(op, true);
+	waiter_destroy(&t);
+	return ok;
+}
+
 /* ---- tests ---- */
 
 static void test_create_and_quotas(void)
@@ -562,15 +584,8 @@ static void test_command_and_output(void)
 	/* max_bytes splits, where base64 splits cleanly (3 bytes, 4
 	 * characters), so that both parts are standalone base64. */
 	proc_write(p.out, "0123456789");
-	waiter_init(&t);
-	op = shells_op_new();
-	enum shell_status st = receive_op(op, &alice, id, cmd, true, true, 3000,
-					  4, &t, &got);
-	ok(st == SHELL_OK && got.n_output == 1 && got.output[0].len == 3 &&
-		   strcmp(got.output[0].b64, "MDEy") == 0,
+	ok(receive_piece(&alice, id, cmd, 4, 3, "MDEy"),
 	   "max_bytes bounds one answer (4: 3 bytes, \"012\")");
-	shells_op_end(op, true);
-	waiter_destroy(&t);
 	is_int(receive(&alice, id, cmd, 1000, &text, &done, &code), SHELL_OK,
 	       "the next Receive");
 	is_str((char *)text.data, "3456789", "gets the rest, decoded whole");
@@ -580,22 +595,11 @@ static void test_command_and_output(void)
 	 * stays is smaller, the rest; a chunk whose front went out already
 	 * splits again from where it stands. */
 	proc_write(p.out, "abcdefghijklmnopqrstuvwxyz0123");
-	waiter_init(&t);
-	op = shells_op_new();
-	st = receive_op(op, &alice, id, cmd, true, true, 3000, 3, &t, &got);
-	ok(st == SHELL_OK && got.n_output == 1 && got.output[0].len == 3 &&
-		   strcmp(got.output[0].b64, "YWJj") == 0,
+	ok(receive_piece(&alice, id, cmd, 3, 3, "YWJj"),
 	   "a split copying the front: \"abc\"");
-	shells_op_end(op, true);
-	op = shells_op_new();
-	st = receive_op(op, &alice, id, cmd, true, true, 3000, 24, &t, &got);
-	ok(st == SHELL_OK && got.n_output == 1 && got.output[0].len == 24 &&
-		   got.output[0].b64_len == 32 &&
-		   strcmp(got.output[0].b64,
-			  "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXow") == 0,
+	ok(receive_piece(&alice, id, cmd, 24, 24,
+			 "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXow"),
 	   "then a split copying the rest: the next 24 bytes, text ended");
-	shells_op_end(op, true);
-	waiter_destroy(&t);
 	is_int(receive(&alice, id, cmd, 1000, &text, &done, &code), SHELL_OK,
 	       "the next Receive");
 	is_str((char *)text.data, "123", "gets the 3 bytes left");
